@@ -1,0 +1,42 @@
+"""autodiff: differentiate math expressions (a micrograd made into a tool).
+
+>>> from autodiff_cli import parse
+>>> parse("a*(b+c*d)").evaluate({"a": -2, "b": 10, "c": 2, "d": -3}).gradients
+{'a': 4.0, 'b': -2.0, 'c': 6.0, 'd': -4.0}
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+__all__ = [
+    "AutodiffError",
+    "DomainError",
+    "Evaluation",
+    "ExprSyntaxError",
+    "Expression",
+    "UsageError",
+    "Value",
+    "__version__",
+    "parse",
+]
+
+if TYPE_CHECKING:
+    from .engine import Value
+    from .errors import AutodiffError, DomainError, ExprSyntaxError, UsageError
+    from .expression import Evaluation, Expression
+    from .parser import parse
+
+_HOMES = {"parse": "parser", "Value": "engine", "Expression": "expression", "Evaluation": "expression",
+          "AutodiffError": "errors", "DomainError": "errors", "ExprSyntaxError": "errors",
+          "UsageError": "errors"}
+
+
+def __getattr__(name: str) -> Any:
+    # Lazy, so `import autodiff_cli` stays cheap for the CLI's start-up.
+    if name in _HOMES:
+        from importlib import import_module
+
+        return getattr(import_module(f".{_HOMES[name]}", __name__), name)
+    raise AttributeError(name)

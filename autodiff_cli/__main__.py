@@ -1,0 +1,3 @@
+from autodiff_cli.cli import run
+
+run()

@@ -1,0 +1,107 @@
+"""Command-line values: ``--a 2``, ``--a=2`` and ``a=2``, the expression given
+as text, ``-`` (standard input) or ``@FILE``, and value texts that are
+constant expressions (``--x pi/4``)."""
+
+from __future__ import annotations
+
+import math
+import re
+import sys
+from dataclasses import dataclass, field
+
+from .errors import AutodiffError, UsageError
+
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+_ASSIGN = re.compile(r"([^\W\d]\w*)=(.*)", re.DOTALL)
+
+
+@dataclass
+class Arguments:
+    """The expression argument and the value texts, by name in the order given."""
+
+    expression: str | None = None
+    values: dict[str, str] = field(default_factory=dict)
+
+
+def split_arguments(tokens: list[str]) -> Arguments:
+    """Sort free command-line tokens into the expression and ``name -> value text``.
+
+    The first token that is not a ``--name`` option is the expression; after
+    it, ``name=value`` tokens are values (before it, ``e = c*d`` would be
+    ambiguous).
+    """
+    args = Arguments()
+
+    def add(name: str, text: str) -> None:
+        if not name.isidentifier():
+            raise UsageError(f"'{name}' is not a variable name")
+        if name in args.values:
+            raise UsageError(f"value for '{name}' given twice")
+        args.values[name] = text
+
+    i = 0
+    while i < len(tokens):
+        tok = tokens[i]
+        if tok.startswith("--") and len(tok) > 2 and (tok[2].isalpha() or tok[2] == "_"):
+            name, eq, text = tok[2:].partition("=")
+            if not eq:
+                if i + 1 >= len(tokens):
+                    raise UsageError(f"option --{name} needs a value")
+                i += 1
+                text = tokens[i]
+            add(name, text)
+        elif args.expression is None:
+            args.expression = tok
+        elif match := _ASSIGN.fullmatch(tok.strip()):
+            add(match.group(1), match.group(2))
+        else:
+            raise UsageError(f"unexpected argument '{tok}': give values as --name VALUE or name=VALUE")
+        i += 1
+    return args
+
+
+def read_expression(arg: str | None) -> str:
+    """The expression text: the argument itself, standard input for ``-``, a file for ``@FILE``."""
+    if arg is None:
+        raise UsageError("missing expression (try 'autodiff eval --help')")
+    if arg == "-":
+        data = sys.stdin.buffer.read()
+        where = "standard input"
+    elif arg.startswith("@") and len(arg) > 1:
+        try:
+            with open(arg[1:], "rb") as f:
+                data = f.read()
+        except OSError as exc:
+            raise UsageError(f"cannot read {arg[1:]}: {exc.strerror or exc}") from None
+        where = arg[1:]
+    else:
+        return arg
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise UsageError(f"{where} is not UTF-8 text") from None
+
+
+def parse_value(name: str, text: str, ieee: bool = False) -> float:
+    """A value text as a float: a number, or a constant expression such as ``pi/4``."""
+    if _NUMBER.fullmatch(text.strip()):
+        value = float(text)
+    else:
+        from .parser import parse
+
+        try:
+            expr = parse(text)
+            if expr.variables:
+                used = ", ".join(expr.variables)
+                raise UsageError(f"value for '{name}' must be a number or a constant expression, "
+                                 f"but '{text}' uses {used}")
+            value = expr.forward({}, ieee=ieee)
+        except UsageError as exc:
+            if str(exc).startswith(f"value for '{name}'"):
+                raise
+            raise UsageError(f"value for '{name}': {exc}") from None
+        except AutodiffError as exc:
+            raise UsageError(f"value for '{name}': {exc}") from None
+    if not ieee and not math.isfinite(value):
+        raise UsageError(f"value for '{name}' is not finite ({text}); use --ieee to allow it")
+    return value

@@ -1,0 +1,49 @@
+"""The numpy interpretation of the op table's math namespace.
+
+Imported only when needed (batches, and IEEE results for a single point), so
+that ``autodiff eval`` does not pay numpy's import time.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+import numpy as np
+
+Array = Any  # numpy array or float64 scalar
+
+
+def _sigmoid(x: Array) -> Array:
+    # Stable for any finite x: exp of a non-positive number never overflows.
+    z = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1.0 / (1.0 + z), z / (1.0 + z))
+
+
+def _pow_dexp(out: Array, x: Array) -> Array:
+    # Same convention as the scalar rule: 0 where x == 0 and the exponent >= 0.
+    return np.where((x == 0) & ((out == 0) | (out == 1)), 0.0, out * np.log(x))
+
+
+def _pow_dbase(x: Array, y: Array) -> Array:
+    return np.where(y == 0, 0.0, y * np.power(x, y - 1.0))
+
+
+ARRAY = SimpleNamespace(
+    exp=np.exp,
+    log=np.log,
+    sqrt=np.sqrt,
+    sin=np.sin,
+    cos=np.cos,
+    tan=np.tan,
+    tanh=np.tanh,
+    sigmoid=_sigmoid,
+    relu=lambda x: np.maximum(x, 0.0),
+    abs=np.abs,
+    sign=np.sign,
+    pow=np.power,
+    pow_dbase=_pow_dbase,
+    pow_dexp=_pow_dexp,
+)
+
+__all__ = ["ARRAY", "np"]

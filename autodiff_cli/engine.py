@@ -1,0 +1,216 @@
+"""The engine: micrograd's ``Value`` plus forward and backward passes over a
+topologically ordered list of nodes.
+
+Every loop here is iterative, never recursive, so a graph 100,000 levels deep
+works under Python's default recursion limit.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Sequence
+
+from .errors import DomainError
+from .ops import OPS, SCALAR, Op
+
+
+class Value:
+    """A scalar node: its data, the gradient of the output with respect to it,
+    its inputs *in order* (``a*a`` keeps both edges), the op that made it and a
+    label. ``needs_grad`` is true when a variable lies below it: backward skips
+    partials into constant subgraphs (``x**2`` never asks for d/d2).
+    """
+
+    __slots__ = ("children", "data", "grad", "label", "needs_grad", "op")
+
+    def __init__(self, data: float = 0.0, children: tuple[Value, ...] = (), op: str = "var",
+                 label: str = "") -> None:
+        self.data = float(data) if data is not None else 0.0
+        self.grad = 0.0
+        self.children = children
+        self.op = op
+        self.label = label
+        self.needs_grad = op == "var" or any(c.needs_grad for c in children)
+
+    @classmethod
+    def apply(cls, op: str, *inputs: Value | float) -> Value:
+        """Build the node for ``op`` over ``inputs`` and compute its data now (micrograd style)."""
+        children = tuple(x if isinstance(x, Value) else cls(x, op="const") for x in inputs)
+        node = cls(0.0, children, op)
+        forward([node], strict=True)
+        return node
+
+    def __repr__(self) -> str:
+        name = f"{self.label}, " if self.label else ""
+        return f"Value({name}data={self.data!r}, grad={self.grad!r})"
+
+    def __add__(self, other: Value | float) -> Value:
+        return Value.apply("add", self, other)
+
+    def __radd__(self, other: float) -> Value:
+        return Value.apply("add", other, self)
+
+    def __sub__(self, other: Value | float) -> Value:
+        return Value.apply("sub", self, other)
+
+    def __rsub__(self, other: float) -> Value:
+        return Value.apply("sub", other, self)
+
+    def __mul__(self, other: Value | float) -> Value:
+        return Value.apply("mul", self, other)
+
+    def __rmul__(self, other: float) -> Value:
+        return Value.apply("mul", other, self)
+
+    def __truediv__(self, other: Value | float) -> Value:
+        return Value.apply("div", self, other)
+
+    def __rtruediv__(self, other: float) -> Value:
+        return Value.apply("div", other, self)
+
+    def __pow__(self, other: Value | float) -> Value:
+        return Value.apply("pow", self, other)
+
+    def __rpow__(self, other: float) -> Value:
+        return Value.apply("pow", other, self)
+
+    def __neg__(self) -> Value:
+        return Value.apply("neg", self)
+
+    def __pos__(self) -> Value:
+        return self
+
+    def __getattr__(self, name: str) -> Callable[[], Value]:
+        # v.exp(), v.tanh(), ... for every one-argument function in the op table.
+        op = OPS.get(name)
+        if op is None or op.kind != "call":
+            raise AttributeError(name)
+        return lambda: Value.apply(name, self)
+
+    def backward(self) -> None:
+        """Fill ``.grad`` of every node below with d(self)/d(node).
+
+        Gradients are reset first, so calling it twice gives the same result
+        (micrograd accumulates into stale gradients the second time).
+        """
+        backward(topological_order(self), self)
+
+
+def topological_order(root: Value) -> list[Value]:
+    """Nodes below ``root``, children before parents, each once.
+
+    Iterative depth-first search with an explicit stack: a recursive sort
+    raises RecursionError on deep graphs.
+    """
+    order: list[Value] = []
+    seen: set[int] = {id(root)}
+    stack: list[tuple[Value, int]] = [(root, 0)]
+    while stack:
+        node, i = stack.pop()
+        if i < len(node.children):
+            stack.append((node, i + 1))
+            child = node.children[i]
+            if id(child) not in seen:
+                seen.add(id(child))
+                stack.append((child, 0))
+        else:
+            order.append(node)
+    return order
+
+
+Describe = Callable[[int], str]
+
+
+def _describe_default(nodes: Sequence[Value]) -> Describe:
+    return lambda i: nodes[i].label or OPS[nodes[i].op].symbol or repr(nodes[i].data)
+
+
+def _ieee(rule: Callable[..., float], *args: float) -> float:
+    """Recompute a rule with numpy float64, which gives IEEE results (inf, nan)
+    where ``math`` raises. Only reached on the rare failing path."""
+    from .arrays import ARRAY, np
+
+    with np.errstate(all="ignore"):
+        return float(rule(ARRAY, *(np.float64(a) for a in args)))
+
+
+def forward(nodes: Sequence[Value], strict: bool = True, describe: Describe | None = None) -> None:
+    """Recompute ``data`` of every non-leaf node, in order.
+
+    Strict mode raises :class:`DomainError` naming the first node whose value is
+    not finite; otherwise results are IEEE (inf, nan).
+    """
+    for i, node in enumerate(nodes):
+        children = node.children
+        if not children:
+            continue
+        op = OPS[node.op]
+        args = [c.data for c in children]
+        try:
+            node.data = op.forward(SCALAR, *args)
+        except (ArithmeticError, ValueError) as exc:
+            if strict:
+                why = "overflow" if isinstance(exc, OverflowError) else _domain_message(op)
+                raise DomainError(why, i, describe or _describe_default(nodes)) from None
+            node.data = _ieee(op.forward, *args)
+    if strict and not all(map(math.isfinite, [n.data for n in nodes])):
+        i = next(i for i, n in enumerate(nodes) if not math.isfinite(n.data))
+        node = nodes[i]
+        why = "overflow" if math.isinf(node.data) else "not a number"
+        if node.op == "const":
+            why = "number too large"
+        raise DomainError(why, i, describe or _describe_default(nodes))
+
+
+def _domain_message(op: Op) -> str:
+    from .ops import DOMAIN_MESSAGES
+
+    return DOMAIN_MESSAGES.get(op.name, f"{op.name} outside its domain")
+
+
+def backward(nodes: Sequence[Value], output: Value, ieee: bool = False, check: bool = False,
+             describe: Describe | None = None) -> None:
+    """Reverse-mode sweep: ``nodes`` is topologically ordered and ends in ``output``.
+
+    Each node pushes ``grad * local_derivative`` into each child that needs a
+    gradient; ``+=`` because a node used twice (``a*a``) gets both shares.
+    Unless ``ieee``, a math error in a rule raises :class:`DomainError` at its
+    node; ``check`` also tests every share, to name the node where a
+    non-finite gradient first arises (a slower pass, run only after a failure).
+    """
+    for node in nodes:
+        node.grad = 0.0
+    output.grad = 1.0
+    for i in range(len(nodes) - 1, -1, -1):
+        node = nodes[i]
+        children = node.children
+        if not children or not node.needs_grad:
+            continue
+        grads = OPS[node.op].grads
+        out, g = node.data, node.grad
+        args = [c.data for c in children]
+        for rule, child in zip(grads, children, strict=False):
+            if not child.needs_grad:
+                continue
+            try:
+                share = g * rule(SCALAR, out, *args)
+            except (ArithmeticError, ValueError):
+                share = g * _ieee(rule, out, *args)
+                if not ieee:
+                    raise DomainError(_gradient_message(node, share), i,
+                                      describe or _describe_default(nodes)) from None
+            if check and not math.isfinite(share):
+                raise DomainError(_gradient_message(node, share), i, describe or _describe_default(nodes))
+            child.grad += share
+
+
+def _gradient_message(node: Value, share: float) -> str:
+    what = "undefined gradient (nan)" if math.isnan(share) else "infinite gradient"
+    kink = OPS[node.op].kink
+    if kink and kink[0](node.children[0].data):
+        what += f", {kink[1]},"
+    return what
+
+
+def all_finite_grads(nodes: Iterable[Value]) -> bool:
+    return all(map(math.isfinite, [n.grad for n in nodes]))

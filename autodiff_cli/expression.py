@@ -1,0 +1,158 @@
+"""A parsed expression: its graph in topological order and what evaluating it
+at a point gives (value, gradients, named intermediates, notes)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from .engine import Value, all_finite_grads, backward, forward
+from .errors import UsageError, did_you_mean
+from .ops import OPS
+
+
+@dataclass
+class Evaluation:
+    """The result of one forward and backward pass. Dicts keep the order in
+    which names first appear in the expression."""
+
+    expression: str
+    value: float
+    variables: dict[str, float]
+    gradients: dict[str, float]
+    nodes: dict[str, tuple[float, float]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+class Expression:
+    """The graph of a parsed expression.
+
+    ``nodes`` is in creation order, which is topological (children first) and
+    ends with the output; ``spans[i]`` is the source text span of ``nodes[i]``.
+    ``variables`` and ``names`` (assigned intermediates) are in order of first
+    appearance.
+    """
+
+    def __init__(self, source: str, nodes: list[Value], spans: list[tuple[int, int]],
+                 variables: dict[str, Value], names: dict[str, Value], output: Value,
+                 output_name: str | None) -> None:
+        self.source = source
+        self.nodes = nodes
+        self.spans = spans
+        self.variables = variables
+        self.names = names
+        self.output = output
+        self.output_name = output_name
+        self._live: tuple[list[Value], list[tuple[int, int]]] | None = None
+
+    def live(self) -> tuple[list[Value], list[tuple[int, int]]]:
+        """The nodes the output depends on (and their spans), in topological order.
+
+        Backward runs over these only: a statement whose result the output never
+        uses must not push anything (not even 0 * inf) into the gradients.
+        """
+        if self._live is None:
+            marked = {id(self.output)}
+            for node in reversed(self.nodes):
+                if id(node) in marked:
+                    marked.update(map(id, node.children))
+            keep = [i for i, n in enumerate(self.nodes) if id(n) in marked]
+            self._live = [self.nodes[i] for i in keep], [self.spans[i] for i in keep]
+        return self._live
+
+    def __repr__(self) -> str:
+        return f"Expression({self.text()!r})"
+
+    def text(self, limit: int = 0) -> str:
+        """The source as one line, shortened to ``limit`` characters when given."""
+        lines = (line.split("#", 1)[0].strip() for line in self.source.splitlines())
+        text = "; ".join(line for line in lines if line)
+        text = " ".join(text.split())
+        if limit and len(text) > limit:
+            text = text[: limit - 3] + "..."
+        return text
+
+    def describe(self, index: int, spans: list[tuple[int, int]] | None = None) -> str:
+        """Name node ``index`` by its source text and position, for error messages."""
+        start, end = (spans or self.spans)[index]
+        snippet = " ".join(self.source[start:end].split())
+        if len(snippet) > 60:
+            snippet = snippet[:57] + "..."
+        line = self.source.count("\n", 0, start) + 1
+        column = start - (self.source.rfind("\n", 0, start) + 1) + 1
+        return f"'{snippet}' (line {line}, column {column})"
+
+    def check_values(self, values: Mapping[str, float]) -> None:
+        """Raise :class:`UsageError` for missing, unknown or assigned names."""
+        assigned = [n for n in values if n in self.names]
+        if assigned:
+            raise UsageError(f"{_names(assigned)} assigned in the expression and cannot be given a value")
+        unknown = [n for n in values if n not in self.variables]
+        if unknown:
+            hint = did_you_mean(unknown[0], self.variables) if len(unknown) == 1 else ""
+            raise UsageError(f"no variable {_names(unknown, verb=False)} in the expression{hint}")
+        missing = [n for n in self.variables if n not in values]
+        if missing:
+            raise UsageError(f"missing value for {_names(missing, verb=False)}")
+
+    def forward(self, values: Mapping[str, float], ieee: bool = False) -> float:
+        """Set the variables and recompute every node; returns the output's value."""
+        self.check_values(values)
+        for name, node in self.variables.items():
+            node.data = float(values[name])
+        forward(self.nodes, strict=not ieee, describe=self.describe)
+        return self.output.data
+
+    def backward(self, ieee: bool = False) -> None:
+        """Gradients of the output with respect to every node (after :meth:`forward`)."""
+        nodes, spans = self.live()
+        def describe(i: int) -> str:
+            return self.describe(i, spans)
+
+        backward(nodes, self.output, ieee=ieee, describe=describe)
+        if not ieee and not all_finite_grads(nodes):
+            # Run again checking every step, to name the node where it arose.
+            backward(nodes, self.output, check=True, describe=describe)
+
+    def notes(self) -> list[str]:
+        """Where the last evaluation passed through a non-differentiable point."""
+        found: dict[str, list[int]] = {}
+        nodes, spans = self.live()
+        for i, node in enumerate(nodes):
+            kink = OPS[node.op].kink
+            if kink and node.needs_grad and kink[0](node.children[0].data):
+                found.setdefault(kink[1], []).append(i)
+        notes = []
+        for rule, where in found.items():
+            more = f" and {len(where) - 1} more place(s)" if len(where) > 1 else ""
+            notes.append(f"{rule} used at {self.describe(where[0], spans)}{more} (PyTorch's convention)")
+        return notes
+
+    def evaluate(self, values: Mapping[str, float], ieee: bool = False, intermediates: bool = False
+                 ) -> Evaluation:
+        """Forward and backward pass at one point.
+
+        Strict (default): a non-finite value or gradient raises
+        :class:`~autodiff_cli.errors.DomainError` naming the sub-expression.
+        ``ieee=True`` returns IEEE results (inf, nan) instead.
+        """
+        value = self.forward(values, ieee)
+        self.backward(ieee)
+        result = Evaluation(
+            expression=self.source,
+            value=value,
+            variables={n: v.data for n, v in self.variables.items()},
+            gradients={n: v.grad for n, v in self.variables.items()},
+            notes=self.notes(),
+        )
+        if intermediates:
+            result.nodes = {n: (v.data, v.grad) for n, v in self.names.items()}
+        return result
+
+
+def _names(names: list[str], verb: bool = True) -> str:
+    quoted = ", ".join(f"'{n}'" for n in names)
+    if not verb:
+        return quoted
+    return f"{quoted} {'is' if len(names) == 1 else 'are'}"
+

@@ -1,0 +1,74 @@
+"""Hypothesis strategies: random expression trees, written out as autodiff text
+and, separately, built in sympy (the independent oracle)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sympy
+from hypothesis import strategies as st
+
+VARIABLES = ("x", "y", "z")
+SYMBOLS = {name: sympy.Symbol(name, real=True) for name in VARIABLES}
+
+Tree = Any  # a leaf text, or (op, child, ...)
+
+UNARY_TEXT = {
+    "neg": "-({})", "exp": "exp({})", "log": "log({})", "sqrt": "sqrt({})", "sin": "sin({})",
+    "cos": "cos({})", "tan": "tan({})", "tanh": "tanh({})", "sigmoid": "sigmoid({})", "relu": "relu({})",
+    "abs": "abs({})", "square": "({})**2", "cube": "({})^3", "inverse": "({})**-1",
+}
+BINARY_TEXT = {"+": "({}) + ({})", "-": "({}) - ({})", "*": "({})*({})", "/": "({})/({})", "pow": "pow({}, {})"}
+
+UNARY_SYMPY = {
+    "neg": lambda a: -a, "exp": sympy.exp, "log": sympy.log, "sqrt": sympy.sqrt, "sin": sympy.sin,
+    "cos": sympy.cos, "tan": sympy.tan, "tanh": sympy.tanh, "sigmoid": lambda a: 1 / (1 + sympy.exp(-a)),
+    "relu": lambda a: sympy.Max(0, a), "abs": sympy.Abs, "square": lambda a: a**2, "cube": lambda a: a**3,
+    "inverse": lambda a: 1 / a,
+}
+BINARY_SYMPY = {"+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b,
+                "/": lambda a, b: a / b, "pow": lambda a, b: a**b}
+LEAVES_SYMPY = {"pi": sympy.pi}
+
+leaves = st.one_of(
+    st.sampled_from(VARIABLES),
+    st.integers(1, 9).map(str),
+    st.sampled_from(["0.5", "1.5", "2.25", "pi"]),
+)
+
+
+def _extend(children: st.SearchStrategy[Tree]) -> st.SearchStrategy[Tree]:
+    return st.tuples(st.sampled_from(sorted(UNARY_TEXT)), children) | st.tuples(
+        st.sampled_from(sorted(BINARY_TEXT)), children, children)
+
+
+trees = st.recursive(leaves, _extend, max_leaves=8)
+
+
+def to_text(tree: Tree) -> str:
+    if isinstance(tree, str):
+        return tree
+    op, *args = tree
+    return (UNARY_TEXT.get(op) or BINARY_TEXT[op]).format(*map(to_text, args))
+
+
+def to_sympy(tree: Tree) -> sympy.Expr:
+    """The tree in sympy; ``nan`` where sympy itself refuses (``Max(0, zoo)``)."""
+    if isinstance(tree, str):
+        if tree in SYMBOLS:
+            return SYMBOLS[tree]
+        return LEAVES_SYMPY.get(tree) or sympy.Rational(tree)
+    op, *args = tree
+    try:
+        return (UNARY_SYMPY.get(op) or BINARY_SYMPY[op])(*map(to_sympy, args))
+    except (ValueError, TypeError, ArithmeticError):
+        return sympy.nan
+
+
+expressions = trees.map(to_text)
+"""Expression texts, up to eight leaves."""
+
+pairs = trees.map(lambda t: (to_text(t), to_sympy(t)))
+"""(text, sympy expression) pairs."""
+
+points = st.fixed_dictionaries({v: st.floats(-3, 3, allow_nan=False).map(lambda f: round(f, 3)) for v in VARIABLES})

@@ -1,0 +1,85 @@
+"""The micrograd-style Value API and the engine's passes."""
+
+from __future__ import annotations
+
+import math
+import sys
+
+import pytest
+
+from autodiff_cli import DomainError, Value
+from autodiff_cli.engine import topological_order
+
+
+def test_micrograd_example():
+    # micrograd's README example, with gradients derived by hand:
+    # c = a*b + b**3 with a = 2, b = -3: dc/da = b = -3, dc/db = a + 3b^2 = 29
+    a, b = Value(2.0, label="a"), Value(-3.0, label="b")
+    c = a * b + b**3
+    c.backward()
+    assert c.data == -33.0
+    assert (a.grad, b.grad) == (-3.0, 29.0)
+
+
+def test_backward_twice_gives_the_same_gradients():
+    a = Value(3.0)
+    y = a * a + 2 * a
+    y.backward()
+    first = a.grad
+    y.backward()
+    assert first == a.grad == 8.0  # 2a + 2
+
+
+def test_children_keep_order_and_both_edges():
+    a, b = Value(1.0), Value(2.0)
+    assert (a - b).children == (a, b)
+    square = a * a
+    assert square.children == (a, a)
+
+
+def test_operators_with_plain_numbers():
+    x = Value(4.0)
+    y = 1 / x + 2 - x / 2 + 3 * x**0.5 + 2**x - (-x)
+    y.backward()
+    # y = 1/x + 2 - x/2 + 3 sqrt(x) + 2^x + x; y' = -1/x^2 - 1/2 + 1.5/sqrt(x) + 2^x ln 2 + 1
+    expected = -1 / 16 - 0.5 + 1.5 / 2 + 16 * math.log(2) + 1
+    assert math.isclose(x.grad, expected, rel_tol=1e-15)
+
+
+def test_function_methods():
+    x = Value(0.5)
+    y = x.tanh() * x.exp() + x.sigmoid() - x.log()
+    y.backward()
+    t, s = math.tanh(0.5), 1 / (1 + math.exp(-0.5))
+    expected = (1 - t * t) * math.exp(0.5) + t * math.exp(0.5) + s * (1 - s) - 1 / 0.5
+    assert math.isclose(x.grad, expected, rel_tol=1e-14)
+    with pytest.raises(AttributeError):
+        x.not_an_op()
+
+
+def test_domain_error_from_the_api():
+    with pytest.raises(DomainError, match="log of a non-positive number"):
+        Value(-1.0).log()
+
+
+def test_deep_chain_without_recursion():
+    depth = 100_000
+    x = Value(0.5, label="x")
+    y = x
+    for _ in range(depth):
+        y = y * 1.0 + 0.0
+    assert sys.getrecursionlimit() < depth
+    y.backward()
+    assert x.grad == 1.0
+    assert len(topological_order(y)) == 1 + 4 * depth  # x, then per step: const, mul, const, add
+
+
+def test_topological_order_puts_children_first():
+    a, b = Value(1.0), Value(2.0)
+    c = a * b
+    d = c + a
+    order = topological_order(d)
+    position = {id(n): i for i, n in enumerate(order)}
+    for node in order:
+        assert all(position[id(child)] < position[id(node)] for child in node.children)
+    assert order[-1] is d

@@ -1,0 +1,90 @@
+"""Random and hostile input through the CLI entry point: only exit 0, 1 or 2,
+with the contract's messages, never a traceback."""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conftest import run_cli
+from strategies import expressions
+
+HOSTILE = [
+    "__import__('os').system('echo pwned')",
+    "exec('1')",
+    "eval",
+    "x.__class__",
+    "lambda: 1",
+    "[x for x in y]",
+    "x if y else z",
+    "open('/etc/passwd')",
+    "os.system",
+    "((((((((((",
+    "))))",
+    "\x00\x01\x02",
+    "a\u202eb",
+    "x = ; y",
+    "1e",
+    "1e+",
+    ".",
+    "..5",
+    "x**",
+    "*x",
+    "x;;;;",
+    "x = x",
+    "x = y; x",
+    "é = 1; é",
+    "\ufeffx",
+    "x\r\ny",
+    "𝑥 + 1",
+    "9" * 5000,
+    "(" * 5000 + ")" * 4999,
+]
+
+
+def check(args: list[str], stdin: bytes = b"") -> None:
+    run = run_cli(*args, stdin=stdin)
+    assert run.code in (0, 1, 2), (args, run.code, run.err)
+    assert "Traceback" not in run.err and "internal error" not in run.err, (args, run.err)
+    if run.code:
+        assert run.err.startswith("error: "), (args, run.err)
+        assert run.out == ""
+    lines = run.err.splitlines()
+    errors = [line for line in lines if line.startswith("error: ")]
+    assert len(errors) <= 1
+
+
+def test_hostile_fixed_inputs():
+    for text in HOSTILE:
+        check(["eval", text, "--x", "1"])
+        check(["eval", "-", "x=1"], stdin=text.encode("utf-8", "surrogatepass"))
+
+
+@settings(max_examples=1500, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.text(alphabet=st.characters(codec="utf-8"), max_size=40))
+def test_random_text(text):
+    check(["eval", text, "x=1", "--format", "json"])
+
+
+@settings(max_examples=500, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.binary(max_size=60))
+def test_random_bytes_on_stdin(data):
+    check(["eval", "-", "--format", "csv"], stdin=data)
+
+
+@settings(max_examples=1000, deadline=None, suppress_health_check=list(HealthCheck))
+@given(expressions, st.data())
+def test_mutated_expressions(text, data):
+    cut = data.draw(st.integers(0, len(text)))
+    insert = data.draw(st.sampled_from(["", "(", ")", "*", "**", "-", ",", "=", ";", "\n", "#", "x", "1e", "é"]))
+    drop = data.draw(st.integers(0, 3))
+    mutated = text[:cut] + insert + text[cut + drop:]
+    values = data.draw(st.sampled_from([["x=1", "y=2", "z=0"], ["--x", "-1", "--y=1e308", "z=pi"], ["x=0"]]))
+    check(["eval", mutated, *values, "--format", "json", "--ieee"] if data.draw(st.booleans())
+          else ["eval", mutated, *values])
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.lists(st.text(max_size=8), max_size=6))
+def test_random_arguments(args):
+    check(["eval", *args])

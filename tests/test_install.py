@@ -1,0 +1,35 @@
+"""The wheel: the grammar ships inside it and the command works from any directory."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_wheel_ships_grammar_and_runs_elsewhere(tmp_path):
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(ROOT)],
+                   check=True, capture_output=True, timeout=300)
+    (wheel,) = tmp_path.glob("autodiff_cli-*.whl")
+    with zipfile.ZipFile(wheel) as z:
+        names = z.namelist()
+        entry_points = next(n for n in names if n.endswith("entry_points.txt"))
+        assert "autodiff = autodiff_cli.cli:run" in z.read(entry_points).decode()
+    assert "autodiff_cli/grammars/expr.lark" in names
+    # Import the package from the wheel alone, in a directory with no grammars/ beside it.
+    workdir = tmp_path / "elsewhere"
+    workdir.mkdir()
+    env = {**os.environ, "PYTHONPATH": str(wheel)}
+    proc = subprocess.run(
+        [sys.executable, "-m", "autodiff_cli", "eval", "a*(b+c*d)", "a=-2", "b=10", "c=2", "d=-3", "--format", "json"],
+        cwd=workdir, env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["gradients"] == {"a": 4.0, "b": -2.0, "c": 6.0, "d": -4.0}
+    origin = subprocess.run([sys.executable, "-c", "import autodiff_cli; print(autodiff_cli.__file__)"],
+                            cwd=workdir, env=env, capture_output=True, text=True, timeout=60).stdout
+    assert origin.startswith(str(wheel))

@@ -1,0 +1,159 @@
+"""The expression language, row by row of the contract's table."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from autodiff_cli import ExprSyntaxError, UsageError, parse
+
+
+def value(text: str, **values: float) -> float:
+    return parse(text).evaluate(values).value
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("2", 2.0), ("2.5", 2.5), (".5", 0.5), ("5.", 5.0), ("1e-3", 0.001), ("2E+10", 2e10), ("1.5e2", 150.0)],
+)
+def test_numbers(text, expected):
+    assert value(text) == expected
+
+
+@pytest.mark.parametrize("name", ["a", "x1", "learning_rate", "θ", "_private", "Δx", "e"])
+def test_identifiers(name):
+    result = parse(f"2*{name}").evaluate({name: 3.0})
+    assert result.value == 6.0 and result.gradients == {name: 2.0}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("1 + 2*3", 7.0),
+        ("(1 + 2)*3", 9.0),
+        ("8 / 4 / 2", 1.0),  # left-associative
+        ("8 - 4 - 2", 2.0),
+        ("2**3**2", 512.0),  # right-associative
+        ("2^3^2", 512.0),  # ^ is the same operator
+        ("-2**2", -4.0),  # ** binds tighter than unary minus
+        ("2**-1", 0.5),  # a**-b is allowed
+        ("-(2)**2", -4.0),
+        ("(-2)**2", 4.0),
+        ("--3", 3.0),
+        ("+-+3", -3.0),
+        ("2*-3", -6.0),
+        ("pi", math.pi),
+        ("pow(2, 10)", 1024.0),
+        ("2 ** 0.5", math.sqrt(2)),
+    ],
+)
+def test_precedence_and_associativity(text, expected):
+    assert value(text) == expected
+
+
+def test_power_binds_tighter_than_unary_minus_on_variables():
+    result = parse("-a**2").evaluate({"a": 3.0})
+    assert result.value == -9.0 and result.gradients == {"a": -6.0}
+
+
+def test_e_is_a_variable_not_a_constant():
+    assert parse("e*2").evaluate({"e": 5.0}).value == 10.0
+
+
+def test_statements_comments_and_newlines():
+    text = """
+    # the lecture, by hand
+    e = c*d      # first step
+    f = (b +
+         e)      ; L = a*f
+    """
+    result = parse(text).evaluate({"c": 2, "d": -3, "b": 10, "a": -2}, intermediates=True)
+    assert result.value == -8.0
+    assert list(result.nodes) == ["e", "f", "L"]
+    assert list(result.variables) == ["c", "d", "b", "a"]  # order of first appearance
+
+
+def test_variable_used_twice_accumulates():
+    assert parse("a*a").evaluate({"a": 3.0}).gradients == {"a": 6.0}
+    assert parse("a + a").evaluate({"a": 3.0}).gradients == {"a": 2.0}
+    expr = parse("a*a")
+    assert expr.output.children[0] is expr.output.children[1]  # one leaf, two edges
+
+
+def test_alias_of_a_variable():
+    result = parse("y = x; y*y").evaluate({"x": 3.0}, intermediates=True)
+    assert result.value == 9.0 and result.gradients == {"x": 6.0} and result.nodes == {"y": (3.0, 6.0)}
+
+
+def test_unused_statement_does_not_touch_gradients():
+    # f is never used by the output; its infinite local derivative must not leak (0 * inf).
+    result = parse("f = sqrt(x); x*2").evaluate({"x": 0.0})
+    assert result.gradients == {"x": 2.0}
+
+
+@pytest.mark.parametrize(
+    ("text", "message", "line", "column"),
+    [
+        ("a*(b+)", "unexpected ')'", 1, 6),
+        ("a +* 2", "unexpected '*'", 1, 4),
+        ("(a", "unexpected end of input", 1, 3),
+        ("a)", "unexpected ')'", 1, 2),
+        ("a = 1\nb = $", "unexpected character '$'", 2, 5),
+        ("tahn(x)", "did you mean 'tanh'?", 1, 1),
+        ("x + sigmod(x)", "did you mean 'sigmoid'?", 1, 5),
+        ("sin(x, y)", "sin() takes 1 argument, got 2", 1, 1),
+        ("pow(x)", "pow() takes 2 arguments, got 1", 1, 1),
+        ("exp + 1", "'exp' is a function", 1, 1),
+        ("a = 1; a = 2", "'a' is assigned twice", 1, 8),
+        ("b = a*2; a = 1", "'a' is assigned after it is used", 1, 10),
+        ("pi = 3", "cannot assign to 'pi'", 1, 1),
+        ("a*b; c", "only the last statement may be a bare expression", 1, 1),
+        ("", "empty expression", 1, 1),
+        ("# only a comment", "empty expression", 1, 17),
+        ("2x", "unexpected 'x'", 1, 2),
+        ("a +\nb", "unexpected newline", 1, 4),
+        ("__import__('os')", "unexpected character \"'\"", 1, 12),
+    ],
+)
+def test_syntax_errors_have_positions(text, message, line, column):
+    with pytest.raises(ExprSyntaxError) as info:
+        parse(text)
+    assert message in str(info.value)
+    assert (info.value.line, info.value.column) == (line, column)
+    source_line, caret = info.value.details()
+    assert caret.index("^") - 2 == column - 1
+    assert source_line.strip() == text.splitlines()[line - 1].strip() if text.strip() else True
+
+
+def test_unknown_python_function_is_an_unknown_function():
+    with pytest.raises(ExprSyntaxError, match="unknown function '__import__'"):
+        parse("__import__(os)")
+
+
+def test_values_are_checked_by_name():
+    expr = parse("e = c*d; L = a*e")
+    with pytest.raises(UsageError, match="missing value for 'a'"):
+        expr.evaluate({"c": 1, "d": 2})
+    with pytest.raises(UsageError, match=r"no variable 'cc'.*did you mean 'c'"):
+        expr.evaluate({"cc": 1, "c": 1, "d": 2, "a": 1})
+    with pytest.raises(UsageError, match="'e' is assigned"):
+        expr.evaluate({"e": 1, "c": 1, "d": 2, "a": 1})
+
+
+def test_deep_parentheses_parse_and_differentiate():
+    depth = 100_000
+    result = parse("(" * depth + "x*x" + ")" * depth).evaluate({"x": 3.0})
+    assert result.value == 9.0 and result.gradients == {"x": 6.0}
+
+
+def test_deep_unary_chain():
+    result = parse("-" * 100_001 + "x").evaluate({"x": 2.0})
+    assert result.value == -2.0 and result.gradients == {"x": -1.0}
+
+
+def test_deep_statement_chain():
+    n = 20_000
+    lines = ["v0 = x"] + [f"v{i} = v{i - 1} + x" for i in range(1, n)]
+    result = parse("\n".join(lines)).evaluate({"x": 1.5})
+    assert result.value == 1.5 * n and result.gradients == {"x": float(n)}
