@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+from enum import Enum
 from typing import Any
 
 import typer
@@ -65,21 +66,28 @@ def eval_command(
     intermediates: bool = typer.Option(False, "--all", help="Also show every named intermediate node."),
     ieee: bool = typer.Option(False, "--ieee", help="Report inf/nan (null in JSON) instead of failing."),
 ) -> None:
-    from .arguments import parse_value, read_expression, split_arguments
     from .output import render
-    from .parser import parse
 
-    args = split_arguments(tokens or [])
-    expr = parse(read_expression(args.expression))
-    _check_names(expr, args.values, ctx)
-    values = {name: parse_value(name, text, ieee) for name, text in args.values.items()}
+    expr, values = _load(tokens, ieee, ctx)
+    expr.check_values(values)
     result = expr.evaluate(values, ieee=ieee, intermediates=intermediates)
     for note in result.notes:
         _diagnostic(f"note: {note}")
     render(result, fmt, sys.stdout, intermediates, title=expr.text(limit=70))
 
 
-def _check_names(expr: Any, names: dict[str, str], ctx: typer.Context) -> None:
+def _load(tokens: list[str] | None, ieee: bool, ctx: typer.Context) -> tuple[Any, dict[str, float]]:
+    """The parsed expression and the values given for it, checked by name."""
+    from .arguments import parse_value, read_expression, split_arguments
+    from .parser import parse
+
+    args = split_arguments(tokens or [])
+    expr = parse(read_expression(args.expression))
+    _check_names(expr, args.values, ctx, partial=True)
+    return expr, {name: parse_value(name, text, ieee) for name, text in args.values.items()}
+
+
+def _check_names(expr: Any, names: dict[str, str], ctx: typer.Context, partial: bool = False) -> None:
     """Usage errors for values the expression cannot take; a name close to one of
     the command's own options (``--fromat``) is pointed at that option."""
     from .errors import UsageError, did_you_mean
@@ -90,7 +98,82 @@ def _check_names(expr: Any, names: dict[str, str], ctx: typer.Context) -> None:
             hint = did_you_mean(name, options, prefix="--")
             if hint:
                 raise UsageError(f"no variable '{name}' in the expression{hint}")
-    expr.check_values(dict.fromkeys(names, 0.0))
+    if names or not partial:
+        expr.check_values(dict.fromkeys(names, 0.0))
+
+
+GRAPH_HELP = """Draw the computation graph of EXPR: each value with its data and gradient,
+each operation between its inputs and its result.
+
+The format comes from the suffix of OUT (.svg, .png, .pdf, .dot, .gv) or
+--format; -o - writes SVG (or DOT) to standard output. Without values the
+graph shows the structure only. SVG and DOT need nothing beyond pip install;
+PNG and PDF need Graphviz's dot program.
+
+\b
+Examples:
+  autodiff graph "a*(b+c*d)" --a -2 --b 10 --c 2 --d -3 -o lecture.svg
+  autodiff graph "e = c*d; f = b + e; L = a*f" -o structure.svg
+  autodiff graph "tanh(w*x + b)" w=0.5 x=2 b=-1 --rankdir TB -o neuron.png
+  autodiff graph "a*a" a=3 --format dot -o -
+"""
+
+GRAPH_FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot", ".gv": "dot"}
+
+
+class GraphFormat(str, Enum):
+    svg = "svg"
+    png = "png"
+    pdf = "pdf"
+    dot = "dot"
+    gv = "gv"
+
+
+class RankDir(str, Enum):
+    LR = "LR"
+    TB = "TB"
+
+
+@app.command("graph", help=GRAPH_HELP, context_settings=_FREE_ARGS)
+def graph_command(
+    ctx: typer.Context,
+    tokens: list[str] | None = typer.Argument(None, metavar="EXPR [VALUES]...", show_default=False),
+    output: str = typer.Option(..., "--output", "-o", metavar="OUT", help="File to write, or - for stdout."),
+    fmt: GraphFormat | None = typer.Option(None, "--format", help="Output format (default: from the suffix)."),
+    rankdir: RankDir = typer.Option(RankDir.LR, "--rankdir", help="LR: left to right; TB: top to bottom."),
+    precision: int = typer.Option(4, "--precision", min=0, max=17, help="Decimals shown for numbers."),
+    ieee: bool = typer.Option(False, "--ieee", help="Show inf/nan instead of failing."),
+    force: bool = typer.Option(False, "--force", help="Lay out graphs however large (may take minutes)."),
+) -> None:
+    from pathlib import Path
+
+    from .errors import UsageError
+    from .files import write_atomic
+    from .graph import MAX_LAYOUT_NODES, graph_size, to_dot
+    from .render import render
+
+    kind = fmt.value if fmt else GRAPH_FORMATS.get(Path(output).suffix.lower()) if output != "-" else "svg"
+    if kind is None:
+        raise UsageError(f"cannot tell the format of '{output}': use a .svg, .png, .pdf, .dot or .gv suffix, "
+                         "or --format")
+    kind = "dot" if kind == "gv" else kind
+    if output == "-" and kind not in ("svg", "dot"):
+        raise UsageError(f"-o - writes SVG or DOT; write {kind.upper()} to a file")
+    expr, values = _load(tokens, ieee, ctx)
+    with_values = bool(values) or not expr.variables
+    if with_values:
+        result = expr.evaluate(values, ieee=ieee)
+        for note in result.notes:
+            _diagnostic(f"note: {note}")
+    size = graph_size(expr)
+    if kind != "dot" and size > MAX_LAYOUT_NODES and not force:
+        raise UsageError(f"the graph has {size:,} nodes; laying out more than {MAX_LAYOUT_NODES:,} takes "
+                         "Graphviz minutes: write .dot instead, or pass --force")
+    data = render(to_dot(expr, with_values, precision, rankdir.value), kind)
+    if output == "-":
+        sys.stdout.buffer.write(data) if hasattr(sys.stdout, "buffer") else sys.stdout.write(data.decode())
+    else:
+        write_atomic(output, data)
 
 
 def _diagnostic(line: str) -> None:

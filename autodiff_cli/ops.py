@@ -37,6 +37,7 @@ class Op:
     forward: Rule
     grads: tuple[Rule, ...] = ()
     kink: tuple[Callable[[float], bool], str] | None = None
+    roles: tuple[str, ...] = ()  # what each input is, where order matters (graph edge labels)
 
 
 def _sigmoid(x: float) -> float:
@@ -101,12 +102,13 @@ OPS: dict[str, Op] = {
         Op("var", "", "leaf", 0, lambda m: None),
         Op("const", "", "leaf", 0, lambda m: None),
         Op("add", "+", "infix", 2, lambda m, a, b: a + b, (lambda m, o, a, b: 1.0, lambda m, o, a, b: 1.0)),
-        Op("sub", "-", "infix", 2, lambda m, a, b: a - b, (lambda m, o, a, b: 1.0, lambda m, o, a, b: -1.0)),
+        Op("sub", "-", "infix", 2, lambda m, a, b: a - b, (lambda m, o, a, b: 1.0, lambda m, o, a, b: -1.0),
+           roles=("+", "-")),
         Op("mul", "*", "infix", 2, lambda m, a, b: a * b, (lambda m, o, a, b: b, lambda m, o, a, b: a)),
         Op("div", "/", "infix", 2, lambda m, a, b: a / b,
-           (lambda m, o, a, b: 1.0 / b, lambda m, o, a, b: -a / (b * b))),
+           (lambda m, o, a, b: 1.0 / b, lambda m, o, a, b: -a / (b * b)), roles=("num", "den")),
         Op("pow", "**", "infix", 2, lambda m, a, b: m.pow(a, b),
-           (lambda m, o, a, b: m.pow_dbase(a, b), lambda m, o, a, b: m.pow_dexp(o, a))),
+           (lambda m, o, a, b: m.pow_dbase(a, b), lambda m, o, a, b: m.pow_dexp(o, a)), roles=("base", "exp")),
         Op("neg", "-", "prefix", 1, lambda m, a: -a, (lambda m, o, a: -1.0,)),
         _call("exp", lambda m, o, x: o),
         _call("log", lambda m, o, x: 1.0 / x),

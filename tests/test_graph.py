@@ -1,0 +1,200 @@
+"""`autodiff graph`: the drawing's content (parsed from the SVG), both renderers,
+formats and the atomic write."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from autodiff_cli import parse
+from autodiff_cli.graph import MAX_LAYOUT_NODES, to_dot
+
+SVG = "{http://www.w3.org/2000/svg}"
+LECTURE = ["--a", "-2", "--b", "10", "--c", "2", "--d", "-3"]
+HAS_DOT = shutil.which("dot") is not None
+
+
+def svg_nodes(svg: bytes) -> dict[str, list[str]]:
+    """Graphviz node name -> the texts drawn in it."""
+    root = ET.fromstring(svg)
+    nodes = {}
+    for g in root.iter(f"{SVG}g"):
+        if g.get("class") == "node":
+            nodes[g.find(f"{SVG}title").text] = [t.text for t in g.iter(f"{SVG}text") if t.text]
+    return nodes
+
+
+def svg_edges(svg: bytes) -> list[tuple[str, str]]:
+    root = ET.fromstring(svg)
+    titles = [g.find(f"{SVG}title").text for g in root.iter(f"{SVG}g") if g.get("class") == "edge"]
+    return [tuple(t.split("->")) for t in titles]
+
+
+@pytest.fixture
+def no_dot(monkeypatch, tmp_path):
+    """Hide Graphviz's dot: PATH holds only an empty directory."""
+    monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))
+    assert shutil.which("dot") is None
+
+
+@pytest.fixture(params=["dot", "wasm"])
+def renderer(request, monkeypatch, tmp_path):
+    if request.param == "wasm":
+        monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))
+    elif not HAS_DOT:
+        pytest.fail("Graphviz's dot is not installed (.ci/run installs it)")
+    return request.param
+
+
+def test_lecture_graph(cli, tmp_path, renderer):
+    out = tmp_path / "lecture.svg"
+    run = cli("graph", "a*(b+c*d)", *LECTURE, "-o", str(out))
+    assert run.code == 0, run.err
+    nodes = svg_nodes(out.read_bytes())
+    ops = {name: texts for name, texts in nodes.items() if name.endswith("_op")}
+    values = {name: texts for name, texts in nodes.items() if not name.endswith("_op")}
+    assert sorted(t[0] for t in ops.values()) == ["*", "*", "+"]
+    variables = {texts[0]: texts[1:] for texts in values.values() if texts[0] in "abcd"}
+    # Hand-derived: a = -2, grad 4; b = 10, grad -2; c = 2, grad 6; d = -3, grad -4.
+    assert variables == {"a": ["value: -2.0000", "gradient: 4.0000"], "b": ["value: 10.0000", "gradient: -2.0000"],
+                         "c": ["value: 2.0000", "gradient: 6.0000"], "d": ["value: -3.0000", "gradient: -4.0000"]}
+    # Plus c*d = -6, b + c*d = 4, and the output -8 with gradient 1.
+    others = sorted(tuple(t) for t in values.values() if t[0] not in "abcd")
+    assert others == [("value: -6.0000", "gradient: -2.0000"), ("value: -8.0000", "gradient: 1.0000"),
+                      ("value: 4.0000", "gradient: -2.0000")]
+    assert len(nodes) == 4 + 3 + 3
+    assert len(svg_edges(out.read_bytes())) == 3 * 2 + 3  # two inputs and one result per operation
+
+
+def test_variable_used_twice_is_one_node_with_two_edges(cli, tmp_path, renderer):
+    out = tmp_path / "square.svg"
+    assert cli("graph", "a*a", "a=3", "-o", str(out)).code == 0
+    svg = out.read_bytes()
+    nodes = svg_nodes(svg)
+    a_nodes = [name for name, texts in nodes.items() if texts[0] == "a"]
+    assert len(a_nodes) == 1
+    assert nodes[a_nodes[0]] == ["a", "value: 3.0000", "gradient: 6.0000"]  # d(a*a)/da = 2a
+    assert svg_edges(svg).count((a_nodes[0], "n1_op")) == 2
+
+
+def test_named_intermediates_and_output_are_labelled(cli, tmp_path):
+    out = tmp_path / "g.dot"
+    run = cli("graph", "e = c*d; f = b + e; L = a*f", *LECTURE, "-o", str(out))
+    assert run.code == 0, run.err
+    labels = re.findall(r'label="\{ (\w+) \|', out.read_text())
+    assert sorted(labels) == ["L", "a", "b", "c", "d", "e", "f"]
+
+
+def test_structure_only_without_values(cli, tmp_path):
+    run = cli("graph", "x - y/z**2", "--format", "dot", "-o", "-")
+    assert run.code == 0, run.err
+    assert "value:" not in run.out and "gradient:" not in run.out
+    assert 'label="{ z }"' in run.out and 'label="{ 2 }"' in run.out
+    # Order matters for -, / and **: the edges say which input is which.
+    assert {"base", "exp", "num", "den", "+", "-"} <= set(re.findall(r'label="?([^"\s\]]+)"?\]', run.out))
+
+
+def test_partial_values_name_the_missing(cli, tmp_path):
+    run = cli("graph", "a*(b+c*d)", "--a", "1", "-o", str(tmp_path / "x.svg"))
+    assert run.code == 2 and "missing value for 'b', 'c', 'd'" in run.err
+    assert not (tmp_path / "x.svg").exists()
+
+
+def test_dot_is_deterministic_and_named_by_topological_index():
+    first = to_dot(parse("tanh(w*x + b)"), with_values=False)
+    assert first == to_dot(parse("tanh(w*x + b)"), with_values=False)
+    names = re.findall(r"^\s*(n\d+(?:_op)?) \[", first, re.M)
+    assert names == ["n0", "n1", "n2", "n2_op", "n3", "n4", "n4_op", "n5", "n5_op"]
+
+
+def test_precision_and_rankdir(cli):
+    run = cli("graph", "x/3", "x=1", "--precision", "2", "--rankdir", "TB", "--format", "dot", "-o", "-")
+    assert "value: 0.33" in run.out and "gradient: 0.33" in run.out and "rankdir=TB" in run.out
+
+
+def test_svg_to_stdout(cli, no_dot):
+    run = cli("graph", "a*b", "a=2", "b=3", "-o", "-")
+    assert run.code == 0, run.err
+    assert svg_nodes(run.out.encode())  # parses, has nodes
+
+
+@pytest.mark.parametrize(("suffix", "magic"), [(".png", b"\x89PNG\r\n\x1a\n"), (".pdf", b"%PDF-")])
+def test_png_and_pdf_with_dot(cli, tmp_path, suffix, magic):
+    if not HAS_DOT:
+        pytest.fail("Graphviz's dot is not installed (.ci/run installs it)")
+    out = tmp_path / f"g{suffix}"
+    run = cli("graph", "a*(b+c*d)", *LECTURE, "-o", str(out))
+    assert run.code == 0, run.err
+    assert out.read_bytes().startswith(magic)
+
+
+@pytest.mark.parametrize("suffix", [".png", ".pdf"])
+def test_png_and_pdf_without_dot_say_how_to_install(cli, tmp_path, no_dot, suffix):
+    run = cli("graph", "a*b", "a=1", "b=2", "-o", str(tmp_path / f"g{suffix}"))
+    assert run.code == 2
+    assert "apt-get install graphviz" in run.err and run.err.count("\n") == 1
+    assert not list(tmp_path.glob("g*"))
+
+
+def test_failed_render_keeps_old_file_and_leaves_no_temp(cli, tmp_path, monkeypatch):
+    # A dot that writes half an image and fails, as a crashing renderer would.
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake = bin_dir / "dot"
+    fake.write_text("#!/bin/sh\nprintf 'partial'\necho 'Error: layout failed' >&2\nexit 1\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", str(bin_dir))
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    target = out_dir / "graph.svg"
+    target.write_bytes(b"old drawing")
+    run = cli("graph", "a*b", "a=1", "b=2", "-o", str(target))
+    assert run.code == 1 and "Graphviz failed: Error: layout failed" in run.err
+    assert target.read_bytes() == b"old drawing"
+    assert os.listdir(out_dir) == ["graph.svg"]
+
+
+def test_failed_write_leaves_no_temp(cli, tmp_path, monkeypatch):
+    from autodiff_cli import files
+
+    def broken_fsync(fd):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(files.os, "fsync", broken_fsync)
+    target = tmp_path / "graph.dot"
+    target.write_text("old")
+    run = cli("graph", "a*b", "a=1", "b=2", "-o", str(target))
+    assert run.code == 2 and "No space left on device" in run.err
+    assert target.read_text() == "old" and os.listdir(tmp_path) == ["graph.dot"]
+
+
+def test_unwritable_output_is_a_clean_error(cli, tmp_path):
+    run = cli("graph", "a*b", "-o", str(tmp_path / "no" / "such" / "dir" / "g.svg"))
+    assert run.code == 2 and run.err.startswith("error: cannot write")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["-o", "graph.txt"], "cannot tell the format of 'graph.txt'"),
+        (["-o", "-", "--format", "png"], "-o - writes SVG or DOT"),
+        ([], "Missing option"),
+    ],
+)
+def test_graph_usage_errors(cli, args, message):
+    run = cli("graph", "a*b", *args)
+    assert run.code == 2 and message in run.err
+
+
+def test_large_graph_is_refused_without_force(cli, tmp_path):
+    terms = MAX_LAYOUT_NODES // 5 + 10  # each w*x term draws 5 Graphviz nodes
+    text = " + ".join(f"w{i}*x{i}" for i in range(terms))
+    run = cli("graph", text, "-o", str(tmp_path / "big.svg"))
+    assert run.code == 2 and "--force" in run.err and ".dot" in run.err
+    run = cli("graph", text, "-o", str(tmp_path / "big.dot"))  # DOT needs no layout
+    assert run.code == 0 and Path(tmp_path / "big.dot").stat().st_size > 0
