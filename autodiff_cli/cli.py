@@ -65,12 +65,17 @@ def eval_command(
     fmt: Format = typer.Option(Format.table, "--format", help="Output format.", case_sensitive=False),
     intermediates: bool = typer.Option(False, "--all", help="Also show every named intermediate node."),
     ieee: bool = typer.Option(False, "--ieee", help="Report inf/nan (null in JSON) instead of failing."),
+    trace: bool = typer.Option(False, "--trace", help="Show the backward pass step by step (table, json, jsonl)."),
+    hessian: bool = typer.Option(False, "--hessian", help="Also the matrix of second derivatives."),
 ) -> None:
+    from .errors import UsageError
     from .output import render
 
+    if trace and fmt in (Format.csv, Format.tsv):
+        raise UsageError("--trace is shown as a table or in JSON: use --format table, json or jsonl")
     expr, values = _load(tokens, ieee, ctx)
     expr.check_values(values)
-    result = expr.evaluate(values, ieee=ieee, intermediates=intermediates)
+    result = expr.evaluate(values, ieee=ieee, intermediates=intermediates, trace=trace, hessian=hessian)
     for note in result.notes:
         _diagnostic(f"note: {note}")
     render(result, fmt, sys.stdout, intermediates, title=expr.text(limit=70))
@@ -100,6 +105,103 @@ def _check_names(expr: Any, names: dict[str, str], ctx: typer.Context, partial: 
                 raise UsageError(f"no variable '{name}' in the expression{hint}")
     if names or not partial:
         expr.check_values(dict.fromkeys(names, 0.0))
+
+
+CHECK_HELP = """Check the gradient of EXPR against finite differences, as the lecture does
+by hand: for every variable, the analytic gradient against (f(x+h) - f(x-h))/2h
+(or (f(x+h) - f(x))/h with --method forward). By default h is chosen per
+variable, relative to its value; --step H fixes h = H. Exit status 1 when any
+variable fails.
+
+\b
+Examples:
+  autodiff check "a*(b+c*d)" --a -2 --b 10 --c 2 --d -3
+  autodiff check "tanh(w*x + b)" w=0.5 x=2 b=-1 --method forward --format json
+"""
+
+
+class CheckFormat(str, Enum):
+    table = "table"
+    json = "json"
+
+
+class Method(str, Enum):
+    central = "central"
+    forward = "forward"
+
+
+@app.command("check", help=CHECK_HELP, context_settings=_FREE_ARGS)
+def check_command(
+    ctx: typer.Context,
+    tokens: list[str] | None = typer.Argument(None, metavar="EXPR [VALUES]...", show_default=False),
+    method: Method = typer.Option(Method.central, "--method", help="Finite difference: central or forward."),
+    step: float | None = typer.Option(None, "--step", help="The step h (default: chosen per variable).",
+                                      show_default=False),
+    rtol: float | None = typer.Option(None, "--rtol", help="Relative tolerance (default 1e-5 central, 1e-3 forward).",
+                                      show_default=False),
+    atol: float | None = typer.Option(None, "--atol", help="Absolute tolerance (default 1e-8 central, 1e-6 forward).",
+                                      show_default=False),
+    fmt: CheckFormat = typer.Option(CheckFormat.table, "--format", help="Output format."),
+) -> None:
+    from .check import check_gradients
+    from .errors import UsageError
+    from .output import Format, write_checks
+
+    if step is not None and not 0 < step < float("inf"):
+        raise UsageError("--step must be a finite number greater than 0")
+    for name, x in (("--rtol", rtol), ("--atol", atol)):
+        if x is not None and not 0 <= x < float("inf"):
+            raise UsageError(f"{name} must be a finite number, 0 or more")
+    expr, values = _load(tokens, False, ctx)
+    expr.check_values(values)
+    value, checks = check_gradients(expr, values, method.value, step, rtol, atol)
+    for name, c in checks.items():
+        if c.method not in (method.value, "none"):
+            _diagnostic(f"note: '{name}': the function is undefined on one side; used a {c.method} difference")
+    write_checks(expr.text(limit=70), value, checks, Format(fmt.value), sys.stdout)
+    if not all(c.ok for c in checks.values()):
+        raise typer.Exit(ExitStatus.FAILURE)
+
+
+DIFF_HELP = """Print the derivative of EXPR as an expression in the same language,
+simplified, which autodiff itself can evaluate. With one --wrt the output is
+just that expression; otherwise one line per variable, d/dNAME = EXPR. A
+subexpression used more than once is printed once, as a named intermediate.
+
+\b
+Examples:
+  autodiff diff "3*x**2 - 4*x + 5"                  # 6*x - 4
+  autodiff diff "a*(b + c*d)" --wrt a               # b + c*d
+  autodiff diff "tanh(w*x + b)" --wrt w --order 2
+  autodiff diff "sin(x)*y" --format json
+"""
+
+
+class DiffFormat(str, Enum):
+    text = "text"
+    json = "json"
+
+
+@app.command("diff", help=DIFF_HELP, context_settings=_FREE_ARGS)
+def diff_command(
+    tokens: list[str] | None = typer.Argument(None, metavar="EXPR", show_default=False),
+    wrt: list[str] | None = typer.Option(None, "--wrt", metavar="NAME", help="Variable (repeatable; default: all)."),
+    order: int = typer.Option(1, "--order", min=1, max=10, help="Differentiate this many times."),
+    fmt: DiffFormat = typer.Option(DiffFormat.text, "--format", help="Output format."),
+) -> None:
+    from .arguments import read_expression
+    from .errors import UsageError
+    from .output import write_derivatives
+    from .parser import parse
+    from .symbolic import diff
+
+    if not tokens or len(tokens) > 1:
+        raise UsageError("diff takes one expression" if tokens else "missing expression (try 'autodiff diff --help')")
+    expr = parse(read_expression(tokens[0]))
+    derivatives = diff(expr, list(dict.fromkeys(wrt)) if wrt else None, order)
+    if not derivatives:
+        raise UsageError("the expression has no variables to differentiate by")
+    write_derivatives(expr.source, derivatives, fmt.value, sys.stdout)
 
 
 GRAPH_HELP = """Draw the computation graph of EXPR: each value with its data and gradient,

@@ -169,7 +169,8 @@ def _domain_message(op: Op) -> str:
 
 
 def backward(nodes: Sequence[Value], output: Value, ieee: bool = False, check: bool = False,
-             describe: Describe | None = None) -> None:
+             describe: Describe | None = None, record: list[tuple[int, int, float, float, float]] | None = None
+             ) -> None:
     """Reverse-mode sweep: ``nodes`` is topologically ordered and ends in ``output``.
 
     Each node pushes ``grad * local_derivative`` into each child that needs a
@@ -177,6 +178,8 @@ def backward(nodes: Sequence[Value], output: Value, ieee: bool = False, check: b
     Unless ``ieee``, a math error in a rule raises :class:`DomainError` at its
     node; ``check`` also tests every share, to name the node where a
     non-finite gradient first arises (a slower pass, run only after a failure).
+    ``record`` receives one ``(node index, input index, local derivative,
+    contribution, input's gradient so far)`` per edge: the pass as done by hand.
     """
     for node in nodes:
         node.grad = 0.0
@@ -189,19 +192,23 @@ def backward(nodes: Sequence[Value], output: Value, ieee: bool = False, check: b
         grads = OPS[node.op].grads
         out, g = node.data, node.grad
         args = [c.data for c in children]
-        for rule, child in zip(grads, children, strict=False):
+        for k, (rule, child) in enumerate(zip(grads, children, strict=False)):
             if not child.needs_grad:
                 continue
             try:
-                share = g * rule(SCALAR, out, *args)
+                local = rule(SCALAR, out, *args)
+                share = g * local
             except (ArithmeticError, ValueError):
-                share = g * _ieee(rule, out, *args)
+                local = _ieee(rule, out, *args)
+                share = g * local
                 if not ieee:
                     raise DomainError(_gradient_message(node, share), i,
                                       describe or _describe_default(nodes)) from None
             if check and not math.isfinite(share):
                 raise DomainError(_gradient_message(node, share), i, describe or _describe_default(nodes))
             child.grad += share
+            if record is not None:
+                record.append((i, k, local, share, child.grad))
 
 
 def _gradient_message(node: Value, share: float) -> str:

@@ -22,6 +22,26 @@ class Evaluation:
     gradients: dict[str, float]
     nodes: dict[str, tuple[float, float]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    trace: list[TraceStep] | None = None
+    hessian: dict[str, dict[str, float]] | None = None
+
+
+@dataclass
+class TraceStep:
+    """One node of the backward pass: its gradient, pushed into each input."""
+
+    node: str
+    op: str
+    gradient: float
+    inputs: list[TraceInput]
+
+
+@dataclass
+class TraceInput:
+    node: str
+    local: float  # d node / d input
+    contribution: float  # gradient * local, added to the input's gradient
+    accumulated: float  # the input's gradient after this addition
 
 
 class Expression:
@@ -103,16 +123,37 @@ class Expression:
         forward(self.nodes, strict=not ieee, describe=self.describe)
         return self.output.data
 
-    def backward(self, ieee: bool = False) -> None:
-        """Gradients of the output with respect to every node (after :meth:`forward`)."""
+    def name_of(self, node: Value, span: tuple[int, int]) -> str:
+        """How a trace names a node: its label, else its source text."""
+        if node.label:
+            return node.label
+        text = " ".join(self.source[span[0]:span[1]].split())
+        return text if len(text) <= 40 else text[:37] + "..."
+
+    def backward(self, ieee: bool = False, trace: list[TraceStep] | None = None) -> None:
+        """Gradients of the output with respect to every node (after :meth:`forward`).
+        ``trace`` receives the pass step by step."""
         nodes, spans = self.live()
+
         def describe(i: int) -> str:
             return self.describe(i, spans)
 
-        backward(nodes, self.output, ieee=ieee, describe=describe)
+        record: list[tuple[int, int, float, float, float]] | None = [] if trace is not None else None
+        backward(nodes, self.output, ieee=ieee, describe=describe, record=record)
         if not ieee and not all_finite_grads(nodes):
             # Run again checking every step, to name the node where it arose.
             backward(nodes, self.output, check=True, describe=describe)
+        if trace is not None and record is not None:
+            position = {id(n): j for j, n in enumerate(nodes)}
+            last = -1
+            for i, k, local, share, total in record:
+                node = nodes[i]
+                if i != last:
+                    trace.append(TraceStep(self.name_of(node, spans[i]), OPS[node.op].symbol, node.grad, []))
+                    last = i
+                child = node.children[k]
+                name = self.name_of(child, spans[position[id(child)]])
+                trace[-1].inputs.append(TraceInput(name, local, share, total))
 
     def notes(self) -> list[str]:
         """Where the last evaluation passed through a non-differentiable point."""
@@ -128,8 +169,8 @@ class Expression:
             notes.append(f"{rule} used at {self.describe(where[0], spans)}{more} (PyTorch's convention)")
         return notes
 
-    def evaluate(self, values: Mapping[str, float], ieee: bool = False, intermediates: bool = False
-                 ) -> Evaluation:
+    def evaluate(self, values: Mapping[str, float], ieee: bool = False, intermediates: bool = False,
+                 trace: bool = False, hessian: bool = False) -> Evaluation:
         """Forward and backward pass at one point.
 
         Strict (default): a non-finite value or gradient raises
@@ -137,16 +178,22 @@ class Expression:
         ``ieee=True`` returns IEEE results (inf, nan) instead.
         """
         value = self.forward(values, ieee)
-        self.backward(ieee)
+        steps: list[TraceStep] | None = [] if trace else None
+        self.backward(ieee, steps)
         result = Evaluation(
             expression=self.source,
             value=value,
             variables={n: v.data for n, v in self.variables.items()},
             gradients={n: v.grad for n, v in self.variables.items()},
             notes=self.notes(),
+            trace=steps,
         )
         if intermediates:
             result.nodes = {n: (v.data, v.grad) for n, v in self.names.items()}
+        if hessian:
+            from .symbolic import hessian as second_derivatives
+
+            result.hessian = second_derivatives(self, values, ieee)
         return result
 
 

@@ -43,6 +43,15 @@ def _point(ev: Evaluation, intermediates: bool) -> dict[str, Any]:
     if intermediates:
         data["nodes"] = {k: {"value": json_number(v), "gradient": json_number(g)}
                          for k, (v, g) in ev.nodes.items()}
+    if ev.hessian is not None:
+        data["hessian"] = {r: {c: json_number(v) for c, v in row.items()} for r, row in ev.hessian.items()}
+    if ev.trace is not None:
+        data["trace"] = [
+            {"node": step.node, "op": step.op, "gradient": json_number(step.gradient),
+             "inputs": [{"node": i.node, "local": json_number(i.local), "contribution": json_number(i.contribution),
+                         "accumulated": json_number(i.accumulated)} for i in step.inputs]}
+            for step in ev.trace
+        ]
     return data
 
 
@@ -65,6 +74,8 @@ def csv_header(ev: Evaluation, intermediates: bool) -> list[str]:
     if intermediates:
         for name in ev.nodes:
             header += [name, f"grad_{name}"]
+    if ev.hessian is not None:
+        header += [f"hess_{r}_{c}" for r, row in ev.hessian.items() for c in row]
     return header
 
 
@@ -73,6 +84,8 @@ def csv_row(ev: Evaluation, intermediates: bool) -> list[str]:
     if intermediates:
         for value, grad in ev.nodes.values():
             row += [number(value), number(grad)]
+    if ev.hessian is not None:
+        row += [number(v) for r in ev.hessian.values() for v in r.values()]
     return row
 
 
@@ -100,7 +113,58 @@ def write_table(ev: Evaluation, out: TextIO, intermediates: bool, title: str) ->
         table.add_section()
         for name, (value, grad) in ev.nodes.items():
             table.add_row(f"{name} (node)", number(value), number(grad), style="dim")
+    console = Console(file=out, highlight=False, soft_wrap=False)
+    console.print(table)
+    if ev.hessian is not None:
+        hess = Table(title="second derivatives (Hessian)", box=box.SIMPLE_HEAD, title_justify="left")
+        hess.add_column("", style="bold")
+        for name in ev.hessian:
+            hess.add_column(name, justify="right")
+        for name, row in ev.hessian.items():
+            hess.add_row(name, *map(number, row.values()))
+        console.print(hess)
+    if ev.trace is not None:
+        steps = Table(title="backward pass, step by step", box=box.SIMPLE_HEAD, title_justify="left")
+        for col in ("step", "node", "op", "gradient", "input", "local", "contribution", "input's gradient"):
+            steps.add_column(col, justify="left" if col in ("node", "op", "input") else "right")
+        for k, step in enumerate(ev.trace, 1):
+            for j, inp in enumerate(step.inputs):
+                head = (str(k), step.node, step.op, number(step.gradient)) if j == 0 else ("", "", "", "")
+                steps.add_row(*head, inp.node, number(inp.local), number(inp.contribution), number(inp.accumulated))
+        console.print(steps)
+
+
+def write_checks(expression: str, value: float, checks: dict, fmt: Format, out: TextIO) -> None:
+    """The gradient check: per variable analytic, numeric, error, ok."""
+    ok = all(c.ok for c in checks.values())
+    if fmt is Format.json:
+        data = {"expression": expression, "value": json_number(value), "ok": ok,
+                "checks": {name: {"analytic": json_number(c.analytic), "numeric": json_number(c.numeric),
+                                  "error": json_number(c.error), "ok": c.ok} for name, c in checks.items()}}
+        out.write(_dumps(data) + "\n")
+        return
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"{expression} = {number(value)}: {'ok' if ok else 'MISMATCH'}", box=box.SIMPLE_HEAD,
+                  title_justify="left")
+    for col in ("variable", "analytic", "numeric", "error", "ok"):
+        table.add_column(col, justify="left" if col == "variable" else "right")
+    for name, c in checks.items():
+        table.add_row(name, number(c.analytic), number(c.numeric), f"{c.error:.3g}", "ok" if c.ok else "FAIL",
+                      style=None if c.ok else "bold red")
     Console(file=out, highlight=False, soft_wrap=False).print(table)
+
+
+def write_derivatives(expression: str, derivatives: dict[str, str], fmt: str, out: TextIO) -> None:
+    """Symbolic derivatives: the bare expression for one variable, else ``d/dNAME = EXPR`` lines."""
+    if fmt == "json":
+        out.write(_dumps({"expression": expression, "derivatives": derivatives}) + "\n")
+    elif len(derivatives) == 1:
+        out.write(next(iter(derivatives.values())) + "\n")
+    else:
+        out.writelines(f"d/d{name} = {text}\n" for name, text in derivatives.items())
 
 
 def render(ev: Evaluation, fmt: Format, out: TextIO, intermediates: bool = False, title: str = "") -> None:
