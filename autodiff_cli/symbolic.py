@@ -325,19 +325,22 @@ def to_text(root: Value, taken: Iterable[str] = ()) -> str:
     for node in order:
         for child in node.children:
             uses[id(child)] = uses.get(id(child), 0) + 1
-    taken = set(taken) | {n.label for n in order if n.op == "var"}
+    variables = {n.label for n in order if n.op == "var"}
+    taken = set(taken) | variables | {n.label for n in order if n.label}
     names: dict[int, str] = {}
+    used: set[str] = set()
     counter = 0
     for node in order:
         if node is root or not node.children or uses.get(id(node), 0) < 2:
             continue
         if node.op == "neg" and not node.children[0].children:
             continue  # -x is as short as a name
-        name = node.label if node.label and node.label not in taken else ""
+        # The user's own name for the node where it has one; t1, t2, ... otherwise.
+        name = node.label if node.label and node.label not in variables | used else ""
         while not name:
             counter += 1
-            name = f"t{counter}" if f"t{counter}" not in taken else ""
-        taken.add(name)
+            name = f"t{counter}" if f"t{counter}" not in taken | used else ""
+        used.add(name)
         names[id(node)] = name
     parts: list[str] = []
     for node in order:
