@@ -1,3 +1,3 @@
-from autodiff_cli.cli import run
+from autodiff_cli.main import run
 
 run()

@@ -1,12 +1,9 @@
-"""The command line: a thin shell over the library.
-
-``program`` is Typer's app (options, help); ``main`` runs it and is the one
-place where exceptions become ``error: ...`` lines and exit statuses.
-"""
+"""The Typer program: every command's options and help, each a thin shell
+over the library. ``autodiff_cli.main`` runs it and turns errors into exit
+statuses."""
 
 from __future__ import annotations
 
-import os
 import sys
 from enum import Enum
 from typing import Any
@@ -14,7 +11,8 @@ from typing import Any
 import typer
 
 from . import __version__
-from .errors import AutodiffError, ExitStatus
+from .errors import ExitStatus, diagnostic
+from .evaluate import load, run_eval
 from .output import Format
 
 _FREE_ARGS = {"ignore_unknown_options": True, "allow_extra_args": False, "allow_interspersed_args": True}
@@ -68,43 +66,13 @@ def eval_command(
     trace: bool = typer.Option(False, "--trace", help="Show the backward pass step by step (table, json, jsonl)."),
     hessian: bool = typer.Option(False, "--hessian", help="Also the matrix of second derivatives."),
 ) -> None:
-    from .errors import UsageError
-    from .output import render
-
-    if trace and fmt in (Format.csv, Format.tsv):
-        raise UsageError("--trace is shown as a table or in JSON: use --format table, json or jsonl")
-    expr, values = _load(tokens, ieee, ctx)
-    expr.check_values(values)
-    result = expr.evaluate(values, ieee=ieee, intermediates=intermediates, trace=trace, hessian=hessian)
-    for note in result.notes:
-        _diagnostic(f"note: {note}")
-    render(result, fmt, sys.stdout, intermediates, title=expr.text(limit=70))
+    run_eval(tokens or [], fmt, intermediates, ieee, trace, hessian)
 
 
 def _load(tokens: list[str] | None, ieee: bool, ctx: typer.Context) -> tuple[Any, dict[str, float]]:
     """The parsed expression and the values given for it, checked by name."""
-    from .arguments import parse_value, read_expression, split_arguments
-    from .parser import parse
-
-    args = split_arguments(tokens or [])
-    expr = parse(read_expression(args.expression))
-    _check_names(expr, args.values, ctx, partial=True)
-    return expr, {name: parse_value(name, text, ieee) for name, text in args.values.items()}
-
-
-def _check_names(expr: Any, names: dict[str, str], ctx: typer.Context, partial: bool = False) -> None:
-    """Usage errors for values the expression cannot take; a name close to one of
-    the command's own options (``--fromat``) is pointed at that option."""
-    from .errors import UsageError, did_you_mean
-
     options = [opt[2:] for param in ctx.command.params for opt in param.opts if opt.startswith("--")]
-    for name in names:
-        if name not in expr.variables and name not in expr.names:
-            hint = did_you_mean(name, options, prefix="--")
-            if hint:
-                raise UsageError(f"no variable '{name}' in the expression{hint}")
-    if names or not partial:
-        expr.check_values(dict.fromkeys(names, 0.0))
+    return load(tokens or [], ieee, options)
 
 
 CHECK_HELP = """Check the gradient of EXPR against finite differences, as the lecture does
@@ -157,7 +125,7 @@ def check_command(
     value, checks = check_gradients(expr, values, method.value, step, rtol, atol)
     for name, c in checks.items():
         if c.method not in (method.value, "none"):
-            _diagnostic(f"note: '{name}': the function is undefined on one side; used a {c.method} difference")
+            diagnostic(f"note: '{name}': the function is undefined on one side; used a {c.method} difference")
     write_checks(expr.text(limit=70), value, checks, Format(fmt.value), sys.stdout)
     if not all(c.ok for c in checks.values()):
         raise typer.Exit(ExitStatus.FAILURE)
@@ -266,7 +234,7 @@ def graph_command(
     if with_values:
         result = expr.evaluate(values, ieee=ieee)
         for note in result.notes:
-            _diagnostic(f"note: {note}")
+            diagnostic(f"note: {note}")
     size = graph_size(expr)
     if kind != "dot" and size > MAX_LAYOUT_NODES and not force:
         raise UsageError(f"the graph has {size:,} nodes; laying out more than {MAX_LAYOUT_NODES:,} takes "
@@ -278,46 +246,4 @@ def graph_command(
         write_atomic(output, data)
 
 
-def _diagnostic(line: str) -> None:
-    sys.stderr.write(line + "\n")
 
-
-def _usage_message(exc: Any) -> str:
-    message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
-    return " ".join(str(message).split())
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Run the CLI; every failure becomes one ``error:`` line and an exit status."""
-    command = typer.main.get_command(app)
-    try:
-        result = command.main(args=argv, prog_name="autodiff", standalone_mode=False)
-        sys.stdout.flush()
-        return result if isinstance(result, int) else ExitStatus.OK
-    except AutodiffError as exc:
-        _diagnostic(f"error: {exc}")
-        for line in exc.details():
-            _diagnostic(line)
-        return exc.status
-    except BrokenPipeError:
-        # `autodiff eval ... | head -1`: the reader left; end quietly.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        return ExitStatus.OK
-    except KeyboardInterrupt:
-        _diagnostic("error: interrupted")
-        return 130
-    except Exception as exc:  # noqa: BLE001 - the last line of defence against tracebacks
-        if hasattr(exc, "exit_code") and hasattr(exc, "format_message"):  # Typer/Click usage errors
-            _diagnostic(f"error: {_usage_message(exc)}")
-            return ExitStatus.USAGE if exc.exit_code == 2 else exc.exit_code
-        if isinstance(exc, RecursionError | MemoryError):
-            _diagnostic(f"error: expression too large to process ({type(exc).__name__})")
-            return ExitStatus.USAGE
-        _diagnostic(f"error: internal error: {type(exc).__name__}: {exc}")
-        return ExitStatus.FAILURE
-
-
-def run() -> None:
-    """Console-script entry point."""
-    sys.exit(main())

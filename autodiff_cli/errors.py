@@ -3,6 +3,7 @@ exit codes and messages; the library just raises them."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterable
 from enum import IntEnum
 
@@ -11,6 +12,11 @@ class ExitStatus(IntEnum):
     OK = 0
     FAILURE = 1  # a math domain error, or `check` found a mismatch
     USAGE = 2  # bad syntax, unknown or missing variable, bad option, unreadable file
+
+
+def diagnostic(line: str) -> None:
+    """A line for the user on standard error (errors, notes); data goes to stdout."""
+    sys.stderr.write(line + "\n")
 
 
 class AutodiffError(Exception):

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import lark
 from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
@@ -26,12 +26,15 @@ Spanned = tuple[Value, int, int]  # a node and the source span of this occurrenc
 
 
 def _grammar_text() -> str:
-    # Installed: the grammar ships inside the package (read through importlib so
-    # that a zipped wheel works too); source checkout: the repository's grammars/.
-    shipped = resources.files(__package__).joinpath("grammars", "expr.lark")
-    if shipped.is_file():
-        return shipped.read_text(encoding="utf-8")
-    return (Path(__file__).resolve().parent.parent / "grammars" / "expr.lark").read_text(encoding="utf-8")
+    # Installed: the grammar ships inside the package; source checkout: the
+    # repository's grammars/; a zipped wheel: through importlib.resources.
+    here = Path(__file__).resolve().parent
+    for path in (here / "grammars" / "expr.lark", here.parent / "grammars" / "expr.lark"):
+        if path.is_file():
+            return path.read_text(encoding="utf-8")
+    from importlib import resources
+
+    return resources.files(__package__).joinpath("grammars", "expr.lark").read_text(encoding="utf-8")
 
 
 class _ParenNewlines:
@@ -159,11 +162,56 @@ _parser: Lark | None = None
 _builder = _Builder()
 
 
+_OPTIONS = {"parser": "lalr", "lexer": "basic", "maybe_placeholders": True}
+TABLES = Path(__file__).resolve().parent / "expr_tables.json"
+
+
+def _grammar_hash(grammar: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(f"{grammar}{_OPTIONS}{lark.__version__}".encode()).hexdigest()
+
+
+def serialize_tables() -> dict[str, Any]:
+    """The analysed grammar (LALR tables, terminals, rules) as plain JSON data."""
+    from lark.grammar import Rule
+    from lark.lexer import TerminalDef
+
+    grammar = _grammar_text()
+    data, memo = Lark(grammar, **_OPTIONS).memo_serialize([TerminalDef, Rule])
+    return {"grammar_sha256": _grammar_hash(grammar), "data": _int_keys(data), "memo": _int_keys(memo)}
+
+
+def _int_keys(obj: Any, decode: bool = False) -> Any:
+    """JSON turns integer keys into strings; the LALR tables need them back."""
+    if isinstance(obj, dict):
+        if decode and set(obj) == {"#int"}:
+            return {int(k): _int_keys(v, decode) for k, v in obj["#int"]}
+        if not decode and obj and all(isinstance(k, int) for k in obj):
+            return {"#int": [[k, _int_keys(v)] for k, v in obj.items()]}
+        return {k: _int_keys(v, decode) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_int_keys(v, decode) for v in obj]
+    return obj
+
+
 def _get_parser() -> Lark:
+    # The LALR tables are computed once, when the grammar changes (see
+    # `python -m autodiff_cli.parser`), and shipped as JSON: loading them is
+    # several times faster than analysing the grammar on every run, and no
+    # pickle is involved.
     global _parser
     if _parser is None:
-        _parser = Lark(_grammar_text(), parser="lalr", lexer="basic", transformer=_builder,
-                       postlex=_ParenNewlines(), maybe_placeholders=True)
+        import json
+
+        grammar = _grammar_text()
+        tables = json.loads(TABLES.read_text(encoding="utf-8")) if TABLES.is_file() else {}
+        if tables.get("grammar_sha256") == _grammar_hash(grammar):
+            shipped = {"data": _int_keys(tables["data"], True), "memo": _int_keys(tables["memo"], True)}
+            _parser = Lark.__new__(Lark)
+            _parser._load(shipped, transformer=_builder, postlex=_ParenNewlines())
+        else:  # tables missing or stale: analyse the grammar now
+            _parser = Lark(grammar, **_OPTIONS, transformer=_builder, postlex=_ParenNewlines())
     return _parser
 
 
@@ -211,3 +259,10 @@ def parse(text: str) -> Expression:
             raise _syntax_error(exc, text) from None
         finally:
             _builder._reset("")
+
+
+if __name__ == "__main__":  # python -m autodiff_cli.parser: regenerate the shipped tables
+    import json
+
+    TABLES.write_text(json.dumps(serialize_tables(), separators=(",", ":")) + "\n", encoding="utf-8")
+    print(f"wrote {TABLES}")

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from autodiff_cli.cli import main
+from autodiff_cli.main import main
 
 
 @dataclass

@@ -201,7 +201,7 @@ def test_real_subprocess():
 
 
 def test_closed_pipe_is_quiet():
-    code = "import sys; from autodiff_cli.cli import main; sys.exit(main(sys.argv[1:]))"
+    code = "import sys; from autodiff_cli.main import main; sys.exit(main(sys.argv[1:]))"
     proc = subprocess.Popen([sys.executable, "-c", code, "eval", "x", "x=1", "--format", "json"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     proc.stdout.close()  # the reader goes away before anything is written
