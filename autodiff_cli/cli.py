@@ -53,6 +53,8 @@ Examples:
   autodiff eval "e = c*d; f = b + e; L = a*f" a=-2 b=10 c=2 d=-3 --all
   autodiff eval --x 2 -- "-x**2"
   autodiff eval @model.txt --format csv w=0.5 x=1.5
+  autodiff eval "3*x**2 - 4*x + 5" --grid x=-5:5:0.25 --format csv
+  autodiff eval "a*(b+c*d)" --input points.csv b=10 --format jsonl
 """
 
 
@@ -65,8 +67,12 @@ def eval_command(
     ieee: bool = typer.Option(False, "--ieee", help="Report inf/nan (null in JSON) instead of failing."),
     trace: bool = typer.Option(False, "--trace", help="Show the backward pass step by step (table, json, jsonl)."),
     hessian: bool = typer.Option(False, "--hessian", help="Also the matrix of second derivatives."),
+    grid: list[str] | None = typer.Option(None, "--grid", metavar="NAME=START:STOP:STEP",
+                                          help="Evaluate over a range (repeatable: Cartesian product)."),
+    input_file: str | None = typer.Option(None, "--input", metavar="FILE",
+                                          help="Evaluate at the points of a CSV, JSON Lines or JSON file (- : stdin)."),
 ) -> None:
-    run_eval(tokens or [], fmt, intermediates, ieee, trace, hessian)
+    run_eval(tokens or [], fmt, intermediates, ieee, trace, hessian, grid, input_file)
 
 
 def _load(tokens: list[str] | None, ieee: bool, ctx: typer.Context) -> tuple[Any, dict[str, float]]:
@@ -230,6 +236,8 @@ def graph_command(
     if output == "-" and kind not in ("svg", "dot"):
         raise UsageError(f"-o - writes SVG or DOT; write {kind.upper()} to a file")
     expr, values = _load(tokens, ieee, ctx)
+    if values:
+        expr.check_values(values)
     with_values = bool(values) or not expr.variables
     if with_values:
         result = expr.evaluate(values, ieee=ieee)

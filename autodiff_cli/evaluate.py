@@ -27,18 +27,25 @@ def load(tokens: list[str], ieee: bool, options: list[str]) -> tuple[Any, dict[s
             hint = did_you_mean(name, options, prefix="--")
             if hint:
                 raise UsageError(f"no variable '{name}' in the expression{hint}")
-    if args.values:
-        expr.check_values(dict.fromkeys(args.values, 0.0))
+    expr.check_values(dict.fromkeys(args.values, 0.0), complete=False)
     return expr, {name: parse_value(name, text, ieee) for name, text in args.values.items()}
 
 
-EVAL_OPTIONS = ["format", "all", "ieee", "trace", "hessian", "help"]
+EVAL_OPTIONS = ["format", "all", "ieee", "trace", "hessian", "grid", "input", "help"]
+TABLE_LIMIT = 10_000  # points a batch may show as a table; beyond, use csv or jsonl
 
 
-def run_eval(tokens: list[str], fmt: Format, intermediates: bool, ieee: bool, trace: bool, hessian: bool) -> None:
+def run_eval(tokens: list[str], fmt: Format, intermediates: bool, ieee: bool, trace: bool, hessian: bool,
+             grid: list[str] | None = None, input: str | None = None) -> None:
     from .errors import UsageError
     from .output import render
 
+    if grid or input is not None:
+        used = [flag for flag, on in (("--all", intermediates), ("--trace", trace), ("--hessian", hessian)) if on]
+        if used:
+            raise UsageError(f"{used[0]} is for single points, not batches (--grid, --input)")
+        run_batch(tokens, fmt, grid or [], input)
+        return
     if trace and fmt in (Format.csv, Format.tsv):
         raise UsageError("--trace is shown as a table or in JSON: use --format table, json or jsonl")
     expr, values = load(tokens, ieee, EVAL_OPTIONS)
@@ -47,3 +54,183 @@ def run_eval(tokens: list[str], fmt: Format, intermediates: bool, ieee: bool, tr
     for note in result.notes:
         diagnostic(f"note: {note}")
     render(result, fmt, sys.stdout, intermediates, title=expr.text(limit=70))
+
+
+def run_batch(tokens: list[str], fmt: Format, grids: list[str], input_path: str | None) -> None:
+    """Evaluate at every point of the grids or the input file, streaming the output."""
+    import itertools
+
+    import numpy as np
+
+    from .batch import ArrayProgram, grid_points, parse_grid
+    from .errors import UsageError
+
+    expr, fixed = load(tokens, True, EVAL_OPTIONS)
+    parsed = [parse_grid(g) for g in grids]
+    names = [g.name for g in parsed]
+    for name in names:
+        if name not in expr.variables:
+            raise UsageError(f"--grid {name}: no variable '{name}' in the expression")
+        if name in fixed or names.count(name) > 1:
+            raise UsageError(f"value for '{name}' given twice")
+    if input_path is not None and parsed:
+        raise UsageError("give the points with --grid or with --input, not both")
+    if parsed:
+        total: int | None = 1
+        for g in parsed:
+            total *= g.count
+        chunks = grid_points(parsed)
+    else:
+        total = None
+        chunks = _input_chunks(input_path)
+    first = next(chunks, None)
+    columns = list(first) if first is not None else []
+    for name in columns:
+        if name not in expr.variables:
+            raise UsageError(f"{_where(input_path)}: no variable '{name}' in the expression")
+        if name in fixed:
+            raise UsageError(f"value for '{name}' given twice (fixed and in {_where(input_path)})")
+    missing = [n for n in expr.variables if n not in fixed and n not in columns]
+    if missing and first is not None:
+        raise UsageError("missing value for " + ", ".join(f"'{n}'" for n in missing))
+    program = ArrayProgram(expr)
+    writer = _BatchWriter(expr, fmt)
+    failed = seen = 0
+    kinks: dict[str, int] = {}
+    with _progress(total) as advance:
+        for chunk in itertools.chain([first] if first is not None else [], chunks):
+            size = len(next(iter(chunk.values()))) if chunk else 0
+            if not size:
+                continue
+            point = {**fixed, **chunk}
+            value, gradients, hits = program.run(point, size)
+            for rule, count in hits.items():
+                kinks[rule] = kinks.get(rule, 0) + count
+            bad = ~np.isfinite(value)
+            for grad in gradients.values():
+                bad |= ~np.isfinite(grad)
+            failed += int(np.count_nonzero(bad))
+            seen += size
+            columns_all = {n: np.broadcast_to(np.asarray(point[n], dtype=np.float64), (size,))
+                           for n in expr.variables}
+            writer.write(columns_all, value, gradients)
+            advance(size)
+    writer.close()
+    for rule, count in kinks.items():
+        diagnostic(f"note: {rule} used at {count:,} point(s) (PyTorch's convention)")
+    if failed:
+        diagnostic(f"note: {failed:,} of {seen:,} points gave a non-finite value or gradient "
+                   "(written as IEEE results)")
+
+
+def _where(path: str | None) -> str:
+    return "standard input" if path == "-" else str(path)
+
+
+def _input_chunks(path: str | None):
+    from .batch import file_points
+    from .errors import UsageError
+
+    where = _where(path)
+    if path == "-":
+        yield from file_points(sys.stdin, where)
+        return
+    try:
+        stream = open(path, encoding="utf-8-sig", newline="")
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
+    with stream:
+        try:
+            yield from file_points(stream, where)
+        except UnicodeDecodeError:
+            raise UsageError(f"{where} is not UTF-8 text") from None
+
+
+class _progress:  # noqa: N801 - used as a context manager, like a function
+    """A progress bar on standard error for large batches, when it is a terminal."""
+
+    def __init__(self, total: int | None) -> None:
+        self.total = total
+        self.bar: Any = None
+
+    def __enter__(self):
+        if sys.stderr.isatty() and (self.total is None or self.total >= 200_000):
+            from rich.console import Console
+            from rich.progress import Progress
+
+            self.bar = Progress(console=Console(stderr=True), transient=True)
+            self.bar.start()
+            self.task = self.bar.add_task("points", total=self.total)
+        return self.advance
+
+    def advance(self, count: int) -> None:
+        if self.bar is not None:
+            self.bar.update(self.task, advance=count)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+class _BatchWriter:
+    """Streams a batch in one output format; the table collects (up to a limit)."""
+
+    def __init__(self, expr: Any, fmt: Format) -> None:
+        self.expr, self.fmt = expr, fmt
+        self.variables = list(expr.variables)
+        self.first = True
+        self.rows: list[list[str]] = []
+
+    def write(self, columns: dict, value: Any, gradients: dict) -> None:
+        from .batch import json_points, stream_csv, text_column
+        from .errors import UsageError
+
+        out = sys.stdout
+        if self.fmt in (Format.csv, Format.tsv):
+            header = [*self.variables, "value", *(f"grad_{n}" for n in self.variables)]
+            cols = [columns[n] for n in self.variables] + [value] + [gradients[n] for n in self.variables]
+            stream_csv(header, cols, out, "," if self.fmt is Format.csv else "\t", self.first)
+        elif self.fmt is Format.jsonl:
+            out.write("\n".join(json_points(self.variables, columns, value, gradients)) + "\n")
+        elif self.fmt is Format.json:
+            import json
+
+            if self.first:
+                out.write(f'{{"expression": {json.dumps(self.expr.source, ensure_ascii=False)}, "points": [\n')
+            else:
+                out.write(",\n")
+            out.write(",\n".join(json_points(self.variables, columns, value, gradients)))
+        else:
+            texts = [text_column(columns[n]) for n in self.variables] + [text_column(value)] + [
+                text_column(gradients[n]) for n in self.variables]
+            self.rows += [list(r) for r in zip(*texts, strict=True)]
+            if len(self.rows) > TABLE_LIMIT:
+                raise UsageError(f"more than {TABLE_LIMIT:,} points to show as a table: "
+                                 "use --format csv, tsv, jsonl or json")
+        self.first = False
+
+    def close(self) -> None:
+        if self.fmt is Format.json:
+            if self.first:
+                import json
+
+                sys.stdout.write(f'{{"expression": {json.dumps(self.expr.source, ensure_ascii=False)}, '
+                                 '"points": [\n')
+            sys.stdout.write("\n]}\n")
+        elif self.fmt in (Format.csv, Format.tsv) and self.first:
+            from .batch import stream_csv
+
+            header = [*self.variables, "value", *(f"grad_{n}" for n in self.variables)]
+            stream_csv(header, [], sys.stdout, "," if self.fmt is Format.csv else "\t", True)
+        elif self.fmt is Format.table:
+            from rich import box
+            from rich.console import Console
+            from rich.table import Table
+
+            title = f"{self.expr.text(limit=70)}: {len(self.rows):,} points"
+            table = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left", min_width=len(title) + 2)
+            for name in [*self.variables, "value", *(f"grad_{n}" for n in self.variables)]:
+                table.add_column(name, justify="right")
+            for row in self.rows:
+                table.add_row(*row)
+            Console(file=sys.stdout, highlight=False, soft_wrap=False).print(table)

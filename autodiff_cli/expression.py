@@ -102,8 +102,9 @@ class Expression:
         column = start - (self.source.rfind("\n", 0, start) + 1) + 1
         return f"'{snippet}' (line {line}, column {column})"
 
-    def check_values(self, values: Mapping[str, float]) -> None:
-        """Raise :class:`UsageError` for missing, unknown or assigned names."""
+    def check_values(self, values: Mapping[str, float], complete: bool = True) -> None:
+        """Raise :class:`UsageError` for unknown or assigned names and, if
+        ``complete``, for variables without a value."""
         assigned = [n for n in values if n in self.names]
         if assigned:
             raise UsageError(f"{_names(assigned)} assigned in the expression and cannot be given a value")
@@ -112,7 +113,7 @@ class Expression:
             hint = did_you_mean(unknown[0], self.variables) if len(unknown) == 1 else ""
             raise UsageError(f"no variable {_names(unknown, verb=False)} in the expression{hint}")
         missing = [n for n in self.variables if n not in values]
-        if missing:
+        if missing and complete:
             raise UsageError(f"missing value for {_names(missing, verb=False)}")
 
     def forward(self, values: Mapping[str, float], ieee: bool = False) -> float:

@@ -16,7 +16,8 @@ from typing import Any
 from .errors import AutodiffError, ExitStatus, diagnostic
 
 _FLAGS = {"--all": "intermediates", "--ieee": "ieee", "--trace": "trace", "--hessian": "hessian"}
-_OWN = ("--all", "--ieee", "--trace", "--hessian", "--format", "--help")
+_VALUED = {"--format": "fmt", "--grid": "grid", "--input": "input"}
+_OWN = ("--all", "--ieee", "--trace", "--hessian", "--format", "--grid", "--input", "--help")
 
 
 def fast_eval(argv: list[str]) -> dict[str, Any] | None:
@@ -26,7 +27,8 @@ def fast_eval(argv: list[str]) -> dict[str, Any] | None:
         return None
     from .output import Format
 
-    found: dict[str, Any] = {"tokens": [], "fmt": Format.table, **dict.fromkeys(_FLAGS.values(), False)}
+    found: dict[str, Any] = {"tokens": [], "fmt": Format.table, "grid": [], "input": None,
+                             **dict.fromkeys(_FLAGS.values(), False)}
     rest = argv[1:]
     i = 0
     while i < len(rest):
@@ -36,18 +38,22 @@ def fast_eval(argv: list[str]) -> dict[str, Any] | None:
             break
         if tok in _FLAGS:
             found[_FLAGS[tok]] = True
-        elif tok == "--format" or tok.startswith("--format="):
-            if "=" in tok:
-                value = tok.partition("=")[2]
-            elif i + 1 < len(rest):
+        elif tok in _VALUED or tok.partition("=")[0] in _VALUED:
+            option, eq, value = tok.partition("=")
+            if not eq:
+                if i + 1 >= len(rest):
+                    return None
                 i += 1
                 value = rest[i]
+            if option == "--format":
+                try:
+                    found["fmt"] = Format(value.lower())
+                except ValueError:
+                    return None
+            elif option == "--grid":
+                found["grid"].append(value)
             else:
-                return None
-            try:
-                found["fmt"] = Format(value.lower())
-            except ValueError:
-                return None
+                found["input"] = value
         elif tok.startswith(_OWN):
             return None  # --help, --all=..., --formats: Typer's words
         else:
