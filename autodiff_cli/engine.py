@@ -30,7 +30,12 @@ class Value:
         self.children = children
         self.op = op
         self.label = label
-        self.needs_grad = op == "var" or any(c.needs_grad for c in children)
+        needs = op == "var"
+        for child in children:  # a plain loop: any() with a generator costs more per node
+            if child.needs_grad:
+                needs = True
+                break
+        self.needs_grad = needs
 
     @classmethod
     def apply(cls, op: str, *inputs: Value | float) -> Value:

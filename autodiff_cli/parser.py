@@ -1,25 +1,23 @@
-"""Text to graph: the Lark LALR parser with the graph builder inside it.
+"""Text to graph: Lark's LALR tables for ``grammars/expr.lark`` with the graph
+builder inside the parser.
 
-The builder is handed to the parser as its transformer, so each reduction
-builds its node directly: no parse tree is made and nothing recurses, which is
-what lets 100,000 nested parentheses parse. Every node is created after its
-children, so creation order is already a topological order.
+The builder is the parser's transformer: each reduction builds its node
+directly, so no parse tree is made and nothing recurses, which is what lets
+100,000 nested parentheses parse. Every node is created after its children,
+so creation order is already a topological order. The tables are Lark's
+analysis of the grammar, shipped as JSON and run by :mod:`autodiff_cli.lalr`.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-
-import lark
-from lark import Lark, Token, Transformer, v_args
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from .engine import Value
 from .errors import ExprSyntaxError, did_you_mean
 from .expression import Expression
+from .lalr import LALR, ParseError, Token, spec_from_lark
 from .ops import CONSTANTS, FUNCTIONS
 
 Spanned = tuple[Value, int, int]  # a node and the source span of this occurrence
@@ -37,25 +35,7 @@ def _grammar_text() -> str:
     return resources.files(__package__).joinpath("grammars", "expr.lark").read_text(encoding="utf-8")
 
 
-class _ParenNewlines:
-    """Post-lexer: newlines separate statements only outside parentheses, as in Python."""
-
-    always_accept = ()
-
-    def process(self, stream: Iterator[Token]) -> Iterator[Token]:
-        depth = 0
-        for tok in stream:
-            if tok.type == "LPAR":
-                depth += 1
-            elif tok.type == "RPAR":
-                depth -= 1
-            elif tok.type == "_SEP" and depth > 0 and tok.value == "\n":
-                continue
-            yield tok
-
-
-@v_args(inline=True)
-class _Builder(Transformer):
+class _Builder:
     """Builds the graph as the parser reduces. One method per grammar alias."""
 
     def _reset(self, source: str) -> None:
@@ -77,12 +57,12 @@ class _Builder(Transformer):
 
     def number(self, tok: Token) -> Spanned:
         node, start, end = self._node("const", tok.start_pos, tok.end_pos)
-        node.data = float(tok)
-        node.label = str(tok)
+        node.data = float(tok.value)
+        node.label = tok.value
         return node, start, end
 
     def name(self, tok: Token) -> Spanned:
-        name = str(tok)
+        name = tok.value
         node = self.names.get(name) or self.variables.get(name)
         if node is None:
             if name in CONSTANTS:
@@ -100,13 +80,13 @@ class _Builder(Transformer):
     def call(self, name: Token, *rest: Any) -> Spanned:
         *args, rpar = rest
         args = [a for a in args if a is not None]
-        op = FUNCTIONS.get(str(name))
+        op = FUNCTIONS.get(name.value)
         if op is None:
-            hint = did_you_mean(str(name), FUNCTIONS)
-            raise self._error(f"unknown function '{name}'{hint}", name.start_pos)
+            hint = did_you_mean(name.value, FUNCTIONS)
+            raise self._error(f"unknown function '{name.value}'{hint}", name.start_pos)
         if len(args) != op.arity:
             want = "1 argument" if op.arity == 1 else f"{op.arity} arguments"
-            raise self._error(f"{name}() takes {want}, got {len(args)}", name.start_pos)
+            raise self._error(f"{name.value}() takes {want}, got {len(args)}", name.start_pos)
         return self._node(op.name, name.start_pos, rpar.end_pos, *args)
 
     def _binary(op: str):  # type: ignore[misc]  # noqa: N805 - builds methods below
@@ -131,7 +111,7 @@ class _Builder(Transformer):
         return inner[0], lpar.start_pos, rpar.end_pos
 
     def assign(self, name: Token, value: Spanned) -> tuple[str, Spanned]:
-        label = str(name)
+        label = name.value
         if label in self.names:
             raise self._error(f"'{label}' is assigned twice", name.start_pos)
         if label in self.variables:
@@ -158,60 +138,41 @@ class _Builder(Transformer):
 
 
 _lock = threading.Lock()
-_parser: Lark | None = None
+_parser: LALR | None = None
 _builder = _Builder()
-
-
-_OPTIONS = {"parser": "lalr", "lexer": "basic", "maybe_placeholders": True}
+_OPTIONS = {"parser": "lalr", "lexer": "basic"}
 TABLES = Path(__file__).resolve().parent / "expr_tables.json"
 
 
 def _grammar_hash(grammar: str) -> str:
     import hashlib
 
-    return hashlib.sha256(f"{grammar}{_OPTIONS}{lark.__version__}".encode()).hexdigest()
+    return hashlib.sha256(f"{grammar}{_OPTIONS}".encode()).hexdigest()
 
 
 def serialize_tables() -> dict[str, Any]:
-    """The analysed grammar (LALR tables, terminals, rules) as plain JSON data."""
-    from lark.grammar import Rule
-    from lark.lexer import TerminalDef
+    """Lark's analysis of the grammar (terminals, rules, LALR table) as JSON data."""
+    from lark import Lark
 
     grammar = _grammar_text()
-    data, memo = Lark(grammar, **_OPTIONS).memo_serialize([TerminalDef, Rule])
-    return {"grammar_sha256": _grammar_hash(grammar), "data": _int_keys(data), "memo": _int_keys(memo)}
+    spec = spec_from_lark(Lark(grammar, **_OPTIONS))
+    spec["states"] = {str(k): v for k, v in spec["states"].items()}
+    return {"grammar_sha256": _grammar_hash(grammar), **spec}
 
 
-def _int_keys(obj: Any, decode: bool = False) -> Any:
-    """JSON turns integer keys into strings; the LALR tables need them back."""
-    if isinstance(obj, dict):
-        if decode and set(obj) == {"#int"}:
-            return {int(k): _int_keys(v, decode) for k, v in obj["#int"]}
-        if not decode and obj and all(isinstance(k, int) for k in obj):
-            return {"#int": [[k, _int_keys(v)] for k, v in obj.items()]}
-        return {k: _int_keys(v, decode) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_int_keys(v, decode) for v in obj]
-    return obj
-
-
-def _get_parser() -> Lark:
-    # The LALR tables are computed once, when the grammar changes (see
-    # `python -m autodiff_cli.parser`), and shipped as JSON: loading them is
-    # several times faster than analysing the grammar on every run, and no
-    # pickle is involved.
+def _get_parser() -> LALR:
+    # The tables are computed by Lark when the grammar changes (`python -m
+    # autodiff_cli.parser`) and shipped as JSON: loading them takes a few
+    # milliseconds, where importing Lark and analysing the grammar take tens.
     global _parser
     if _parser is None:
         import json
 
         grammar = _grammar_text()
         tables = json.loads(TABLES.read_text(encoding="utf-8")) if TABLES.is_file() else {}
-        if tables.get("grammar_sha256") == _grammar_hash(grammar):
-            shipped = {"data": _int_keys(tables["data"], True), "memo": _int_keys(tables["memo"], True)}
-            _parser = Lark.__new__(Lark)
-            _parser._load(shipped, transformer=_builder, postlex=_ParenNewlines())
-        else:  # tables missing or stale: analyse the grammar now
-            _parser = Lark(grammar, **_OPTIONS, transformer=_builder, postlex=_ParenNewlines())
+        if tables.get("grammar_sha256") != _grammar_hash(grammar):
+            tables = serialize_tables()  # missing or stale: let Lark analyse the grammar now
+        _parser = LALR(tables)
     return _parser
 
 
@@ -230,19 +191,15 @@ def _describe_token(tok: Token) -> str:
     return f"'{value}'"
 
 
-def _syntax_error(exc: UnexpectedInput, text: str) -> ExprSyntaxError:
-    if isinstance(exc, UnexpectedCharacters):
-        char = text[exc.pos_in_stream] if exc.pos_in_stream < len(text) else ""
+def _syntax_error(exc: ParseError, text: str) -> ExprSyntaxError:
+    if exc.token is None:
+        char = text[exc.pos] if exc.pos < len(text) else ""
         what = f"unexpected character {char!r}" if char.isprintable() else f"unexpected character {char!a}"
-        return ExprSyntaxError(what, text, exc.pos_in_stream)
-    if isinstance(exc, UnexpectedEOF):
-        return ExprSyntaxError("unexpected end of input", text, len(text))
-    assert isinstance(exc, UnexpectedToken)
+        return ExprSyntaxError(what, text, exc.pos)
     tok = exc.token
-    pos = len(text) if tok.type == "$END" else (tok.start_pos or 0)
     expected = sorted({_TOKEN_NAMES.get(t, repr(t)) for t in exc.expected if not t.startswith("__")})
     hint = f"; expected {', '.join(expected[:5])}" if expected and len(expected) <= 5 else ""
-    return ExprSyntaxError(f"unexpected {_describe_token(tok)}{hint}", text, pos)
+    return ExprSyntaxError(f"unexpected {_describe_token(tok)}{hint}", text, exc.pos)
 
 
 def parse(text: str) -> Expression:
@@ -250,14 +207,22 @@ def parse(text: str) -> Expression:
 
     Raises :class:`~autodiff_cli.errors.ExprSyntaxError` with line and column.
     """
+    import gc
+
     with _lock:
         parser = _get_parser()
         _builder._reset(text)
+        # The graph holds no reference cycles; the cyclic collector would only
+        # rescan millions of young nodes again and again (super-linear time).
+        collecting = gc.isenabled()
+        gc.disable()
         try:
-            return parser.parse(text)
-        except UnexpectedInput as exc:
+            return parser.parse(parser.tokens(text), _builder, len(text))
+        except ParseError as exc:
             raise _syntax_error(exc, text) from None
         finally:
+            if collecting:
+                gc.enable()
             _builder._reset("")
 
 

@@ -3,12 +3,25 @@
 from __future__ import annotations
 
 import io
+import os
 import sys
 from dataclasses import dataclass
 
 import pytest
+from hypothesis import settings
 
 from autodiff_cli.main import main
+
+# CI runs the same examples every time (a failure there is a bug, never bad luck);
+# elsewhere each run explores new ones. AUTODIFF_FUZZ_SCALE=N runs N times as many.
+settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
+settings.load_profile("ci" if os.environ.get("CI") else "default")
+SCALE = max(1, int(os.environ.get("AUTODIFF_FUZZ_SCALE", "1")))
+
+
+def examples(n: int) -> int:
+    """How many examples a property test runs: ``n``, times the fuzz scale."""
+    return n * SCALE
 
 
 @dataclass

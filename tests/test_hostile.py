@@ -6,7 +6,7 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import run_cli
+from conftest import examples, run_cli
 from strategies import expressions
 
 HOSTILE = [
@@ -60,19 +60,19 @@ def test_hostile_fixed_inputs():
         check(["eval", "-", "x=1"], stdin=text.encode("utf-8", "surrogatepass"))
 
 
-@settings(max_examples=1500, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=examples(1500), deadline=None, suppress_health_check=list(HealthCheck))
 @given(st.text(alphabet=st.characters(codec="utf-8"), max_size=40))
 def test_random_text(text):
     check(["eval", text, "x=1", "--format", "json"])
 
 
-@settings(max_examples=500, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=examples(500), deadline=None, suppress_health_check=list(HealthCheck))
 @given(st.binary(max_size=60))
 def test_random_bytes_on_stdin(data):
     check(["eval", "-", "--format", "csv"], stdin=data)
 
 
-@settings(max_examples=1000, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=examples(1000), deadline=None, suppress_health_check=list(HealthCheck))
 @given(expressions, st.data())
 def test_mutated_expressions(text, data):
     cut = data.draw(st.integers(0, len(text)))
@@ -84,7 +84,7 @@ def test_mutated_expressions(text, data):
           else ["eval", mutated, *values])
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=examples(300), deadline=None, suppress_health_check=list(HealthCheck))
 @given(st.lists(st.text(max_size=8), max_size=6))
 def test_random_arguments(args):
     check(["eval", *args])

@@ -11,9 +11,10 @@ from hypothesis import strategies as st
 
 from autodiff_cli import DomainError, parse
 
+from conftest import examples
 from strategies import SYMBOLS, pairs, points
 
-SETTINGS = settings(max_examples=300, deadline=None)
+SETTINGS = settings(max_examples=examples(300), deadline=None)
 
 
 def engine(text: str, at: dict[str, float]):
@@ -26,13 +27,16 @@ def engine(text: str, at: dict[str, float]):
     # At a kink or 0**y the conventions (relu'(0) = 0, 0**0 = 1) differ from
     # sympy's and from a symmetric difference by design; tested on their own.
     assume(not any(n.op in ("relu", "abs", "pow") and n.children[0].data == 0 for n in expr.nodes))
+    # Huge intermediate values (exp(exp(9))) make sympy's 30-digit evaluation crawl.
+    assume(all(abs(n.data) < 1e6 for n in expr.nodes))
     return expr, values, result
 
 
 def conditioning(expr) -> float:
-    """The magnitude of the terms a value or gradient is summed from: the error
-    of a floating-point result is relative to this, not to the result."""
-    return max(abs(n.data) * max(1.0, abs(n.grad)) for n in expr.nodes)
+    """The magnitude of the terms a value or gradient is summed from (values,
+    gradients, and their products): the error of a floating-point result is
+    relative to this, not to the result (1 - cos(0) sums terms of size 1)."""
+    return max(max(abs(n.data), abs(n.grad), abs(n.data * n.grad)) for n in expr.nodes)
 
 
 def oracle(sym: sympy.Expr, values: dict[str, float]) -> float | None:
@@ -82,7 +86,7 @@ def test_gradients_match_finite_differences(pair, at):
         assert math.isclose(grad, estimates[1], rel_tol=1e-5, abs_tol=1e-5), (text, values, name)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(pairs, points, st.integers(1, 3))
 def test_statement_form_equals_inline_form(pair, at, split):
     # Naming a subexpression does not change value or gradients.

@@ -13,6 +13,7 @@ from hypothesis import assume, given, settings
 from autodiff_cli import DomainError, parse
 from autodiff_cli.symbolic import Builder, derivative, diff, to_text
 
+from conftest import examples
 from strategies import SYMBOLS, pairs, points
 
 
@@ -121,7 +122,7 @@ def _evaluate_printed(printed: str, values: dict[str, float]) -> float:
     return expr.evaluate({k: v for k, v in values.items() if k in expr.variables}).value
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(pairs, points)
 def test_round_trip_against_engine_and_sympy(pair, at):
     text, sym = pair
@@ -132,6 +133,8 @@ def test_round_trip_against_engine_and_sympy(pair, at):
     except DomainError:
         assume(False)
     assume(not any(n.op in ("relu", "abs", "pow") and n.children[0].data == 0 for n in expr.nodes))
+    # Huge intermediate values (exp(exp(9))) make sympy's 30-digit evaluation crawl.
+    assume(all(abs(n.data) < 1e6 for n in expr.nodes))
     scale = max(abs(n.data) * max(1.0, abs(n.grad)) for n in expr.nodes)
     printed = diff(expr)
     for name, grad in result.gradients.items():

@@ -12,6 +12,7 @@ from hypothesis import assume, given, settings
 
 from autodiff_cli import DomainError, parse
 
+from conftest import examples
 from strategies import SYMBOLS, pairs, points
 
 LECTURE = ["e = c*d; f = b + e; L = a*f", "a=-2", "b=10", "c=2", "d=-3"]
@@ -37,7 +38,7 @@ def test_trace_accumulates_a_variable_used_twice(cli):
     assert contributions[-1]["accumulated"] == data["gradients"]["a"] == 7.0  # 2a + 1
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(pairs, points)
 def test_last_contribution_is_the_gradient(pair, at):
     text, _ = pair
@@ -87,7 +88,7 @@ def test_hessian_csv_and_table(cli):
     assert "Hessian" in run.out
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(pairs, points)
 def test_hessian_matches_sympy(pair, at):
     text, sym = pair
@@ -98,6 +99,8 @@ def test_hessian_matches_sympy(pair, at):
     except DomainError:
         assume(False)
     assume(not any(n.op in ("relu", "abs", "pow") and n.children[0].data == 0 for n in expr.nodes))
+    # Huge intermediate values (exp(exp(9))) make sympy's 30-digit evaluation crawl.
+    assume(all(abs(n.data) < 1e6 for n in expr.nodes))
     scale = max(abs(n.data) * max(1.0, abs(n.grad)) for n in expr.nodes)
     subs = {SYMBOLS[k]: sympy.Float(v, 30) for k, v in values.items()}
     for r, row in result.hessian.items():

@@ -1,0 +1,93 @@
+"""The shipped LALR tables and the driver that runs them, against Lark itself."""
+
+from __future__ import annotations
+
+import json
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from lark import Lark, Token
+from lark.exceptions import UnexpectedInput
+
+from autodiff_cli.lalr import LALR, ParseError
+from autodiff_cli.parser import TABLES, _get_parser, _grammar_text, serialize_tables
+
+from conftest import examples
+from strategies import expressions
+
+
+def test_shipped_tables_are_current():
+    # Fails when grammars/expr.lark changed without `python -m autodiff_cli.parser`.
+    # (Lark numbers its states differently from run to run: compare the grammar, then behaviour below.)
+    shipped = json.loads(TABLES.read_text(encoding="utf-8"))
+    fresh = serialize_tables()
+    assert shipped["grammar_sha256"] == fresh["grammar_sha256"]
+    assert shipped["terminals"] == fresh["terminals"] and shipped["rules"] == fresh["rules"]
+    assert len(shipped["states"]) == len(fresh["states"])
+
+
+class _ParenNewlines:
+    """Lark's post-lexer form of the driver's rule: no statement break inside parentheses."""
+
+    always_accept = ()
+
+    def process(self, stream):
+        depth = 0
+        for tok in stream:
+            depth += tok.type == "LPAR"
+            depth -= tok.type == "RPAR"
+            if not (tok.type == "_SEP" and depth > 0 and tok.value == "\n"):
+                yield tok
+
+
+class _Tree:
+    """Builds nested tuples, so both parsers' results can be compared."""
+
+    def __getattr__(self, name):
+        return lambda *children: (name, *[c.value if hasattr(c, "value") else c for c in children])
+
+
+LARK = Lark(_grammar_text(), parser="lalr", lexer="basic", postlex=_ParenNewlines())
+
+
+def _lark(text: str):
+    def walk(tree):
+        if isinstance(tree, Token):
+            return tree.value
+        return (tree.data, *[walk(c) for c in tree.children if c is not None])
+
+    try:
+        return "ok", _flatten(walk(LARK.parse(text)))
+    except UnexpectedInput as exc:
+        at_end = getattr(getattr(exc, "token", None), "type", None) == "$END" or exc.pos_in_stream is None
+        return "error", len(text) if at_end else exc.pos_in_stream
+
+
+def _mine(text: str):
+    parser: LALR = _get_parser()
+    try:
+        return "ok", _flatten(parser.parse(parser.tokens(text), _Tree(), len(text)))
+    except ParseError as exc:
+        return "error", exc.pos
+
+
+def _flatten(tree):
+    # Lark names the tree nodes of inlined ?rules by alias; both sides use the same names.
+    return json.loads(json.dumps(tree))
+
+
+def check_same(text: str) -> None:
+    assert _mine(text) == _lark(text), text
+
+
+@settings(max_examples=examples(500), deadline=None)
+@given(expressions)
+def test_valid_expressions_parse_alike(text):
+    check_same(text)
+    check_same(f"t = {text}\nu = (t +\n 1); u*{text}")
+
+
+@settings(max_examples=examples(1500), deadline=None)
+@given(st.text(alphabet="xy12.e+-*/^()=,;#\n \tπ$", max_size=30))
+def test_near_valid_text_fails_alike(text):
+    check_same(text)
