@@ -267,11 +267,15 @@ def _csv_cell(text: str, delimiter: str) -> str:
 def json_points(variables: list[str], columns: dict[str, np.ndarray], value: np.ndarray,
                 gradients: dict[str, np.ndarray]) -> Iterator[str]:
     """One JSON object per point, written by template (json.dumps per point is slow)."""
-    keys = {n: json.dumps(n, ensure_ascii=False) for n in variables}
-    var_text = {n: text_column(columns[n], "null") for n in variables}
-    grad_text = {n: text_column(gradients[n], "null") for n in variables}
-    value_text = text_column(value, "null")
-    for k in range(len(value_text)):
-        vs = ", ".join(f"{keys[n]}: {var_text[n][k]}" for n in variables)
-        gs = ", ".join(f"{keys[n]}: {grad_text[n][k]}" for n in variables)
-        yield f'{{"variables": {{{vs}}}, "value": {value_text[k]}, "gradients": {{{gs}}}}}'
+    keys = [json.dumps(n, ensure_ascii=False) for n in variables]
+    var_cols = [columns[n].tolist() for n in variables]
+    grad_cols = [gradients[n].tolist() for n in variables]
+    isfinite = math.isfinite
+
+    def num(x: float) -> str:
+        return repr(x) if isfinite(x) else "null"
+
+    for k, v in enumerate(value.tolist()):
+        vs = ", ".join([f"{key}: {num(col[k])}" for key, col in zip(keys, var_cols, strict=True)])
+        gs = ", ".join([f"{key}: {num(col[k])}" for key, col in zip(keys, grad_cols, strict=True)])
+        yield f'{{"variables": {{{vs}}}, "value": {num(v)}, "gradients": {{{gs}}}}}'

@@ -38,6 +38,23 @@ class Value:
         self.needs_grad = needs
 
     @classmethod
+    def made(cls, children: tuple[Value, ...], op: str) -> Value:
+        """A node whose data the next forward pass computes (the parser's constructor:
+        the same fields as ``__init__``, without its checks, for million-node graphs)."""
+        node = cls.__new__(cls)
+        node.data = node.grad = 0.0
+        node.children = children
+        node.op = op
+        node.label = ""
+        needs = False
+        for child in children:
+            if child.needs_grad:
+                needs = True
+                break
+        node.needs_grad = needs
+        return node
+
+    @classmethod
     def apply(cls, op: str, *inputs: Value | float) -> Value:
         """Build the node for ``op`` over ``inputs`` and compute its data now (micrograd style)."""
         children = tuple(x if isinstance(x, Value) else cls(x, op="const") for x in inputs)

@@ -58,14 +58,64 @@ def run_eval(tokens: list[str], fmt: Format, intermediates: bool, ieee: bool, tr
 
 def run_batch(tokens: list[str], fmt: Format, grids: list[str], input_path: str | None) -> None:
     """Evaluate at every point of the grids or the input file, streaming the output."""
+    from .errors import UsageError
+
+    expr, fixed = load(tokens, True, EVAL_OPTIONS)
+    if input_path is not None and grids:
+        raise UsageError("give the points with --grid or with --input, not both")
+    stream = _open_input(input_path) if input_path is not None else None
+    single = None
+    if stream is not None:
+        single, stream = _single_point(stream, _where(input_path))
+    if single is not None:
+        # One point (thousands of values for one big expression): the scalar
+        # engine, without numpy, which would only slow a single point down.
+        _check_sources(expr, fixed, set(single), _where(input_path))
+        _write_single(expr, fmt, {**fixed, **single})
+        return
+    _run_arrays(expr, fixed, fmt, grids, stream, input_path)
+
+
+def _check_sources(expr: Any, fixed: dict[str, float], columns: set[str], where: str) -> None:
+    from .errors import UsageError
+
+    for name in columns:
+        if name not in expr.variables:
+            raise UsageError(f"{where}: no variable '{name}' in the expression")
+        if name in fixed:
+            raise UsageError(f"value for '{name}' given twice (fixed and in {where})")
+    missing = [n for n in expr.variables if n not in fixed and n not in columns]
+    if missing:
+        raise UsageError("missing value for " + ", ".join(f"'{n}'" for n in missing))
+
+
+def _write_single(expr: Any, fmt: Format, point: dict[str, float]) -> None:
+    import json
+    import math
+
+    from .output import _point, render
+
+    result = expr.evaluate(point, ieee=True)
+    if fmt is Format.json:
+        text = json.dumps({"expression": expr.source, "points": [_point(result, False)]}, ensure_ascii=False)
+        sys.stdout.write(text + "\n")
+    else:
+        render(result, fmt, sys.stdout, title=expr.text(limit=70))
+    for note in result.notes:
+        diagnostic(f"note: {note}")
+    if not all(math.isfinite(x) for x in (result.value, *result.gradients.values())):
+        diagnostic("note: 1 of 1 points gave a non-finite value or gradient (written as IEEE results)")
+
+
+def _run_arrays(expr: Any, fixed: dict[str, float], fmt: Format, grids: list[str], stream: Any,
+                input_path: str | None) -> None:
     import itertools
 
     import numpy as np
 
-    from .batch import ArrayProgram, grid_points, parse_grid
+    from .batch import ArrayProgram, file_points, grid_points, parse_grid
     from .errors import UsageError
 
-    expr, fixed = load(tokens, True, EVAL_OPTIONS)
     parsed = [parse_grid(g) for g in grids]
     names = [g.name for g in parsed]
     for name in names:
@@ -73,8 +123,6 @@ def run_batch(tokens: list[str], fmt: Format, grids: list[str], input_path: str 
             raise UsageError(f"--grid {name}: no variable '{name}' in the expression")
         if name in fixed or names.count(name) > 1:
             raise UsageError(f"value for '{name}' given twice")
-    if input_path is not None and parsed:
-        raise UsageError("give the points with --grid or with --input, not both")
     if parsed:
         total: int | None = 1
         for g in parsed:
@@ -82,17 +130,10 @@ def run_batch(tokens: list[str], fmt: Format, grids: list[str], input_path: str 
         chunks = grid_points(parsed)
     else:
         total = None
-        chunks = _input_chunks(input_path)
+        chunks = file_points(stream, _where(input_path))
     first = next(chunks, None)
-    columns = list(first) if first is not None else []
-    for name in columns:
-        if name not in expr.variables:
-            raise UsageError(f"{_where(input_path)}: no variable '{name}' in the expression")
-        if name in fixed:
-            raise UsageError(f"value for '{name}' given twice (fixed and in {_where(input_path)})")
-    missing = [n for n in expr.variables if n not in fixed and n not in columns]
-    if missing and first is not None:
-        raise UsageError("missing value for " + ", ".join(f"'{n}'" for n in missing))
+    if first is not None:
+        _check_sources(expr, fixed, set(first), _where(input_path) if input_path else "--grid")
     program = ArrayProgram(expr)
     writer = _BatchWriter(expr, fmt)
     failed = seen = 0
@@ -127,23 +168,103 @@ def _where(path: str | None) -> str:
     return "standard input" if path == "-" else str(path)
 
 
-def _input_chunks(path: str | None):
-    from .batch import file_points
+def _open_input(path: str) -> Any:
     from .errors import UsageError
 
-    where = _where(path)
     if path == "-":
-        yield from file_points(sys.stdin, where)
-        return
+        return sys.stdin
     try:
-        stream = open(path, encoding="utf-8-sig", newline="")
+        return open(path, encoding="utf-8-sig", newline="")
     except OSError as exc:
         raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
-    with stream:
-        try:
-            yield from file_points(stream, where)
-        except UnicodeDecodeError:
-            raise UsageError(f"{where} is not UTF-8 text") from None
+
+
+class _Replay:
+    """A text stream whose first lines were already read: reads them again, then the rest."""
+
+    def __init__(self, prefix: str, rest: Any) -> None:
+        self.prefix, self.rest = prefix, rest
+
+    def read(self, size: int = -1) -> str:
+        if size < 0:
+            text, self.prefix = self.prefix + self.rest.read(), ""
+            return text
+        if not self.prefix:
+            return self.rest.read(size)
+        text, self.prefix = self.prefix[:size], self.prefix[size:]
+        return text
+
+    def readline(self) -> str:
+        if self.prefix:
+            line, nl, tail = self.prefix.partition("\n")
+            self.prefix = tail
+            return line + nl if nl else line + self.rest.readline()
+        return self.rest.readline()
+
+    def __iter__(self) -> Any:
+        return self
+
+    def __next__(self) -> str:
+        line = self.readline()
+        if not line:
+            raise StopIteration
+        return line
+
+
+def _single_point(stream: Any, where: str) -> tuple[dict[str, float] | None, Any]:
+    """The point, if the input holds exactly one (a JSON object, a one-object
+    array, or a CSV header and one row), and a stream that reads the input again
+    from its start (for the array path when it holds more)."""
+    import json
+
+    from .errors import UsageError
+
+    lines: list[str] = []
+    try:
+        while len([ln for ln in lines if ln.strip()]) < 3:
+            line = stream.readline()
+            if not line:
+                break
+            lines.append(line)
+        text = "".join(lines)
+        stripped = text.strip()
+        at_end = len([ln for ln in lines if ln.strip()]) < 3
+        if stripped.startswith("["):
+            text += stream.read()
+            stripped, at_end = text.strip(), True
+    except UnicodeDecodeError:
+        raise UsageError(f"{where} is not UTF-8 text") from None
+    replay = _Replay(text, stream)
+    point: Any = None
+    try:
+        if at_end and stripped.startswith("{") and len(stripped.splitlines()) == 1:
+            point = json.loads(stripped)
+        elif at_end and stripped.startswith("["):
+            rows = json.loads(stripped)
+            point = rows[0] if isinstance(rows, list) and len(rows) == 1 else None
+        elif at_end and stripped and not stripped.startswith(("{", "[")):
+            rows = [ln for ln in stripped.splitlines() if ln.strip()]
+            if len(rows) == 2:
+                import csv
+
+                dialect = "excel-tab" if "\t" in rows[0] and "," not in rows[0] else "excel"
+                header, values = csv.reader(rows, dialect=dialect)
+                if len(header) == len(values):
+                    point = dict(zip((h.strip() for h in header), values, strict=True))
+    except (json.JSONDecodeError, ValueError):
+        point = None
+    if not isinstance(point, dict) or not point:
+        return None, replay
+    try:
+        return {str(k): _number(v) for k, v in point.items()}, replay
+    except (TypeError, ValueError):
+        return None, replay  # the array path reports it, with its line number
+
+
+def _number(x: Any) -> float:
+    if isinstance(x, bool) or x is None:
+        raise TypeError
+    return float(x)
 
 
 class _progress:  # noqa: N801 - used as a context manager, like a function

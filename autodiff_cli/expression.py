@@ -71,6 +71,9 @@ class Expression:
         Backward runs over these only: a statement whose result the output never
         uses must not push anything (not even 0 * inf) into the gradients.
         """
+        if self._live is None and not self.names and self.nodes and self.nodes[-1] is self.output:
+            # One bare expression: every node the parser made is part of it.
+            self._live = self.nodes, self.spans
         if self._live is None:
             marked = {id(self.output)}
             for node in reversed(self.nodes):

@@ -47,7 +47,7 @@ class _Builder:
         self.statements: list[tuple[str | None, Spanned]] = []
 
     def _node(self, op: str, start: int, end: int, *children: Spanned) -> Spanned:
-        node = Value(0.0, tuple(c[0] for c in children), op)
+        node = Value.made(tuple([c[0] for c in children]), op)
         self.nodes.append(node)
         self.spans.append((start, end))
         return node, start, end

@@ -1,0 +1,245 @@
+"""The benchmark suite: fixed, seeded workloads, each measured end to end beside
+its anchors in the same run, with medians, peak memory and ratios.
+
+    pip install ".[bench]" && python bench/run.py [--quick]
+
+W1  neuron tanh(w0*x0 + ... + b), 1,000 and 10,000 inputs (weights ~ 1/sqrt(n))
+W2  deep chain 2*tanh(0.5*2*tanh(0.5*( ... x ...))), depth 10,000 and 100,000
+W3  polynomial over 100 variables, 10,000 and 100,000 terms like 0.37*x12*x45
+W4  batch: 3*x**2 - 4*x + 5 and a*(b+c*d) at 1,000,000 points
+S   start-up: autodiff eval "a*(b+c*d)" ... --format json / table
+
+autodiff runs as a command (process start to output; values for big
+expressions from --input). Anchors: micrograd (PyPI, the graph built by Python's
+own parser over micrograd Values), PyTorch on scalar tensors if installed,
+sympy (diff + lambdify, capped), hand-written numpy for W4, and
+`python -c "import typer"` for start-up.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+PY = sys.executable
+QUICK = "--quick" in sys.argv
+CAP = 60.0  # seconds an anchor may take before it counts as "too slow"
+
+
+def measure(cmd: list[str], repeat: int, timeout: float = 600, stdout=subprocess.DEVNULL) -> tuple[float, float, str]:
+    """Median wall time (s), peak memory (MiB) and the last output of a command."""
+    times, peak, out = [], 0.0, ""
+    for _ in range(repeat):
+        with tempfile.TemporaryFile("w+") as capture:
+            start = time.perf_counter()
+            proc = subprocess.Popen(cmd, stdout=capture if stdout is None else stdout, stderr=subprocess.PIPE)
+            try:
+                _, status, usage = os.wait4(proc.pid, 0)
+            except ChildProcessError:  # pragma: no cover
+                status, usage = 0, None
+            times.append(time.perf_counter() - start)
+            proc.returncode = os.waitstatus_to_exitcode(status)
+            err = proc.stderr.read().decode() if proc.stderr else ""
+            if proc.returncode != 0:
+                raise RuntimeError(f"{' '.join(cmd[:4])}...: {err.strip()[-200:]}")
+            peak = max(peak, usage.ru_maxrss / 1024 if usage else 0.0)
+            if stdout is None:
+                capture.seek(0)
+                out = capture.read()
+    return statistics.median(times), peak, out
+
+
+def anchor(which: str, expr: Path, values: Path, repeat: int) -> tuple[float | None, float, str]:
+    """(in-process seconds, peak MiB, note) for an anchor, or None with the reason."""
+    times, peak, note = [], 0.0, ""
+    for _ in range(repeat):
+        start = time.perf_counter()
+        proc = subprocess.Popen([PY, str(HERE / "anchors.py"), which, str(expr), str(values)],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            out, err = proc.communicate(timeout=CAP)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate()
+            return None, 0.0, f"> {CAP:.0f} s"
+        usage = os.wait4(proc.pid, os.WNOHANG)[2] if False else None  # rusage below
+        del usage
+        if proc.returncode != 0:
+            tail = err.decode().strip().splitlines()[-1:] or ["crashed"]
+            return None, 0.0, f"fails: {tail[0][:50]} (exit {proc.returncode})"
+        result = json.loads(out.decode().strip().splitlines()[-1])
+        if "error" in result:
+            return None, 0.0, f"fails: {result['error']}"
+        times.append(result["seconds"])
+        peak = max(peak, _peak_of(which, expr, values) if not peak else peak)
+        del start
+    return statistics.median(times), peak, note
+
+
+def _peak_of(which: str, expr: Path, values: Path) -> float:
+    proc = subprocess.Popen([PY, str(HERE / "anchors.py"), which, str(expr), str(values)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, _, usage = os.wait4(proc.pid, 0)
+    return usage.ru_maxrss / 1024
+
+
+def has(module: str) -> bool:
+    return subprocess.run([PY, "-c", f"import {module}"], capture_output=True).returncode == 0
+
+
+def w1(n: int, rng: random.Random) -> tuple[str, dict[str, float]]:
+    text = "tanh(" + " + ".join(f"w{i}*x{i}" for i in range(n)) + " + b)"
+    values = {}
+    for i in range(n):
+        values[f"w{i}"] = rng.gauss(0, 1) / math.sqrt(n)
+        values[f"x{i}"] = rng.uniform(-1, 1)
+    values["b"] = 0.1
+    return text, values
+
+
+def w2(depth: int) -> tuple[str, dict[str, float]]:
+    return "2*tanh(0.5*(" * depth + "x" + "))" * depth, {"x": 0.3}
+
+
+def w3(terms: int, rng: random.Random) -> tuple[str, dict[str, float]]:
+    text = " + ".join(f"{rng.uniform(-1, 1):.2f}*x{rng.randrange(100)}*x{rng.randrange(100)}" for _ in range(terms))
+    used = sorted({int(v) for v in __import__("re").findall(r"x(\d+)", text)})
+    return text, {f"x{i}": rng.uniform(-1, 1) for i in used}
+
+
+def row(name: str, ours: float, peak: float, anchors: dict[str, tuple[float | None, float, str]]) -> None:
+    parts = [f"{name:<14} autodiff {ours:8.3f} s {peak:7.0f} MiB"]
+    for label, (secs, mem, note) in anchors.items():
+        if secs is None:
+            parts.append(f"| {label}: {note}")
+        else:
+            parts.append(f"| {label} {secs:8.3f} s {mem:6.0f} MiB  ratio {secs / ours:5.2f}x")
+    print("  ".join(parts), flush=True)
+
+
+def single_expressions(tmp: Path) -> None:
+    rng = random.Random(2024)
+    work = [("W1 1,000", *w1(1_000, rng)), ("W1 10,000", *w1(10_000, rng)),
+            ("W2 10,000", *w2(10_000)), ("W2 100,000", *w2(100_000)),
+            ("W3 10,000", *w3(10_000, rng)), ("W3 100,000", *w3(100_000, rng))]
+    if QUICK:
+        work = [w for w in work if "100,000" not in w[0]]
+    anchors = ["micrograd"] + (["torch"] if has("torch") else []) + ["sympy"]
+    print("\nsingle expressions (ratio = anchor time / autodiff time; > 1 means autodiff is faster)")
+    for name, text, values in work:
+        expr, vals = tmp / "expr.txt", tmp / "values.json"
+        expr.write_text(text)
+        vals.write_text(json.dumps(values))
+        repeat = 1 if "100,000" in name else 3
+        ours, peak, out = measure([PY, "-m", "autodiff_cli", "eval", f"@{expr}", "--input", str(vals),
+                                   "--format", "jsonl"], repeat, stdout=None)
+        result = json.loads(out)
+        got = {}
+        for which in anchors:
+            if which == "sympy" and ("W2" in name or "100,000" in name):
+                got[which] = (None, 0.0, "skipped (beyond the cap at smaller sizes)")
+                continue
+            got[which] = anchor(which, expr, vals, 1 if "100,000" in name else 3)
+        row(name, ours, peak, got)
+        del result
+
+
+def batch(tmp: Path) -> None:
+    import numpy as np
+
+    from autodiff_cli import parse
+    from autodiff_cli.batch import CHUNK, ArrayProgram
+
+    n = 1_000_000 if not QUICK else 100_000
+    print(f"\nW4 batch at {n:,} points")
+    x = np.arange(n) * (10 / n) - 5
+    side = round(n ** 0.25)
+    grids = np.meshgrid(*[np.linspace(-2, 2, side)] * 4, indexing="ij")
+    a, b, c, d = (g.ravel() for g in grids)
+
+    def numpy_quadratic() -> None:
+        value = 3 * x**2 - 4 * x + 5
+        grad = 6 * x - 4
+        return value, grad
+
+    def numpy_lecture() -> None:
+        return a * (b + c * d), (b + c * d), a * d, a * c, a
+
+    def ours(text: str, cols: dict) -> None:
+        program = ArrayProgram(parse(text))
+        size = len(next(iter(cols.values())))
+        for start in range(0, size, CHUNK):
+            program.run({k: v[start:start + CHUNK] for k, v in cols.items()}, min(CHUNK, size - start))
+
+    def best(f, *args, repeat=5) -> float:
+        times = []
+        for _ in range(repeat):
+            t = time.perf_counter()
+            f(*args)
+            times.append(time.perf_counter() - t)
+        return statistics.median(times)
+
+    for label, ours_args, anchor_f in [("3*x**2 - 4*x + 5", ("3*x**2 - 4*x + 5", {"x": x}), numpy_quadratic),
+                                       ("a*(b+c*d)", ("a*(b+c*d)", {"a": a, "b": b, "c": c, "d": d}), numpy_lecture)]:
+        mine, theirs = best(ours, *ours_args), best(anchor_f)
+        print(f"  compute, library API  {label:<18} autodiff {mine:6.3f} s | numpy {theirs:6.3f} s "
+              f"| autodiff/numpy {mine / theirs:5.2f}x (target <= 2)")
+    # End to end to CSV: the CLI against a numpy script writing the same exact CSV.
+    script = tmp / "numpy_csv.py"
+    script.write_text(f"""
+import sys, numpy as np
+n = {n}
+x = np.arange(n) * (10 / n) - 5
+v = 3 * x**2 - 4 * x + 5
+g = 6 * x - 4
+out = sys.stdout
+out.write("x,value,grad_x\\r\\n")
+for k in range(0, n, 65536):
+    rows = zip(map(repr, x[k:k+65536].tolist()), map(repr, v[k:k+65536].tolist()), map(repr, g[k:k+65536].tolist()))
+    out.write("".join(f"{{p}},{{q}},{{r}}\\r\\n" for p, q, r in rows))
+""")
+    step = repr(10 / n)
+    cli, cli_peak, cli_out = measure([PY, "-m", "autodiff_cli", "eval", "3*x**2 - 4*x + 5", "--grid",
+                                      f"x=-5:5:{step}", "--format", "csv"], 3, stdout=None)
+    hand, hand_peak, hand_out = measure([PY, str(script)], 3, stdout=None)
+    same = cli_out.splitlines()[1:6] == hand_out.splitlines()[1:6] and len(cli_out) == len(hand_out)
+    print(f"  end to end to CSV     3*x**2 - 4*x + 5   autodiff {cli:6.3f} s {cli_peak:5.0f} MiB | numpy script "
+          f"{hand:6.3f} s {hand_peak:5.0f} MiB | ratio {cli / hand:5.2f}x (target <= 1.5); same bytes: {same}")
+    # Streaming: peak memory against the number of points.
+    for points in (n // 10, n):
+        step = repr(10 / points)
+        _, mem, _ = measure([PY, "-m", "autodiff_cli", "eval", "3*x**2 - 4*x + 5", "--grid", f"x=-5:5:{step}",
+                             "--format", "csv"], 1)
+        print(f"  memory at {points:>9,} points: {mem:5.0f} MiB")
+
+
+def startup() -> None:
+    print("\nstart-up (median of 20)")
+    base, _, _ = measure([PY, "-c", "import typer"], 20)
+    for fmt in ("json", "table"):
+        t, mem, _ = measure([PY, "-m", "autodiff_cli", "eval", "a*(b+c*d)", "a=-2", "b=10", "c=2", "d=-3",
+                             "--format", fmt], 20)
+        target = 1.3 if fmt == "json" else 1.6
+        print(f"  eval --format {fmt:<5} {t * 1000:6.1f} ms {mem:4.0f} MiB | python -c 'import typer' "
+              f"{base * 1000:6.1f} ms | ratio {t / base:4.2f}x (target <= {target})")
+
+
+def main() -> None:
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores; {'quick' if QUICK else 'full'} run")
+    with tempfile.TemporaryDirectory() as tmp:
+        startup()
+        batch(Path(tmp))
+        single_expressions(Path(tmp))
+
+
+if __name__ == "__main__":
+    main()
