@@ -25,7 +25,14 @@ def _pow_dexp(out: Array, x: Array) -> Array:
     return np.where((x == 0) & ((out == 0) | (out == 1)), 0.0, out * np.log(x))
 
 
+def _pow(x: Array, y: Array) -> Array:
+    # The ** operator has numpy's fast paths for scalar exponents (x**2 is x*x).
+    return x**y if isinstance(y, float) else np.power(x, y)
+
+
 def _pow_dbase(x: Array, y: Array) -> Array:
+    if isinstance(y, float):  # a constant exponent: no per-point test needed
+        return 0.0 * x if y == 0.0 else y * x ** (y - 1.0)
     return np.where(y == 0, 0.0, y * np.power(x, y - 1.0))
 
 
@@ -41,7 +48,7 @@ ARRAY = SimpleNamespace(
     relu=lambda x: np.maximum(x, 0.0),
     abs=np.abs,
     sign=np.sign,
-    pow=np.power,
+    pow=_pow,
     pow_dbase=_pow_dbase,
     pow_dexp=_pow_dexp,
 )

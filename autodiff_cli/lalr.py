@@ -84,28 +84,27 @@ class LALR:
         self.start, self.end = spec["start"], spec["end"]
 
     def tokens(self, text: str) -> Iterator[Token]:
-        """The token list. The post-lexer step is built in: a newline inside
+        """The tokens, lazily. The post-lexer step is built in: a newline inside
         parentheses (``LPAR``/``RPAR``) separates nothing and is dropped, as in Python."""
         ignore = self.ignore
-        match = self.regex.match
-        pos, end, depth = 0, len(text), 0
-        while pos < end:
-            m = match(text, pos)
-            if m is None:
+        pos, depth = 0, 0
+        for m in self.regex.finditer(text):  # C-level scanning; a gap is a bad character
+            start, stop = m.span()
+            if start != pos:
                 raise ParseError(pos, None, set())
-            kind = m.lastgroup
-            stop = m.end()
-            if kind not in ignore:
-                value = m.group()
-                if kind == "LPAR":
-                    depth += 1
-                elif kind == "RPAR":
-                    depth -= 1
-                elif depth > 0 and value == "\n":
-                    pos = stop
-                    continue
-                yield Token(kind, value, pos, stop)
             pos = stop
+            kind = m.lastgroup
+            if kind in ignore:
+                continue
+            if kind == "LPAR":
+                depth += 1
+            elif kind == "RPAR":
+                depth -= 1
+            elif depth > 0 and kind == "_SEP" and text[start] == "\n":
+                continue
+            yield Token(kind, m.group(), start, stop)
+        if pos != len(text):
+            raise ParseError(pos, None, set())
 
     def parse(self, tokens: Iterable[Token], builder: Any, length: int) -> Any:
         """Run the tables over ``tokens`` (read lazily, so the first error in

@@ -35,23 +35,34 @@ QUICK = "--quick" in sys.argv
 CAP = 60.0  # seconds an anchor may take before it counts as "too slow"
 
 
-def measure(cmd: list[str], repeat: int, timeout: float = 600, stdout=subprocess.DEVNULL) -> tuple[float, float, str]:
-    """Median wall time (s), peak memory (MiB) and the last output of a command."""
+LAUNCHER = """
+import resource, subprocess, sys, time
+start = time.perf_counter()
+proc = subprocess.run(sys.argv[1:], stdout=sys.stdout, stderr=subprocess.PIPE)
+elapsed = time.perf_counter() - start
+peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+sys.stderr.write(proc.stderr.decode(errors="replace"))
+sys.stderr.write(f"\\n@@ {proc.returncode} {elapsed} {peak}\\n")
+"""
+
+
+def measure(cmd: list[str], repeat: int, stdout=subprocess.DEVNULL) -> tuple[float, float, str]:
+    """Median wall time (s), peak memory (MiB) and the last output of a command.
+
+    It runs under a small launcher process, which times it and reads its peak
+    memory: Linux counts, in a child's peak, the memory of the process that
+    forked it, and this benchmark process grows large."""
     times, peak, out = [], 0.0, ""
     for _ in range(repeat):
         with tempfile.TemporaryFile("w+") as capture:
-            start = time.perf_counter()
-            proc = subprocess.Popen(cmd, stdout=capture if stdout is None else stdout, stderr=subprocess.PIPE)
-            try:
-                _, status, usage = os.wait4(proc.pid, 0)
-            except ChildProcessError:  # pragma: no cover
-                status, usage = 0, None
-            times.append(time.perf_counter() - start)
-            proc.returncode = os.waitstatus_to_exitcode(status)
-            err = proc.stderr.read().decode() if proc.stderr else ""
-            if proc.returncode != 0:
-                raise RuntimeError(f"{' '.join(cmd[:4])}...: {err.strip()[-200:]}")
-            peak = max(peak, usage.ru_maxrss / 1024 if usage else 0.0)
+            proc = subprocess.run([PY, "-c", LAUNCHER, *cmd], stdout=capture if stdout is None else stdout,
+                                  stderr=subprocess.PIPE)
+            err = proc.stderr.decode()
+            code, elapsed, mem = err.rsplit("@@ ", 1)[1].split()
+            if int(code) != 0:
+                raise RuntimeError(f"{' '.join(cmd[:4])}...: {err.strip()[-300:]}")
+            times.append(float(elapsed))
+            peak = max(peak, float(mem))
             if stdout is None:
                 capture.seek(0)
                 out = capture.read()
@@ -60,36 +71,24 @@ def measure(cmd: list[str], repeat: int, timeout: float = 600, stdout=subprocess
 
 def anchor(which: str, expr: Path, values: Path, repeat: int) -> tuple[float | None, float, str]:
     """(in-process seconds, peak MiB, note) for an anchor, or None with the reason."""
-    times, peak, note = [], 0.0, ""
+    times, peak = [], 0.0
     for _ in range(repeat):
-        start = time.perf_counter()
-        proc = subprocess.Popen([PY, str(HERE / "anchors.py"), which, str(expr), str(values)],
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         try:
-            out, err = proc.communicate(timeout=CAP)
+            proc = subprocess.run([PY, "-c", LAUNCHER, PY, str(HERE / "anchors.py"), which, str(expr), str(values)],
+                                  capture_output=True, timeout=CAP)
         except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.communicate()
             return None, 0.0, f"> {CAP:.0f} s"
-        usage = os.wait4(proc.pid, os.WNOHANG)[2] if False else None  # rusage below
-        del usage
-        if proc.returncode != 0:
-            tail = err.decode().strip().splitlines()[-1:] or ["crashed"]
-            return None, 0.0, f"fails: {tail[0][:50]} (exit {proc.returncode})"
-        result = json.loads(out.decode().strip().splitlines()[-1])
+        err = proc.stderr.decode()
+        code, _, mem = err.rsplit("@@ ", 1)[1].split()
+        if int(code) != 0:
+            tail = [line for line in err.rsplit("@@ ", 1)[0].strip().splitlines() if line.strip()][-1:] or ["?"]
+            return None, 0.0, f"fails: {tail[0][:60]} (exit {code})"
+        result = json.loads(proc.stdout.decode().strip().splitlines()[-1])
         if "error" in result:
             return None, 0.0, f"fails: {result['error']}"
         times.append(result["seconds"])
-        peak = max(peak, _peak_of(which, expr, values) if not peak else peak)
-        del start
-    return statistics.median(times), peak, note
-
-
-def _peak_of(which: str, expr: Path, values: Path) -> float:
-    proc = subprocess.Popen([PY, str(HERE / "anchors.py"), which, str(expr), str(values)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _, _, usage = os.wait4(proc.pid, 0)
-    return usage.ru_maxrss / 1024
+        peak = max(peak, float(mem))
+    return statistics.median(times), peak, ""
 
 
 def has(module: str) -> bool:
