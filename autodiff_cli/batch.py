@@ -224,7 +224,11 @@ class ArrayProgram:
                 args = [data[k] for k in kids]
                 for rule, k in zip(self.ops[i].grads, kids, strict=False):
                     if self.needs[k]:
-                        grads[k] = grads[k] + g * rule(ARRAY, data[i], *args)
+                        local = rule(ARRAY, data[i], *args)
+                        # Skip work that changes nothing: g*1 and 0 + share (whole arrays each).
+                        share = g if isinstance(local, float) and local == 1.0 else g * local
+                        before = grads[k]
+                        grads[k] = share if isinstance(before, float) and before == 0.0 else before + share
         kinks: dict[str, int] = {}
         for i, op in self.kinks:
             hits = int(np.count_nonzero(np.broadcast_to(data[self.children[i][0]] == 0, (size,))))

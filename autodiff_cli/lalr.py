@@ -143,7 +143,10 @@ class LALR:
                         if how == KEEP:
                             children.append(value)
                         elif how == SPLICE:
-                            children.extend(value)
+                            if children:
+                                children.extend(value)
+                            else:  # left recursion (a, b, c, ...): grow the list, do not copy it
+                                children = value
                     args = children
                 if inline:
                     value = args

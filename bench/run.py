@@ -32,7 +32,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 PY = sys.executable
 QUICK = "--quick" in sys.argv
-CAP = 60.0  # seconds an anchor may take before it counts as "too slow"
+CAP = 30.0  # seconds an anchor may take before it counts as "too slow"
 
 
 LAUNCHER = """

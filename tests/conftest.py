@@ -47,3 +47,18 @@ def run_cli(*args: str, stdin: bytes = b"") -> Run:
 @pytest.fixture
 def cli():
     return run_cli
+
+
+FUZZ_COUNTS: dict[str, int] = {}
+
+
+def count(kind: str, n: int = 1) -> None:
+    """Tally fuzz and differential cases, reported at the end of the run."""
+    FUZZ_COUNTS[kind] = FUZZ_COUNTS.get(kind, 0) + n
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    if FUZZ_COUNTS:
+        failed = len(terminalreporter.stats.get("failed", []))
+        parts = ", ".join(f"{n:,} {kind}" for kind, n in sorted(FUZZ_COUNTS.items()))
+        terminalreporter.write_line(f"fuzz and differential cases run: {parts}; failing tests: {failed}")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import examples, run_cli
+from conftest import count, examples, run_cli
 from strategies import expressions
 
 HOSTILE = [
@@ -43,6 +43,7 @@ HOSTILE = [
 
 
 def check(args: list[str], stdin: bytes = b"") -> None:
+    count("CLI fuzz inputs")
     run = run_cli(*args, stdin=stdin)
     assert run.code in (0, 1, 2), (args, run.code, run.err)
     assert "Traceback" not in run.err and "internal error" not in run.err, (args, run.err)

@@ -12,7 +12,7 @@ from lark.exceptions import UnexpectedInput
 from autodiff_cli.lalr import LALR, ParseError
 from autodiff_cli.parser import TABLES, _get_parser, _grammar_text, serialize_tables
 
-from conftest import examples
+from conftest import count, examples
 from strategies import expressions
 
 
@@ -77,6 +77,7 @@ def _flatten(tree):
 
 
 def check_same(text: str) -> None:
+    count("parses compared with Lark")
     assert _mine(text) == _lark(text), text
 
 

@@ -11,10 +11,10 @@ from hypothesis import strategies as st
 
 from autodiff_cli import DomainError, parse
 
-from conftest import examples
+from conftest import count, examples
 from strategies import SYMBOLS, pairs, points
 
-SETTINGS = settings(max_examples=examples(300), deadline=None)
+SETTINGS = settings(max_examples=examples(1500), deadline=None)
 
 
 def engine(text: str, at: dict[str, float]):
@@ -58,6 +58,7 @@ def test_values_and_gradients_match_sympy(pair, at):
     tol = 1e-9 * conditioning(expr)
     expected = oracle(sym, values)
     assume(expected is not None)
+    count("sympy comparisons (value and gradients)")
     assert abs(result.value - expected) <= tol + 1e-12 * abs(expected), (text, values)
     for name, grad in result.gradients.items():
         exact = oracle(sympy.diff(sym, SYMBOLS[name]), values)
@@ -84,6 +85,7 @@ def test_gradients_match_finite_differences(pair, at):
         scale = max(1.0, abs(estimates[0]))
         assume(abs(estimates[0] - estimates[1]) <= 1e-6 * scale)
         assert math.isclose(grad, estimates[1], rel_tol=1e-5, abs_tol=1e-5), (text, values, name)
+        count("finite-difference comparisons")
 
 
 @settings(max_examples=examples(200), deadline=None)
