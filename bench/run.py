@@ -22,6 +22,7 @@ import json
 import math
 import os
 import random
+import signal
 import statistics
 import subprocess
 import sys
@@ -73,17 +74,21 @@ def anchor(which: str, expr: Path, values: Path, repeat: int) -> tuple[float | N
     """(in-process seconds, peak MiB, note) for an anchor, or None with the reason."""
     times, peak = [], 0.0
     for _ in range(repeat):
+        # A session of its own, so that a timeout ends the launcher and the anchor under it.
+        proc = subprocess.Popen([PY, "-c", LAUNCHER, PY, str(HERE / "anchors.py"), which, str(expr), str(values)],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
         try:
-            proc = subprocess.run([PY, "-c", LAUNCHER, PY, str(HERE / "anchors.py"), which, str(expr), str(values)],
-                                  capture_output=True, timeout=CAP)
+            stdout, stderr = proc.communicate(timeout=CAP)
         except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
             return None, 0.0, f"> {CAP:.0f} s"
-        err = proc.stderr.decode()
+        err = stderr.decode()
         code, _, mem = err.rsplit("@@ ", 1)[1].split()
         if int(code) != 0:
             tail = [line for line in err.rsplit("@@ ", 1)[0].strip().splitlines() if line.strip()][-1:] or ["?"]
             return None, 0.0, f"fails: {tail[0][:60]} (exit {code})"
-        result = json.loads(proc.stdout.decode().strip().splitlines()[-1])
+        result = json.loads(stdout.decode().strip().splitlines()[-1])
         if "error" in result:
             return None, 0.0, f"fails: {result['error']}"
         times.append(result["seconds"])
