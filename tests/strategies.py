@@ -6,7 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 import sympy
+from hypothesis import assume
 from hypothesis import strategies as st
+
+from autodiff_cli import DomainError, parse
 
 VARIABLES = ("x", "y", "z")
 SYMBOLS = {name: sympy.Symbol(name, real=True) for name in VARIABLES}
@@ -72,3 +75,28 @@ pairs = trees.map(lambda t: (to_text(t), to_sympy(t)))
 """(text, sympy expression) pairs."""
 
 points = st.fixed_dictionaries({v: st.floats(-3, 3, allow_nan=False).map(lambda f: round(f, 3)) for v in VARIABLES})
+
+
+def evaluate_point(text: str, at: dict[str, float], smooth: bool = True, **options: Any):
+    """Parse and evaluate ``text`` at ``at``; the example is discarded where the
+    engine reports a domain error and, if ``smooth``, where an oracle cannot
+    judge it: at a kink or 0**y (the conventions, relu'(0) = 0 and 0**0 = 1,
+    differ from sympy's and from a symmetric difference by design, and are
+    tested on their own) or with huge values (exp(exp(9)) makes sympy crawl)."""
+    expr = parse(text)
+    values = {name: at[name] for name in expr.variables}
+    try:
+        result = expr.evaluate(values, **options)
+    except DomainError:
+        assume(False)
+    if smooth:
+        assume(not any(n.op in ("relu", "abs", "pow") and n.children[0].data == 0 for n in expr.nodes))
+        assume(all(abs(n.data) < 1e6 for n in expr.nodes))
+    return expr, values, result
+
+
+def conditioning(expr: Any) -> float:
+    """The magnitude of the terms a value or gradient is summed from (values,
+    gradients, and their products): the error of a floating-point result is
+    relative to this, not to the result (1 - cos(0) sums terms of size 1)."""
+    return max(max(abs(n.data), abs(n.grad), abs(n.data * n.grad)) for n in expr.nodes)

@@ -9,34 +9,12 @@ import sympy
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from autodiff_cli import DomainError, parse
+from autodiff_cli import DomainError
 
 from conftest import count, examples
-from strategies import SYMBOLS, pairs, points
+from strategies import SYMBOLS, conditioning, evaluate_point, pairs, points
 
 SETTINGS = settings(max_examples=examples(1500), deadline=None)
-
-
-def engine(text: str, at: dict[str, float]):
-    expr = parse(text)
-    values = {name: at[name] for name in expr.variables}
-    try:
-        result = expr.evaluate(values)
-    except DomainError:
-        assume(False)
-    # At a kink or 0**y the conventions (relu'(0) = 0, 0**0 = 1) differ from
-    # sympy's and from a symmetric difference by design; tested on their own.
-    assume(not any(n.op in ("relu", "abs", "pow") and n.children[0].data == 0 for n in expr.nodes))
-    # Huge intermediate values (exp(exp(9))) make sympy's 30-digit evaluation crawl.
-    assume(all(abs(n.data) < 1e6 for n in expr.nodes))
-    return expr, values, result
-
-
-def conditioning(expr) -> float:
-    """The magnitude of the terms a value or gradient is summed from (values,
-    gradients, and their products): the error of a floating-point result is
-    relative to this, not to the result (1 - cos(0) sums terms of size 1)."""
-    return max(max(abs(n.data), abs(n.grad), abs(n.data * n.grad)) for n in expr.nodes)
 
 
 def oracle(sym: sympy.Expr, values: dict[str, float]) -> float | None:
@@ -54,7 +32,7 @@ def oracle(sym: sympy.Expr, values: dict[str, float]) -> float | None:
 @given(pairs, points)
 def test_values_and_gradients_match_sympy(pair, at):
     text, sym = pair
-    expr, values, result = engine(text, at)
+    expr, values, result = evaluate_point(text, at)
     tol = 1e-9 * conditioning(expr)
     expected = oracle(sym, values)
     assume(expected is not None)
@@ -70,7 +48,7 @@ def test_values_and_gradients_match_sympy(pair, at):
 @given(pairs, points)
 def test_gradients_match_finite_differences(pair, at):
     text, _ = pair
-    expr, values, result = engine(text, at)
+    expr, values, result = evaluate_point(text, at)
     for name, grad in result.gradients.items():
         estimates = []
         for h in (1e-5, 5e-6):
@@ -94,8 +72,8 @@ def test_statement_form_equals_inline_form(pair, at, split):
     # Naming a subexpression does not change value or gradients.
     text, _ = pair
     named = f"t = {text}\nout = t*{split} + t"
-    _, _, inline = engine(f"({text})*{split} + ({text})", at)
-    _, _, stated = engine(named, at)
+    _, _, inline = evaluate_point(f"({text})*{split} + ({text})", at, smooth=False)
+    _, _, stated = evaluate_point(named, at, smooth=False)
     assert math.isclose(stated.value, inline.value, rel_tol=1e-12, abs_tol=1e-12)
     for name in inline.gradients:
         assert math.isclose(stated.gradients[name], inline.gradients[name], rel_tol=1e-12, abs_tol=1e-12)
