@@ -42,8 +42,9 @@ class Grid:
         return max(0, math.ceil((self.stop - self.start) / self.step))
 
 
-def parse_grid(text: str, default_step: float | None = None, default_count: int = 500) -> Grid:
-    """Read ``x=-5:5:0.25`` (the parts may be constant expressions: ``t=0:2*pi:pi/8``)."""
+def parse_grid(text: str, points: int | None = None) -> Grid:
+    """Read ``x=-5:5:0.25`` (the parts may be constant expressions: ``t=0:2*pi:pi/8``).
+    Without a STEP, ``points`` (if given) divide the range evenly."""
     from .arguments import parse_value
 
     name, eq, spec = text.partition("=")
@@ -54,11 +55,13 @@ def parse_grid(text: str, default_step: float | None = None, default_count: int 
     start, stop = (parse_value(name, p.strip()) for p in parts[:2])
     if len(parts) == 3:
         step = parse_value(name, parts[2].strip())
-    elif default_step is not None:
-        step = default_step
+    elif points:
+        step = (stop - start) / points
+        if step == 0:
+            raise UsageError(f"--grid {text}: START and STOP must differ")
     else:
         raise UsageError(f"--grid {text}: give a step, START:STOP:STEP")
-    if step == 0 and default_count:
+    if step == 0:
         raise UsageError(f"--grid {text}: the step must not be 0")
     grid = Grid(name, start, stop, step)
     if grid.count > 10**12:

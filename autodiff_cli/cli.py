@@ -178,6 +178,73 @@ def diff_command(
     write_derivatives(expr.source, derivatives, fmt.value, sys.stdout)
 
 
+PLOT_HELP = """Plot EXPR and its derivative with respect to the swept variable over a
+range, as the micrograd lecture plots f(x) = 3x^2 - 4x + 5. Other variables are
+fixed by the usual value flags. Points where the function is undefined are
+gaps. The format comes from the suffix of OUT (.svg, .png, .pdf); files need
+the plot extra (pip install "autodiff-cli[plot]"). --terminal draws in the
+terminal instead, with nothing extra.
+
+\b
+Examples:
+  autodiff plot "3*x**2 - 4*x + 5" --grid x=-5:5:0.25 -o quadratic.svg
+  autodiff plot "3*x**2 - 4*x + 5" --grid x=-5:5 --at 3 -o tangent.png
+  autodiff plot "tanh(w*x + b)" --grid x=-4:4 w=1.5 b=0.5 --terminal
+"""
+
+
+class PlotFormat(str, Enum):
+    svg = "svg"
+    png = "png"
+    pdf = "pdf"
+
+
+@app.command("plot", help=PLOT_HELP, context_settings=_FREE_ARGS)
+def plot_command(
+    ctx: typer.Context,
+    tokens: list[str] | None = typer.Argument(None, metavar="EXPR [VALUES]...", show_default=False),
+    grid: str = typer.Option(..., "--grid", metavar="NAME=START:STOP[:STEP]",
+                             help="The swept variable and its range (500 points without STEP)."),
+    output: str | None = typer.Option(None, "--output", "-o", metavar="OUT", help="The file to write."),
+    fmt: PlotFormat | None = typer.Option(None, "--format", help="Output format (default: from the suffix)."),
+    at: str | None = typer.Option(None, "--at", metavar="X", help="Draw the tangent line at X."),
+    terminal: bool = typer.Option(False, "--terminal", help="Draw in the terminal instead of a file."),
+) -> None:
+    from pathlib import Path
+
+    from .arguments import parse_value
+    from .batch import parse_grid
+    from .errors import UsageError
+    from .files import write_atomic
+    from .plot import DEFAULT_POINTS, draw, draw_terminal, sample, tangent
+
+    if terminal == (output is not None):
+        raise UsageError("give -o OUT (a file) or --terminal" if not terminal else "-o and --terminal: choose one")
+    kind = None
+    if output is not None:
+        kind = fmt.value if fmt else {".svg": "svg", ".png": "png", ".pdf": "pdf"}.get(Path(output).suffix.lower())
+        if kind is None:
+            raise UsageError(f"cannot tell the format of '{output}': use a .svg, .png or .pdf suffix, or --format")
+    expr, fixed = _load(tokens, True, ctx)
+    spec = parse_grid(grid, points=DEFAULT_POINTS)
+    if spec.name not in expr.variables:
+        raise UsageError(f"--grid {spec.name}: no variable '{spec.name}' in the expression")
+    if spec.name in fixed:
+        raise UsageError(f"value for '{spec.name}' given twice")
+    if spec.count > 10_000_000:
+        raise UsageError(f"--grid {grid}: {spec.count:,} points is more than a plot can show (at most 10,000,000)")
+    expr.check_values({**fixed, spec.name: 0.0})
+    curves = sample(expr, spec, fixed)
+    line = tangent(curves, expr, fixed, parse_value("--at", at)) if at is not None else None
+    title = expr.text(limit=80)
+    if curves.gaps:
+        diagnostic(f"note: undefined at {curves.gaps:,} of {len(curves.x):,} points (drawn as gaps)")
+    if terminal:
+        sys.stdout.write(draw_terminal(curves, title, line) + "\n")
+    else:
+        write_atomic(output, draw(curves, title, kind, line))
+
+
 GRAPH_HELP = """Draw the computation graph of EXPR: each value with its data and gradient,
 each operation between its inputs and its result.
 

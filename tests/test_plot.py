@@ -1,0 +1,132 @@
+"""`autodiff plot`: the written files, gaps, the tangent, the terminal drawing."""
+
+from __future__ import annotations
+
+import math
+import re
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+
+import numpy as np
+import pytest
+
+from autodiff_cli import parse
+from autodiff_cli.batch import parse_grid
+from autodiff_cli.plot import sample, tangent
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def groups(svg: bytes) -> dict[str, ET.Element]:
+    root = ET.fromstring(svg)
+    return {g.get("id"): g for g in root.iter(f"{SVG}g") if g.get("id")}
+
+
+def path_moves(group: ET.Element) -> int:
+    """How many separate pieces a drawn line has (each starts with an M)."""
+    return sum(len(re.findall(r"M\s", p.get("d", ""))) for p in group.iter(f"{SVG}path"))
+
+
+def test_svg_has_both_curves_and_the_range(cli, tmp_path):
+    out = tmp_path / "q.svg"
+    run = cli("plot", "3*x**2 - 4*x + 5", "--grid", "x=-5:5:0.25", "-o", str(out))
+    assert run.code == 0, run.err
+    found = groups(out.read_bytes())
+    assert "function" in found and "derivative" in found and "tangent" not in found
+    texts = [t.text or "" for t in ET.fromstring(out.read_bytes()).iter(f"{SVG}text")]
+    del texts  # matplotlib draws text as paths; the curve data is checked below
+    curves = sample(parse("3*x**2 - 4*x + 5"), parse_grid("x=-5:5:0.25"), {})
+    assert curves.x.tolist() == np.arange(-5, 5, 0.25).tolist()  # the axis range, like numpy.arange
+    assert curves.y.tolist() == [3 * x * x - 4 * x + 5 for x in curves.x.tolist()]
+    assert curves.dy.tolist() == [6 * x - 4 for x in curves.x.tolist()]
+
+
+@pytest.mark.parametrize(("suffix", "magic"), [(".png", b"\x89PNG\r\n\x1a\n"), (".pdf", b"%PDF-")])
+def test_png_and_pdf(cli, tmp_path, suffix, magic):
+    out = tmp_path / f"plot{suffix}"
+    run = cli("plot", "tanh(w*x + b)", "--grid", "x=-4:4", "w=1.5", "b=0.5", "-o", str(out))
+    assert run.code == 0, run.err
+    assert out.read_bytes().startswith(magic)
+
+
+def test_default_is_500_points():
+    curves = sample(parse("x*x"), parse_grid("x=-5:5", points=500), {})
+    assert len(curves.x) == 500 and curves.x[0] == -5.0 and math.isclose(curves.x[-1], 4.98)
+
+
+def test_undefined_points_are_gaps(cli, tmp_path):
+    curves = sample(parse("log(x**2 - 1)"), parse_grid("x=-3:3:0.01"), {})
+    inside = np.abs(curves.x) <= 1
+    assert np.isnan(curves.y[inside]).all() and np.isfinite(curves.y[np.abs(curves.x) > 1.01]).all()
+    assert np.isnan(curves.dy[inside]).all()  # no slope where there is no function
+    assert not (curves.y == 0).any()  # gaps, not zeros
+    out = tmp_path / "gap.svg"
+    run = cli("plot", "log(x**2 - 1)", "--grid", "x=-3:3:0.01", "-o", str(out))
+    assert run.code == 0 and "drawn as gaps" in run.err
+    found = groups(out.read_bytes())
+    assert path_moves(found["function"]) == 2  # two separate pieces, either side of the gap
+
+
+def test_tangent(cli, tmp_path):
+    expr = parse("3*x**2 - 4*x + 5")
+    curves = sample(expr, parse_grid("x=-5:5:0.5"), {})
+    line = tangent(curves, expr, {}, 3.0)
+    # By hand: f(3) = 20, f'(3) = 14, so the tangent is 20 + 14 (x - 3).
+    assert (line.value, line.slope) == (20.0, 14.0)
+    assert line.y.tolist() == [20 + 14 * (x - 3) for x in curves.x.tolist()]
+    out = tmp_path / "t.svg"
+    assert cli("plot", "3*x**2 - 4*x + 5", "--grid", "x=-5:5", "--at", "3", "-o", str(out)).code == 0
+    assert "tangent" in groups(out.read_bytes())
+
+
+def test_other_variables_fixed(cli):
+    curves = sample(parse("a*x + b"), parse_grid("x=0:3:1"), {"a": 2.0, "b": 1.0})
+    assert curves.y.tolist() == [1.0, 3.0, 5.0] and curves.dy.tolist() == [2.0, 2.0, 2.0]
+    run = cli("plot", "a*x + b", "--grid", "x=0:3:1", "a=2", "--terminal")
+    assert run.code == 2 and "missing value for 'b'" in run.err
+
+
+def test_terminal(cli):
+    run = cli("plot", "log(x)", "--grid", "x=-1:3", "--terminal")
+    assert run.code == 0, run.err
+    lines = run.out.splitlines()
+    assert lines[0] == "log(x)" and "*" in run.out and "df/dx" in run.out
+    first_panel = lines[1:15]
+    left = [row.split("|", 1)[1][:15] for row in first_panel]  # x from -1 to 3 over 72 columns: x < 0
+    assert all(set(chunk) <= {" ", "-"} for chunk in left)  # x < 0: nothing drawn there
+
+
+def test_hundred_thousand_points(cli, tmp_path):
+    out = tmp_path / "many.png"
+    assert cli("plot", "sin(x)*exp(-x/5)", "--grid", "x=0:20:0.0002", "-o", str(out)).code == 0
+    assert out.stat().st_size > 0
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["x", "--grid", "x=0:1", "-o", "p.txt"], "cannot tell the format"),
+        (["x", "--grid", "x=0:1"], "give -o OUT"),
+        (["x", "--grid", "y=0:1", "--terminal"], "no variable 'y'"),
+        (["x", "--grid", "x=1:1", "--terminal"], "must differ"),
+        (["log(x)", "--grid", "x=1:2", "--at", "-1", "--terminal"], "log of a non-positive number"),
+    ],
+)
+def test_plot_errors(cli, args, message):
+    run = cli("plot", *args)
+    assert run.code in (1, 2) and message in run.err, run.err
+
+
+def test_missing_matplotlib_names_the_extra(cli, tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib now fails
+    run = cli("plot", "x", "--grid", "x=0:1", "-o", str(tmp_path / "p.svg"))
+    assert run.code == 2 and 'pip install "autodiff-cli[plot]"' in run.err
+
+
+def test_eval_imports_nothing_heavy():
+    code = ("import sys; from autodiff_cli.main import main; main(['eval', 'a*(b+c*d)', 'a=1', 'b=2', 'c=3', 'd=4', "
+            "'--format', 'json']); print(sorted(m for m in ('matplotlib', 'numpy', 'rich', 'typer', 'lark', "
+            "'graphviz', 'pydantic') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60).stdout
+    assert out.strip().splitlines()[-1] == "[]"
