@@ -71,8 +71,8 @@ def read_expression(arg: str | None) -> str:
         try:
             with open(arg[1:], "rb") as f:
                 data = f.read()
-        except OSError as exc:
-            raise UsageError(f"cannot read {arg[1:]}: {exc.strerror or exc}") from None
+        except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the name
+            raise UsageError(f"cannot read {arg[1:]!r}: {getattr(exc, 'strerror', None) or exc}") from None
         where = arg[1:]
     else:
         return arg

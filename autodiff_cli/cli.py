@@ -133,7 +133,10 @@ def check_command(
         if c.method not in (method.value, "none"):
             diagnostic(f"note: '{name}': the function is undefined on one side; used a {c.method} difference")
     write_checks(expr.text(limit=70), value, checks, Format(fmt.value), sys.stdout)
-    if not all(c.ok for c in checks.values()):
+    failed = [name for name, c in checks.items() if not c.ok]
+    if failed:
+        names = ", ".join(f"'{n}'" for n in failed)
+        diagnostic(f"error: the gradient check failed for {names}")
         raise typer.Exit(ExitStatus.FAILURE)
 
 

@@ -175,8 +175,8 @@ def _open_input(path: str) -> Any:
         return sys.stdin
     try:
         return open(path, encoding="utf-8-sig", newline="")
-    except OSError as exc:
-        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
+    except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the name
+        raise UsageError(f"cannot read {path!r}: {getattr(exc, 'strerror', None) or exc}") from None
 
 
 class _Replay:

@@ -16,8 +16,8 @@ def write_atomic(path: str | Path, data: bytes) -> None:
     directory = path.parent if str(path.parent) else Path(".")
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
-    except OSError as exc:
-        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
+    except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the name
+        raise UsageError(f"cannot write {path}: {getattr(exc, 'strerror', None) or exc}") from None
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)

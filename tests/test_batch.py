@@ -125,7 +125,7 @@ def test_batch_values_match_single_points(cli):
         (["x", "--grid", "x=0:1:0"], "must not be 0"),
         (["x", "--grid", "x=0:1:1", "x=2"], "given twice"),
         (["x", "--grid", "x=0:1:1", "--trace"], "--trace is for single points"),
-        (["x", "--input", "/no/such/file"], "cannot read /no/such/file"),
+        (["x", "--input", "/no/such/file"], "cannot read '/no/such/file'"),
         (["x", "--grid", "x=a:b:c"], "must be a number"),
     ],
 )

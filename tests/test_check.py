@@ -39,6 +39,7 @@ def test_wrong_rule_is_caught(cli, monkeypatch):
     assert data["ok"] is False and not any(c["ok"] for c in data["checks"].values())
     run = cli("check", "tanh(w*x + b)", "w=0.5", "x=2", "b=-0.5")
     assert run.code == 1 and "FAIL" in run.out and "MISMATCH" in run.out
+    assert run.err.splitlines()[-1] == "error: the gradient check failed for 'w', 'x', 'b'"
 
 
 def test_json_shape_and_lecture(cli):

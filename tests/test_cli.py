@@ -158,7 +158,7 @@ def test_gradient_infinite_is_error_in_strict_mode(cli):
         (["eval", "x", "--x", "1e999"], "value for 'x' is not finite"),
         (["eval", "x", "--x", "1", "--format", "xml"], "error: "),
         (["eval"], "missing expression"),
-        (["eval", "@/no/such/file"], "cannot read /no/such/file"),
+        (["eval", "@/no/such/file"], "cannot read '/no/such/file'"),
         (["eval", "x", "1", "2"], "unexpected argument '1'"),
         (["eval", "a*(b+)"], "unexpected ')'"),
     ],
