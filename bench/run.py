@@ -1,7 +1,7 @@
 """The benchmark suite: fixed, seeded workloads, each measured end to end beside
 its anchors in the same run, with medians, peak memory and ratios.
 
-    pip install ".[bench]" && python bench/run.py [--quick]
+    pip install ".[bench]" && python bench/run.py [--quick] [startup] [batch] [single]
 
 W1  neuron tanh(w0*x0 + ... + b), 1,000 and 10,000 inputs (weights ~ 1/sqrt(n))
 W2  deep chain 2*tanh(0.5*2*tanh(0.5*( ... x ...))), depth 10,000 and 100,000
@@ -238,11 +238,16 @@ def startup() -> None:
 
 
 def main() -> None:
+    """Every part, or only those named: python bench/run.py [--quick] [startup] [batch] [single]."""
+    parts = [a for a in sys.argv[1:] if not a.startswith("--")] or ["startup", "batch", "single"]
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores; {'quick' if QUICK else 'full'} run")
     with tempfile.TemporaryDirectory() as tmp:
-        startup()
-        batch(Path(tmp))
-        single_expressions(Path(tmp))
+        if "startup" in parts:
+            startup()
+        if "batch" in parts:
+            batch(Path(tmp))
+        if "single" in parts:
+            single_expressions(Path(tmp))
 
 
 if __name__ == "__main__":
