@@ -82,6 +82,13 @@ def read_expression(arg: str | None) -> str:
         raise UsageError(f"{where} is not UTF-8 text") from None
 
 
+def as_number(x: object) -> float:
+    """A value read from an input file: a number (or numeric text), never a bool or null."""
+    if isinstance(x, bool) or x is None:
+        raise TypeError("not a number")
+    return float(x)  # type: ignore[arg-type]
+
+
 def parse_value(name: str, text: str, ieee: bool = False) -> float:
     """A value text as a float: a number, or a constant expression such as ``pi/4``."""
     if _NUMBER.fullmatch(text.strip()):
@@ -91,15 +98,13 @@ def parse_value(name: str, text: str, ieee: bool = False) -> float:
 
         try:
             expr = parse(text)
-            if expr.variables:
-                used = ", ".join(expr.variables)
-                raise UsageError(f"value for '{name}' must be a number or a constant expression, "
-                                 f"but '{text}' uses {used}")
-            value = expr.forward({}, ieee=ieee)
-        except UsageError as exc:
-            if str(exc).startswith(f"value for '{name}'"):
-                raise
+        except AutodiffError as exc:
             raise UsageError(f"value for '{name}': {exc}") from None
+        if expr.variables:
+            raise UsageError(f"value for '{name}' must be a number or a constant expression, "
+                             f"but '{text}' uses {', '.join(expr.variables)}")
+        try:
+            value = expr.forward({}, ieee=ieee)
         except AutodiffError as exc:
             raise UsageError(f"value for '{name}': {exc}") from None
     if not ieee and not math.isfinite(value):

@@ -20,6 +20,7 @@ from typing import Any, TextIO
 
 import numpy as np
 
+from .arguments import as_number
 from .arrays import ARRAY
 from .errors import UsageError
 from .expression import Expression
@@ -98,16 +99,10 @@ def file_points(stream: TextIO, where: str, chunk: int = CHUNK) -> Iterator[dict
             raise UsageError(f"{where}: a JSON array of objects was expected")
         yield from _object_chunks(iter(enumerate(rows, 1)), where, chunk)
     elif head == "{":
-        lines = ((n, line) for n, line in enumerate(_rejoin(head, stream), 1) if line.strip())
+        lines = ((n, line) for n, line in enumerate(_prepend(head + stream.readline(), stream), 1) if line.strip())
         yield from _object_chunks(((n, _json_line(line, where, n)) for n, line in lines), where, chunk)
     else:
-        yield from _csv_chunks(_rejoin(head, stream), where, chunk)
-
-
-def _rejoin(head: str, stream: TextIO) -> Iterator[str]:
-    first = head + stream.readline()
-    yield first
-    yield from stream
+        yield from _csv_chunks(_prepend(head + stream.readline(), stream), where, chunk)
 
 
 def _json_line(line: str, where: str, number: int) -> Any:
@@ -128,7 +123,7 @@ def _object_chunks(rows: Iterator[tuple[int, Any]], where: str, chunk: int) -> I
         if set(row) != set(names):
             raise UsageError(f"{where}, point {number}: has names {sorted(row)}, the first point {sorted(names)}")
         try:
-            block.append([_number(row[n]) for n in names])
+            block.append([as_number(row[n]) for n in names])
         except (TypeError, ValueError):
             raise UsageError(f"{where}, point {number}: values must be numbers") from None
         if len(block) == chunk:
@@ -136,12 +131,6 @@ def _object_chunks(rows: Iterator[tuple[int, Any]], where: str, chunk: int) -> I
             block = []
     if block and names is not None:
         yield _columns(names, block)
-
-
-def _number(x: Any) -> float:
-    if isinstance(x, bool) or x is None:
-        raise TypeError
-    return float(x)
 
 
 def _csv_chunks(lines: Iterator[str], where: str, chunk: int) -> Iterator[dict[str, np.ndarray]]:

@@ -59,7 +59,8 @@ def check_gradients(expr: Expression, values: Mapping[str, float], method: str =
                 return None
 
         if step is not None:
-            numeric, used, h = *_difference(f, x, _exact(x, step), f0, method), _exact(x, step)
+            h = _exact(x, step)
+            numeric, used = _difference(f, x, h, f0, method)
         else:
             numeric, used, h = _adaptive(f, x, f0, method, defaults["step"])
         error = abs(analytic - numeric)

@@ -127,7 +127,6 @@ def check_command(
         if x is not None and not 0 <= x < float("inf"):
             raise UsageError(f"{name} must be a finite number, 0 or more")
     expr, values = _load(tokens, False, ctx)
-    expr.check_values(values)
     value, checks = check_gradients(expr, values, method.value, step, rtol, atol)
     for name, c in checks.items():
         if c.method not in (method.value, "none"):
@@ -196,6 +195,22 @@ Examples:
 """
 
 
+PLOT_FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf"}
+
+
+def _output_format(output: str, fmt: Enum | None, by_suffix: dict[str, str]) -> str:
+    """The format named by --format, else by the suffix of OUT."""
+    from pathlib import Path
+
+    from .errors import UsageError
+
+    kind = fmt.value if fmt else by_suffix.get(Path(output).suffix.lower())
+    if kind is None:
+        suffixes = ", ".join(by_suffix)
+        raise UsageError(f"cannot tell the format of '{output}': use a suffix ({suffixes}) or --format")
+    return kind
+
+
 class PlotFormat(str, Enum):
     svg = "svg"
     png = "png"
@@ -213,7 +228,6 @@ def plot_command(
     at: str | None = typer.Option(None, "--at", metavar="X", help="Draw the tangent line at X."),
     terminal: bool = typer.Option(False, "--terminal", help="Draw in the terminal instead of a file."),
 ) -> None:
-    from pathlib import Path
 
     from .arguments import parse_value
     from .batch import parse_grid
@@ -223,11 +237,7 @@ def plot_command(
 
     if terminal == (output is not None):
         raise UsageError("give -o OUT (a file) or --terminal" if not terminal else "-o and --terminal: choose one")
-    kind = None
-    if output is not None:
-        kind = fmt.value if fmt else {".svg": "svg", ".png": "png", ".pdf": "pdf"}.get(Path(output).suffix.lower())
-        if kind is None:
-            raise UsageError(f"cannot tell the format of '{output}': use a .svg, .png or .pdf suffix, or --format")
+    kind = _output_format(output, fmt, PLOT_FORMATS) if output is not None else None
     expr, fixed = _load(tokens, True, ctx)
     spec = parse_grid(grid, points=DEFAULT_POINTS)
     if spec.name not in expr.variables:
@@ -291,23 +301,17 @@ def graph_command(
     ieee: bool = typer.Option(False, "--ieee", help="Show inf/nan instead of failing."),
     force: bool = typer.Option(False, "--force", help="Lay out graphs however large (may take minutes)."),
 ) -> None:
-    from pathlib import Path
 
     from .errors import UsageError
     from .files import write_atomic
     from .graph import MAX_LAYOUT_NODES, graph_size, to_dot
     from .render import render
 
-    kind = fmt.value if fmt else GRAPH_FORMATS.get(Path(output).suffix.lower()) if output != "-" else "svg"
-    if kind is None:
-        raise UsageError(f"cannot tell the format of '{output}': use a .svg, .png, .pdf, .dot or .gv suffix, "
-                         "or --format")
+    kind = _output_format(output, fmt, GRAPH_FORMATS) if output != "-" or fmt else "svg"
     kind = "dot" if kind == "gv" else kind
     if output == "-" and kind not in ("svg", "dot"):
         raise UsageError(f"-o - writes SVG or DOT; write {kind.upper()} to a file")
     expr, values = _load(tokens, ieee, ctx)
-    if values:
-        expr.check_values(values)
     with_values = bool(values) or not expr.variables
     if with_values:
         result = expr.evaluate(values, ieee=ieee)

@@ -11,7 +11,7 @@ import math
 from collections.abc import Callable, Iterable, Sequence
 
 from .errors import DomainError
-from .ops import OPS, SCALAR, Op
+from .ops import DOMAIN_MESSAGES, OPS, SCALAR, Op
 
 
 class Value:
@@ -185,8 +185,6 @@ def forward(nodes: Sequence[Value], strict: bool = True, describe: Describe | No
 
 
 def _domain_message(op: Op) -> str:
-    from .ops import DOMAIN_MESSAGES
-
     return DOMAIN_MESSAGES.get(op.name, f"{op.name} outside its domain")
 
 

@@ -32,6 +32,7 @@ def load(tokens: list[str], ieee: bool, options: list[str]) -> tuple[Any, dict[s
 
 
 EVAL_OPTIONS = ["format", "all", "ieee", "trace", "hessian", "grid", "input", "help"]
+"""eval's own option names, for "did you mean --format?"; tests/test_docs.py checks them against Typer's."""
 TABLE_LIMIT = 10_000  # points a batch may show as a table; beyond, use csv or jsonl
 
 
@@ -49,7 +50,6 @@ def run_eval(tokens: list[str], fmt: Format, intermediates: bool, ieee: bool, tr
     if trace and fmt in (Format.csv, Format.tsv):
         raise UsageError("--trace is shown as a table or in JSON: use --format table, json or jsonl")
     expr, values = load(tokens, ieee, EVAL_OPTIONS)
-    expr.check_values(values)
     result = expr.evaluate(values, ieee=ieee, intermediates=intermediates, trace=trace, hessian=hessian)
     for note in result.notes:
         diagnostic(f"note: {note}")
@@ -93,11 +93,11 @@ def _write_single(expr: Any, fmt: Format, point: dict[str, float]) -> None:
     import json
     import math
 
-    from .output import _point, render
+    from .output import point_data, render
 
     result = expr.evaluate(point, ieee=True)
     if fmt is Format.json:
-        text = json.dumps({"expression": expr.source, "points": [_point(result, False)]}, ensure_ascii=False)
+        text = json.dumps({"expression": expr.source, "points": [point_data(result, False)]}, ensure_ascii=False)
         sys.stdout.write(text + "\n")
     else:
         render(result, fmt, sys.stdout, title=expr.text(limit=70))
@@ -217,6 +217,7 @@ def _single_point(stream: Any, where: str) -> tuple[dict[str, float] | None, Any
     from its start (for the array path when it holds more)."""
     import json
 
+    from .arguments import as_number
     from .errors import UsageError
 
     lines: list[str] = []
@@ -256,15 +257,9 @@ def _single_point(stream: Any, where: str) -> tuple[dict[str, float] | None, Any
     if not isinstance(point, dict) or not point:
         return None, replay
     try:
-        return {str(k): _number(v) for k, v in point.items()}, replay
+        return {str(k): as_number(v) for k, v in point.items()}, replay
     except (TypeError, ValueError):
         return None, replay  # the array path reports it, with its line number
-
-
-def _number(x: Any) -> float:
-    if isinstance(x, bool) or x is None:
-        raise TypeError
-    return float(x)
 
 
 class _progress:  # noqa: N801 - used as a context manager, like a function
@@ -299,50 +294,51 @@ class _BatchWriter:
     def __init__(self, expr: Any, fmt: Format) -> None:
         self.expr, self.fmt = expr, fmt
         self.variables = list(expr.variables)
+        self.header = [*self.variables, "value", *(f"grad_{n}" for n in self.variables)]
+        self.delimiter = "," if fmt is Format.csv else "\t"
         self.first = True
         self.rows: list[list[str]] = []
+
+    def _start(self) -> None:
+        """What comes before the first point (once, even for no points)."""
+        if self.fmt is Format.json:
+            import json
+
+            sys.stdout.write(f'{{"expression": {json.dumps(self.expr.source, ensure_ascii=False)}, "points": [\n')
+        elif self.fmt in (Format.csv, Format.tsv):
+            from .batch import stream_csv
+
+            stream_csv(self.header, [], sys.stdout, self.delimiter, True)
+        self.first = False
 
     def write(self, columns: dict, value: Any, gradients: dict) -> None:
         from .batch import json_points, stream_csv, text_column
         from .errors import UsageError
 
         out = sys.stdout
+        separator = "" if self.first else ",\n"
+        if self.first:
+            self._start()
         if self.fmt in (Format.csv, Format.tsv):
-            header = [*self.variables, "value", *(f"grad_{n}" for n in self.variables)]
             cols = [columns[n] for n in self.variables] + [value] + [gradients[n] for n in self.variables]
-            stream_csv(header, cols, out, "," if self.fmt is Format.csv else "\t", self.first)
+            stream_csv(self.header, cols, out, self.delimiter, False)
         elif self.fmt is Format.jsonl:
             out.write("\n".join(json_points(self.variables, columns, value, gradients)) + "\n")
         elif self.fmt is Format.json:
-            import json
-
-            if self.first:
-                out.write(f'{{"expression": {json.dumps(self.expr.source, ensure_ascii=False)}, "points": [\n')
-            else:
-                out.write(",\n")
-            out.write(",\n".join(json_points(self.variables, columns, value, gradients)))
+            out.write(separator + ",\n".join(json_points(self.variables, columns, value, gradients)))
         else:
-            texts = [text_column(columns[n]) for n in self.variables] + [text_column(value)] + [
-                text_column(gradients[n]) for n in self.variables]
+            texts = [text_column(c) for c in (*(columns[n] for n in self.variables), value,
+                                              *(gradients[n] for n in self.variables))]
             self.rows += [list(r) for r in zip(*texts, strict=True)]
             if len(self.rows) > TABLE_LIMIT:
                 raise UsageError(f"more than {TABLE_LIMIT:,} points to show as a table: "
                                  "use --format csv, tsv, jsonl or json")
-        self.first = False
 
     def close(self) -> None:
+        if self.first:
+            self._start()
         if self.fmt is Format.json:
-            if self.first:
-                import json
-
-                sys.stdout.write(f'{{"expression": {json.dumps(self.expr.source, ensure_ascii=False)}, '
-                                 '"points": [\n')
             sys.stdout.write("\n]}\n")
-        elif self.fmt in (Format.csv, Format.tsv) and self.first:
-            from .batch import stream_csv
-
-            header = [*self.variables, "value", *(f"grad_{n}" for n in self.variables)]
-            stream_csv(header, [], sys.stdout, "," if self.fmt is Format.csv else "\t", True)
         elif self.fmt is Format.table:
             from rich import box
             from rich.console import Console
@@ -350,7 +346,7 @@ class _BatchWriter:
 
             title = f"{self.expr.text(limit=70)}: {len(self.rows):,} points"
             table = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left", min_width=len(title) + 2)
-            for name in [*self.variables, "value", *(f"grad_{n}" for n in self.variables)]:
+            for name in self.header:
                 table.add_column(name, justify="right")
             for row in self.rows:
                 table.add_row(*row)

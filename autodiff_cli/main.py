@@ -17,7 +17,7 @@ from .errors import AutodiffError, ExitStatus, diagnostic
 
 _FLAGS = {"--all": "intermediates", "--ieee": "ieee", "--trace": "trace", "--hessian": "hessian"}
 _VALUED = {"--format": "fmt", "--grid": "grid", "--input": "input"}
-_OWN = ("--all", "--ieee", "--trace", "--hessian", "--format", "--grid", "--input", "--help")
+_OWN = (*_FLAGS, *_VALUED, "--help")  # a token starting with one of these is eval's own (or Typer's) word
 
 
 def fast_eval(argv: list[str]) -> dict[str, Any] | None:

@@ -34,7 +34,7 @@ def json_number(x: float) -> float | None:
     return x if math.isfinite(x) else None
 
 
-def _point(ev: Evaluation, intermediates: bool) -> dict[str, Any]:
+def point_data(ev: Evaluation, intermediates: bool) -> dict[str, Any]:
     data: dict[str, Any] = {
         "variables": {k: json_number(v) for k, v in ev.variables.items()},
         "value": json_number(ev.value),
@@ -60,13 +60,13 @@ def _dumps(data: Any) -> str:
 
 
 def write_json(ev: Evaluation, out: TextIO, intermediates: bool) -> None:
-    point = _point(ev, intermediates)
+    point = point_data(ev, intermediates)
     data = {"expression": ev.expression, "value": point.pop("value"), **point}
     out.write(_dumps(data) + "\n")
 
 
 def write_jsonl(ev: Evaluation, out: TextIO, intermediates: bool) -> None:
-    out.write(_dumps(_point(ev, intermediates)) + "\n")
+    out.write(_dumps(point_data(ev, intermediates)) + "\n")
 
 
 def csv_header(ev: Evaluation, intermediates: bool) -> list[str]:

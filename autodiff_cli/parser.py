@@ -44,7 +44,6 @@ class _Builder:
         self.spans: list[tuple[int, int]] = []
         self.variables: dict[str, Value] = {}
         self.names: dict[str, Value] = {}
-        self.statements: list[tuple[str | None, Spanned]] = []
 
     def _node(self, op: str, start: int, end: int, *children: Spanned) -> Spanned:
         node = Value.made(tuple([c[0] for c in children]), op)
@@ -145,9 +144,11 @@ TABLES = Path(__file__).resolve().parent / "expr_tables.json"
 
 
 def _grammar_hash(grammar: str) -> str:
-    import hashlib
+    # A freshness check, not a security one: zlib's CRC is enough, and hashlib
+    # would add ~5 ms to every start.
+    import zlib
 
-    return hashlib.sha256(f"{grammar}{_OPTIONS}".encode()).hexdigest()
+    return f"{zlib.crc32(f'{grammar}{_OPTIONS}'.encode()):08x}"
 
 
 def serialize_tables() -> dict[str, Any]:
@@ -157,7 +158,7 @@ def serialize_tables() -> dict[str, Any]:
     grammar = _grammar_text()
     spec = spec_from_lark(Lark(grammar, **_OPTIONS))
     spec["states"] = {str(k): v for k, v in spec["states"].items()}
-    return {"grammar_sha256": _grammar_hash(grammar), **spec}
+    return {"grammar_checksum": _grammar_hash(grammar), **spec}
 
 
 def _get_parser() -> LALR:
@@ -170,7 +171,7 @@ def _get_parser() -> LALR:
 
         grammar = _grammar_text()
         tables = json.loads(TABLES.read_text(encoding="utf-8")) if TABLES.is_file() else {}
-        if tables.get("grammar_sha256") != _grammar_hash(grammar):
+        if tables.get("grammar_checksum") != _grammar_hash(grammar):
             tables = serialize_tables()  # missing or stale: let Lark analyse the grammar now
         _parser = LALR(tables)
     return _parser

@@ -17,7 +17,7 @@ from functools import partial
 from types import SimpleNamespace
 from typing import Any
 
-from .engine import Value, topological_order
+from .engine import Value, all_finite_grads, backward, forward, topological_order
 from .errors import DomainError, UsageError
 from .expression import Expression
 from .ops import OPS, SCALAR
@@ -357,8 +357,6 @@ def hessian(expr: Expression, values: Mapping[str, float], ieee: bool = False) -
 
     Each row is one numeric backward pass over the symbolic gradient graph of
     one variable (reverse over reverse)."""
-    from .engine import all_finite_grads, backward, forward
-
     builder = Builder()
     grads = builder.gradients(builder.rebuild(expr))
     leaves = {name: builder.var(name) for name in expr.variables}

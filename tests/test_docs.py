@@ -10,6 +10,7 @@ import pytest
 import typer
 
 from autodiff_cli.cli import app
+from autodiff_cli.evaluate import EVAL_OPTIONS
 from autodiff_cli.main import _FLAGS, _VALUED
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
@@ -29,6 +30,7 @@ def test_fast_path_knows_exactly_the_eval_options():
     # main.fast_eval reads eval's arguments without Typer: it must know the same options.
     typer_options = {opt for p in COMMAND.commands["eval"].params for opt in p.opts if opt.startswith("--")}
     assert typer_options - {"--help"} == set(_FLAGS) | set(_VALUED)
+    assert typer_options | {"--help"} == {f"--{name}" for name in EVAL_OPTIONS}
 
 
 def test_quick_start_is_two_commands():
