@@ -166,7 +166,19 @@ def forward(nodes: Sequence[Value], strict: bool = True, describe: Describe | No
         children = node.children
         if not children:
             continue
-        op = OPS[node.op]
+        # The commonest ops inline (the table's rules; a test holds them equal):
+        # float + - * cannot raise, and strict mode checks finiteness below.
+        name = node.op
+        if name == "add":
+            node.data = children[0].data + children[1].data
+            continue
+        if name == "mul":
+            node.data = children[0].data * children[1].data
+            continue
+        if name == "sub":
+            node.data = children[0].data - children[1].data
+            continue
+        op = OPS[name]
         args = [c.data for c in children]
         try:
             node.data = op.forward(SCALAR, *args)
@@ -204,13 +216,24 @@ def backward(nodes: Sequence[Value], output: Value, ieee: bool = False, check: b
     for node in nodes:
         node.grad = 0.0
     output.grad = 1.0
+    inline = record is None and not check
     for i in range(len(nodes) - 1, -1, -1):
         node = nodes[i]
         children = node.children
         if not children or not node.needs_grad:
             continue
+        g = node.grad
+        if inline:  # the commonest ops inline, as in forward; their shares cannot raise
+            name = node.op
+            if name == "add" or name == "sub" or name == "mul":
+                a, b = children
+                if a.needs_grad:
+                    a.grad += g * b.data if name == "mul" else g
+                if b.needs_grad:
+                    b.grad += g * a.data if name == "mul" else g if name == "add" else -g
+                continue
         grads = OPS[node.op].grads
-        out, g = node.data, node.grad
+        out = node.data
         args = [c.data for c in children]
         for k, (rule, child) in enumerate(zip(grads, children, strict=False)):
             if not child.needs_grad:

@@ -53,34 +53,49 @@ class Expression:
     appearance.
     """
 
-    def __init__(self, source: str, nodes: list[Value], spans: list[tuple[int, int]],
+    def __init__(self, source: str, nodes: list[Value], spans: list[tuple[int, int]] | None,
                  variables: dict[str, Value], names: dict[str, Value], output: Value,
                  output_name: str | None) -> None:
         self.source = source
         self.nodes = nodes
-        self.spans = spans
+        self._spans = spans
         self.variables = variables
         self.names = names
         self.output = output
         self.output_name = output_name
-        self._live: tuple[list[Value], list[tuple[int, int]]] | None = None
+        self._live: tuple[list[Value], list[int] | None] | None = None
 
-    def live(self) -> tuple[list[Value], list[tuple[int, int]]]:
-        """The nodes the output depends on (and their spans), in topological order.
+    @property
+    def spans(self) -> list[tuple[int, int]]:
+        """Where each node comes from in the source: found on first use (by
+        parsing again, which the parser does not slow itself down for)."""
+        if self._spans is None:
+            from .parser import spans_of
+
+            self._spans = spans_of(self.source)
+        return self._spans
+
+    @spans.setter
+    def spans(self, spans: list[tuple[int, int]]) -> None:
+        self._spans = spans
+
+    def live(self) -> tuple[list[Value], list[int] | None]:
+        """The nodes the output depends on, in topological order, and their
+        indices in ``nodes`` (None when they are all of them).
 
         Backward runs over these only: a statement whose result the output never
         uses must not push anything (not even 0 * inf) into the gradients.
         """
         if self._live is None and not self.names and self.nodes and self.nodes[-1] is self.output:
             # One bare expression: every node the parser made is part of it.
-            self._live = self.nodes, self.spans
+            self._live = self.nodes, None
         if self._live is None:
             marked = {id(self.output)}
             for node in reversed(self.nodes):
                 if id(node) in marked:
                     marked.update(map(id, node.children))
             keep = [i for i, n in enumerate(self.nodes) if id(n) in marked]
-            self._live = [self.nodes[i] for i in keep], [self.spans[i] for i in keep]
+            self._live = [self.nodes[i] for i in keep], keep
         return self._live
 
     def __repr__(self) -> str:
@@ -95,9 +110,9 @@ class Expression:
             text = text[: limit - 3] + "..."
         return text
 
-    def describe(self, index: int, spans: list[tuple[int, int]] | None = None) -> str:
-        """Name node ``index`` by its source text and position, for error messages."""
-        start, end = (spans or self.spans)[index]
+    def describe(self, index: int) -> str:
+        """Name ``nodes[index]`` by its source text and position, for error messages."""
+        start, end = self.spans[index]
         snippet = " ".join(self.source[start:end].split())
         if len(snippet) > 60:
             snippet = snippet[:57] + "..."
@@ -127,20 +142,21 @@ class Expression:
         forward(self.nodes, strict=not ieee, describe=self.describe)
         return self.output.data
 
-    def name_of(self, node: Value, span: tuple[int, int]) -> str:
-        """How a trace names a node: its label, else its source text."""
+    def name_of(self, node: Value, index: int) -> str:
+        """How a trace names ``nodes[index]``: its label, else its source text."""
         if node.label:
             return node.label
-        text = " ".join(self.source[span[0]:span[1]].split())
+        start, end = self.spans[index]
+        text = " ".join(self.source[start:end].split())
         return text if len(text) <= 40 else text[:37] + "..."
 
     def backward(self, ieee: bool = False, trace: list[TraceStep] | None = None) -> None:
         """Gradients of the output with respect to every node (after :meth:`forward`).
         ``trace`` receives the pass step by step."""
-        nodes, spans = self.live()
+        nodes, where = self.live()
 
         def describe(i: int) -> str:
-            return self.describe(i, spans)
+            return self.describe(where[i] if where else i)
 
         record: list[tuple[int, int, float, float, float]] | None = [] if trace is not None else None
         backward(nodes, self.output, ieee=ieee, describe=describe, record=record)
@@ -153,24 +169,27 @@ class Expression:
             for i, k, local, share, total in record:
                 node = nodes[i]
                 if i != last:
-                    trace.append(TraceStep(self.name_of(node, spans[i]), OPS[node.op].symbol, node.grad, []))
+                    trace.append(TraceStep(self.name_of(node, where[i] if where else i), OPS[node.op].symbol,
+                                           node.grad, []))
                     last = i
                 child = node.children[k]
-                name = self.name_of(child, spans[position[id(child)]])
+                j = position[id(child)]
+                name = self.name_of(child, where[j] if where else j)
                 trace[-1].inputs.append(TraceInput(name, local, share, total))
 
     def notes(self) -> list[str]:
         """Where the last evaluation passed through a non-differentiable point."""
         found: dict[str, list[int]] = {}
-        nodes, spans = self.live()
+        nodes, where = self.live()
         for i, node in enumerate(nodes):
             kink = OPS[node.op].kink
             if kink and node.needs_grad and kink[0](node.children[0].data):
                 found.setdefault(kink[1], []).append(i)
         notes = []
-        for rule, where in found.items():
-            more = f" and {len(where) - 1} more place(s)" if len(where) > 1 else ""
-            notes.append(f"{rule} used at {self.describe(where[0], spans)}{more} (PyTorch's convention)")
+        for rule, found_at in found.items():
+            more = f" and {len(found_at) - 1} more place(s)" if len(found_at) > 1 else ""
+            first = where[found_at[0]] if where else found_at[0]
+            notes.append(f"{rule} used at {self.describe(first)}{more} (PyTorch's convention)")
         return notes
 
     def evaluate(self, values: Mapping[str, float], ieee: bool = False, intermediates: bool = False,

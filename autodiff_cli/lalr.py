@@ -11,12 +11,12 @@ enough for million-token expressions, and without importing Lark at start-up.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
 from itertools import chain
 from typing import Any
 
 SHIFT, REDUCE = 0, 1
 KEEP, DROP, SPLICE = 0, 1, 2  # what a rule does with each child
+GENERAL, UNIT, BINARY, SINGLE = 0, 1, 2, 3  # how a rule reduces (LALR.shape)
 
 
 class Token:
@@ -73,72 +73,120 @@ class LALR:
     methods are named after the grammar's rules and aliases."""
 
     def __init__(self, spec: dict[str, Any]) -> None:
-        self.regex = re.compile("|".join(f"(?P<{name}>{pattern})" for name, pattern in spec["terminals"]))
-        self.ignore = frozenset(spec["ignore"])
-        self.rules = [(r["origin"], len(r["kinds"]), r["kinds"], r["name"], r["expand1"], r["inline"],
+        self.kinds = [*(name for name, _ in spec["terminals"]), "$END"]
+        kind = {name: k for k, name in enumerate(self.kinds)}
+        # One match per token: the blanks after a token are part of its match
+        # (a token of their own would double the matches). The blank terminal
+        # stays among the alternatives, for blanks at the very start.
+        self.regex = re.compile("(?:" + "|".join(f"(?P<{name}>{pattern})" for name, pattern in spec["terminals"])
+                                + ")[ \t\f\r]*")
+        # m.lastindex (the terminal's own group) -> kind, or -1 for an ignored terminal.
+        self.group_kind = [-1] * (self.regex.groups + 1)
+        for name, group in self.regex.groupindex.items():
+            self.group_kind[group] = -1 if name in spec["ignore"] else kind[name]
+        self.lpar, self.rpar, self.sep, self.end_kind = kind["LPAR"], kind["RPAR"], kind["_SEP"], kind["$END"]
+        origins = {name: k for k, name in enumerate(sorted({r["origin"] for r in spec["rules"]}))}
+        self.rules = [(origins[r["origin"]], len(r["kinds"]), r["kinds"], r["name"], r["expand1"], r["inline"],
                        all(k == KEEP for k in r["kinds"])) for r in spec["rules"]]
-        # Unit rules (sum: product, product: unary, ...) pass their one child up
-        # unchanged; most reductions are these, so they get a short path.
-        self.unit = [r[1] == 1 and r[4] and r[6] for r in self.rules]
-        self.states = {int(s): {sym: tuple(a) for sym, a in actions.items()} for s, actions in spec["states"].items()}
+        # How each rule reduces: a unit rule (sum: product) only changes the
+        # state; a binary rule (a "+" b) calls its method with two operands, a
+        # single one (NUMBER -> number) with one; the rest go the general way.
+        self.shape = [UNIT if r[1] == 1 and r[4] and r[6] else BINARY if r[2] == [KEEP, DROP, KEEP] and not r[5]
+                      else SINGLE if r[1] == 1 and r[6] and not r[4] and not r[5] else GENERAL for r in self.rules]
+        # Actions: one list per state, indexed by kind; n >= 0 shifts to state n,
+        # n < 0 reduces rule ~n, and ~len(rules) is a syntax error.
+        self.error = ~len(self.rules)
+        n_states = 1 + max(int(s) for s in spec["states"])
+        self.actions = [[self.error] * len(self.kinds) for _ in range(n_states)]
+        goto = [[-1] * len(origins) for _ in range(n_states)]
+        for s, acts in spec["states"].items():
+            for sym, (what, arg) in acts.items():
+                if sym in kind:
+                    self.actions[int(s)][kind[sym]] = arg if what == SHIFT else ~arg
+                else:
+                    goto[int(s)][origins[sym]] = arg
+        # The state after reducing to a nonterminal, with lookahead k: the goto,
+        # followed through the unit reductions it leads to (product -> sum ->
+        # statement), which are most reductions and need no work of their own.
+        self.after = [[[self._follow(goto, b, o, k) for k in range(len(self.kinds))] for o in range(len(origins))]
+                      for b in range(n_states)]
         self.start, self.end = spec["start"], spec["end"]
+        for r, rule in enumerate(self.rules):  # the start rules reduce the general way, which accepts
+            if goto[self.start][rule[0]] == self.end:
+                self.shape[r] = GENERAL
 
-    def tokens(self, text: str) -> Iterator[Token]:
-        """The tokens, lazily. The post-lexer step is built in: a newline inside
-        parentheses (``LPAR``/``RPAR``) separates nothing and is dropped, as in Python."""
-        ignore = self.ignore
-        pos, depth = 0, 0
-        for m in self.regex.finditer(text):  # C-level scanning; a gap is a bad character
-            start, stop = m.span()
-            if start != pos:
-                raise ParseError(pos, None, set())
-            pos = stop
-            kind = m.lastgroup
-            if kind in ignore:
-                continue
-            if kind == "LPAR":
-                depth += 1
-            elif kind == "RPAR":
-                depth -= 1
-            elif depth > 0 and kind == "_SEP" and text[start] == "\n":
-                continue
-            yield Token(kind, m.group(), start, stop)
-        if pos != len(text):
-            raise ParseError(pos, None, set())
+    def _follow(self, goto: list[list[int]], below: int, origin: int, k: int) -> int:
+        state = goto[below][origin]
+        while state >= 0 and self.actions[state][k] < 0 and ~self.actions[state][k] < len(self.rules):
+            rule = ~self.actions[state][k]
+            if self.shape[rule] != UNIT:
+                break
+            state = goto[below][self.rules[rule][0]]
+        return state
 
-    def parse(self, tokens: Iterable[Token], builder: Any, length: int) -> Any:
-        """Run the tables over ``tokens`` (read lazily, so the first error in
-        reading order is the one reported), reducing with ``builder``'s methods."""
-        states, rules, unit, end = self.states, self.rules, self.unit, self.end
-        methods = {r[3]: getattr(builder, r[3], None) for r in rules}
-        state_stack = [self.start]
+    def parse(self, text: str, builder: Any) -> Any:
+        """Scan and parse ``text`` in one pass, reducing with ``builder``'s methods.
+
+        Tokens reach the builder as ``re.Match`` objects (:func:`token_text`,
+        ``m.start()``, :func:`token_end`). A newline inside parentheses separates
+        nothing and is dropped, as in Python.
+        """
+        actions, after, rules, shape = self.actions, self.after, self.rules, self.shape
+        group_kind, lpar, rpar, sep, end_kind = self.group_kind, self.lpar, self.rpar, self.sep, self.end_kind
+        error, end = self.error, self.end
+        methods = [getattr(builder, r[3], None) for r in rules]
+        stack = [self.start]
         values: list[Any] = []
-        end_token = Token("$END", "", length, length)
-        for token in chain(tokens, (end_token,)):
-            kind = token.type
-            while True:
-                actions = states[state_stack[-1]]
-                step = actions.get(kind)
-                if step is None:
-                    raise ParseError(token.start_pos, token, {s for s in actions if s.isupper()})
-                if step[0] == SHIFT:
-                    state_stack.append(step[1])
-                    values.append(token)
-                    break
-                if unit[step[1]]:
-                    state_stack[-1] = states[state_stack[-2]][rules[step[1]][0]][1]
-                    if kind == "$END" and state_stack[-1] == end:
-                        return values[-1]
+        pos = depth = 0
+        for m in chain(self.regex.finditer(text), (None,)):
+            if m is None:
+                if pos != len(text):
+                    raise ParseError(pos, None, set())
+                k = end_kind
+            else:
+                if m.start() != pos:  # C-level scanning; a gap is a bad character
+                    raise ParseError(pos, None, set())
+                pos = m.end()
+                k = group_kind[m.lastindex]
+                if k < 0:
                     continue
-                origin, size, kinds, name, expand1, inline, keep_all = rules[step[1]]
+                if k == lpar:
+                    depth += 1
+                elif k == rpar:
+                    depth -= 1
+                elif k == sep and depth > 0 and text[m.start()] == "\n":
+                    continue
+            while True:
+                a = actions[stack[-1]][k]
+                if a >= 0:
+                    stack.append(a)
+                    values.append(m)
+                    break
+                if a == error:
+                    raise self._unexpected(m, stack[-1], len(text))
+                r = ~a
+                how = shape[r]
+                if how == BINARY:
+                    value = methods[r](values[-3], values[-1])
+                    del values[-2:], stack[-3:]
+                    values[-1] = value
+                    stack.append(after[stack[-1]][rules[r][0]][k])
+                    continue
+                if how == SINGLE:
+                    values[-1] = methods[r](values[-1])
+                    stack[-1] = after[stack[-2]][rules[r][0]][k]
+                    continue
+                origin, size, kinds, _, expand1, inline, keep_all = rules[r]
+                if how == UNIT:  # only when a unit rule is the first reduction after a shift
+                    stack[-1] = after[stack[-2]][origin][k]
+                    continue
                 if size:
                     args = values[-size:]
-                    del values[-size:]
-                    del state_stack[-size:]
+                    del values[-size:], stack[-size:]
                 else:
                     args = []
                 if not keep_all:
-                    children = []
+                    children: list[Any] = []
                     for value, how in zip(args, kinds, strict=True):
                         if how == KEEP:
                             children.append(value)
@@ -153,9 +201,26 @@ class LALR:
                 elif expand1 and len(args) == 1:
                     value = args[0]
                 else:
-                    value = methods[name](*args)
-                state_stack.append(states[state_stack[-1]][origin][1])
+                    value = methods[r](*args)
+                stack.append(after[stack[-1]][origin][k])
                 values.append(value)
-                if kind == "$END" and state_stack[-1] == self.end:
-                    return values[-1]
-        raise ParseError(length, end_token, set())  # pragma: no cover - the table accepts or raises above
+                if k == end_kind and stack[-1] == end:
+                    return value
+        raise AssertionError("unreachable: the table accepts or raises at the end")  # pragma: no cover
+
+    def _unexpected(self, m: re.Match[str] | None, state: int, length: int) -> ParseError:
+        expected = {kind for kind, a in zip(self.kinds, self.actions[state], strict=True) if a != self.error}
+        if m is None:
+            return ParseError(length, Token("$END", "", length, length), expected)
+        token = Token(self.kinds[self.group_kind[m.lastindex]], token_text(m), m.start(), token_end(m))
+        return ParseError(token.start_pos, token, expected)
+
+
+def token_text(m: re.Match[str]) -> str:
+    """A token's text (its match also holds the blanks after it)."""
+    return m[m.lastindex]  # type: ignore[index]
+
+
+def token_end(m: re.Match[str]) -> int:
+    """Where a token ends (before the blanks after it)."""
+    return m.end(m.lastindex)  # type: ignore[arg-type]

@@ -12,15 +12,26 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
+from re import Match
 from typing import Any
 
 from .engine import Value
 from .errors import ExprSyntaxError, did_you_mean
 from .expression import Expression
-from .lalr import LALR, ParseError, Token, spec_from_lark
+from .lalr import LALR, ParseError, Token, spec_from_lark, token_end, token_text
 from .ops import CONSTANTS, FUNCTIONS
 
-Spanned = tuple[Value, int, int]  # a node and the source span of this occurrence
+
+def _start(value: Any) -> int:
+    return value.start if isinstance(value, _Spanned) else value.start()
+
+
+def _end(value: Any) -> int:
+    return value.end if isinstance(value, _Spanned) else token_end(value)
+
+
+class _NeedsSpansError(Exception):
+    """Raised by :class:`_Builder` for an error whose position needs the spans."""
 
 
 def _grammar_text() -> str:
@@ -36,61 +47,65 @@ def _grammar_text() -> str:
 
 
 class _Builder:
-    """Builds the graph as the parser reduces. One method per grammar alias."""
+    """Builds the graph as the parser reduces. One method per grammar alias.
+
+    Operands are :class:`Value` nodes, tokens are the lexer's matches. Source
+    spans are not kept here: they matter only for messages, and
+    :class:`_SpanBuilder` finds them by parsing again when they are asked for.
+    """
 
     def _reset(self, source: str) -> None:
         self.source = source
         self.nodes: list[Value] = []
-        self.spans: list[tuple[int, int]] = []
         self.variables: dict[str, Value] = {}
         self.names: dict[str, Value] = {}
-
-    def _node(self, op: str, start: int, end: int, *children: Spanned) -> Spanned:
-        node = Value.made(tuple([c[0] for c in children]), op)
-        self.nodes.append(node)
-        self.spans.append((start, end))
-        return node, start, end
 
     def _error(self, message: str, pos: int) -> ExprSyntaxError:
         return ExprSyntaxError(message, self.source, pos)
 
-    def number(self, tok: Token) -> Spanned:
-        node, start, end = self._node("const", tok.start_pos, tok.end_pos)
-        node.data = float(tok.value)
-        node.label = tok.value
-        return node, start, end
+    def number(self, tok: Match[str]) -> Value:
+        text = token_text(tok)
+        node = Value.made((), "const")
+        node.data = float(text)
+        node.label = text
+        self.nodes.append(node)
+        return node
 
-    def name(self, tok: Token) -> Spanned:
-        name = tok.value
-        node = self.names.get(name) or self.variables.get(name)
+    def name(self, tok: Match[str]) -> Value:
+        name = token_text(tok)
+        node = self.variables.get(name) or self.names.get(name)
         if node is None:
             if name in CONSTANTS:
-                node = self._node("const", tok.start_pos, tok.end_pos)[0]
+                node = Value.made((), "const")
                 node.data, node.label = CONSTANTS[name], name
-                return node, tok.start_pos, tok.end_pos
-            if name in FUNCTIONS:
-                raise self._error(f"'{name}' is a function: call it as {name}(...)", tok.start_pos)
-            node = Value(0.0, (), "var", name)
-            self.variables[name] = node
+            elif name in FUNCTIONS:
+                raise self._error(f"'{name}' is a function: call it as {name}(...)", tok.start())
+            else:
+                node = self.variables[name] = Value(0.0, (), "var", name)
             self.nodes.append(node)
-            self.spans.append((tok.start_pos, tok.end_pos))
-        return node, tok.start_pos, tok.end_pos
+        return node
 
-    def call(self, name: Token, *rest: Any) -> Spanned:
-        *args, rpar = rest
+    def call(self, name: Match[str], *rest: Any) -> Value:
+        *args, _ = rest
         args = [a for a in args if a is not None]
-        op = FUNCTIONS.get(name.value)
+        text = token_text(name)
+        op = FUNCTIONS.get(text)
         if op is None:
-            hint = did_you_mean(name.value, FUNCTIONS)
-            raise self._error(f"unknown function '{name.value}'{hint}", name.start_pos)
+            raise self._error(f"unknown function '{text}'{did_you_mean(text, FUNCTIONS)}", name.start())
         if len(args) != op.arity:
             want = "1 argument" if op.arity == 1 else f"{op.arity} arguments"
-            raise self._error(f"{name.value}() takes {want}, got {len(args)}", name.start_pos)
-        return self._node(op.name, name.start_pos, rpar.end_pos, *args)
+            raise self._error(f"{text}() takes {want}, got {len(args)}", name.start())
+        node = Value.made(tuple(args), op.name)
+        self.nodes.append(node)
+        return node
 
     def _binary(op: str):  # type: ignore[misc]  # noqa: N805 - builds methods below
-        def method(self: _Builder, left: Spanned, right: Spanned) -> Spanned:
-            return self._node(op, left[1], right[2], left, right)
+        made = Value.made
+
+        def method(self: _Builder, left: Value, right: Value) -> Value:
+            node = made((left, right), op)
+            self.nodes.append(node)
+            return node
 
         return method
 
@@ -100,45 +115,87 @@ class _Builder:
     div = _binary("div")
     pow = _binary("pow")
 
-    def neg(self, minus: Token, operand: Spanned) -> Spanned:
-        return self._node("neg", minus.start_pos, operand[2], operand)
+    def neg(self, minus: Match[str], operand: Value) -> Value:
+        node = Value.made((operand,), "neg")
+        self.nodes.append(node)
+        return node
 
-    def pos(self, plus: Token, operand: Spanned) -> Spanned:
-        return operand[0], plus.start_pos, operand[2]
+    def pos(self, plus: Match[str], operand: Value) -> Value:
+        return operand
 
-    def group(self, lpar: Token, inner: Spanned, rpar: Token) -> Spanned:
-        return inner[0], lpar.start_pos, rpar.end_pos
+    def group(self, lpar: Match[str], inner: Value, rpar: Match[str]) -> Value:
+        return inner
 
-    def assign(self, name: Token, value: Spanned) -> tuple[str, Spanned]:
-        label = name.value
+    def assign(self, name: Match[str], node: Value) -> tuple[str, Value]:
+        label = token_text(name)
         if label in self.names:
-            raise self._error(f"'{label}' is assigned twice", name.start_pos)
+            raise self._error(f"'{label}' is assigned twice", name.start())
         if label in self.variables:
-            raise self._error(f"'{label}' is assigned after it is used", name.start_pos)
+            raise self._error(f"'{label}' is assigned after it is used", name.start())
         if label in CONSTANTS or label in FUNCTIONS:
-            raise self._error(f"cannot assign to '{label}': it is a built-in name", name.start_pos)
-        node = value[0]
+            raise self._error(f"cannot assign to '{label}': it is a built-in name", name.start())
         if node.children and not node.label:
             node.label = label
         self.names[label] = node
-        return label, value
+        return label, node
 
     def start(self, *statements: Any) -> Expression:
         if not statements:
             raise self._error("empty expression", len(self.source))
         *init, last = statements
-        for stmt in init:
-            if not (isinstance(stmt, tuple) and isinstance(stmt[0], str)):
-                _, start, _ = stmt
+        if not all(isinstance(stmt, tuple) for stmt in init):
+            raise _NeedsSpansError  # the message names the statement's position
+        name, output = last if isinstance(last, tuple) else (None, last)
+        return Expression(self.source, self.nodes, None, self.variables, self.names, output, name)
+
+
+class _Spanned:
+    """A builder result with the source span it covers."""
+
+    __slots__ = ("end", "start", "value")
+
+    def __init__(self, value: Any, start: int, end: int) -> None:
+        self.value, self.start, self.end = value, start, end
+
+
+class _SpanBuilder(_Builder):
+    """The same builder, keeping each node's source span (``spans[i]`` for
+    ``nodes[i]``): run on a second parse, when a message needs positions."""
+
+    def _reset(self, source: str) -> None:
+        super()._reset(source)
+        self.spans: list[tuple[int, int]] = []
+
+    def start(self, *statements: _Spanned) -> Expression:
+        for stmt in statements[:-1]:
+            if not isinstance(stmt.value, tuple):
                 raise self._error("only the last statement may be a bare expression; "
-                                  "assign this one a name or remove it", start)
-        name, (output, _, _) = last if isinstance(last[0], str) else (None, last)
-        return Expression(self.source, self.nodes, self.spans, self.variables, self.names, output, name)
+                                  "assign this one a name or remove it", stmt.start)
+        expr = _Builder.start(self, *(s.value for s in statements))
+        expr.spans = self.spans
+        return expr
+
+
+def _with_span(plain: Any) -> Any:
+    def method(self: _SpanBuilder, *args: Any) -> _Spanned:
+        present = [a for a in args if a is not None]
+        start, end = _start(present[0]), _end(present[-1])
+        made = len(self.nodes)
+        value = plain(self, *(a.value if isinstance(a, _Spanned) else a for a in args))
+        self.spans += [(start, end)] * (len(self.nodes) - made)
+        return _Spanned(value, start, end)
+
+    return method
+
+
+for _alias in ("number", "name", "call", "add", "sub", "mul", "div", "pow", "neg", "pos", "group", "assign"):
+    setattr(_SpanBuilder, _alias, _with_span(getattr(_Builder, _alias)))
 
 
 _lock = threading.Lock()
 _parser: LALR | None = None
 _builder = _Builder()
+_span_builder = _SpanBuilder()
 _OPTIONS = {"parser": "lalr", "lexer": "basic"}
 TABLES = Path(__file__).resolve().parent / "expr_tables.json"
 
@@ -203,28 +260,40 @@ def _syntax_error(exc: ParseError, text: str) -> ExprSyntaxError:
     return ExprSyntaxError(f"unexpected {_describe_token(tok)}{hint}", text, exc.pos)
 
 
-def parse(text: str) -> Expression:
-    """Parse an expression (one or more statements) into an :class:`Expression`.
-
-    Raises :class:`~autodiff_cli.errors.ExprSyntaxError` with line and column.
-    """
+def _run(text: str, builder: _Builder) -> Any:
     import gc
 
     with _lock:
         parser = _get_parser()
-        _builder._reset(text)
+        builder._reset(text)
         # The graph holds no reference cycles; the cyclic collector would only
         # rescan millions of young nodes again and again (super-linear time).
         collecting = gc.isenabled()
         gc.disable()
         try:
-            return parser.parse(parser.tokens(text), _builder, len(text))
+            return parser.parse(text, builder)
         except ParseError as exc:
             raise _syntax_error(exc, text) from None
         finally:
             if collecting:
                 gc.enable()
-            _builder._reset("")
+            builder._reset("")
+
+
+def parse(text: str) -> Expression:
+    """Parse an expression (one or more statements) into an :class:`Expression`.
+
+    Raises :class:`~autodiff_cli.errors.ExprSyntaxError` with line and column.
+    """
+    try:
+        return _run(text, _builder)
+    except _NeedsSpansError:
+        return _run(text, _span_builder)  # raises the error, now with its position
+
+
+def spans_of(text: str) -> list[tuple[int, int]]:
+    """The source span of each node :func:`parse` makes from ``text``, in order."""
+    return _run(text, _span_builder).spans
 
 
 if __name__ == "__main__":  # python -m autodiff_cli.parser: regenerate the shipped tables

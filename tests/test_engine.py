@@ -6,9 +6,15 @@ import math
 import sys
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from autodiff_cli import DomainError, Value
-from autodiff_cli.engine import topological_order
+from autodiff_cli import DomainError, Value, parse
+from autodiff_cli.engine import backward, topological_order
+from autodiff_cli.ops import OPS, SCALAR
+
+from conftest import examples
+from strategies import expressions
 
 
 def test_micrograd_example():
@@ -83,3 +89,25 @@ def test_topological_order_puts_children_first():
     for node in order:
         assert all(position[id(child)] < position[id(node)] for child in node.children)
     assert order[-1] is d
+
+
+@settings(max_examples=examples(300), deadline=None)
+@given(expressions, st.floats(-3, 3), st.floats(-3, 3), st.floats(-3, 3))
+def test_inlined_ops_match_the_op_table(text, x, y, z):
+    # forward/backward inline + - * for speed; the table's own rules run for
+    # every op when the pass is recorded. Both must give the same bits.
+    expr = parse(f"({text}) * x - y + z*({text})")
+    values = {"x": x, "y": y, "z": z}
+    nodes = expr.nodes
+    expr.forward(values, ieee=True)
+    for node in nodes:  # each node against its table rule, on the same inputs
+        if node.children:
+            try:
+                want = OPS[node.op].forward(SCALAR, *(c.data for c in node.children))
+            except (ArithmeticError, ValueError):
+                continue  # the IEEE fallback (numpy), not an inlined op
+            assert repr(node.data) == repr(float(want)), (text, node.op)
+    backward(nodes, expr.output, ieee=True)
+    fast = [n.grad for n in nodes]
+    backward(nodes, expr.output, ieee=True, record=[])
+    assert [repr(g) for g in fast] == [repr(n.grad) for n in nodes]

@@ -5,8 +5,12 @@ from __future__ import annotations
 import math
 
 import pytest
+from hypothesis import given, settings
 
 from autodiff_cli import ExprSyntaxError, UsageError, parse
+
+from conftest import examples
+from strategies import expressions
 
 
 def value(text: str, **values: float) -> float:
@@ -157,3 +161,25 @@ def test_deep_statement_chain():
     lines = ["v0 = x"] + [f"v{i} = v{i - 1} + x" for i in range(1, n)]
     result = parse("\n".join(lines)).evaluate({"x": 1.5})
     assert result.value == 1.5 * n and result.gradients == {"x": float(n)}
+
+
+@settings(max_examples=examples(300), deadline=None)
+@given(expressions)
+def test_each_node_span_is_the_text_that_computes_it(text):
+    # Spans are found by a second parse when a message needs them; each one
+    # must be the source text of its node: parsed alone, it computes the same value.
+    expr = parse(f"  {text}  # note")
+    values = {"x": 0.7, "y": -1.3, "z": 2.1}
+    ev = expr.evaluate({k: v for k, v in values.items() if k in expr.variables}, ieee=True)
+    assert len(expr.spans) == len(expr.nodes)
+    for node, (start, end) in zip(expr.nodes, expr.spans, strict=True):
+        alone = parse(expr.source[start:end])
+        got = alone.evaluate({k: v for k, v in values.items() if k in alone.variables}, ieee=True).value
+        assert got == node.data or (math.isnan(got) and math.isnan(node.data)), (text, expr.source[start:end])
+    assert ev.value == expr.output.data or math.isnan(ev.value)
+
+
+def test_statement_error_positions_come_from_the_second_parse():
+    with pytest.raises(ExprSyntaxError) as caught:
+        parse("a = 1\n  b*2\nc = a; c")
+    assert (caught.value.line, caught.value.column) == (2, 3)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from lark import Lark, Token
 from lark.exceptions import UnexpectedInput
 
-from autodiff_cli.lalr import LALR, ParseError
+from autodiff_cli.lalr import LALR, ParseError, token_text
 from autodiff_cli.parser import TABLES, _get_parser, _grammar_text, serialize_tables
 
 from conftest import count, examples
@@ -44,7 +45,7 @@ class _Tree:
     """Builds nested tuples, so both parsers' results can be compared."""
 
     def __getattr__(self, name):
-        return lambda *children: (name, *[c.value if hasattr(c, "value") else c for c in children])
+        return lambda *children: (name, *[token_text(c) if isinstance(c, re.Match) else c for c in children])
 
 
 LARK = Lark(_grammar_text(), parser="lalr", lexer="basic", postlex=_ParenNewlines())
@@ -66,7 +67,7 @@ def _lark(text: str):
 def _mine(text: str):
     parser: LALR = _get_parser()
     try:
-        return "ok", _flatten(parser.parse(parser.tokens(text), _Tree(), len(text)))
+        return "ok", _flatten(parser.parse(text, _Tree()))
     except ParseError as exc:
         return "error", exc.pos
 
