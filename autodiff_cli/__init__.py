@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+TYPE_CHECKING = False  # typing itself costs start-up time
 
 __version__ = "0.1.0"
 __all__ = [
@@ -33,7 +33,7 @@ _HOMES = {"parse": "parser", "Value": "engine", "Expression": "expression", "Eva
           "UsageError": "errors"}
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> object:
     # Lazy, so `import autodiff_cli` stays cheap for the CLI's start-up.
     if name in _HOMES:
         from importlib import import_module

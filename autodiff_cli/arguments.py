@@ -7,7 +7,6 @@ from __future__ import annotations
 import math
 import re
 import sys
-from dataclasses import dataclass, field
 
 from .errors import AutodiffError, UsageError
 
@@ -15,12 +14,12 @@ _NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 _ASSIGN = re.compile(r"([^\W\d]\w*)=(.*)", re.DOTALL)
 
 
-@dataclass
 class Arguments:
     """The expression argument and the value texts, by name in the order given."""
 
-    expression: str | None = None
-    values: dict[str, str] = field(default_factory=dict)
+    def __init__(self) -> None:
+        self.expression: str | None = None
+        self.values: dict[str, str] = {}
 
 
 def split_arguments(tokens: list[str]) -> Arguments:

@@ -4,10 +4,13 @@ fast path in :mod:`autodiff_cli.main` (which does not import Typer)."""
 from __future__ import annotations
 
 import sys
-from typing import Any
 
 from .errors import diagnostic
 from .output import Format
+
+TYPE_CHECKING = False  # typing itself costs start-up time
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def load(tokens: list[str], ieee: bool, options: list[str]) -> tuple[Any, dict[str, float]]:

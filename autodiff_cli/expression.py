@@ -4,44 +4,39 @@ at a point gives (value, gradients, named intermediates, notes)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 
 from .engine import Value, all_finite_grads, backward, forward
 from .errors import UsageError, did_you_mean
 from .ops import OPS
 
 
-@dataclass
 class Evaluation:
     """The result of one forward and backward pass. Dicts keep the order in
-    which names first appear in the expression."""
+    which names first appear in the expression. (Plain classes here, not
+    dataclasses: importing those costs every start-up several milliseconds.)"""
 
-    expression: str
-    value: float
-    variables: dict[str, float]
-    gradients: dict[str, float]
-    nodes: dict[str, tuple[float, float]] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)
-    trace: list[TraceStep] | None = None
-    hessian: dict[str, dict[str, float]] | None = None
+    def __init__(self, expression: str, value: float, variables: dict[str, float], gradients: dict[str, float],
+                 notes: list[str] | None = None, trace: list[TraceStep] | None = None) -> None:
+        self.expression, self.value, self.variables, self.gradients = expression, value, variables, gradients
+        self.nodes: dict[str, tuple[float, float]] = {}
+        self.notes = notes if notes is not None else []
+        self.trace = trace
+        self.hessian: dict[str, dict[str, float]] | None = None
 
 
-@dataclass
 class TraceStep:
     """One node of the backward pass: its gradient, pushed into each input."""
 
-    node: str
-    op: str
-    gradient: float
-    inputs: list[TraceInput]
+    def __init__(self, node: str, op: str, gradient: float, inputs: list[TraceInput]) -> None:
+        self.node, self.op, self.gradient, self.inputs = node, op, gradient, inputs
 
 
-@dataclass
 class TraceInput:
-    node: str
-    local: float  # d node / d input
-    contribution: float  # gradient * local, added to the input's gradient
-    accumulated: float  # the input's gradient after this addition
+    """One edge of a trace step: ``contribution = gradient * local`` is added to the
+    input's gradient, which is ``accumulated`` after the addition."""
+
+    def __init__(self, node: str, local: float, contribution: float, accumulated: float) -> None:
+        self.node, self.local, self.contribution, self.accumulated = node, local, contribution, accumulated
 
 
 class Expression:

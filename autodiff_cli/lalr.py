@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import re
 from itertools import chain
-from typing import Any
 
+TYPE_CHECKING = False  # typing itself costs start-up time
+if TYPE_CHECKING:
+    from typing import Any
 SHIFT, REDUCE = 0, 1
 KEEP, DROP, SPLICE = 0, 1, 2  # what a rule does with each child
 GENERAL, UNIT, BINARY, SINGLE = 0, 1, 2, 3  # how a rule reduces (LALR.shape)

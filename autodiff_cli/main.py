@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any
 
 from .errors import AutodiffError, ExitStatus, diagnostic
+
+TYPE_CHECKING = False  # typing itself costs start-up time
+if TYPE_CHECKING:
+    from typing import Any
 
 _FLAGS = {"--all": "intermediates", "--ieee": "ieee", "--trace": "trace", "--hessian": "hessian"}
 _VALUED = {"--format": "fmt", "--grid": "grid", "--input": "input"}

@@ -14,14 +14,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
 from types import SimpleNamespace
-from typing import Any
 
-Rule = Callable[..., Any]
+Rule = Callable[..., object]
 
 
-@dataclass(frozen=True)
 class Op:
     """One primitive operation.
 
@@ -30,14 +27,13 @@ class Op:
     the op is not differentiable and the convention we use there (PyTorch's).
     """
 
-    name: str
-    symbol: str
-    kind: str
-    arity: int
-    forward: Rule
-    grads: tuple[Rule, ...] = ()
-    kink: tuple[Callable[[float], bool], str] | None = None
-    roles: tuple[str, ...] = ()  # what each input is, where order matters (graph edge labels)
+    __slots__ = ("arity", "forward", "grads", "kind", "kink", "name", "roles", "symbol")
+
+    def __init__(self, name: str, symbol: str, kind: str, arity: int, forward: Rule, grads: tuple[Rule, ...] = (),
+                 kink: tuple[Callable[[float], bool], str] | None = None, roles: tuple[str, ...] = ()) -> None:
+        self.name, self.symbol, self.kind, self.arity = name, symbol, kind, arity
+        self.forward, self.grads, self.kink = forward, grads, kink
+        self.roles = roles  # what each input is, where order matters (graph edge labels)
 
 
 def _sigmoid(x: float) -> float:

@@ -12,9 +12,12 @@ import csv
 import json
 import math
 from enum import Enum
-from typing import Any, TextIO
 
 from .expression import Evaluation
+
+TYPE_CHECKING = False  # typing itself costs start-up time
+if TYPE_CHECKING:
+    from typing import Any, TextIO
 
 
 class Format(str, Enum):
@@ -34,11 +37,17 @@ def json_number(x: float) -> float | None:
     return x if math.isfinite(x) else None
 
 
+def _json_numbers(numbers: dict[str, float]) -> dict[str, float | None]:
+    if all(map(math.isfinite, numbers.values())):  # the usual case: nothing to replace
+        return numbers  # type: ignore[return-value]
+    return {k: json_number(v) for k, v in numbers.items()}
+
+
 def point_data(ev: Evaluation, intermediates: bool) -> dict[str, Any]:
     data: dict[str, Any] = {
-        "variables": {k: json_number(v) for k, v in ev.variables.items()},
+        "variables": _json_numbers(ev.variables),
         "value": json_number(ev.value),
-        "gradients": {k: json_number(v) for k, v in ev.gradients.items()},
+        "gradients": _json_numbers(ev.gradients),
     }
     if intermediates:
         data["nodes"] = {k: {"value": json_number(v), "gradient": json_number(g)}

@@ -10,16 +10,19 @@ analysis of the grammar, shipped as JSON and run by :mod:`autodiff_cli.lalr`.
 
 from __future__ import annotations
 
+import os
 import threading
-from pathlib import Path
-from re import Match
-from typing import Any
 
 from .engine import Value
 from .errors import ExprSyntaxError, did_you_mean
 from .expression import Expression
 from .lalr import LALR, ParseError, Token, spec_from_lark, token_end, token_text
 from .ops import CONSTANTS, FUNCTIONS
+
+TYPE_CHECKING = False  # typing itself costs start-up time
+if TYPE_CHECKING:
+    from re import Match
+    from typing import Any
 
 
 def _start(value: Any) -> int:
@@ -37,10 +40,11 @@ class _NeedsSpansError(Exception):
 def _grammar_text() -> str:
     # Installed: the grammar ships inside the package; source checkout: the
     # repository's grammars/; a zipped wheel: through importlib.resources.
-    here = Path(__file__).resolve().parent
-    for path in (here / "grammars" / "expr.lark", here.parent / "grammars" / "expr.lark"):
-        if path.is_file():
-            return path.read_text(encoding="utf-8")
+    here = os.path.dirname(os.path.abspath(__file__))  # os.path: pathlib costs start-up time
+    for path in (os.path.join(here, "grammars", "expr.lark"), os.path.join(here, os.pardir, "grammars", "expr.lark")):
+        if os.path.isfile(path):
+            with open(path, encoding="utf-8") as f:
+                return f.read()
     from importlib import resources
 
     return resources.files(__package__).joinpath("grammars", "expr.lark").read_text(encoding="utf-8")
@@ -197,7 +201,7 @@ _parser: LALR | None = None
 _builder = _Builder()
 _span_builder = _SpanBuilder()
 _OPTIONS = {"parser": "lalr", "lexer": "basic"}
-TABLES = Path(__file__).resolve().parent / "expr_tables.json"
+TABLES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "expr_tables.json")
 
 
 def _grammar_hash(grammar: str) -> str:
@@ -227,7 +231,10 @@ def _get_parser() -> LALR:
         import json
 
         grammar = _grammar_text()
-        tables = json.loads(TABLES.read_text(encoding="utf-8")) if TABLES.is_file() else {}
+        tables = {}
+        if os.path.isfile(TABLES):
+            with open(TABLES, encoding="utf-8") as f:
+                tables = json.load(f)
         if tables.get("grammar_checksum") != _grammar_hash(grammar):
             tables = serialize_tables()  # missing or stale: let Lark analyse the grammar now
         _parser = LALR(tables)
@@ -299,5 +306,6 @@ def spans_of(text: str) -> list[tuple[int, int]]:
 if __name__ == "__main__":  # python -m autodiff_cli.parser: regenerate the shipped tables
     import json
 
-    TABLES.write_text(json.dumps(serialize_tables(), separators=(",", ":")) + "\n", encoding="utf-8")
+    with open(TABLES, "w", encoding="utf-8") as out:
+        out.write(json.dumps(serialize_tables(), separators=(",", ":")) + "\n")
     print(f"wrote {TABLES}")
