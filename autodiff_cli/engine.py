@@ -55,6 +55,14 @@ class Value:
         return node
 
     @classmethod
+    def leaf(cls, op: str, data: float, label: str) -> Value:
+        """A variable or constant (the parser's constructor for leaves)."""
+        node = cls.__new__(cls)
+        node.data, node.grad, node.children, node.op, node.label = data, 0.0, (), op, label
+        node.needs_grad = op == "var"
+        return node
+
+    @classmethod
     def apply(cls, op: str, *inputs: Value | float) -> Value:
         """Build the node for ``op`` over ``inputs`` and compute its data now (micrograd style)."""
         children = tuple(x if isinstance(x, Value) else cls(x, op="const") for x in inputs)

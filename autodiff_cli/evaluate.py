@@ -25,6 +25,11 @@ def load(tokens: list[str], ieee: bool, options: list[str]) -> tuple[Any, dict[s
 
     args = split_arguments(tokens)
     expr = parse(read_expression(args.expression))
+    # A command runs once and exits: the graph it just built (acyclic, freed
+    # by reference counts) need not be rescanned by every later collection.
+    import gc
+
+    gc.freeze()
     for name in args.values:
         if name not in expr.variables and name not in expr.names:
             hint = did_you_mean(name, options, prefix="--")
@@ -81,6 +86,9 @@ def run_batch(tokens: list[str], fmt: Format, grids: list[str], input_path: str 
 
 def _check_sources(expr: Any, fixed: dict[str, float], columns: set[str], where: str) -> None:
     from .errors import UsageError
+
+    if not columns & fixed.keys() and columns | fixed.keys() == expr.variables.keys():
+        return  # the usual case, checked at C speed
 
     for name in columns:
         if name not in expr.variables:
@@ -260,7 +268,9 @@ def _single_point(stream: Any, where: str) -> tuple[dict[str, float] | None, Any
     if not isinstance(point, dict) or not point:
         return None, replay
     try:
-        return {str(k): as_number(v) for k, v in point.items()}, replay
+        if set(map(type, point.values())) == {float}:  # JSON numbers: nothing to convert
+            return point, replay
+        return {k: as_number(v) for k, v in point.items()}, replay
     except (TypeError, ValueError):
         return None, replay  # the array path reports it, with its line number
 

@@ -118,6 +118,8 @@ class Expression:
     def check_values(self, values: Mapping[str, float], complete: bool = True) -> None:
         """Raise :class:`UsageError` for unknown or assigned names and, if
         ``complete``, for variables without a value."""
+        if values.keys() == self.variables.keys():  # the usual case, checked at C speed
+            return
         assigned = [n for n in values if n in self.names]
         if assigned:
             raise UsageError(f"{_names(assigned)} assigned in the expression and cannot be given a value")
@@ -176,10 +178,12 @@ class Expression:
         """Where the last evaluation passed through a non-differentiable point."""
         found: dict[str, list[int]] = {}
         nodes, where = self.live()
+        kinked = {op.name for op in OPS.values() if op.kink}
         for i, node in enumerate(nodes):
-            kink = OPS[node.op].kink
-            if kink and node.needs_grad and kink[0](node.children[0].data):
-                found.setdefault(kink[1], []).append(i)
+            if node.op in kinked:
+                test, rule = OPS[node.op].kink  # type: ignore[misc]
+                if node.needs_grad and test(node.children[0].data):
+                    found.setdefault(rule, []).append(i)
         notes = []
         for rule, found_at in found.items():
             more = f" and {len(found_at) - 1} more place(s)" if len(found_at) > 1 else ""

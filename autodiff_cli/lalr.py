@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 SHIFT, REDUCE = 0, 1
 KEEP, DROP, SPLICE = 0, 1, 2  # what a rule does with each child
 GENERAL, UNIT, BINARY, SINGLE = 0, 1, 2, 3  # how a rule reduces (LALR.shape)
+BAD, IGNORED, LPAR, RPAR, _SEP = -2, -1, 0, 1, 2  # token kinds the scanner handles itself
 
 
 class Token:
@@ -75,18 +76,22 @@ class LALR:
     methods are named after the grammar's rules and aliases."""
 
     def __init__(self, spec: dict[str, Any]) -> None:
-        self.kinds = [*(name for name, _ in spec["terminals"]), "$END"]
+        # Kinds 0-2 are the tokens the scanner itself looks at (LPAR, RPAR, _SEP),
+        # so that one comparison passes every other token straight to the table.
+        special = ["LPAR", "RPAR", "_SEP"]
+        self.kinds = [*special, *(name for name, _ in spec["terminals"] if name not in special), "$END"]
         kind = {name: k for k, name in enumerate(self.kinds)}
         # One match per token: the blanks after a token are part of its match
         # (a token of their own would double the matches). The blank terminal
-        # stays among the alternatives, for blanks at the very start.
+        # stays among the alternatives, for blanks at the very start; the last
+        # alternative takes any other character, so no character is skipped.
         self.regex = re.compile("(?:" + "|".join(f"(?P<{name}>{pattern})" for name, pattern in spec["terminals"])
-                                + ")[ \t\f\r]*")
-        # m.lastindex (the terminal's own group) -> kind, or -1 for an ignored terminal.
-        self.group_kind = [-1] * (self.regex.groups + 1)
+                                + ")[ \t\f\r]*|(?P<__BAD>[\\s\\S])")
+        # m.lastindex (the terminal's own group) -> kind; IGNORED or BAD below 0.
+        self.group_kind = [IGNORED] * (self.regex.groups + 1)
         for name, group in self.regex.groupindex.items():
-            self.group_kind[group] = -1 if name in spec["ignore"] else kind[name]
-        self.lpar, self.rpar, self.sep, self.end_kind = kind["LPAR"], kind["RPAR"], kind["_SEP"], kind["$END"]
+            self.group_kind[group] = BAD if name == "__BAD" else IGNORED if name in spec["ignore"] else kind[name]
+        self.end_kind = kind["$END"]
         origins = {name: k for k, name in enumerate(sorted({r["origin"] for r in spec["rules"]}))}
         self.rules = [(origins[r["origin"]], len(r["kinds"]), r["kinds"], r["name"], r["expand1"], r["inline"],
                        all(k == KEEP for k in r["kinds"])) for r in spec["rules"]]
@@ -134,35 +139,36 @@ class LALR:
         nothing and is dropped, as in Python.
         """
         actions, after, rules, shape = self.actions, self.after, self.rules, self.shape
-        group_kind, lpar, rpar, sep, end_kind = self.group_kind, self.lpar, self.rpar, self.sep, self.end_kind
+        origin_of = [r[0] for r in rules]
+        group_kind, end_kind = self.group_kind, self.end_kind
         error, end = self.error, self.end
         methods = [getattr(builder, r[3], None) for r in rules]
         stack = [self.start]
         values: list[Any] = []
-        pos = depth = 0
+        push, keep = stack.append, values.append
+        depth = 0
         for m in chain(self.regex.finditer(text), (None,)):
             if m is None:
-                if pos != len(text):
-                    raise ParseError(pos, None, set())
                 k = end_kind
             else:
-                if m.start() != pos:  # C-level scanning; a gap is a bad character
-                    raise ParseError(pos, None, set())
-                pos = m.end()
                 k = group_kind[m.lastindex]
-                if k < 0:
-                    continue
-                if k == lpar:
-                    depth += 1
-                elif k == rpar:
-                    depth -= 1
-                elif k == sep and depth > 0 and text[m.start()] == "\n":
-                    continue
+                if k <= _SEP:
+                    if k == LPAR:
+                        depth += 1
+                    elif k == RPAR:
+                        depth -= 1
+                    elif k == _SEP:
+                        if depth > 0 and text[m.start()] == "\n":
+                            continue
+                    elif k == IGNORED:
+                        continue
+                    else:
+                        raise ParseError(m.start(), None, set())
             while True:
                 a = actions[stack[-1]][k]
                 if a >= 0:
-                    stack.append(a)
-                    values.append(m)
+                    push(a)
+                    keep(m)
                     break
                 if a == error:
                     raise self._unexpected(m, stack[-1], len(text))
@@ -172,11 +178,11 @@ class LALR:
                     value = methods[r](values[-3], values[-1])
                     del values[-2:], stack[-3:]
                     values[-1] = value
-                    stack.append(after[stack[-1]][rules[r][0]][k])
+                    push(after[stack[-1]][origin_of[r]][k])
                     continue
                 if how == SINGLE:
                     values[-1] = methods[r](values[-1])
-                    stack[-1] = after[stack[-2]][rules[r][0]][k]
+                    stack[-1] = after[stack[-2]][origin_of[r]][k]
                     continue
                 origin, size, kinds, _, expand1, inline, keep_all = rules[r]
                 if how == UNIT:  # only when a unit rule is the first reduction after a shift

@@ -8,7 +8,6 @@ CSV/TSV.
 
 from __future__ import annotations
 
-import csv
 import json
 import math
 from enum import Enum
@@ -100,6 +99,8 @@ def csv_row(ev: Evaluation, intermediates: bool) -> list[str]:
 
 def write_csv(ev: Evaluation, out: TextIO, intermediates: bool, delimiter: str = ",") -> None:
     # RFC 4180: CRLF line ends, quoting only where needed (a name never needs it, but be safe).
+    import csv
+
     writer = csv.writer(out, delimiter=delimiter, lineterminator="\r\n" if delimiter == "," else "\n")
     writer.writerow(csv_header(ev, intermediates))
     writer.writerow(csv_row(ev, intermediates))

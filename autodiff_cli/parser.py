@@ -11,7 +11,7 @@ analysis of the grammar, shipped as JSON and run by :mod:`autodiff_cli.lalr`.
 from __future__ import annotations
 
 import os
-import threading
+from _thread import allocate_lock  # threading's Lock, without importing threading
 
 from .engine import Value
 from .errors import ExprSyntaxError, did_you_mean
@@ -68,24 +68,24 @@ class _Builder:
         return ExprSyntaxError(message, self.source, pos)
 
     def number(self, tok: Match[str]) -> Value:
-        text = token_text(tok)
-        node = Value.made((), "const")
-        node.data = float(text)
-        node.label = text
+        text = tok[tok.lastindex]  # type: ignore[index]  # token_text, inline: a hot path
+        node = Value.leaf("const", float(text), text)
         self.nodes.append(node)
         return node
 
     def name(self, tok: Match[str]) -> Value:
-        name = token_text(tok)
-        node = self.variables.get(name) or self.names.get(name)
+        name = tok[tok.lastindex]  # type: ignore[index]  # token_text, inline: a hot path
+        node = self.variables.get(name)
         if node is None:
+            node = self.names.get(name)
+            if node is not None:
+                return node
             if name in CONSTANTS:
-                node = Value.made((), "const")
-                node.data, node.label = CONSTANTS[name], name
+                node = Value.leaf("const", CONSTANTS[name], name)
             elif name in FUNCTIONS:
                 raise self._error(f"'{name}' is a function: call it as {name}(...)", tok.start())
             else:
-                node = self.variables[name] = Value(0.0, (), "var", name)
+                node = self.variables[name] = Value.leaf("var", 0.0, name)
             self.nodes.append(node)
         return node
 
@@ -196,7 +196,7 @@ for _alias in ("number", "name", "call", "add", "sub", "mul", "div", "pow", "neg
     setattr(_SpanBuilder, _alias, _with_span(getattr(_Builder, _alias)))
 
 
-_lock = threading.Lock()
+_lock = allocate_lock()
 _parser: LALR | None = None
 _builder = _Builder()
 _span_builder = _SpanBuilder()
