@@ -189,7 +189,9 @@ class ArrayProgram:
         self.ops = [OPS[n.op] for n in nodes]
         self.children = [[position[id(c)] for c in n.children] for n in nodes]
         self.needs = [n.needs_grad for n in nodes]
-        self.constants = {i: n.data for i, n in enumerate(nodes) if n.op == "const"}
+        # numpy scalars, not Python floats: 1/0 and (-8)**(1/3) among constants
+        # must give IEEE results (inf, nan) as arrays do, not raise or go complex.
+        self.constants = {i: np.float64(n.data) for i, n in enumerate(nodes) if n.op == "const"}
         self.leaves = {n.label: i for i, n in enumerate(nodes) if n.op == "var"}
         self.output = position[id(expr.output)]
         self.kinks = [(i, n.op) for i, n in enumerate(nodes) if OPS[n.op].kink and n.needs_grad]
@@ -207,7 +209,9 @@ class ArrayProgram:
                 if kids:
                     data[i] = op.forward(ARRAY, *[data[k] for k in kids])
             grads: list[Any] = [0.0] * len(self.ops)
-            grads[self.output] = np.ones(size)
+            # A scalar seed: shares stay scalars until they meet an array
+            # (3*x**2 pushes 3.0, not an array of threes, into x**2).
+            grads[self.output] = np.float64(1.0)
             for i in range(len(self.ops) - 1, -1, -1):
                 kids = self.children[i]
                 if not kids or not self.needs[i]:

@@ -116,6 +116,21 @@ def test_batch_values_match_single_points(cli):
             assert g == pytest.approx(single.gradients[k], rel=1e-13, abs=1e-300)
 
 
+@pytest.mark.parametrize("text", ["x + 1/0", "x/0", "x*(-8)**(1/3)", "x*log(0) + 2", "x**2 * (0/0)", "x - sqrt(-1)"])
+def test_failing_constants_in_a_batch_give_the_single_point_ieee_results(cli, text):
+    # Constant sub-expressions that fail (1/0, (-8)**(1/3)) once made the batch
+    # raise or take the real part of a complex number; each point must be what
+    # --ieee gives for that point alone.
+    run = cli("eval", text, "--grid", "x=-1:2:1", "--format", "jsonl")
+    assert run.code == 0, run.err
+    assert "3 of 3 points" in run.err and "Warning" not in run.err
+    for line in run.out.splitlines():
+        point = json.loads(line)
+        single = cli("eval", text, f"x={point['variables']['x']}", "--ieee", "--format", "jsonl")
+        alone = json.loads(single.out)
+        assert (point["value"], point["gradients"]) == (alone["value"], alone["gradients"]), text
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
