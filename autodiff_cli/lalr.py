@@ -60,7 +60,8 @@ def spec_from_lark(parser: Any) -> dict[str, Any]:
                              not rule.options.keep_all_tokens else KEEP)
             else:
                 kinds.append(SPLICE if sym.name.startswith("_") else KEEP)
-        rules.append({"origin": rule.origin.name, "kinds": kinds, "name": rule.alias or rule.origin.name,
+        rules.append({"origin": rule.origin.name, "symbols": [sym.name for sym in rule.expansion], "kinds": kinds,
+                      "name": rule.alias or rule.origin.name,
                       "expand1": bool(rule.options.expand1 and not rule.alias),
                       "inline": rule.origin.name.startswith("_")})
     table = parser.parser.parser.parser.parse_table
@@ -92,6 +93,14 @@ class LALR:
         for name, group in self.regex.groupindex.items():
             self.group_kind[group] = BAD if name == "__BAD" else IGNORED if name in spec["ignore"] else kind[name]
         self.end_kind = kind["$END"]
+        # Tokens whose text a builder receives: kept by some rule and not a fixed
+        # string (a NAME, not a "("). Without positions, the others are pushed as
+        # None: a match object is large, and a million open parentheses wait on the stack.
+        kept = {name for r in spec["rules"] for name, how in zip(r["symbols"], r["kinds"], strict=True) if how == KEEP}
+        literal = re.compile(r"(?:\\.|[^\\\[\](){}.*+?^$|])+")
+        self.carries = [True] * len(self.kinds)
+        for name, pattern in spec["terminals"]:
+            self.carries[kind[name]] = name in kept and not literal.fullmatch(pattern)
         origins = {name: k for k, name in enumerate(sorted({r["origin"] for r in spec["rules"]}))}
         self.rules = [(origins[r["origin"]], len(r["kinds"]), r["kinds"], r["name"], r["expand1"], r["inline"],
                        all(k == KEEP for k in r["kinds"])) for r in spec["rules"]]
@@ -131,18 +140,20 @@ class LALR:
             state = goto[below][self.rules[rule][0]]
         return state
 
-    def parse(self, text: str, builder: Any) -> Any:
+    def parse(self, text: str, builder: Any, positions: bool = True) -> Any:
         """Scan and parse ``text`` in one pass, reducing with ``builder``'s methods.
 
         Tokens reach the builder as ``re.Match`` objects (:func:`token_text`,
         ``m.start()``, :func:`token_end`). A newline inside parentheses separates
-        nothing and is dropped, as in Python.
+        nothing and is dropped, as in Python. Without ``positions``, tokens that
+        carry no text (``(``, ``-``) reach the builder as None.
         """
         actions, after, rules, shape = self.actions, self.after, self.rules, self.shape
         origin_of = [r[0] for r in rules]
         group_kind, end_kind = self.group_kind, self.end_kind
         error, end = self.error, self.end
         methods = [getattr(builder, r[3], None) for r in rules]
+        carries = [True] * len(self.kinds) if positions else self.carries
         stack = [self.start]
         values: list[Any] = []
         push, keep = stack.append, values.append
@@ -168,7 +179,7 @@ class LALR:
                 a = actions[stack[-1]][k]
                 if a >= 0:
                     push(a)
-                    keep(m)
+                    keep(m if carries[k] else None)
                     break
                 if a == error:
                     raise self._unexpected(m, stack[-1], len(text))

@@ -278,7 +278,7 @@ def _run(text: str, builder: _Builder) -> Any:
         collecting = gc.isenabled()
         gc.disable()
         try:
-            return parser.parse(text, builder)
+            return parser.parse(text, builder, positions=isinstance(builder, _SpanBuilder))
         except ParseError as exc:
             raise _syntax_error(exc, text) from None
         finally:
