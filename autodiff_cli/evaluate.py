@@ -114,7 +114,7 @@ def _write_single(expr: Any, fmt: Format, point: dict[str, float]) -> None:
         render(result, fmt, sys.stdout, title=expr.text(limit=70))
     for note in result.notes:
         diagnostic(f"note: {note}")
-    if not all(math.isfinite(x) for x in (result.value, *result.gradients.values())):
+    if not all(map(math.isfinite, (result.value, *result.gradients.values()))):
         diagnostic("note: 1 of 1 points gave a non-finite value or gradient (written as IEEE results)")
 
 

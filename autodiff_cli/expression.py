@@ -179,11 +179,11 @@ class Expression:
         found: dict[str, list[int]] = {}
         nodes, where = self.live()
         kinked = {op.name for op in OPS.values() if op.kink}
-        for i, node in enumerate(nodes):
-            if node.op in kinked:
-                test, rule = OPS[node.op].kink  # type: ignore[misc]
-                if node.needs_grad and test(node.children[0].data):
-                    found.setdefault(rule, []).append(i)
+        for i in [i for i, node in enumerate(nodes) if node.op in kinked]:
+            node = nodes[i]
+            test, rule = OPS[node.op].kink  # type: ignore[misc]
+            if node.needs_grad and test(node.children[0].data):
+                found.setdefault(rule, []).append(i)
         notes = []
         for rule, found_at in found.items():
             more = f" and {len(found_at) - 1} more place(s)" if len(found_at) > 1 else ""
