@@ -76,7 +76,7 @@ class LALR:
     """Runs a spec from :func:`spec_from_lark` with a builder object whose
     methods are named after the grammar's rules and aliases."""
 
-    def __init__(self, spec: dict[str, Any]) -> None:
+    def __init__(self, spec: dict[str, Any], scan_first: tuple[str, ...] = ()) -> None:
         # Kinds 0-2 are the tokens the scanner itself looks at (LPAR, RPAR, _SEP),
         # so that one comparison passes every other token straight to the table.
         special = ["LPAR", "RPAR", "_SEP"]
@@ -86,7 +86,12 @@ class LALR:
         # (a token of their own would double the matches). The blank terminal
         # stays among the alternatives, for blanks at the very start; the last
         # alternative takes any other character, so no character is skipped.
-        self.regex = re.compile("(?:" + "|".join(f"(?P<{name}>{pattern})" for name, pattern in spec["terminals"])
+        # ``scan_first``: terminals to try before the others, in that order (the
+        # commonest first; only for terminals that never match at the same place
+        # as one they move ahead of, which Lark's order would otherwise settle).
+        terminals = sorted(spec["terminals"], key=lambda t: scan_first.index(t[0]) if t[0] in scan_first
+                           else len(scan_first))
+        self.regex = re.compile("(?:" + "|".join(f"(?P<{name}>{pattern})" for name, pattern in terminals)
                                 + ")[ \t\f\r]*|(?P<__BAD>[\\s\\S])")
         # m.lastindex (the terminal's own group) -> kind; IGNORED or BAD below 0.
         self.group_kind = [IGNORED] * (self.regex.groups + 1)
