@@ -197,7 +197,7 @@ def batch(tmp: Path) -> None:
         for start in range(0, size, CHUNK):
             program.run({k: v[start:start + CHUNK] for k, v in cols.items()}, min(CHUNK, size - start))
 
-    def best(f, *args, repeat=5) -> float:
+    def best(f, *args, repeat=21) -> float:
         times = []
         for _ in range(repeat):
             t = time.perf_counter()
