@@ -10,6 +10,7 @@ from .output import Format
 
 TYPE_CHECKING = False  # typing itself costs start-up time
 if TYPE_CHECKING:
+    from collections.abc import Set as AbstractSet
     from typing import Any
 
 
@@ -78,17 +79,19 @@ def run_batch(tokens: list[str], fmt: Format, grids: list[str], input_path: str 
     if single is not None:
         # One point (thousands of values for one big expression): the scalar
         # engine, without numpy, which would only slow a single point down.
-        _check_sources(expr, fixed, set(single), _where(input_path))
+        _check_sources(expr, fixed, single.keys(), _where(input_path))
         _write_single(expr, fmt, {**fixed, **single})
         return
     _run_arrays(expr, fixed, fmt, grids, stream, input_path)
 
 
-def _check_sources(expr: Any, fixed: dict[str, float], columns: set[str], where: str) -> None:
+def _check_sources(expr: Any, fixed: dict[str, float], columns: AbstractSet[str], where: str) -> None:
     from .errors import UsageError
 
-    if not columns & fixed.keys() and columns | fixed.keys() == expr.variables.keys():
-        return  # the usual case, checked at C speed
+    # The usual cases, checked at C speed: every value from the file, or some fixed.
+    if columns == expr.variables.keys() if not fixed else (
+            not columns & fixed.keys() and columns | fixed.keys() == expr.variables.keys()):
+        return
 
     for name in columns:
         if name not in expr.variables:

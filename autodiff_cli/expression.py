@@ -50,7 +50,7 @@ class Expression:
 
     def __init__(self, source: str, nodes: list[Value], spans: list[tuple[int, int]] | None,
                  variables: dict[str, Value], names: dict[str, Value], output: Value,
-                 output_name: str | None) -> None:
+                 output_name: str | None, kinked: bool = True) -> None:
         self.source = source
         self.nodes = nodes
         self._spans = spans
@@ -58,6 +58,7 @@ class Expression:
         self.names = names
         self.output = output
         self.output_name = output_name
+        self.kinked = kinked  # False: no op with a kink, so no notes (and no pass to find them)
         self._live: tuple[list[Value], list[int] | None] | None = None
 
     @property
@@ -176,6 +177,8 @@ class Expression:
 
     def notes(self) -> list[str]:
         """Where the last evaluation passed through a non-differentiable point."""
+        if not self.kinked:
+            return []
         found: dict[str, list[int]] = {}
         nodes, where = self.live()
         kinked = {op.name for op in OPS.values() if op.kink}

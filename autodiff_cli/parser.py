@@ -63,6 +63,7 @@ class _Builder:
         self.nodes: list[Value] = []
         self.variables: dict[str, Value] = {}
         self.names: dict[str, Value] = {}
+        self.kinked = False  # whether an op with a kink (abs, relu, sqrt) was made
 
     def _error(self, message: str, pos: int) -> ExprSyntaxError:
         return ExprSyntaxError(message, self.source, pos)
@@ -101,6 +102,7 @@ class _Builder:
             raise self._error(f"{text}() takes {want}, got {len(args)}", name.start())
         node = Value.made(tuple(args), op.name)
         self.nodes.append(node)
+        self.kinked = self.kinked or op.kink is not None
         return node
 
     def _binary(op: str):  # type: ignore[misc]  # noqa: N805 - builds methods below
@@ -150,7 +152,7 @@ class _Builder:
         if not all(isinstance(stmt, tuple) for stmt in init):
             raise _NeedsSpansError  # the message names the statement's position
         name, output = last if isinstance(last, tuple) else (None, last)
-        return Expression(self.source, self.nodes, None, self.variables, self.names, output, name)
+        return Expression(self.source, self.nodes, None, self.variables, self.names, output, name, self.kinked)
 
 
 class _Spanned:
