@@ -26,8 +26,10 @@ BINARY_TEXT = {"+": "({}) + ({})", "-": "({}) - ({})", "*": "({})*({})", "/": "(
 UNARY_SYMPY = {
     "neg": lambda a: -a, "exp": sympy.exp, "log": sympy.log, "sqrt": sympy.sqrt, "sin": sympy.sin,
     "cos": sympy.cos, "tan": sympy.tan, "tanh": sympy.tanh, "sigmoid": lambda a: 1 / (1 + sympy.exp(-a)),
-    "relu": lambda a: sympy.Max(0, a), "abs": sympy.Abs, "square": lambda a: a**2, "cube": lambda a: a**3,
-    "inverse": lambda a: 1 / a,
+    "relu": lambda a: sympy.Max(0, a), "abs": sympy.Abs,
+    # Unevaluated, as pow below: (9**(9**9))**3 would be built as an exact integer.
+    "square": lambda a: sympy.Pow(a, 2, evaluate=False), "cube": lambda a: sympy.Pow(a, 3, evaluate=False),
+    "inverse": lambda a: sympy.Pow(a, -1, evaluate=False),
 }
 BINARY_SYMPY = {"+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b,
                 "/": lambda a, b: a / b,
