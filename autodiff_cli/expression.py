@@ -128,8 +128,8 @@ class Expression:
         if unknown:
             hint = did_you_mean(unknown[0], self.variables) if len(unknown) == 1 else ""
             raise UsageError(f"no variable {_names(unknown, verb=False)} in the expression{hint}")
-        missing = [n for n in self.variables if n not in values]
-        if missing and complete:
+        missing = [n for n in self.variables if n not in values] if complete else []
+        if missing:
             raise UsageError(f"missing value for {_names(missing, verb=False)}")
 
     def forward(self, values: Mapping[str, float], ieee: bool = False) -> float:
