@@ -99,8 +99,7 @@ class LALR:
             self.group_kind[group] = BAD if name == "__BAD" else IGNORED if name in spec["ignore"] else kind[name]
         self.end_kind = kind["$END"]
         # Tokens whose text a builder receives: kept by some rule and not a fixed
-        # string (a NAME, not a "("). Without positions, the others are pushed as
-        # None: a match object is large, and a million open parentheses wait on the stack.
+        # string (a NAME, not a "("); the others reach it as positions or None.
         kept = {name for r in spec["rules"] for name, how in zip(r["symbols"], r["kinds"], strict=True) if how == KEEP}
         literal = re.compile(r"(?:\\.|[^\\\[\](){}.*+?^$|])+")
         self.carries = [True] * len(self.kinds)
@@ -150,15 +149,17 @@ class LALR:
 
         Tokens reach the builder as ``re.Match`` objects (:func:`token_text`,
         ``m.start()``, :func:`token_end`). A newline inside parentheses separates
-        nothing and is dropped, as in Python. Without ``positions``, tokens that
-        carry no text (``(``, ``-``) reach the builder as None.
+        nothing and is dropped, as in Python. Tokens that carry no text (``(``,
+        ``-``) reach the builder as their ``(start, end)``, or without
+        ``positions`` as None: a match object is large, and a million open
+        parentheses wait on the stack.
         """
         actions, after, rules, shape = self.actions, self.after, self.rules, self.shape
         origin_of = [r[0] for r in rules]
         group_kind, end_kind = self.group_kind, self.end_kind
         error, end = self.error, self.end
         methods = [getattr(builder, r[3], None) for r in rules]
-        carries = [True] * len(self.kinds) if positions else self.carries
+        carries = self.carries
         stack = [self.start]
         values: list[Any] = []
         push, keep = stack.append, values.append
@@ -184,7 +185,12 @@ class LALR:
                 a = actions[stack[-1]][k]
                 if a >= 0:
                     push(a)
-                    keep(m if carries[k] else None)
+                    if carries[k]:
+                        keep(m)
+                    elif positions:  # a fixed string: where it stands is all it says
+                        keep(m.span(m.lastindex))
+                    else:
+                        keep(None)
                     break
                 if a == error:
                     raise self._unexpected(m, stack[-1], len(text))

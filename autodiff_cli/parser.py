@@ -26,11 +26,12 @@ if TYPE_CHECKING:
 
 
 def _start(value: Any) -> int:
-    return value.start if isinstance(value, _Spanned) else value.start()
+    # A builder result, a fixed-string token's (start, end), or a token's match.
+    return value.start if isinstance(value, _Spanned) else value[0] if isinstance(value, tuple) else value.start()
 
 
 def _end(value: Any) -> int:
-    return value.end if isinstance(value, _Spanned) else token_end(value)
+    return value.end if isinstance(value, _Spanned) else value[1] if isinstance(value, tuple) else token_end(value)
 
 
 class _NeedsSpansError(Exception):

@@ -43,10 +43,19 @@ class _ParenNewlines:
 
 
 class _Tree:
-    """Builds nested tuples, so both parsers' results can be compared."""
+    """Builds nested tuples, so both parsers' results can be compared (a fixed
+    string's token arrives as its span: the text is read back from the source)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def _token(self, c):
+        if isinstance(c, re.Match):
+            return token_text(c)
+        return self.text[c[0]:c[1]] if isinstance(c, tuple) and len(c) == 2 and isinstance(c[0], int) else c
 
     def __getattr__(self, name):
-        return lambda *children: (name, *[token_text(c) if isinstance(c, re.Match) else c for c in children])
+        return lambda *children: (name, *[self._token(c) for c in children])
 
 
 LARK = Lark(_grammar_text(), parser="lalr", lexer="basic", postlex=_ParenNewlines())
@@ -70,7 +79,7 @@ def _lark(text: str, positions: bool = True):
 def _mine(text: str, positions: bool = True):
     parser: LALR = _get_parser()
     try:
-        return "ok", _flatten(parser.parse(text, _Tree(), positions))
+        return "ok", _flatten(parser.parse(text, _Tree(text), positions))
     except ParseError as exc:
         return "error", exc.pos
 
