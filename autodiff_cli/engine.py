@@ -233,12 +233,19 @@ def backward(nodes: Sequence[Value], output: Value, ieee: bool = False, check: b
         g = node.grad
         if inline:  # the commonest ops inline, as in forward; their shares cannot raise
             name = node.op
-            if name == "add" or name == "sub" or name == "mul":
+            if name == "mul":
                 a, b = children
                 if a.needs_grad:
-                    a.grad += g * b.data if name == "mul" else g
+                    a.grad += g * b.data
                 if b.needs_grad:
-                    b.grad += g * a.data if name == "mul" else g if name == "add" else -g
+                    b.grad += g * a.data
+                continue
+            if name == "add" or name == "sub":
+                a, b = children
+                if a.needs_grad:
+                    a.grad += g
+                if b.needs_grad:
+                    b.grad += g if name == "add" else -g
                 continue
         grads = OPS[node.op].grads
         out = node.data

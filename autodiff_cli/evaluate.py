@@ -88,9 +88,12 @@ def run_batch(tokens: list[str], fmt: Format, grids: list[str], input_path: str 
 def _check_sources(expr: Any, fixed: dict[str, float], columns: AbstractSet[str], where: str) -> None:
     from .errors import UsageError
 
-    # The usual cases, checked at C speed: every value from the file, or some fixed.
-    if columns == expr.variables.keys() if not fixed else (
-            not columns & fixed.keys() and columns | fixed.keys() == expr.variables.keys()):
+    # The usual cases, checked at C speed (no set built when nothing is fixed).
+    if not fixed:
+        usual = columns == expr.variables.keys()
+    else:
+        usual = not columns & fixed.keys() and columns | fixed.keys() == expr.variables.keys()
+    if usual:
         return
 
     for name in columns:

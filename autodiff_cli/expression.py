@@ -154,7 +154,7 @@ class Expression:
         nodes, where = self.live()
 
         def describe(i: int) -> str:
-            return self.describe(where[i] if where else i)
+            return self.describe(_in_nodes(where, i))
 
         record: list[tuple[int, int, float, float, float]] | None = [] if trace is not None else None
         backward(nodes, self.output, ieee=ieee, describe=describe, record=record)
@@ -167,12 +167,11 @@ class Expression:
             for i, k, local, share, total in record:
                 node = nodes[i]
                 if i != last:
-                    trace.append(TraceStep(self.name_of(node, where[i] if where else i), OPS[node.op].symbol,
+                    trace.append(TraceStep(self.name_of(node, _in_nodes(where, i)), OPS[node.op].symbol,
                                            node.grad, []))
                     last = i
                 child = node.children[k]
-                j = position[id(child)]
-                name = self.name_of(child, where[j] if where else j)
+                name = self.name_of(child, _in_nodes(where, position[id(child)]))
                 trace[-1].inputs.append(TraceInput(name, local, share, total))
 
     def notes(self) -> list[str]:
@@ -181,17 +180,14 @@ class Expression:
             return []
         found: dict[str, list[int]] = {}
         nodes, where = self.live()
-        kinked = {op.name for op in OPS.values() if op.kink}
-        for i in [i for i, node in enumerate(nodes) if node.op in kinked]:
-            node = nodes[i]
-            test, rule = OPS[node.op].kink  # type: ignore[misc]
-            if node.needs_grad and test(node.children[0].data):
-                found.setdefault(rule, []).append(i)
+        for i, node in enumerate(nodes):
+            kink = OPS[node.op].kink
+            if kink and node.needs_grad and kink[0](node.children[0].data):
+                found.setdefault(kink[1], []).append(i)
         notes = []
         for rule, found_at in found.items():
             more = f" and {len(found_at) - 1} more place(s)" if len(found_at) > 1 else ""
-            first = where[found_at[0]] if where else found_at[0]
-            notes.append(f"{rule} used at {self.describe(first)}{more} (PyTorch's convention)")
+            notes.append(f"{rule} used at {self.describe(_in_nodes(where, found_at[0]))}{more} (PyTorch's convention)")
         return notes
 
     def evaluate(self, values: Mapping[str, float], ieee: bool = False, intermediates: bool = False,
@@ -220,6 +216,11 @@ class Expression:
 
             result.hessian = second_derivatives(self, values, ieee)
         return result
+
+
+def _in_nodes(where: list[int] | None, i: int) -> int:
+    """The index in ``Expression.nodes`` of the ``i``-th live node (see :meth:`Expression.live`)."""
+    return where[i] if where else i
 
 
 def _names(names: list[str], verb: bool = True) -> str:

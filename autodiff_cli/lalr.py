@@ -108,6 +108,7 @@ class LALR:
         origins = {name: k for k, name in enumerate(sorted({r["origin"] for r in spec["rules"]}))}
         self.rules = [(origins[r["origin"]], len(r["kinds"]), r["kinds"], r["name"], r["expand1"], r["inline"],
                        all(k == KEEP for k in r["kinds"])) for r in spec["rules"]]
+        self.origin_of = [r[0] for r in self.rules]
         # How each rule reduces: a unit rule (sum: product) only changes the
         # state; a binary rule (a "+" b) calls its method with two operands, a
         # single one (NUMBER -> number) with one; the rest go the general way.
@@ -125,23 +126,23 @@ class LALR:
                     self.actions[int(s)][kind[sym]] = arg if what == SHIFT else ~arg
                 else:
                     goto[int(s)][origins[sym]] = arg
+        self.start, self.end = spec["start"], spec["end"]
+        for r, origin in enumerate(self.origin_of):  # the start rules reduce the general way, which accepts
+            if goto[self.start][origin] == self.end:
+                self.shape[r] = GENERAL
         # The state after reducing to a nonterminal, with lookahead k: the goto,
         # followed through the unit reductions it leads to (product -> sum ->
         # statement), which are most reductions and need no work of their own.
         self.after = [[[self._follow(goto, b, o, k) for k in range(len(self.kinds))] for o in range(len(origins))]
                       for b in range(n_states)]
-        self.start, self.end = spec["start"], spec["end"]
-        for r, rule in enumerate(self.rules):  # the start rules reduce the general way, which accepts
-            if goto[self.start][rule[0]] == self.end:
-                self.shape[r] = GENERAL
 
     def _follow(self, goto: list[list[int]], below: int, origin: int, k: int) -> int:
         state = goto[below][origin]
-        while state >= 0 and self.actions[state][k] < 0 and ~self.actions[state][k] < len(self.rules):
-            rule = ~self.actions[state][k]
-            if self.shape[rule] != UNIT:
+        while state >= 0:
+            a = self.actions[state][k]
+            if a >= 0 or a == self.error or self.shape[~a] != UNIT:
                 break
-            state = goto[below][self.rules[rule][0]]
+            state = goto[below][self.origin_of[~a]]
         return state
 
     def parse(self, text: str, builder: Any, positions: bool = True) -> Any:
@@ -154,8 +155,7 @@ class LALR:
         ``positions`` as None: a match object is large, and a million open
         parentheses wait on the stack.
         """
-        actions, after, rules, shape = self.actions, self.after, self.rules, self.shape
-        origin_of = [r[0] for r in rules]
+        actions, after, rules, shape, origin_of = self.actions, self.after, self.rules, self.shape, self.origin_of
         group_kind, end_kind = self.group_kind, self.end_kind
         error, end = self.error, self.end
         methods = [getattr(builder, r[3], None) for r in rules]
@@ -207,7 +207,7 @@ class LALR:
                     stack[-1] = after[stack[-2]][origin_of[r]][k]
                     continue
                 origin, size, kinds, _, expand1, inline, keep_all = rules[r]
-                if how == UNIT:  # only when a unit rule is the first reduction after a shift
+                if how == UNIT:  # a ?rule over one token, right after its shift (after a goto, `after` did it)
                     stack[-1] = after[stack[-2]][origin][k]
                     continue
                 if size:

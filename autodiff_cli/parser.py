@@ -59,6 +59,8 @@ class _Builder:
     :class:`_SpanBuilder` finds them by parsing again when they are asked for.
     """
 
+    positions = False  # tokens without text reach it as None (lalr.LALR.parse)
+
     def _reset(self, source: str) -> None:
         self.source = source
         self.nodes: list[Value] = []
@@ -169,6 +171,8 @@ class _SpanBuilder(_Builder):
     """The same builder, keeping each node's source span (``spans[i]`` for
     ``nodes[i]``): run on a second parse, when a message needs positions."""
 
+    positions = True
+
     def _reset(self, source: str) -> None:
         super()._reset(source)
         self.spans: list[tuple[int, int]] = []
@@ -195,8 +199,9 @@ def _with_span(plain: Any) -> Any:
     return method
 
 
-for _alias in ("number", "name", "call", "add", "sub", "mul", "div", "pow", "neg", "pos", "group", "assign"):
-    setattr(_SpanBuilder, _alias, _with_span(getattr(_Builder, _alias)))
+for _alias, _method in list(vars(_Builder).items()):  # every grammar alias but start, which it overrides
+    if callable(_method) and not _alias.startswith("_") and _alias != "start":
+        setattr(_SpanBuilder, _alias, _with_span(_method))
 
 
 _lock = allocate_lock()
@@ -286,7 +291,7 @@ def _run(text: str, builder: _Builder) -> Any:
         collecting = gc.isenabled()
         gc.disable()
         try:
-            return parser.parse(text, builder, positions=isinstance(builder, _SpanBuilder))
+            return parser.parse(text, builder, positions=builder.positions)
         except ParseError as exc:
             raise _syntax_error(exc, text) from None
         finally:
