@@ -170,7 +170,7 @@ def forward(nodes: Sequence[Value], strict: bool = True, describe: Describe | No
     Strict mode raises :class:`DomainError` naming the first node whose value is
     not finite; otherwise results are IEEE (inf, nan).
     """
-    for i, node in enumerate(nodes):
+    for node in nodes:  # no enumerate: the index is found again on the failing path only
         children = node.children
         if not children:
             continue
@@ -193,7 +193,7 @@ def forward(nodes: Sequence[Value], strict: bool = True, describe: Describe | No
         except (ArithmeticError, ValueError) as exc:
             if strict:
                 why = "overflow" if isinstance(exc, OverflowError) else _domain_message(op)
-                raise DomainError(why, i, describe or _describe_default(nodes)) from None
+                raise DomainError(why, nodes.index(node), describe or _describe_default(nodes)) from None
             node.data = _ieee(op.forward, *args)
     if strict and not all(map(math.isfinite, [n.data for n in nodes])):
         i = next(i for i, n in enumerate(nodes) if not math.isfinite(n.data))
@@ -224,49 +224,63 @@ def backward(nodes: Sequence[Value], output: Value, ieee: bool = False, check: b
     for node in nodes:
         node.grad = 0.0
     output.grad = 1.0
-    inline = record is None and not check
-    for i in range(len(nodes) - 1, -1, -1):
-        node = nodes[i]
+    if record is not None or check:
+        for i in range(len(nodes) - 1, -1, -1):
+            node = nodes[i]
+            if node.children and node.needs_grad:
+                _push(nodes, node, i, ieee, check, describe, record)
+        return
+    # The usual pass: the commonest ops inline (their shares cannot raise), as in
+    # forward, and no index kept (the rare failing rule finds its node's again).
+    for node in reversed(nodes):
         children = node.children
         if not children or not node.needs_grad:
             continue
-        g = node.grad
-        if inline:  # the commonest ops inline, as in forward; their shares cannot raise
-            name = node.op
-            if name == "mul":
-                a, b = children
-                if a.needs_grad:
-                    a.grad += g * b.data
-                if b.needs_grad:
-                    b.grad += g * a.data
-                continue
-            if name == "add" or name == "sub":
-                a, b = children
-                if a.needs_grad:
-                    a.grad += g
-                if b.needs_grad:
-                    b.grad += g if name == "add" else -g
-                continue
-        grads = OPS[node.op].grads
-        out = node.data
-        args = [c.data for c in children]
-        for k, (rule, child) in enumerate(zip(grads, children, strict=False)):
-            if not child.needs_grad:
-                continue
-            try:
-                local = rule(SCALAR, out, *args)
-                share = g * local
-            except (ArithmeticError, ValueError):
-                local = _ieee(rule, out, *args)
-                share = g * local
-                if not ieee:
-                    raise DomainError(_gradient_message(node, share), i,
-                                      describe or _describe_default(nodes)) from None
-            if check and not math.isfinite(share):
-                raise DomainError(_gradient_message(node, share), i, describe or _describe_default(nodes))
-            child.grad += share
-            if record is not None:
-                record.append((i, k, local, share, child.grad))
+        name = node.op
+        if name == "mul":
+            a, b = children
+            g = node.grad
+            if a.needs_grad:
+                a.grad += g * b.data
+            if b.needs_grad:
+                b.grad += g * a.data
+        elif name == "add" or name == "sub":
+            a, b = children
+            g = node.grad
+            if a.needs_grad:
+                a.grad += g
+            if b.needs_grad:
+                b.grad += g if name == "add" else -g
+        else:
+            _push(nodes, node, -1, ieee, check, describe, record)
+
+
+def _push(nodes: Sequence[Value], node: Value, i: int, ieee: bool, check: bool, describe: Describe | None,
+          record: list[tuple[int, int, float, float, float]] | None) -> None:
+    """One node's step of :func:`backward` by the op table's rules (``i`` is its
+    index in ``nodes``, or -1 for: find it if a message needs it)."""
+    g = node.grad
+    children = node.children
+    grads = OPS[node.op].grads
+    out = node.data
+    args = [c.data for c in children]
+    for k, (rule, child) in enumerate(zip(grads, children, strict=False)):
+        if not child.needs_grad:
+            continue
+        try:
+            local = rule(SCALAR, out, *args)
+            share = g * local
+        except (ArithmeticError, ValueError):
+            local = _ieee(rule, out, *args)
+            share = g * local
+            if not ieee:
+                raise DomainError(_gradient_message(node, share), i if i >= 0 else nodes.index(node),
+                                  describe or _describe_default(nodes)) from None
+        if check and not math.isfinite(share):
+            raise DomainError(_gradient_message(node, share), i, describe or _describe_default(nodes))
+        child.grad += share
+        if record is not None:
+            record.append((i, k, local, share, child.grad))
 
 
 def _gradient_message(node: Value, share: float) -> str:

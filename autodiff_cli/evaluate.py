@@ -31,6 +31,7 @@ def load(tokens: list[str], ieee: bool, options: list[str]) -> tuple[Any, dict[s
     import gc
 
     gc.freeze()
+    kept[:] = [expr]
     for name in args.values:
         if name not in expr.variables and name not in expr.names:
             hint = did_you_mean(name, options, prefix="--")
@@ -39,6 +40,11 @@ def load(tokens: list[str], ieee: bool, options: list[str]) -> tuple[Any, dict[s
     expr.check_values(dict.fromkeys(args.values, 0.0), complete=False)
     return expr, {name: parse_value(name, text, ieee) for name, text in args.values.items()}
 
+
+kept: list[Any] = []
+"""The running command's graph and results. The console entry point ends the
+process without freeing them (:func:`autodiff_cli.main.run`): freeing a big
+graph node by node is time spent on nothing. Holds the last command's only."""
 
 EVAL_OPTIONS = ["format", "all", "ieee", "trace", "hessian", "grid", "input", "help"]
 """eval's own option names, for "did you mean --format?"; tests/test_docs.py checks them against Typer's."""
@@ -60,6 +66,7 @@ def run_eval(tokens: list[str], fmt: Format, intermediates: bool, ieee: bool, tr
         raise UsageError("--trace is shown as a table or in JSON: use --format table, json or jsonl")
     expr, values = load(tokens, ieee, EVAL_OPTIONS)
     result = expr.evaluate(values, ieee=ieee, intermediates=intermediates, trace=trace, hessian=hessian)
+    kept.append(result)
     for note in result.notes:
         diagnostic(f"note: {note}")
     render(result, fmt, sys.stdout, intermediates, title=expr.text(limit=70))
@@ -113,6 +120,7 @@ def _write_single(expr: Any, fmt: Format, point: dict[str, float]) -> None:
     from .output import point_data, render
 
     result = expr.evaluate(point, ieee=True)
+    kept.append(result)
     if fmt is Format.json:
         text = json.dumps({"expression": expr.source, "points": [point_data(result, False)]}, ensure_ascii=False)
         sys.stdout.write(text + "\n")

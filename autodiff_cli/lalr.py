@@ -133,8 +133,10 @@ class LALR:
         # The state after reducing to a nonterminal, with lookahead k: the goto,
         # followed through the unit reductions it leads to (product -> sum ->
         # statement), which are most reductions and need no work of their own.
-        self.after = [[[self._follow(goto, b, o, k) for k in range(len(self.kinds))] for o in range(len(origins))]
-                      for b in range(n_states)]
+        # (Most gotos do not exist: their rows are one shared row of -1.)
+        none = [-1] * len(self.kinds)
+        self.after = [[[self._follow(goto, b, o, k) for k in range(len(self.kinds))] if goto[b][o] >= 0 else none
+                       for o in range(len(origins))] for b in range(n_states)]
 
     def _follow(self, goto: list[list[int]], below: int, origin: int, k: int) -> int:
         state = goto[below][origin]

@@ -34,6 +34,10 @@ HERE = Path(__file__).resolve().parent
 PY = sys.executable
 QUICK = "--quick" in sys.argv
 CAP = 30.0  # seconds an anchor may take before it counts as "too slow"
+# autodiff as users run it: the installed command (pip's script beside this
+# Python), else `python -m autodiff_cli` from a checkout.
+_SCRIPT = Path(PY).parent / "autodiff"
+AUTODIFF = [str(_SCRIPT)] if _SCRIPT.is_file() else [PY, "-m", "autodiff_cli"]
 
 
 LAUNCHER = """
@@ -157,7 +161,7 @@ def single_expressions(tmp: Path) -> None:
         expr.write_text(text)
         vals.write_text(json.dumps(values))
         repeat = 1 if "100,000" in name else 3
-        ours, peak, out = measure([PY, "-m", "autodiff_cli", "eval", f"@{expr}", "--input", str(vals),
+        ours, peak, out = measure([*AUTODIFF, "eval", f"@{expr}", "--input", str(vals),
                                    "--format", "jsonl"], repeat, stdout=None)
         result = json.loads(out)
         got = {}
@@ -225,7 +229,7 @@ for k in range(0, n, 65536):
     out.write("".join(f"{{p}},{{q}},{{r}}\\r\\n" for p, q, r in rows))
 """)
     step = repr(10 / n)
-    cli, cli_peak, cli_out = measure([PY, "-m", "autodiff_cli", "eval", "3*x**2 - 4*x + 5", "--grid",
+    cli, cli_peak, cli_out = measure([*AUTODIFF, "eval", "3*x**2 - 4*x + 5", "--grid",
                                       f"x=-5:5:{step}", "--format", "csv"], 3, stdout=None)
     hand, hand_peak, hand_out = measure([PY, str(script)], 3, stdout=None)
     same = cli_out.splitlines()[1:6] == hand_out.splitlines()[1:6] and len(cli_out) == len(hand_out)
@@ -234,7 +238,7 @@ for k in range(0, n, 65536):
     # Streaming: peak memory against the number of points.
     for points in (n // 10, n):
         step = repr(10 / points)
-        _, mem, _ = measure([PY, "-m", "autodiff_cli", "eval", "3*x**2 - 4*x + 5", "--grid", f"x=-5:5:{step}",
+        _, mem, _ = measure([*AUTODIFF, "eval", "3*x**2 - 4*x + 5", "--grid", f"x=-5:5:{step}",
                              "--format", "csv"], 1)
         print(f"  memory at {points:>9,} points: {mem:5.0f} MiB")
 
@@ -243,7 +247,7 @@ def startup() -> None:
     print("\nstart-up (median of 20)")
     base, _, _ = measure([PY, "-c", "import typer"], 20)
     for fmt in ("json", "table"):
-        t, mem, _ = measure([PY, "-m", "autodiff_cli", "eval", "a*(b+c*d)", "a=-2", "b=10", "c=2", "d=-3",
+        t, mem, _ = measure([*AUTODIFF, "eval", "a*(b+c*d)", "a=-2", "b=10", "c=2", "d=-3",
                              "--format", fmt], 20)
         target = 1.3 if fmt == "json" else 1.6
         print(f"  eval --format {fmt:<5} {t * 1000:6.1f} ms {mem:4.0f} MiB | python -c 'import typer' "
@@ -253,7 +257,8 @@ def startup() -> None:
 def main() -> None:
     """Every part, or only those named: python bench/run.py [--quick] [startup] [batch] [single]."""
     parts = [a for a in sys.argv[1:] if not a.startswith("--")] or ["startup", "batch", "single"]
-    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores; {'quick' if QUICK else 'full'} run")
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores; {'quick' if QUICK else 'full'} run; "
+          f"autodiff run as: {' '.join(Path(a).name for a in AUTODIFF)}")
     compile_package()
     with tempfile.TemporaryDirectory() as tmp:
         if "startup" in parts:

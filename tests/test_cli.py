@@ -208,3 +208,63 @@ def test_closed_pipe_is_quiet():
     err = proc.stderr.read().decode()
     proc.wait(timeout=60)
     assert "Traceback" not in err
+
+
+def _entry_point(*args: str, setup: str = "") -> subprocess.CompletedProcess:
+    """Run the console entry point (``autodiff_cli.main:run``) in a new process, after ``setup``."""
+    code = f"import sys\n{setup}\nfrom autodiff_cli.main import run\nsys.argv[1:] = {list(args)!r}\nrun()\n"
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}  # buffered, as users run it
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env)
+
+
+def test_entry_point_writes_everything_before_it_leaves(tmp_path):
+    # The entry point ends the process without the interpreter's teardown: all
+    # of a large output must still arrive, and the exit status be the contract's.
+    n = 3000
+    expr = tmp_path / "expr.txt"
+    expr.write_text(" + ".join(f"w{i}*x{i}" for i in range(n)))
+    values = {**{f"w{i}": i + 0.5 for i in range(n)}, **{f"x{i}": 1 / (i + 1) for i in range(n)}}
+    (tmp_path / "values.json").write_text(json.dumps(values))
+    proc = _entry_point("eval", f"@{expr}", "--input", str(tmp_path / "values.json"), "--format", "jsonl")
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    assert result["value"] == pytest.approx(sum((i + 0.5) / (i + 1) for i in range(n)))
+    for i in range(n):  # d/dw_i = x_i, d/dx_i = w_i
+        assert result["gradients"][f"w{i}"] == values[f"x{i}"]
+        assert result["gradients"][f"x{i}"] == values[f"w{i}"]
+    proc = _entry_point("eval", "log(x)", "x=-1")
+    assert proc.returncode == 1 and proc.stderr.startswith("error: ") and proc.stdout == ""
+    proc = _entry_point("eval", "x +", "x=1")
+    assert proc.returncode == 2 and proc.stderr.startswith("error: ")
+
+
+def test_entry_point_runs_exit_hooks_when_there_are_any():
+    # Skipping the teardown is only for when nothing is registered to run at exit.
+    setup = "import atexit\natexit.register(lambda: print('hook ran', file=sys.stderr))"
+    proc = _entry_point("eval", "x*y", "x=2", "y=3", "--format", "json", setup=setup)
+    assert proc.returncode == 0
+    assert json.loads(proc.stdout)["gradients"] == {"x": 3.0, "y": 2.0}
+    assert proc.stderr == "hook ran\n"
+
+
+def test_entry_point_keeps_the_points_written_before_an_error(tmp_path):
+    # A batch streams: the chunks written before a bad line stay written (and
+    # flushed) when the entry point ends the process.
+    from autodiff_cli.batch import CHUNK
+
+    rows = [f"{i / 1000!r}" for i in range(CHUNK + 5)]
+    (tmp_path / "points.csv").write_text("x\n" + "\n".join(rows) + "\nnot-a-number\n")
+    proc = _entry_point("eval", "x*x", "--input", str(tmp_path / "points.csv"), "--format", "csv")
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("error: ") and f"line {CHUNK + 7}" in proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[0] == "x,value,grad_x" and len(lines) == 1 + CHUNK
+    x = float(lines[-1].split(",")[0])
+    assert lines[-1] == f"{x!r},{x * x!r},{2 * x!r}" and x == (CHUNK - 1) / 1000
+
+
+def test_entry_point_delivers_pending_output_on_an_error():
+    # Whatever sits in standard output's buffer when a command fails is still written.
+    proc = _entry_point("eval", "log(x)", "x=-1", setup="sys.stdout.write('written before\\n')")
+    assert proc.returncode == 1 and proc.stderr.startswith("error: ")
+    assert proc.stdout == "written before\n"
