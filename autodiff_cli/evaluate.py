@@ -246,15 +246,17 @@ def _single_point(stream: Any, where: str) -> tuple[dict[str, float] | None, Any
     from .errors import UsageError
 
     lines: list[str] = []
+    filled = 0  # lines that are not blank
     try:
-        while len([ln for ln in lines if ln.strip()]) < 3:
+        while filled < 3:
             line = stream.readline()
             if not line:
                 break
             lines.append(line)
+            filled += not line.isspace()
         text = "".join(lines)
         stripped = text.strip()
-        at_end = len([ln for ln in lines if ln.strip()]) < 3
+        at_end = filled < 3
         if stripped.startswith("["):
             text += stream.read()
             stripped, at_end = text.strip(), True

@@ -74,8 +74,11 @@ def measure(cmd: list[str], repeat: int, stdout=subprocess.DEVNULL) -> tuple[flo
     return statistics.median(times), peak, out
 
 
-def anchor(which: str, expr: Path, values: Path, repeat: int) -> tuple[float | None, float, str]:
-    """(in-process seconds, peak MiB, note) for an anchor, or None with the reason."""
+def anchor(which: str, expr: Path, values: Path, repeat: int, mine: tuple[float, float]
+           ) -> tuple[float | None, float, str]:
+    """(in-process seconds, peak MiB, note) for an anchor, or None with the reason.
+    ``mine``: autodiff's value and sum of gradients, which the anchor's must equal
+    (to rounding), or the row says so."""
     times, peak = [], 0.0
     for _ in range(repeat):
         # A session of its own, so that a timeout ends the launcher and the anchor under it.
@@ -97,6 +100,9 @@ def anchor(which: str, expr: Path, values: Path, repeat: int) -> tuple[float | N
             return None, 0.0, f"fails: {result['error']}"
         times.append(result["seconds"])
         peak = max(peak, float(mem))
+        theirs = (result["value"], result["grad_sum"])
+        if not all(math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12) for a, b in zip(mine, theirs, strict=True)):
+            return None, 0.0, f"DISAGREES: value, sum of gradients {theirs} vs autodiff's {mine}"
     return statistics.median(times), peak, ""
 
 
@@ -160,18 +166,18 @@ def single_expressions(tmp: Path) -> None:
         expr, vals = tmp / "expr.txt", tmp / "values.json"
         expr.write_text(text)
         vals.write_text(json.dumps(values))
-        repeat = 1 if "100,000" in name else 3
+        repeat = 1 if "100,000" in name else 7
         ours, peak, out = measure([*AUTODIFF, "eval", f"@{expr}", "--input", str(vals),
                                    "--format", "jsonl"], repeat, stdout=None)
         result = json.loads(out)
+        mine = (result["value"], math.fsum(result["gradients"].values()))
         got = {}
         for which in anchors:
             if which == "sympy" and ("W2" in name or "100,000" in name):
                 got[which] = (None, 0.0, "skipped (beyond the cap at smaller sizes)")
                 continue
-            got[which] = anchor(which, expr, vals, 1 if "100,000" in name else 3)
+            got[which] = anchor(which, expr, vals, repeat, mine)
         row(name, ours, peak, got)
-        del result
 
 
 def batch(tmp: Path) -> None:

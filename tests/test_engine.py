@@ -111,3 +111,18 @@ def test_inlined_ops_match_the_op_table(text, x, y, z):
     fast = [n.grad for n in nodes]
     backward(nodes, expr.output, ieee=True, record=[])
     assert [repr(g) for g in fast] == [repr(n.grad) for n in nodes]
+
+
+@settings(max_examples=examples(100), deadline=None)
+@given(expressions)
+def test_parsed_nodes_are_whole_values(text):
+    # The parser builds nodes without Value's constructor (on its hot paths):
+    # each must still have every field, set as the constructor would set it.
+    expr = parse(f"q = {text}\nq*x + 2 - pi")
+    for node in expr.nodes:
+        fields = {slot: getattr(node, slot) for slot in Value.__slots__}  # raises if one is missing
+        built = Value(fields["data"], fields["children"], fields["op"], fields["label"])
+        assert {slot: getattr(built, slot) for slot in Value.__slots__} == fields, node.op
+        assert node.grad == 0.0 and type(node.data) is float
+        if node.op == "var":
+            assert expr.variables[node.label] is node
