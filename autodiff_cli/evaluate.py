@@ -14,6 +14,12 @@ if TYPE_CHECKING:
     from typing import Any
 
 
+kept: list[Any] = []
+"""The running command's graph and results. The console entry point ends the
+process without freeing them (:func:`autodiff_cli.main.run`): freeing a big
+graph node by node is time spent on nothing. Holds the last command's only."""
+
+
 def load(tokens: list[str], ieee: bool, options: list[str]) -> tuple[Any, dict[str, float]]:
     """The parsed expression and the values given for it, checked by name.
 
@@ -40,11 +46,6 @@ def load(tokens: list[str], ieee: bool, options: list[str]) -> tuple[Any, dict[s
     expr.check_values(dict.fromkeys(args.values, 0.0), complete=False)
     return expr, {name: parse_value(name, text, ieee) for name, text in args.values.items()}
 
-
-kept: list[Any] = []
-"""The running command's graph and results. The console entry point ends the
-process without freeing them (:func:`autodiff_cli.main.run`): freeing a big
-graph node by node is time spent on nothing. Holds the last command's only."""
 
 EVAL_OPTIONS = ["format", "all", "ieee", "trace", "hessian", "grid", "input", "help"]
 """eval's own option names, for "did you mean --format?"; tests/test_docs.py checks them against Typer's."""

@@ -127,6 +127,7 @@ def run() -> None:
     status = main()
     import atexit
 
+    # CPython counts the exit hooks; where it does not, leave the normal way.
     if getattr(atexit, "_ncallbacks", lambda: 1)() == 0:
         try:  # what a failing batch wrote before its error still goes out
             for stream in (sys.stdout, sys.stderr):
