@@ -76,18 +76,19 @@ def run_eval(tokens: list[str], fmt: Format, intermediates: bool, ieee: bool, tr
 def run_batch(tokens: list[str], fmt: Format, grids: list[str], input_path: str | None) -> None:
     """Evaluate at every point of the grids or the input file, streaming the output."""
     from .errors import UsageError
+    from .inputs import open_input, single_point, where
 
     expr, fixed = load(tokens, True, EVAL_OPTIONS)
     if input_path is not None and grids:
         raise UsageError("give the points with --grid or with --input, not both")
-    stream = _open_input(input_path) if input_path is not None else None
+    stream = open_input(input_path) if input_path is not None else None
     single = None
     if stream is not None:
-        single, stream = _single_point(stream, _where(input_path))
+        single, stream = single_point(stream, where(input_path))
     if single is not None:
         # One point (thousands of values for one big expression): the scalar
         # engine, without numpy, which would only slow a single point down.
-        _check_sources(expr, fixed, single.keys(), _where(input_path))
+        _check_sources(expr, fixed, single.keys(), where(input_path))
         _write_single(expr, fmt, {**fixed, **single})
         return
     _run_arrays(expr, fixed, fmt, grids, stream, input_path)
@@ -141,6 +142,8 @@ def _run_arrays(expr: Any, fixed: dict[str, float], fmt: Format, grids: list[str
 
     from .batch import ArrayProgram, file_points, grid_points, parse_grid
     from .errors import UsageError
+    from .inputs import where
+    from .progress import progress
 
     parsed = [parse_grid(g) for g in grids]
     names = [g.name for g in parsed]
@@ -156,15 +159,15 @@ def _run_arrays(expr: Any, fixed: dict[str, float], fmt: Format, grids: list[str
         chunks = grid_points(parsed)
     else:
         total = None
-        chunks = file_points(stream, _where(input_path))
+        chunks = file_points(stream, where(input_path))
     first = next(chunks, None)
     if first is not None:
-        _check_sources(expr, fixed, set(first), _where(input_path) if input_path else "--grid")
+        _check_sources(expr, fixed, set(first), where(input_path) if input_path else "--grid")
     program = ArrayProgram(expr)
     writer = _BatchWriter(expr, fmt)
     failed = seen = 0
     kinks: dict[str, int] = {}
-    with _progress(total) as advance:
+    with progress(total) as advance:
         for chunk in itertools.chain([first] if first is not None else [], chunks):
             size = len(next(iter(chunk.values()))) if chunk else 0
             if not size:
@@ -188,134 +191,6 @@ def _run_arrays(expr: Any, fixed: dict[str, float], fmt: Format, grids: list[str
     if failed:
         diagnostic(f"note: {failed:,} of {seen:,} points gave a non-finite value or gradient "
                    "(written as IEEE results)")
-
-
-def _where(path: str | None) -> str:
-    return "standard input" if path == "-" else str(path)
-
-
-def _open_input(path: str) -> Any:
-    from .errors import UsageError
-
-    if path == "-":
-        return sys.stdin
-    try:
-        return open(path, encoding="utf-8-sig", newline="")
-    except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the name
-        raise UsageError(f"cannot read {path!r}: {getattr(exc, 'strerror', None) or exc}") from None
-
-
-class _Replay:
-    """A text stream whose first lines were already read: reads them again, then the rest."""
-
-    def __init__(self, prefix: str, rest: Any) -> None:
-        self.prefix, self.rest = prefix, rest
-
-    def read(self, size: int = -1) -> str:
-        if size < 0:
-            text, self.prefix = self.prefix + self.rest.read(), ""
-            return text
-        if not self.prefix:
-            return self.rest.read(size)
-        text, self.prefix = self.prefix[:size], self.prefix[size:]
-        return text
-
-    def readline(self) -> str:
-        if self.prefix:
-            line, nl, tail = self.prefix.partition("\n")
-            self.prefix = tail
-            return line + nl if nl else line + self.rest.readline()
-        return self.rest.readline()
-
-    def __iter__(self) -> Any:
-        return self
-
-    def __next__(self) -> str:
-        line = self.readline()
-        if not line:
-            raise StopIteration
-        return line
-
-
-def _single_point(stream: Any, where: str) -> tuple[dict[str, float] | None, Any]:
-    """The point, if the input holds exactly one (a JSON object, a one-object
-    array, or a CSV header and one row), and a stream that reads the input again
-    from its start (for the array path when it holds more)."""
-    import json
-
-    from .arguments import as_number
-    from .errors import UsageError
-
-    lines: list[str] = []
-    filled = 0  # lines that are not blank
-    try:
-        while filled < 3:
-            line = stream.readline()
-            if not line:
-                break
-            lines.append(line)
-            filled += not line.isspace()
-        text = "".join(lines)
-        stripped = text.strip()
-        at_end = filled < 3
-        if stripped.startswith("["):
-            text += stream.read()
-            stripped, at_end = text.strip(), True
-    except UnicodeDecodeError:
-        raise UsageError(f"{where} is not UTF-8 text") from None
-    replay = _Replay(text, stream)
-    point: Any = None
-    try:
-        if at_end and stripped.startswith("{") and len(stripped.splitlines()) == 1:
-            point = json.loads(stripped)
-        elif at_end and stripped.startswith("["):
-            rows = json.loads(stripped)
-            point = rows[0] if isinstance(rows, list) and len(rows) == 1 else None
-        elif at_end and stripped and not stripped.startswith(("{", "[")):
-            rows = [ln for ln in stripped.splitlines() if ln.strip()]
-            if len(rows) == 2:
-                import csv
-
-                dialect = "excel-tab" if "\t" in rows[0] and "," not in rows[0] else "excel"
-                header, values = csv.reader(rows, dialect=dialect)
-                if len(header) == len(values):
-                    point = dict(zip((h.strip() for h in header), values, strict=True))
-    except (json.JSONDecodeError, ValueError):
-        point = None
-    if not isinstance(point, dict) or not point:
-        return None, replay
-    try:
-        if set(map(type, point.values())) == {float}:  # JSON numbers: nothing to convert
-            return point, replay
-        return {k: as_number(v) for k, v in point.items()}, replay
-    except (TypeError, ValueError):
-        return None, replay  # the array path reports it, with its line number
-
-
-class _progress:  # noqa: N801 - used as a context manager, like a function
-    """A progress bar on standard error for large batches, when it is a terminal."""
-
-    def __init__(self, total: int | None) -> None:
-        self.total = total
-        self.bar: Any = None
-
-    def __enter__(self):
-        if sys.stderr.isatty() and (self.total is None or self.total >= 200_000):
-            from rich.console import Console
-            from rich.progress import Progress
-
-            self.bar = Progress(console=Console(stderr=True), transient=True)
-            self.bar.start()
-            self.task = self.bar.add_task("points", total=self.total)
-        return self.advance
-
-    def advance(self, count: int) -> None:
-        if self.bar is not None:
-            self.bar.update(self.task, advance=count)
-
-    def __exit__(self, *exc: object) -> None:
-        if self.bar is not None:
-            self.bar.stop()
 
 
 class _BatchWriter:
