@@ -63,6 +63,8 @@ def eval_command(
     ctx: typer.Context,
     tokens: list[str] | None = typer.Argument(None, metavar="EXPR [VALUES]...", show_default=False),
     fmt: Format = typer.Option(Format.table, "--format", help="Output format.", case_sensitive=False),
+    digits: int = typer.Option(6, "--digits", min=1, max=17, metavar="N",
+                               help="Significant digits shown in tables (machine formats are exact)."),
     intermediates: bool = typer.Option(False, "--all", help="Also show every named intermediate node."),
     ieee: bool = typer.Option(False, "--ieee", help="Report inf/nan (null in JSON) instead of failing."),
     trace: bool = typer.Option(False, "--trace", help="Show the backward pass step by step (table, json, jsonl)."),
@@ -72,7 +74,7 @@ def eval_command(
     input_file: str | None = typer.Option(None, "--input", metavar="FILE",
                                           help="Evaluate at the points of a CSV, JSON Lines or JSON file (- : stdin)."),
 ) -> None:
-    run_eval(tokens or [], fmt, intermediates, ieee, trace, hessian, grid, input_file)
+    run_eval(tokens or [], fmt, intermediates, ieee, trace, hessian, grid, input_file, digits)
 
 
 def _load(tokens: list[str] | None, ieee: bool, ctx: typer.Context) -> tuple[Any, dict[str, float]]:
@@ -116,6 +118,8 @@ def check_command(
     atol: float | None = typer.Option(None, "--atol", help="Absolute tolerance (default 1e-8 central, 1e-6 forward).",
                                       show_default=False),
     fmt: CheckFormat = typer.Option(CheckFormat.table, "--format", help="Output format."),
+    digits: int = typer.Option(6, "--digits", min=1, max=17, metavar="N",
+                               help="Significant digits shown in the table (JSON is exact)."),
 ) -> None:
     from .check import check_gradients
     from .errors import UsageError
@@ -131,7 +135,7 @@ def check_command(
     for name, c in checks.items():
         if c.method not in (method.value, "none"):
             diagnostic(f"note: '{name}': the function is undefined on one side; used a {c.method} difference")
-    write_checks(expr.text(limit=70), value, checks, Format(fmt.value), sys.stdout)
+    write_checks(expr.text(limit=70), value, checks, Format(fmt.value), sys.stdout, digits)
     failed = [name for name, c in checks.items() if not c.ok]
     if failed:
         names = ", ".join(f"'{n}'" for n in failed)

@@ -47,13 +47,12 @@ def load(tokens: list[str], ieee: bool, options: list[str]) -> tuple[Any, dict[s
     return expr, {name: parse_value(name, text, ieee) for name, text in args.values.items()}
 
 
-EVAL_OPTIONS = ["format", "all", "ieee", "trace", "hessian", "grid", "input", "help"]
+EVAL_OPTIONS = ["format", "digits", "all", "ieee", "trace", "hessian", "grid", "input", "help"]
 """eval's own option names, for "did you mean --format?"; tests/test_docs.py checks them against Typer's."""
-TABLE_LIMIT = 10_000  # points a batch may show as a table; beyond, use csv or jsonl
 
 
 def run_eval(tokens: list[str], fmt: Format, intermediates: bool, ieee: bool, trace: bool, hessian: bool,
-             grid: list[str] | None = None, input: str | None = None) -> None:
+             grid: list[str] | None = None, input: str | None = None, digits: int = 6) -> None:
     from .errors import UsageError
     from .output import render
 
@@ -61,7 +60,7 @@ def run_eval(tokens: list[str], fmt: Format, intermediates: bool, ieee: bool, tr
         used = [flag for flag, on in (("--all", intermediates), ("--trace", trace), ("--hessian", hessian)) if on]
         if used:
             raise UsageError(f"{used[0]} is for single points, not batches (--grid, --input)")
-        run_batch(tokens, fmt, grid or [], input)
+        run_batch(tokens, fmt, grid or [], input, digits)
         return
     if trace and fmt in (Format.csv, Format.tsv):
         raise UsageError("--trace is shown as a table or in JSON: use --format table, json or jsonl")
@@ -70,10 +69,10 @@ def run_eval(tokens: list[str], fmt: Format, intermediates: bool, ieee: bool, tr
     kept.append(result)
     for note in result.notes:
         diagnostic(f"note: {note}")
-    render(result, fmt, sys.stdout, intermediates, title=expr.text(limit=70))
+    render(result, fmt, sys.stdout, intermediates, title=expr.text(limit=70), digits=digits)
 
 
-def run_batch(tokens: list[str], fmt: Format, grids: list[str], input_path: str | None) -> None:
+def run_batch(tokens: list[str], fmt: Format, grids: list[str], input_path: str | None, digits: int = 6) -> None:
     """Evaluate at every point of the grids or the input file, streaming the output."""
     from .errors import UsageError
     from .inputs import open_input, single_point, where
@@ -89,9 +88,9 @@ def run_batch(tokens: list[str], fmt: Format, grids: list[str], input_path: str 
         # One point (thousands of values for one big expression): the scalar
         # engine, without numpy, which would only slow a single point down.
         _check_sources(expr, fixed, single.keys(), where(input_path))
-        _write_single(expr, fmt, {**fixed, **single})
+        _write_single(expr, fmt, {**fixed, **single}, digits)
         return
-    _run_arrays(expr, fixed, fmt, grids, stream, input_path)
+    _run_arrays(expr, fixed, fmt, grids, stream, input_path, digits)
 
 
 def _check_sources(expr: Any, fixed: dict[str, float], columns: AbstractSet[str], where: str) -> None:
@@ -115,7 +114,7 @@ def _check_sources(expr: Any, fixed: dict[str, float], columns: AbstractSet[str]
         raise UsageError("missing value for " + ", ".join(f"'{n}'" for n in missing))
 
 
-def _write_single(expr: Any, fmt: Format, point: dict[str, float]) -> None:
+def _write_single(expr: Any, fmt: Format, point: dict[str, float], digits: int) -> None:
     import json
     import math
 
@@ -127,7 +126,7 @@ def _write_single(expr: Any, fmt: Format, point: dict[str, float]) -> None:
         text = json.dumps({"expression": expr.source, "points": [point_data(result, False)]}, ensure_ascii=False)
         sys.stdout.write(text + "\n")
     else:
-        render(result, fmt, sys.stdout, title=expr.text(limit=70))
+        render(result, fmt, sys.stdout, title=expr.text(limit=70), digits=digits)
     for note in result.notes:
         diagnostic(f"note: {note}")
     if not all(map(math.isfinite, (result.value, *result.gradients.values()))):
@@ -135,7 +134,7 @@ def _write_single(expr: Any, fmt: Format, point: dict[str, float]) -> None:
 
 
 def _run_arrays(expr: Any, fixed: dict[str, float], fmt: Format, grids: list[str], stream: Any,
-                input_path: str | None) -> None:
+                input_path: str | None, digits: int) -> None:
     import itertools
 
     import numpy as np
@@ -143,6 +142,8 @@ def _run_arrays(expr: Any, fixed: dict[str, float], fmt: Format, grids: list[str
     from .batch import ArrayProgram, file_points, grid_points, parse_grid
     from .errors import UsageError
     from .inputs import where
+    from .interrupts import BatchInterruptedError, deferred_signals
+    from .output import BatchWriter
     from .progress import progress
 
     parsed = [parse_grid(g) for g in grids]
@@ -164,10 +165,10 @@ def _run_arrays(expr: Any, fixed: dict[str, float], fmt: Format, grids: list[str
     if first is not None:
         _check_sources(expr, fixed, set(first), where(input_path) if input_path else "--grid")
     program = ArrayProgram(expr)
-    writer = _BatchWriter(expr, fmt)
+    writer = BatchWriter(expr, fmt, sys.stdout, digits)
     failed = seen = 0
     kinks: dict[str, int] = {}
-    with progress(total) as advance:
+    with progress(total) as bar, deferred_signals() as signals:
         for chunk in itertools.chain([first] if first is not None else [], chunks):
             size = len(next(iter(chunk.values()))) if chunk else 0
             if not size:
@@ -184,75 +185,14 @@ def _run_arrays(expr: Any, fixed: dict[str, float], fmt: Format, grids: list[str
             columns_all = {n: np.broadcast_to(np.asarray(point[n], dtype=np.float64), (size,))
                            for n in expr.variables}
             writer.write(columns_all, value, gradients)
-            advance(size)
+            bar.advance(size)
+            if signals.received:
+                break
     writer.close()
     for rule, count in kinks.items():
         diagnostic(f"note: {rule} used at {count:,} point(s) (PyTorch's convention)")
     if failed:
         diagnostic(f"note: {failed:,} of {seen:,} points gave a non-finite value or gradient "
                    "(written as IEEE results)")
-
-
-class _BatchWriter:
-    """Streams a batch in one output format; the table collects (up to a limit)."""
-
-    def __init__(self, expr: Any, fmt: Format) -> None:
-        self.expr, self.fmt = expr, fmt
-        self.variables = list(expr.variables)
-        self.header = [*self.variables, "value", *(f"grad_{n}" for n in self.variables)]
-        self.delimiter = "," if fmt is Format.csv else "\t"
-        self.first = True
-        self.rows: list[list[str]] = []
-
-    def _start(self) -> None:
-        """What comes before the first point (once, even for no points)."""
-        if self.fmt is Format.json:
-            import json
-
-            sys.stdout.write(f'{{"expression": {json.dumps(self.expr.source, ensure_ascii=False)}, "points": [\n')
-        elif self.fmt in (Format.csv, Format.tsv):
-            from .batch import stream_csv
-
-            stream_csv(self.header, [], sys.stdout, self.delimiter, True)
-        self.first = False
-
-    def write(self, columns: dict, value: Any, gradients: dict) -> None:
-        from .batch import json_points, stream_csv, text_column
-        from .errors import UsageError
-
-        out = sys.stdout
-        separator = "" if self.first else ",\n"
-        if self.first:
-            self._start()
-        if self.fmt in (Format.csv, Format.tsv):
-            cols = [columns[n] for n in self.variables] + [value] + [gradients[n] for n in self.variables]
-            stream_csv(self.header, cols, out, self.delimiter, False)
-        elif self.fmt is Format.jsonl:
-            out.write("\n".join(json_points(self.variables, columns, value, gradients)) + "\n")
-        elif self.fmt is Format.json:
-            out.write(separator + ",\n".join(json_points(self.variables, columns, value, gradients)))
-        else:
-            texts = [text_column(c) for c in (*(columns[n] for n in self.variables), value,
-                                              *(gradients[n] for n in self.variables))]
-            self.rows += [list(r) for r in zip(*texts, strict=True)]
-            if len(self.rows) > TABLE_LIMIT:
-                raise UsageError(f"more than {TABLE_LIMIT:,} points to show as a table: "
-                                 "use --format csv, tsv, jsonl or json")
-
-    def close(self) -> None:
-        if self.first:
-            self._start()
-        if self.fmt is Format.json:
-            sys.stdout.write("\n]}\n")
-        elif self.fmt is Format.table:
-            from rich import box
-            from rich.console import Console
-            from rich.table import Table
-
-            title = f"{self.expr.text(limit=70)}: {len(self.rows):,} points"
-            table = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left", min_width=len(title) + 2)
-            for name in self.header:
-                table.add_column(name, justify="right")
-            for row in self.rows:
-                table.add_row(*row)
-            Console(file=sys.stdout, highlight=False, soft_wrap=False).print(table)
+    if signals.received:
+        raise BatchInterruptedError(signals.received, seen)

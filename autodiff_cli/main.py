@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from typing import Any
 
 _FLAGS = {"--all": "intermediates", "--ieee": "ieee", "--trace": "trace", "--hessian": "hessian"}
-_VALUED = {"--format": "fmt", "--grid": "grid", "--input": "input"}
+_VALUED = {"--format": "fmt", "--grid": "grid", "--input": "input", "--digits": "digits"}
 _OWN = (*_FLAGS, *_VALUED, "--help")  # a token starting with one of these is eval's own (or Typer's) word
 
 
@@ -30,7 +30,7 @@ def fast_eval(argv: list[str]) -> dict[str, Any] | None:
         return None
     from .output import Format
 
-    found: dict[str, Any] = {"tokens": [], "fmt": Format.table, "grid": [], "input": None,
+    found: dict[str, Any] = {"tokens": [], "fmt": Format.table, "grid": [], "input": None, "digits": 6,
                              **dict.fromkeys(_FLAGS.values(), False)}
     rest = argv[1:]
     i = 0
@@ -53,6 +53,10 @@ def fast_eval(argv: list[str]) -> dict[str, Any] | None:
                     found["fmt"] = Format(value.lower())
                 except ValueError:
                     return None
+            elif option == "--digits":
+                if not (value.isdigit() and 1 <= int(value) <= 17):
+                    return None  # Typer says what is wrong
+                found["digits"] = int(value)
             elif option == "--grid":
                 found["grid"].append(value)
             else:

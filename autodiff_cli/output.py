@@ -106,65 +106,18 @@ def write_csv(ev: Evaluation, out: TextIO, intermediates: bool, delimiter: str =
     writer.writerow(csv_row(ev, intermediates))
 
 
-def write_table(ev: Evaluation, out: TextIO, intermediates: bool, title: str) -> None:
-    # Rich is imported here only: machine formats do not pay its import time.
-    from rich import box
-    from rich.console import Console
-    from rich.table import Table
-
-    heading = f"{title} = {number(ev.value)}"
-    table = Table(title=heading, box=box.SIMPLE_HEAD, title_justify="left", min_width=min(len(heading) + 2, 100))
-    table.add_column("variable", style="bold")
-    table.add_column("value", justify="right")
-    table.add_column("gradient", justify="right", style="cyan")
-    for name, value in ev.variables.items():
-        table.add_row(name, number(value), number(ev.gradients[name]))
-    if intermediates and ev.nodes:
-        table.add_section()
-        for name, (value, grad) in ev.nodes.items():
-            table.add_row(f"{name} (node)", number(value), number(grad), style="dim")
-    console = Console(file=out, highlight=False, soft_wrap=False)
-    console.print(table)
-    if ev.hessian is not None:
-        hess = Table(title="second derivatives (Hessian)", box=box.SIMPLE_HEAD, title_justify="left")
-        hess.add_column("", style="bold")
-        for name in ev.hessian:
-            hess.add_column(name, justify="right")
-        for name, row in ev.hessian.items():
-            hess.add_row(name, *map(number, row.values()))
-        console.print(hess)
-    if ev.trace is not None:
-        steps = Table(title="backward pass, step by step", box=box.SIMPLE_HEAD, title_justify="left")
-        for col in ("step", "node", "op", "gradient", "input", "local", "contribution", "input's gradient"):
-            steps.add_column(col, justify="left" if col in ("node", "op", "input") else "right")
-        for k, step in enumerate(ev.trace, 1):
-            for j, inp in enumerate(step.inputs):
-                head = (str(k), step.node, step.op, number(step.gradient)) if j == 0 else ("", "", "", "")
-                steps.add_row(*head, inp.node, number(inp.local), number(inp.contribution), number(inp.accumulated))
-        console.print(steps)
-
-
-def write_checks(expression: str, value: float, checks: dict, fmt: Format, out: TextIO) -> None:
+def write_checks(expression: str, value: float, checks: dict, fmt: Format, out: TextIO, digits: int = 6) -> None:
     """The gradient check: per variable analytic, numeric, error, ok."""
-    ok = all(c.ok for c in checks.values())
-    if fmt is Format.json:
-        data = {"expression": expression, "value": json_number(value), "ok": ok,
-                "checks": {name: {"analytic": json_number(c.analytic), "numeric": json_number(c.numeric),
-                                  "error": json_number(c.error), "ok": c.ok} for name, c in checks.items()}}
-        out.write(_dumps(data) + "\n")
-        return
-    from rich import box
-    from rich.console import Console
-    from rich.table import Table
+    if fmt is Format.table:
+        from .tables import write_check_table
 
-    table = Table(title=f"{expression} = {number(value)}: {'ok' if ok else 'MISMATCH'}", box=box.SIMPLE_HEAD,
-                  title_justify="left")
-    for col in ("variable", "analytic", "numeric", "error", "ok"):
-        table.add_column(col, justify="left" if col == "variable" else "right")
-    for name, c in checks.items():
-        table.add_row(name, number(c.analytic), number(c.numeric), f"{c.error:.3g}", "ok" if c.ok else "FAIL",
-                      style=None if c.ok else "bold red")
-    Console(file=out, highlight=False, soft_wrap=False).print(table)
+        write_check_table(expression, value, checks, out, digits)
+        return
+    ok = all(c.ok for c in checks.values())
+    data = {"expression": expression, "value": json_number(value), "ok": ok,
+            "checks": {name: {"analytic": json_number(c.analytic), "numeric": json_number(c.numeric),
+                              "error": json_number(c.error), "ok": c.ok} for name, c in checks.items()}}
+    out.write(_dumps(data) + "\n")
 
 
 def write_derivatives(expression: str, derivatives: dict[str, str], fmt: str, out: TextIO) -> None:
@@ -177,13 +130,76 @@ def write_derivatives(expression: str, derivatives: dict[str, str], fmt: str, ou
         out.writelines(f"d/d{name} = {text}\n" for name, text in derivatives.items())
 
 
-def render(ev: Evaluation, fmt: Format, out: TextIO, intermediates: bool = False, title: str = "") -> None:
+def render(ev: Evaluation, fmt: Format, out: TextIO, intermediates: bool = False, title: str = "",
+           digits: int = 6) -> None:
     """Write one evaluation to ``out`` in ``fmt``."""
     if fmt is Format.table:
-        write_table(ev, out, intermediates, title or ev.expression)
+        # Rich is imported by the table alone: machine formats do not pay its import time.
+        from .tables import write_table
+
+        write_table(ev, out, intermediates, title or ev.expression, digits)
     elif fmt is Format.json:
         write_json(ev, out, intermediates)
     elif fmt is Format.jsonl:
         write_jsonl(ev, out, intermediates)
     else:
         write_csv(ev, out, intermediates, "," if fmt is Format.csv else "\t")
+
+
+TABLE_LIMIT = 10_000  # points a batch may show as a table; beyond, use csv or jsonl
+
+
+class BatchWriter:
+    """Streams a batch, a chunk of points at a time, in one format; each chunk is
+    written whole (rows are never split between writes). The table collects
+    its rows (up to ``TABLE_LIMIT``) and prints them at the end."""
+
+    def __init__(self, expr: Any, fmt: Format, out: TextIO, digits: int = 6) -> None:
+        self.expr, self.fmt, self.out, self.digits = expr, fmt, out, digits
+        self.variables = list(expr.variables)
+        self.header = [*self.variables, "value", *(f"grad_{n}" for n in self.variables)]
+        self.delimiter = "," if fmt is Format.csv else "\t"
+        self.first = True
+        self.rows: list[list[float]] = []
+
+    def _start(self) -> None:
+        """What comes before the first point (once, even for no points)."""
+        if self.fmt is Format.json:
+            self.out.write(f'{{"expression": {json.dumps(self.expr.source, ensure_ascii=False)}, "points": [\n')
+        elif self.fmt in (Format.csv, Format.tsv):
+            from .batch import stream_csv
+
+            stream_csv(self.header, [], self.out, self.delimiter, True)
+        self.first = False
+
+    def write(self, columns: dict, value: Any, gradients: dict) -> None:
+        from .batch import json_points, stream_csv
+
+        out = self.out
+        separator = "" if self.first else ",\n"
+        if self.first:
+            self._start()
+        cols = [*(columns[n] for n in self.variables), value, *(gradients[n] for n in self.variables)]
+        if self.fmt in (Format.csv, Format.tsv):
+            stream_csv(self.header, cols, out, self.delimiter, False)
+        elif self.fmt is Format.jsonl:
+            out.write("\n".join(json_points(self.variables, columns, value, gradients)) + "\n")
+        elif self.fmt is Format.json:
+            out.write(separator + ",\n".join(json_points(self.variables, columns, value, gradients)))
+        else:
+            from .errors import UsageError
+
+            self.rows += [list(r) for r in zip(*(c.tolist() for c in cols), strict=True)]
+            if len(self.rows) > TABLE_LIMIT:
+                raise UsageError(f"more than {TABLE_LIMIT:,} points to show as a table: "
+                                 "use --format csv, tsv, jsonl or json")
+
+    def close(self) -> None:
+        if self.first:
+            self._start()
+        if self.fmt is Format.json:
+            self.out.write("\n]}\n")
+        elif self.fmt is Format.table:
+            from .tables import write_batch_table
+
+            write_batch_table(self.expr.text(limit=70), self.header, self.rows, self.out, self.digits)

@@ -1,4 +1,9 @@
-"""The progress bar of large batches: on standard error, and only when it is a terminal."""
+"""The progress bar of large batches: on standard error, and only when it is a terminal.
+
+Standard output is never touched: Rich's ``Progress`` redirects it by default
+(to print above the bar), which would swallow a batch sent to a file and slow
+every row down, so both redirections are off.
+"""
 
 from __future__ import annotations
 
@@ -8,27 +13,38 @@ TYPE_CHECKING = False  # typing itself costs start-up time
 if TYPE_CHECKING:
     from typing import Any
 
+SHOWN_FROM = 200_000  # points; smaller batches end before a bar would help
+
 
 class progress:  # noqa: N801 - used as a context manager, like a function
-    """A progress bar on standard error for large batches, when it is a terminal."""
+    """Counts points; shows a bar once the batch is known to be large (``total``
+    when the grids give it, else the points seen so far)."""
 
     def __init__(self, total: int | None) -> None:
         self.total = total
+        self.done = 0
         self.bar: Any = None
+        self.wanted = sys.stderr is not None and sys.stderr.isatty()
 
-    def __enter__(self):
-        if sys.stderr.isatty() and (self.total is None or self.total >= 200_000):
-            from rich.console import Console
-            from rich.progress import Progress
-
-            self.bar = Progress(console=Console(stderr=True), transient=True)
-            self.bar.start()
-            self.task = self.bar.add_task("points", total=self.total)
-        return self.advance
+    def __enter__(self) -> progress:
+        return self
 
     def advance(self, count: int) -> None:
+        self.done += count
+        if self.bar is None and self.wanted and max(self.total or 0, self.done) >= SHOWN_FROM:
+            self._start()
         if self.bar is not None:
-            self.bar.update(self.task, advance=count)
+            self.bar.update(self.task, completed=self.done)
+
+    def _start(self) -> None:
+        from rich.progress import Progress
+
+        from .console import make_console
+
+        self.bar = Progress(console=make_console(sys.stderr), transient=True,
+                            redirect_stdout=False, redirect_stderr=False)
+        self.bar.start()
+        self.task = self.bar.add_task("points", total=self.total, completed=self.done)
 
     def __exit__(self, *exc: object) -> None:
         if self.bar is not None:

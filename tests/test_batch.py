@@ -92,7 +92,8 @@ def test_every_format_agrees(cli):
     for r, p in zip(table[1:], jsonl, strict=True):
         assert [float(v) for v in r] == [p["variables"]["x"], p["variables"]["y"], p["value"],
                                          p["gradients"]["x"], p["gradients"]["y"]]
-        assert r[2] in shown
+        assert f"{float(r[2]):.6g}" in shown  # tables show six significant digits
+    assert "-2.148721270700128" in cli(*args, "--digits", "17").out  # all of them on request (17 round-trip)
 
 
 def test_ieee_points_and_count(cli):

@@ -1,0 +1,47 @@
+"""Ctrl-C and SIGTERM during a batch: noted, not raised, so that the batch stops
+between two chunks and its output ends with a whole row (a ``KeyboardInterrupt``
+raised inside a write would cut a row in half). A second signal acts at once."""
+
+from __future__ import annotations
+
+import signal
+import threading
+
+from .errors import AutodiffError
+
+TYPE_CHECKING = False  # typing itself costs start-up time
+if TYPE_CHECKING:
+    from typing import Any
+
+_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+class BatchInterruptedError(AutodiffError):
+    """A batch stopped by a signal; the exit status is the shell's 128 + signal number."""
+
+    def __init__(self, signum: int, written: int) -> None:
+        self.status = 128 + signum  # type: ignore[assignment]
+        name = "interrupted" if signum == signal.SIGINT else "terminated"
+        super().__init__(f"{name}: {written:,} points written, each a whole row")
+
+
+class deferred_signals:  # noqa: N801 - used as a context manager, like a function
+    """While active, the first SIGINT or SIGTERM only sets ``received``."""
+
+    def __init__(self) -> None:
+        self.received: int | None = None
+        self.previous: dict[int, Any] = {}
+
+    def __enter__(self) -> deferred_signals:
+        if threading.current_thread() is threading.main_thread():  # only there can handlers be set
+            for signum in _SIGNALS:
+                self.previous[signum] = signal.signal(signum, self._note)
+        return self
+
+    def _note(self, signum: int, frame: object) -> None:
+        self.received = signum
+        signal.signal(signum, self.previous[signum])  # the next one is not deferred
+
+    def __exit__(self, *exc: object) -> None:
+        for signum, handler in self.previous.items():
+            signal.signal(signum, handler)
