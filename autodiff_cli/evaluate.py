@@ -1,5 +1,4 @@
-"""The work of `autodiff eval`, shared by the Typer command and the start-up
-fast path in :mod:`autodiff_cli.main` (which does not import Typer)."""
+"""The work of `autodiff eval`: a single point, or a batch streamed a chunk at a time."""
 
 from __future__ import annotations
 
@@ -20,17 +19,21 @@ process without freeing them (:func:`autodiff_cli.main.run`): freeing a big
 graph node by node is time spent on nothing. Holds the last command's only."""
 
 
-def load(tokens: list[str], ieee: bool, options: list[str]) -> tuple[Any, dict[str, float]]:
+def load(tokens: list[str], ieee: bool, command: Any) -> tuple[Any, dict[str, float]]:
     """The parsed expression and the values given for it, checked by name.
 
-    ``options`` are the command's own option names: a value name close to one
-    of them (``--fromat``) is pointed at the option.
+    ``command`` is the command's option spec: a value name close to one of its
+    options (``--fromat``), or naming another command's option (``check
+    --grid``), is pointed at the options.
     """
     from .arguments import parse_value, read_expression, split_arguments
     from .errors import UsageError, did_you_mean
     from .parser import parse
 
     args = split_arguments(tokens)
+    if args.expression is None:
+        raise UsageError(f"missing expression: autodiff {command.name} {command.argument} "
+                         f"(see 'autodiff {command.name} --help')")
     expr = parse(read_expression(args.expression))
     # A command runs once and exits: the graph it just built (acyclic, freed
     # by reference counts) need not be rescanned by every later collection.
@@ -40,19 +43,25 @@ def load(tokens: list[str], ieee: bool, options: list[str]) -> tuple[Any, dict[s
     kept[:] = [expr]
     for name in args.values:
         if name not in expr.variables and name not in expr.names:
-            hint = did_you_mean(name, options, prefix="--")
+            hint = did_you_mean(name, [o.name for o in command.options], prefix="--")
             if hint:
                 raise UsageError(f"no variable '{name}' in the expression{hint}")
+            from .cli.spec import COMMANDS
+
+            others = [c.name for c in COMMANDS.values() if c.option(f"--{name}")]
+            if others:
+                raise UsageError(f"{command.name} has no option --{name} ({' and '.join(others)} "
+                                 f"{'has' if len(others) == 1 else 'have'} it), and the expression no variable "
+                                 f"'{name}'")
     expr.check_values(dict.fromkeys(args.values, 0.0), complete=False)
     return expr, {name: parse_value(name, text, ieee) for name, text in args.values.items()}
 
 
-EVAL_OPTIONS = ["format", "digits", "all", "ieee", "trace", "hessian", "grid", "input", "help"]
-"""eval's own option names, for "did you mean --format?"; tests/test_docs.py checks them against Typer's."""
 
 
 def run_eval(tokens: list[str], fmt: Format, intermediates: bool, ieee: bool, trace: bool, hessian: bool,
              grid: list[str] | None = None, input: str | None = None, digits: int = 6) -> None:
+    from .cli.spec import EVAL
     from .errors import UsageError
     from .output import render
 
@@ -64,7 +73,7 @@ def run_eval(tokens: list[str], fmt: Format, intermediates: bool, ieee: bool, tr
         return
     if trace and fmt in (Format.csv, Format.tsv):
         raise UsageError("--trace is shown as a table or in JSON: use --format table, json or jsonl")
-    expr, values = load(tokens, ieee, EVAL_OPTIONS)
+    expr, values = load(tokens, ieee, EVAL)
     result = expr.evaluate(values, ieee=ieee, intermediates=intermediates, trace=trace, hessian=hessian)
     kept.append(result)
     for note in result.notes:
@@ -74,10 +83,11 @@ def run_eval(tokens: list[str], fmt: Format, intermediates: bool, ieee: bool, tr
 
 def run_batch(tokens: list[str], fmt: Format, grids: list[str], input_path: str | None, digits: int = 6) -> None:
     """Evaluate at every point of the grids or the input file, streaming the output."""
+    from .cli.spec import EVAL
     from .errors import UsageError
     from .inputs import open_input, single_point, where
 
-    expr, fixed = load(tokens, True, EVAL_OPTIONS)
+    expr, fixed = load(tokens, True, EVAL)
     if input_path is not None and grids:
         raise UsageError("give the points with --grid or with --input, not both")
     stream = open_input(input_path) if input_path is not None else None

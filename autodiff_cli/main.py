@@ -1,10 +1,10 @@
 """The entry point: runs the command and is the one place where exceptions
 become ``error: ...`` lines and exit statuses.
 
-``autodiff eval`` is the command scripts call in loops, so its common forms are
-parsed here without importing Typer (whose import and parameter handling cost
-more than the whole evaluation); anything else, ``--help`` included, goes to
-the Typer program in :mod:`autodiff_cli.cli`.
+The command line is read by :mod:`autodiff_cli.cli.argv` from the option specs,
+without importing Typer (whose import and parameter handling cost more than
+the whole evaluation); shell completion goes to the Typer app built from the
+same specs.
 """
 
 from __future__ import annotations
@@ -14,80 +14,29 @@ import sys
 
 from .errors import AutodiffError, ExitStatus, diagnostic
 
-TYPE_CHECKING = False  # typing itself costs start-up time
-if TYPE_CHECKING:
-    from typing import Any
-
-_FLAGS = {"--all": "intermediates", "--ieee": "ieee", "--trace": "trace", "--hessian": "hessian"}
-_VALUED = {"--format": "fmt", "--grid": "grid", "--input": "input", "--digits": "digits"}
-_OWN = (*_FLAGS, *_VALUED, "--help")  # a token starting with one of these is eval's own (or Typer's) word
-
-
-def fast_eval(argv: list[str]) -> dict[str, Any] | None:
-    """``eval``'s arguments parsed as Typer would, or None to leave them to Typer
-    (help, a bad ``--format``, anything unusual)."""
-    if not argv or argv[0] != "eval":
-        return None
-    from .output import Format
-
-    found: dict[str, Any] = {"tokens": [], "fmt": Format.table, "grid": [], "input": None, "digits": 6,
-                             **dict.fromkeys(_FLAGS.values(), False)}
-    rest = argv[1:]
-    i = 0
-    while i < len(rest):
-        tok = rest[i]
-        if tok == "--":
-            found["tokens"] += rest[i + 1:]
-            break
-        if tok in _FLAGS:
-            found[_FLAGS[tok]] = True
-        elif tok in _VALUED or tok.partition("=")[0] in _VALUED:
-            option, eq, value = tok.partition("=")
-            if not eq:
-                if i + 1 >= len(rest):
-                    return None
-                i += 1
-                value = rest[i]
-            if option == "--format":
-                try:
-                    found["fmt"] = Format(value.lower())
-                except ValueError:
-                    return None
-            elif option == "--digits":
-                if not (value.isdigit() and 1 <= int(value) <= 17):
-                    return None  # Typer says what is wrong
-                found["digits"] = int(value)
-            elif option == "--grid":
-                found["grid"].append(value)
-            else:
-                found["input"] = value
-        elif tok.startswith(_OWN):
-            return None  # --help, --all=..., --formats: Typer's words
-        else:
-            found["tokens"].append(tok)
-        i += 1
-    return found
-
-
-def _usage_message(exc: Any) -> str:
-    message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
-    return " ".join(str(message).split())
-
-
 
 def _program(argv: list[str]) -> int:
-    fast = fast_eval(argv)
-    if fast is not None:
-        from .evaluate import run_eval
+    from .cli.argv import parse_argv
+    from .cli.spec import COMPLETION_FLAGS
 
-        run_eval(**fast)
+    if os.environ.get("_AUTODIFF_COMPLETE") or any(a in COMPLETION_FLAGS for a in argv[:1]):
+        from .cli.typer_app import run_typer  # shell completion, the Typer way
+
+        return run_typer(argv)
+    parsed = parse_argv(argv)
+    if parsed.action == "help":
+        from .cli.help import write_help
+
+        write_help(sys.stdout, parsed.command)
         return ExitStatus.OK
-    import typer
+    if parsed.action == "version":
+        from . import __version__
 
-    from .cli import app
+        sys.stdout.write(f"autodiff {__version__}\n")
+        return ExitStatus.OK
+    from .cli.commands import run as run_command
 
-    result = typer.main.get_command(app).main(args=argv, prog_name="autodiff", standalone_mode=False)
-    return result if isinstance(result, int) else ExitStatus.OK
+    return run_command(parsed.command.name, parsed.values, parsed.tokens)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -112,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except Exception as exc:  # noqa: BLE001 - the last line of defence against tracebacks
         if hasattr(exc, "exit_code") and hasattr(exc, "format_message"):  # Typer/Click usage errors
-            diagnostic(f"error: {_usage_message(exc)}")
+            diagnostic("error: " + " ".join(str(exc.format_message()).split()))
             return ExitStatus.USAGE if exc.exit_code == 2 else exc.exit_code
         if isinstance(exc, RecursionError | MemoryError):
             diagnostic(f"error: expression too large to process ({type(exc).__name__})")

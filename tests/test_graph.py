@@ -189,7 +189,7 @@ def test_unwritable_output_is_a_clean_error(cli, tmp_path):
     [
         (["-o", "graph.txt"], "cannot tell the format of 'graph.txt'"),
         (["-o", "-", "--format", "png"], "-o - writes SVG or DOT"),
-        ([], "Missing option"),
+        ([], "graph needs -o OUT"),
     ],
 )
 def test_graph_usage_errors(cli, args, message):

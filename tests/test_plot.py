@@ -107,10 +107,10 @@ def test_hundred_thousand_points(cli, tmp_path):
     ("args", "message"),
     [
         (["x", "--grid", "x=0:1", "-o", "p.txt"], "cannot tell the format"),
-        (["x", "--grid", "x=0:1"], "give -o OUT"),
+        (["x", "--grid", "x=0:1"], "plot needs -o OUT"),
         (["x", "--grid", "y=0:1", "--terminal"], "no variable 'y'"),
         (["x", "--grid", "x=1:1", "--terminal"], "must differ"),
-        (["log(x)", "--grid", "x=1:2", "--at", "-1", "--terminal"], "log of a non-positive number"),
+        (["log(x)", "--grid", "x=-1:2", "--at", "-0.5", "--terminal"], "log of a non-positive number"),
     ],
 )
 def test_plot_errors(cli, args, message):

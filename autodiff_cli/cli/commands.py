@@ -1,0 +1,188 @@
+"""Each command's body: its options (already read and converted, by name) in,
+the library called, the result written. Errors are raised, never printed:
+:mod:`autodiff_cli.main` turns them into ``error:`` lines and exit statuses."""
+
+from __future__ import annotations
+
+import sys
+
+from ..errors import AutodiffError, ExitStatus, UsageError, diagnostic
+from .spec import COMMANDS
+
+TYPE_CHECKING = False  # typing itself costs start-up time
+if TYPE_CHECKING:
+    from typing import Any
+
+
+def run(name: str, values: dict[str, Any], tokens: list[str]) -> int:
+    """Run command ``name``; the exit status."""
+    missing = [opt for opt in COMMANDS[name].options if opt.required and values.get(opt.dest) is None]
+    return BODIES[name](values, tokens, missing) or ExitStatus.OK
+
+
+def _eval(o: dict[str, Any], tokens: list[str], missing: list) -> int | None:
+    from ..evaluate import run_eval
+    from ..output import Format
+
+    run_eval(tokens, Format(o["fmt"]), o["intermediates"], o["ieee"], o["trace"], o["hessian"], o["grid"],
+             o["input"], o["digits"])
+    return None
+
+
+def _load(tokens: list[str], ieee: bool, name: str, missing: list) -> tuple[Any, dict[str, float]]:
+    from ..evaluate import load
+
+    command = COMMANDS[name]
+    expr_values = load(tokens, ieee, command)
+    if missing:  # the expression was there, an option was not
+        opt = missing[0]
+        raise UsageError(f"{name} needs {opt.flags[-1]} {opt.shown_metavar()} (see 'autodiff {name} --help')")
+    return expr_values
+
+
+def _check(o: dict[str, Any], tokens: list[str], missing: list) -> int | None:
+    from ..check import check_gradients
+    from ..output import Format, write_checks
+
+    step, rtol, atol = o["step"], o["rtol"], o["atol"]
+    if step is not None and not 0 < step < float("inf"):
+        raise UsageError("--step must be a finite number greater than 0")
+    for name, x in (("--rtol", rtol), ("--atol", atol)):
+        if x is not None and not 0 <= x < float("inf"):
+            raise UsageError(f"{name} must be a finite number, 0 or more")
+    expr, values = _load(tokens, False, "check", missing)
+    value, checks = check_gradients(expr, values, o["method"], step, rtol, atol)
+    for name, c in checks.items():
+        if c.method not in (o["method"], "none"):
+            diagnostic(f"note: '{name}': the function is undefined on one side; used a {c.method} difference")
+    write_checks(expr.text(limit=70), value, checks, Format(o["fmt"]), sys.stdout, o["digits"])
+    failed = [name for name, c in checks.items() if not c.ok]
+    if failed:
+        names = ", ".join(f"'{n}'" for n in failed)
+        diagnostic(f"error: the gradient check failed for {names}")
+        return ExitStatus.FAILURE
+    return None
+
+
+def _diff(o: dict[str, Any], tokens: list[str], missing: list) -> int | None:
+    from ..arguments import read_expression
+    from ..output import write_derivatives
+    from ..parser import parse
+    from ..symbolic import diff
+
+    if not tokens:
+        raise UsageError("missing expression: autodiff diff EXPR (see 'autodiff diff --help')")
+    if len(tokens) > 1:
+        raise UsageError(f"diff takes one expression, and no values (got '{tokens[1]}' too)")
+    expr = parse(read_expression(tokens[0]))
+    wrt = o["wrt"]
+    derivatives = diff(expr, list(dict.fromkeys(wrt)) if wrt else None, o["order"])
+    if not derivatives:
+        raise UsageError("the expression has no variables to differentiate by")
+    write_derivatives(expr.source, derivatives, o["fmt"], sys.stdout)
+    return None
+
+
+PLOT_FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf"}
+GRAPH_FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot", ".gv": "dot"}
+
+
+def output_format(output: str, fmt: str | None, by_suffix: dict[str, str], stdout_default: str) -> str:
+    """The format named by --format, else by the suffix of OUT (``stdout_default``
+    for ``-``). A suffix that names another format than --format is an error:
+    PNG bytes in ``x.svg`` would be a file no program opens."""
+    import os.path
+
+    suffix = os.path.splitext(output)[1].lower()
+    by_name = by_suffix.get(suffix)
+    if fmt:
+        fmt = "dot" if fmt == "gv" else fmt
+        if output != "-" and by_name and by_name != fmt:
+            raise UsageError(f"--format {fmt} does not match the name '{output}': write {fmt.upper()} to a "
+                             f"file ending in .{fmt}, or leave out --format")
+        return fmt
+    if output == "-":
+        return stdout_default
+    if by_name is None:
+        suffixes = ", ".join(by_suffix)
+        raise UsageError(f"cannot tell the format of '{output}': give it a suffix ({suffixes}) or --format")
+    return by_name
+
+
+def _write(output: str, data: bytes) -> None:
+    if output == "-":
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data) if hasattr(sys.stdout, "buffer") else sys.stdout.write(data.decode())
+    else:
+        from ..files import write_atomic
+
+        write_atomic(output, data)
+
+
+def _plot(o: dict[str, Any], tokens: list[str], missing: list) -> int | None:
+    from ..arguments import parse_value
+    from ..batch import parse_grid
+    from ..plot import DEFAULT_POINTS, draw, draw_terminal, sample, tangent
+
+    output, terminal, grid = o["output"], o["terminal"], o["grid"]
+    if terminal and output is not None:
+        raise UsageError("-o and --terminal: choose one")
+    expr, fixed = _load(tokens, True, "plot", missing)
+    if not terminal and output is None:
+        raise UsageError("plot needs -o OUT (a file, or - for standard output) or --terminal")
+    kind = output_format(output, o["fmt"], PLOT_FORMATS, "svg") if output is not None else None
+    spec = parse_grid(grid, points=DEFAULT_POINTS)
+    if spec.name not in expr.variables:
+        raise UsageError(f"--grid {spec.name}: no variable '{spec.name}' in the expression")
+    if spec.name in fixed:
+        raise UsageError(f"value for '{spec.name}' given twice")
+    if spec.count > 10_000_000:
+        raise UsageError(f"--grid {grid}: {spec.count:,} points is more than a plot can show (at most 10,000,000)")
+    expr.check_values({**fixed, spec.name: 0.0})
+    curves = sample(expr, spec, fixed)
+    if curves.gaps == len(curves.x):
+        raise AutodiffError(f"the function or its derivative is undefined at every point of --grid {grid}: "
+                            "nothing to draw")
+    line = None
+    if o["at"] is not None:
+        at = parse_value("--at", o["at"])
+        low, high = sorted((float(curves.x[0]), float(curves.x[-1])))
+        if not low <= at <= high:
+            raise UsageError(f"--at {o['at']} is outside the plotted range {low:g} .. {high:g}")
+        line = tangent(curves, expr, fixed, at)
+    title = expr.text(limit=80)
+    if curves.gaps:
+        diagnostic(f"note: undefined at {curves.gaps:,} of {len(curves.x):,} points (drawn as gaps)")
+    if terminal:
+        from ..console import width_of
+
+        sys.stdout.write(draw_terminal(curves, title, line, width=max(20, width_of(sys.stdout) - 13)) + "\n")
+    else:
+        _write(output, draw(curves, title, kind, line))
+    return None
+
+
+def _graph(o: dict[str, Any], tokens: list[str], missing: list) -> int | None:
+    from ..graph import MAX_LAYOUT_NODES, graph_size, to_dot
+    from ..render import render
+
+    ieee = o["ieee"]
+    expr, values = _load(tokens, ieee, "graph", missing)
+    output = o["output"]
+    kind = output_format(output, o["fmt"], GRAPH_FORMATS, "svg")
+    if output == "-" and kind not in ("svg", "dot"):
+        raise UsageError(f"-o - writes SVG or DOT; write {kind.upper()} to a file")
+    with_values = bool(values) or not expr.variables
+    if with_values:
+        result = expr.evaluate(values, ieee=ieee)
+        for note in result.notes:
+            diagnostic(f"note: {note}")
+    size = graph_size(expr)
+    if kind != "dot" and size > MAX_LAYOUT_NODES and not o["force"]:
+        raise UsageError(f"the graph has {size:,} nodes; laying out more than {MAX_LAYOUT_NODES:,} takes "
+                         "Graphviz minutes: write .dot instead, or pass --force")
+    _write(output, render(to_dot(expr, with_values, o["precision"], o["rankdir"]), kind))
+    return None
+
+
+BODIES = {"eval": _eval, "check": _check, "diff": _diff, "plot": _plot, "graph": _graph}

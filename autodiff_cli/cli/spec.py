@@ -1,0 +1,166 @@
+"""Every command's options, declared once.
+
+Read by the argument parser (:mod:`.argv`, which runs every command without
+Typer), by the help (:mod:`.help`), by "did you mean --format?", and by the
+Typer program (:mod:`.typer_app`, for shell completion); a test runs the
+parser and Typer on the same argument lists and requires the same result.
+"""
+
+from __future__ import annotations
+
+TYPE_CHECKING = False  # typing itself costs start-up time
+if TYPE_CHECKING:
+    from typing import Any
+
+
+class Opt:
+    """One option: ``--name`` (and ``short``), a flag or taking a value.
+
+    ``kind`` is ``flag``, ``str``, ``int``, ``float`` or ``choice`` (``choices``,
+    matched without case when ``fold``); ``many`` collects repeats in a list;
+    ``low``/``high`` bound an int.
+    """
+
+    def __init__(self, name: str, kind: str, help: str, *, default: Any = None, choices: tuple[str, ...] = (),
+                 metavar: str = "", short: str = "", many: bool = False, required: bool = False,
+                 low: int | None = None, high: int | None = None, fold: bool = True, dest: str = "") -> None:
+        self.name, self.kind, self.help, self.default = name, kind, help, default
+        self.choices, self.metavar, self.short, self.many, self.required = choices, metavar, short, many, required
+        self.low, self.high, self.fold = low, high, fold
+        self.dest = dest or name.replace("-", "_")
+        if kind == "flag" and default is None:
+            self.default = False
+        if many and default is None:
+            self.default = []
+
+    @property
+    def flags(self) -> tuple[str, ...]:
+        return (f"--{self.name}", f"-{self.short}") if self.short else (f"--{self.name}",)
+
+    def shown_metavar(self) -> str:
+        if self.kind == "choice":
+            return "[" + "|".join(self.choices) + "]"
+        return self.metavar or {"int": "N", "float": "X", "str": "TEXT"}.get(self.kind, "")
+
+
+class Command:
+    def __init__(self, name: str, summary: str, help: str, examples: list[str], argument: str,
+                 options: list[Opt], one_expression: bool = False) -> None:
+        self.name, self.summary, self.help, self.examples = name, summary, help, examples
+        self.argument, self.options, self.one_expression = argument, options, one_expression
+
+    def option(self, flag: str) -> Opt | None:
+        for opt in self.options:
+            if flag in opt.flags:
+                return opt
+        return None
+
+
+DIGITS = Opt("digits", "int", "Significant digits of the numbers in tables (machine formats are exact).",
+             default=6, low=1, high=17)
+IEEE = Opt("ieee", "flag", "Report inf and nan (null in JSON) instead of failing.")
+
+EVAL = Command(
+    "eval", "Compute the value of EXPR and its gradient with respect to every variable.",
+    """Values are given as --a 2, --a=2 or a=2; a value may be a constant expression
+(--x pi/4). EXPR may be - (standard input) or @FILE. --grid or --input evaluate a
+batch of points, streamed.""",
+    ['autodiff eval "a*(b+c*d)" --a -2 --b 10 --c 2 --d -3',
+     'autodiff eval "3*x**2 - 4*x + 5" x=3 --format json',
+     'autodiff eval "e = c*d; f = b + e; L = a*f" a=-2 b=10 c=2 d=-3 --all',
+     'autodiff eval --x 2 -- "-x**2"',
+     "autodiff eval @model.txt --format csv w=0.5 x=1.5",
+     'autodiff eval "3*x**2 - 4*x + 5" --grid x=-5:5:0.25 --format csv',
+     'autodiff eval "a*(b+c*d)" --input points.csv b=10 --format jsonl'],
+    "EXPR [VALUES]...",
+    [Opt("format", "choice", "Output format.", default="table", choices=("table", "json", "jsonl", "csv", "tsv"),
+         dest="fmt"),
+     DIGITS,
+     Opt("all", "flag", "Also show every named intermediate node.", dest="intermediates"),
+     IEEE,
+     Opt("trace", "flag", "Show the backward pass step by step (table, json, jsonl)."),
+     Opt("hessian", "flag", "Also the matrix of second derivatives."),
+     Opt("grid", "str", "Evaluate over a range (repeatable: the Cartesian product).",
+         metavar="NAME=START:STOP:STEP", many=True),
+     Opt("input", "str", "Evaluate at the points of a CSV, JSON Lines or JSON file (- : standard input).",
+         metavar="FILE")],
+)
+
+CHECK = Command(
+    "check", "Check the gradient of EXPR against finite differences, as the lecture does by hand.",
+    """For every variable, the analytic gradient against (f(x+h) - f(x-h))/2h (or
+(f(x+h) - f(x))/h with --method forward). By default h is chosen per variable,
+relative to its value; --step H fixes h = H. Exit status 1 when any variable fails.""",
+    ['autodiff check "a*(b+c*d)" --a -2 --b 10 --c 2 --d -3',
+     'autodiff check "tanh(w*x + b)" w=0.5 x=2 b=-1 --method forward --format json'],
+    "EXPR [VALUES]...",
+    [Opt("method", "choice", "Finite difference: central or forward.", default="central",
+         choices=("central", "forward")),
+     Opt("step", "float", "The step h (default: chosen per variable)."),
+     Opt("rtol", "float", "Relative tolerance (default 1e-5 central, 1e-3 forward)."),
+     Opt("atol", "float", "Absolute tolerance (default 1e-8 central, 1e-6 forward)."),
+     Opt("format", "choice", "Output format.", default="table", choices=("table", "json"), dest="fmt"),
+     DIGITS],
+)
+
+DIFF = Command(
+    "diff", "Print the derivative of EXPR as an expression in the same language.",
+    """Simplified, and autodiff itself can evaluate it. With one --wrt the output is just
+that expression; otherwise one line per variable, d/dNAME = EXPR. A subexpression
+used more than once is printed once, as a named intermediate.""",
+    ['autodiff diff "3*x**2 - 4*x + 5"                  # 6*x - 4',
+     'autodiff diff "a*(b + c*d)" --wrt a               # b + c*d',
+     'autodiff diff "tanh(w*x + b)" --wrt w --order 2',
+     'autodiff diff "sin(x)*y" --format json'],
+    "EXPR",
+    [Opt("wrt", "str", "Variable to differentiate by (repeatable; default: all).", metavar="NAME", many=True),
+     Opt("order", "int", "Differentiate this many times.", default=1, low=1, high=10),
+     Opt("format", "choice", "Output format.", default="text", choices=("text", "json"), dest="fmt")],
+    one_expression=True,
+)
+
+PLOT = Command(
+    "plot", "Plot EXPR and its derivative with respect to the swept variable over a range.",
+    """As the micrograd lecture plots f(x) = 3x^2 - 4x + 5. Other variables are fixed by
+the usual value flags. Points where the function is undefined are gaps. The format
+comes from the suffix of OUT (.svg, .png, .pdf) or --format; -o - writes to standard
+output. --terminal draws in the terminal instead.""",
+    ['autodiff plot "3*x**2 - 4*x + 5" --grid x=-5:5:0.25 -o quadratic.svg',
+     'autodiff plot "3*x**2 - 4*x + 5" --grid x=-5:5 --at 3 -o tangent.png',
+     'autodiff plot "tanh(w*x + b)" --grid x=-4:4 w=1.5 b=0.5 --terminal'],
+    "EXPR [VALUES]...",
+    [Opt("grid", "str", "The swept variable and its range (500 points without STEP).",
+         metavar="NAME=START:STOP[:STEP]", required=True),
+     Opt("output", "str", "The file to write, or - for standard output.", metavar="OUT", short="o"),
+     Opt("format", "choice", "Output format (default: from the suffix of OUT).", choices=("svg", "png", "pdf"),
+         dest="fmt"),
+     Opt("at", "str", "Draw the tangent line at X.", metavar="X"),
+     Opt("terminal", "flag", "Draw in the terminal instead of a file.")],
+)
+
+GRAPH = Command(
+    "graph", "Draw the computation graph of EXPR, each value with its data and gradient.",
+    """Each operation sits between its inputs and its result. The format comes from the
+suffix of OUT (.svg, .png, .pdf, .dot, .gv) or --format; -o - writes SVG (or DOT)
+to standard output. Without values the graph shows the structure only. SVG and DOT
+need nothing beyond pip install; PNG and PDF need Graphviz's dot program.""",
+    ['autodiff graph "a*(b+c*d)" --a -2 --b 10 --c 2 --d -3 -o lecture.svg',
+     'autodiff graph "e = c*d; f = b + e; L = a*f" -o structure.svg',
+     'autodiff graph "tanh(w*x + b)" w=0.5 x=2 b=-1 --rankdir TB -o neuron.png',
+     'autodiff graph "a*a" a=3 --format dot -o -'],
+    "EXPR [VALUES]...",
+    [Opt("output", "str", "The file to write, or - for standard output.", metavar="OUT", short="o", required=True),
+     Opt("format", "choice", "Output format (default: from the suffix of OUT).",
+         choices=("svg", "png", "pdf", "dot", "gv"), dest="fmt"),
+     Opt("rankdir", "choice", "LR: left to right; TB: top to bottom.", default="LR", choices=("LR", "TB")),
+     Opt("precision", "int", "Decimals shown for numbers.", default=4, low=0, high=17),
+     IEEE,
+     Opt("force", "flag", "Lay out graphs however large (may take minutes).")],
+)
+
+COMMANDS = {c.name: c for c in (EVAL, CHECK, DIFF, PLOT, GRAPH)}
+PROGRAM = "autodiff"
+SUMMARY = "Differentiate math expressions: values, gradients, graphs."
+HELP_FLAGS = ("--help", "-h")
+VERSION_FLAG = "--version"
+COMPLETION_FLAGS = ("--install-completion", "--show-completion")
