@@ -87,6 +87,8 @@ def run_batch(tokens: list[str], fmt: Format, grids: list[str], input_path: str 
     from .errors import UsageError
     from .inputs import open_input, single_point, where
 
+    if input_path == "-" and "-" in tokens:
+        raise UsageError("standard input can hold the expression (-) or the points (--input -), not both")
     expr, fixed = load(tokens, True, EVAL)
     if input_path is not None and grids:
         raise UsageError("give the points with --grid or with --input, not both")
@@ -204,5 +206,9 @@ def _run_arrays(expr: Any, fixed: dict[str, float], fmt: Format, grids: list[str
     if failed:
         diagnostic(f"note: {failed:,} of {seen:,} points gave a non-finite value or gradient "
                    "(written as IEEE results)")
+    if not seen:
+        where_from = f"--grid {' --grid '.join(grids)}" if grids else where(input_path)
+        diagnostic(f"note: {where_from} holds no points" + (" (a range whose STEP leads away from STOP is empty)"
+                                                             if grids else ""))
     if signals.received:
         raise BatchInterruptedError(signals.received, seen)

@@ -3,8 +3,8 @@ micrograd lecture draws f(x) = 3x² - 4x + 5 and reads the slope off it.
 
 Sampling uses the batch engine (one numpy pass, forward and backward, over all
 points); points where the function is undefined become NaN, which both
-renderers draw as gaps. matplotlib (for files) is the ``plot`` extra,
-imported only here; the terminal drawing is plain text.
+renderers draw as gaps. matplotlib (for files) is imported here only, so
+that no other command pays for it; the terminal drawing is plain text.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from .errors import UsageError
 from .expression import Expression
 
 DEFAULT_POINTS = 500
-EXTRA_HINT = 'pip install "autodiff-cli[plot]"'
+EXTRA_HINT = "pip install matplotlib (a dependency of autodiff-cli: reinstall it with pip install autodiff-cli)"
 
 
 @dataclass
@@ -105,7 +105,11 @@ def draw_terminal(curves: Curves, title: str, line: Tangent | None = None, width
     panels = [_panel(curves.x, curves.y, "f", width, height, line),
               _panel(curves.x, curves.dy, f"df/d{curves.name}", width, height, None)]
     axis = f"{curves.x[0]:.4g}".ljust(width // 2) + f"{curves.x[-1]:.4g}".rjust(width - width // 2)
-    return "\n".join([title, *panels[0], "", *panels[1], " " * 11 + axis, " " * 11 + curves.name.center(width)])
+    head = [title]
+    if line is not None:
+        head.append(f"tangent at {curves.name} = {line.at:.6g} (dots): f = {line.value:.6g}, "
+                    f"slope df/d{curves.name} = {line.slope:.6g}")
+    return "\n".join([*head, *panels[0], "", *panels[1], " " * 11 + axis, " " * 11 + curves.name.center(width)])
 
 
 def _panel(x: np.ndarray, y: np.ndarray, label: str, width: int, height: int, line: Tangent | None) -> list[str]:
