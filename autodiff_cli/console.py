@@ -66,5 +66,10 @@ def print_table(console: Any, table: Any) -> None:
     needed = Measurement.get(console, console.options.update_width(10**6), table).minimum
     width = console.width
     console.width = max(width, needed)  # print(width=) cannot go beyond the console's width
+    heading = getattr(table, "heading", None)
+    if heading:
+        from rich.text import Text
+
+        console.print(Text(heading, overflow="fold"))
     console.print(table)
     console.width = width

@@ -146,7 +146,9 @@ class Expression:
             return node.label
         start, end = self.spans[index]
         text = " ".join(self.source[start:end].split())
-        return text if len(text) <= 40 else text[:37] + "..."
+        # Shortened in the middle, keeping both ends: a million-deep chain would
+        # otherwise name its nodes with texts of every length up to the whole.
+        return text if len(text) <= 40 else f"{text[:18]} ... {text[-17:]}"
 
     def backward(self, ieee: bool = False, trace: list[TraceStep] | None = None) -> None:
         """Gradients of the output with respect to every node (after :meth:`forward`).

@@ -5,7 +5,7 @@ Numbers are shown to ``digits`` significant digits (``--digits``; the machine
 formats stay exact) and are never cut: number columns do not wrap and are
 never narrower than their widest number; long node texts wrap instead, and a
 text too long to be worth wrapping is shortened, with a line under the table
-saying where its whole text is.
+saying how to see it whole.
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ if TYPE_CHECKING:
 
 DIGITS = 6  # like C's %g: enough to read a gradient, short enough to scan a column
 LONG_TEXT = 48  # node texts longer than this are shortened in tables
-FULL_TEXT_NOTE = "node texts are shortened; --format json shows them whole"
+SHORTENED = " ... "
+FULL_TEXT_NOTE = "long node texts are shortened ( ... ): name a part (t = ...) to see it whole"
 
 
 def figure(x: float, digits: int = DIGITS) -> str:
@@ -35,11 +36,13 @@ def figure(x: float, digits: int = DIGITS) -> str:
 
 
 def _short(text: str, shortened: list[bool]) -> str:
-    if len(text) <= LONG_TEXT:
-        return text
-    shortened.append(True)
-    half = (LONG_TEXT - 5) // 2
-    return f"{text[:half]} ... {text[-half:]}"
+    """``text``, shortened in the middle if long; ``shortened`` notes that some text was."""
+    if len(text) > LONG_TEXT:
+        half = (LONG_TEXT - len(SHORTENED)) // 2
+        text = f"{text[:half]}{SHORTENED}{text[-half:]}"
+    if SHORTENED in text:
+        shortened.append(True)
+    return text
 
 
 def _table(title: str, columns: list[tuple[str, str]], **style: Any) -> Any:
@@ -48,9 +51,8 @@ def _table(title: str, columns: list[tuple[str, str]], **style: Any) -> Any:
     from rich import box
     from rich.table import Table
 
-    # The title is as wide as it needs (a narrow table would wrap it word by word).
-    table = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left", min_width=min(len(title) + 2, 100),
-                  **style)
+    table = Table(box=box.SIMPLE_HEAD, **style)
+    table.heading = title  # printed above the table, not as its title: a narrow table would wrap it word by word
     table.numbers = set()  # the columns print_table keeps as wide as their widest number
     for k, (header, kind) in enumerate(columns):
         if kind == "number":

@@ -1,0 +1,144 @@
+"""What a person trips on: help, usage messages, tables read at a terminal's
+width, plot's output choices. Each case was once wrong."""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from autodiff_cli.cli.spec import COMMANDS
+
+
+def test_no_arguments_prints_the_help_not_an_error(cli):
+    run = cli()
+    assert run.code == 0 and run.err == ""
+    assert "Usage: autodiff [OPTIONS] COMMAND [ARGS]..." in run.out
+    assert run.out == cli("--help").out == cli("-h").out
+
+
+@pytest.mark.parametrize("name", list(COMMANDS))
+def test_command_help(cli, name, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "80")
+    run = cli(name, "-h")
+    assert run.code == 0 and run.out == cli(name, "--help").out
+    assert f"Usage: autodiff {name} [OPTIONS]" in run.out
+    for opt in COMMANDS[name].options:
+        assert f"--{opt.name}" in run.out
+    for example in COMMANDS[name].examples:
+        assert example in run.out  # whole, never cut
+    for junk in ("<list[str]>", "<int range>", "…", "...]...", "Input should"):
+        assert junk not in run.out
+
+
+@pytest.mark.parametrize("columns", ["80", "160"])
+def test_summaries_are_never_cut(cli, monkeypatch, columns):
+    monkeypatch.setenv("COLUMNS", columns)
+    text = " ".join(cli("--help").out.replace("│", " ").split())
+    for command in COMMANDS.values():
+        assert command.summary in text
+    assert "…" not in text
+
+
+def test_version_anywhere(cli):
+    from autodiff_cli import __version__
+
+    assert cli("--version").out == cli("eval", "--version").out == f"autodiff {__version__}\n"
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["eval", "x", "x=1", "--format", "yaml"], "--format is table, json, jsonl, csv or tsv, not 'yaml'"),
+    (["diff", "x", "--order", "0"], "--order takes a whole number from 1 to 10, not '0'"),
+    (["diff", "x", "--order", "abc"], "--order takes a whole number from 1 to 10, not 'abc'"),
+    (["graph", "a", "a=1", "-o", "-", "--rankdir", "XX"], "--rankdir is LR or TB, not 'XX'"),
+    (["check"], "missing expression: autodiff check EXPR"),
+    (["plot"], "missing expression: autodiff plot EXPR"),
+    (["plot", "x"], "plot needs --grid NAME=START:STOP[:STEP]"),
+    (["check", "x", "x=1", "--grid", "x=0:1:1"], "check has no option --grid (eval and plot have it)"),
+    (["eval", "x", "--all=yes"], "--all is a switch and takes no value"),
+    (["eval", "x", "--format"], "--format needs a value"),
+    (["evl", "x"], "no command 'evl' (did you mean 'eval'?)"),
+    (["--bogus"], "'--bogus' is not an option of autodiff"),
+    (["eval", "x", "--digits", "0", "x=1"], "--digits takes a whole number from 1 to 17, not '0'"),
+])
+def test_usage_errors_are_plain_sentences(cli, args, message):
+    run = cli(*args)
+    assert run.code == 2 and run.out == ""
+    assert run.err.startswith("error: ") and run.err.count("\n") == 1
+    assert message in run.err, run.err
+    assert "Value error" not in run.err and "Invalid value" not in run.err
+
+
+def test_hessian_title_is_one_line(cli, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "80")
+    for expression, values in (("x**3", ["x=2"]), ("x*y", ["x=2", "y=3"])):
+        lines = cli("eval", expression, *values, "--hessian").out.splitlines()
+        assert "second derivatives (Hessian)" in [line.strip() for line in lines]
+
+
+def test_digits_choose_the_figures(cli):
+    # 1/3 to 3, 6 and 17 significant digits; the machine format stays exact.
+    for digits, shown in ((3, "0.333"), (6, "0.333333"), (17, "0.33333333333333331")):
+        out = cli("eval", "x/3", "x=1", "--digits", str(digits)).out
+        assert re.search(rf"\s{re.escape(shown)}\s", out), out
+    exact = cli("eval", "x/3", "x=1", "--format", "csv").out.splitlines()[1]
+    assert exact == "1.0,0.3333333333333333,0.3333333333333333"
+
+
+def test_long_node_texts_are_shortened_and_say_how_to_see_them(cli, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "80")
+    long = " + ".join(f"x{k}*y{k}" for k in range(30))
+    values = [f"x{k}=1" for k in range(30)] + [f"y{k}=2" for k in range(30)]
+    out = cli("eval", f"s = {long}; s*s", *values, "--trace").out
+    import json
+
+    steps = json.loads(cli("eval", f"s = {long}; s*s", *values, "--trace", "--format", "json").out)["trace"]
+    shortened = "x0*y0 + x1*y1 + x2 ... x27*y27 + x28*y28"  # 18 characters of each end kept
+    assert shortened in [i["node"] for step in steps for i in step["inputs"]]
+    assert "x2 ..." in out and "x27*y27 +" in out
+    assert "name a part (t = ...) to see it whole" in out
+    assert "…" not in out
+
+
+def test_plot_to_standard_output(cli, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    run = cli("plot", "x**2", "--grid", "x=-1:1", "-o", "-", "--format", "svg")
+    assert run.code == 0
+    assert ET.fromstring(run.out).tag.endswith("svg")
+    assert list(tmp_path.iterdir()) == []  # no file named '-'
+
+
+def test_plot_format_must_match_the_name(cli, tmp_path):
+    out = tmp_path / "x.svg"
+    run = cli("plot", "x**2", "--grid", "x=-1:1", "-o", str(out), "--format", "png")
+    assert run.code == 2 and "does not match" in run.err and not out.exists()
+
+
+def test_plot_in_the_terminal_follows_its_width_and_shows_the_slope(cli, monkeypatch):
+    for columns in (60, 160):
+        monkeypatch.setenv("COLUMNS", str(columns))
+        out = cli("plot", "3*x**2 - 4*x + 5", "--grid", "x=-5:5", "--at", "3", "--terminal").out
+        assert max(map(len, out.splitlines())) <= columns
+        assert max(map(len, out.splitlines())) >= columns - 2
+        assert "slope df/dx = 14" in out  # 6*3 - 4, by hand
+
+
+@pytest.mark.parametrize(("args", "message", "code"), [
+    (["3*x**2", "--grid", "x=0:1", "--at", "5", "--terminal"], "outside the plotted range", 2),
+    (["log(x)", "--grid", "x=-3:-1", "--terminal"], "undefined at every point", 1),
+])
+def test_plot_refuses_what_would_show_nothing(cli, args, message, code):
+    run = cli("plot", *args)
+    assert run.code == code and message in run.err and run.out == ""
+
+
+def test_a_batch_with_no_points_says_so(cli):
+    run = cli("eval", "x", "--grid", "x=0:1:-1", "--format", "csv")
+    assert run.code == 0 and run.out == "x,value,grad_x\r\n"
+    assert "holds no points" in run.err
+
+
+def test_standard_input_is_one_thing(cli):
+    run = cli("eval", "-", "--input", "-", stdin=b"x\n")
+    assert run.code == 2 and "not both" in run.err
