@@ -142,3 +142,22 @@ def test_a_batch_with_no_points_says_so(cli):
 def test_standard_input_is_one_thing(cli):
     run = cli("eval", "-", "--input", "-", stdin=b"x\n")
     assert run.code == 2 and "not both" in run.err
+
+
+@pytest.mark.parametrize(("words", "expected"), [
+    ("autodiff ev", {"eval"}),
+    ("autodiff eval --fo", {"--format"}),
+    ("autodiff graph x --rank", {"--rankdir"}),
+])
+def test_shell_completion(cli, monkeypatch, words, expected):
+    monkeypatch.setenv("_AUTODIFF_COMPLETE", "complete_bash")
+    monkeypatch.setenv("COMP_WORDS", words)
+    monkeypatch.setenv("COMP_CWORD", str(len(words.split()) - 1))
+    run = cli()
+    assert run.code == 0 and set(run.out.split()) == expected
+
+
+def test_completion_script_is_shown(cli, monkeypatch):
+    monkeypatch.setenv("SHELL", "/bin/bash")
+    run = cli("--show-completion", "bash")
+    assert run.code == 0 and "_AUTODIFF_COMPLETE=complete_bash" in run.out

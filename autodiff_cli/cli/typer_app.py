@@ -77,5 +77,8 @@ def build_app(run: Any = None) -> typer.Typer:
 
 def run_typer(argv: list[str]) -> int:
     """Run the Typer app on ``argv`` (completion requests included); the exit status."""
-    result = typer.main.get_command(build_app()).main(args=argv, prog_name=PROGRAM, standalone_mode=False)
+    try:
+        result = typer.main.get_command(build_app()).main(args=argv, prog_name=PROGRAM, standalone_mode=False)
+    except SystemExit as done:  # completion ends with sys.exit, whatever the mode
+        return done.code if isinstance(done.code, int) else 0
     return result if isinstance(result, int) else 0
