@@ -11,7 +11,6 @@ IEEE results (inf, nan); the caller reports how many.
 from __future__ import annotations
 
 import csv
-import io
 import json
 import math
 from collections.abc import Iterator, Mapping
@@ -234,48 +233,3 @@ class ArrayProgram:
         gradients = {name: np.broadcast_to(np.asarray(grads[i], dtype=np.float64), (size,))
                      for name, i in self.leaves.items()}
         return value, gradients, kinks
-
-
-def text_column(values: np.ndarray, null: str | None = None) -> list[str]:
-    """Shortest round-trip text of each number; non-finite as ``null`` if given (JSON)."""
-    texts = list(map(repr, values.tolist()))
-    if null is not None:
-        bad = np.flatnonzero(~np.isfinite(values))
-        for k in bad.tolist():
-            texts[k] = null
-    return texts
-
-
-def stream_csv(header: list[str], columns: list[np.ndarray], out: TextIO, delimiter: str, first: bool) -> None:
-    if first:
-        out.write(delimiter.join(_csv_cell(h, delimiter) for h in header) + ("\r\n" if delimiter == "," else "\n"))
-    end = "\r\n" if delimiter == "," else "\n"
-    texts = [text_column(c) for c in columns]
-    buffer = io.StringIO()
-    for row in zip(*texts, strict=True):
-        buffer.write(delimiter.join(row))
-        buffer.write(end)
-    out.write(buffer.getvalue())
-
-
-def _csv_cell(text: str, delimiter: str) -> str:
-    if any(ch in text for ch in (delimiter, '"', "\n", "\r")):
-        return '"' + text.replace('"', '""') + '"'
-    return text
-
-
-def json_points(variables: list[str], columns: dict[str, np.ndarray], value: np.ndarray,
-                gradients: dict[str, np.ndarray]) -> Iterator[str]:
-    """One JSON object per point, written by template (json.dumps per point is slow)."""
-    keys = [json.dumps(n, ensure_ascii=False) for n in variables]
-    var_cols = [columns[n].tolist() for n in variables]
-    grad_cols = [gradients[n].tolist() for n in variables]
-    isfinite = math.isfinite
-
-    def num(x: float) -> str:
-        return repr(x) if isfinite(x) else "null"
-
-    for k, v in enumerate(value.tolist()):
-        vs = ", ".join([f"{key}: {num(col[k])}" for key, col in zip(keys, var_cols, strict=True)])
-        gs = ", ".join([f"{key}: {num(col[k])}" for key, col in zip(keys, grad_cols, strict=True)])
-        yield f'{{"variables": {{{vs}}}, "value": {num(v)}, "gradients": {{{gs}}}}}'

@@ -63,7 +63,7 @@ def run_eval(tokens: list[str], fmt: Format, intermediates: bool, ieee: bool, tr
              grid: list[str] | None = None, input: str | None = None, digits: int = 6) -> None:
     from .cli.spec import EVAL
     from .errors import UsageError
-    from .output import render
+    from .output import write_evaluation
 
     if grid or input is not None:
         used = [flag for flag, on in (("--all", intermediates), ("--trace", trace), ("--hessian", hessian)) if on]
@@ -78,7 +78,7 @@ def run_eval(tokens: list[str], fmt: Format, intermediates: bool, ieee: bool, tr
     kept.append(result)
     for note in result.notes:
         diagnostic(f"note: {note}")
-    render(result, fmt, sys.stdout, intermediates, title=expr.text(limit=70), digits=digits)
+    write_evaluation(result, fmt, sys.stdout, intermediates, title=expr.text(limit=70), digits=digits)
 
 
 def run_batch(tokens: list[str], fmt: Format, grids: list[str], input_path: str | None, digits: int = 6) -> None:
@@ -130,7 +130,7 @@ def _write_single(expr: Any, fmt: Format, point: dict[str, float], digits: int) 
     import json
     import math
 
-    from .output import point_data, render
+    from .output import point_data, write_evaluation
 
     result = expr.evaluate(point, ieee=True)
     kept.append(result)
@@ -138,7 +138,7 @@ def _write_single(expr: Any, fmt: Format, point: dict[str, float], digits: int) 
         text = json.dumps({"expression": expr.source, "points": [point_data(result, False)]}, ensure_ascii=False)
         sys.stdout.write(text + "\n")
     else:
-        render(result, fmt, sys.stdout, title=expr.text(limit=70), digits=digits)
+        write_evaluation(result, fmt, sys.stdout, title=expr.text(limit=70), digits=digits)
     for note in result.notes:
         diagnostic(f"note: {note}")
     if not all(map(math.isfinite, (result.value, *result.gradients.values()))):

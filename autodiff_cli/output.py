@@ -1,9 +1,13 @@
-"""Every output format in one place: one ``Format`` enum and one writer per format.
+"""Every machine format of ``eval`` in one place: one ``Format`` enum, one
+writer per format serving a single point (:func:`write_evaluation`) and a
+stream of batch chunks (:class:`BatchWriter`) alike, one CSV encoder
+(:func:`csv_line`) and one rule for JSON numbers (:func:`json_number`).
+The tables for people are :mod:`autodiff_cli.tables`.
 
 Machine formats print numbers in the shortest form that round-trips
 (``repr(float)``), keys and columns in order of first appearance. Non-finite
-numbers (``--ieee`` only) are ``null`` in JSON and ``inf``/``-inf``/``nan`` in
-CSV/TSV.
+numbers (``--ieee`` and batches only) are ``null`` in JSON and
+``inf``/``-inf``/``nan`` in CSV/TSV.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from .expression import Evaluation
 
 TYPE_CHECKING = False  # typing itself costs start-up time
 if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator
     from typing import Any, TextIO
 
 
@@ -33,7 +38,17 @@ def number(x: float) -> str:
 
 
 def json_number(x: float) -> float | None:
+    """The JSON rule: a finite number as itself (``json`` writes its shortest
+    round-trip text), anything else as ``null``."""
     return x if math.isfinite(x) else None
+
+
+def csv_line(cells: Iterable[str], delimiter: str) -> str:
+    """One RFC 4180 record: a cell quoted only where it must be, CRLF line ends
+    (TSV: tabs and ``\\n``)."""
+    quoted = ('"' + c.replace('"', '""') + '"' if any(ch in c for ch in (delimiter, '"', "\n", "\r")) else c
+              for c in cells)
+    return delimiter.join(quoted) + ("\r\n" if delimiter == "," else "\n")
 
 
 def _json_numbers(numbers: dict[str, float]) -> dict[str, float | None]:
@@ -98,12 +113,7 @@ def csv_row(ev: Evaluation, intermediates: bool) -> list[str]:
 
 
 def write_csv(ev: Evaluation, out: TextIO, intermediates: bool, delimiter: str = ",") -> None:
-    # RFC 4180: CRLF line ends, quoting only where needed (a name never needs it, but be safe).
-    import csv
-
-    writer = csv.writer(out, delimiter=delimiter, lineterminator="\r\n" if delimiter == "," else "\n")
-    writer.writerow(csv_header(ev, intermediates))
-    writer.writerow(csv_row(ev, intermediates))
+    out.write(csv_line(csv_header(ev, intermediates), delimiter) + csv_line(csv_row(ev, intermediates), delimiter))
 
 
 def write_checks(expression: str, value: float, checks: dict, fmt: Format, out: TextIO, digits: int = 6) -> None:
@@ -130,8 +140,8 @@ def write_derivatives(expression: str, derivatives: dict[str, str], fmt: str, ou
         out.writelines(f"d/d{name} = {text}\n" for name, text in derivatives.items())
 
 
-def render(ev: Evaluation, fmt: Format, out: TextIO, intermediates: bool = False, title: str = "",
-           digits: int = 6) -> None:
+def write_evaluation(ev: Evaluation, fmt: Format, out: TextIO, intermediates: bool = False, title: str = "",
+                     digits: int = 6) -> None:
     """Write one evaluation to ``out`` in ``fmt``."""
     if fmt is Format.table:
         # Rich is imported by the table alone: machine formats do not pay its import time.
@@ -159,6 +169,7 @@ class BatchWriter:
         self.variables = list(expr.variables)
         self.header = [*self.variables, "value", *(f"grad_{n}" for n in self.variables)]
         self.delimiter = "," if fmt is Format.csv else "\t"
+        self.keys = [json.dumps(n, ensure_ascii=False) for n in self.variables]
         self.first = True
         self.rows: list[list[float]] = []
 
@@ -167,25 +178,24 @@ class BatchWriter:
         if self.fmt is Format.json:
             self.out.write(f'{{"expression": {json.dumps(self.expr.source, ensure_ascii=False)}, "points": [\n')
         elif self.fmt in (Format.csv, Format.tsv):
-            from .batch import stream_csv
-
-            stream_csv(self.header, [], self.out, self.delimiter, True)
+            self.out.write(csv_line(self.header, self.delimiter))
         self.first = False
 
     def write(self, columns: dict, value: Any, gradients: dict) -> None:
-        from .batch import json_points, stream_csv
-
-        out = self.out
+        """One chunk of points (numpy arrays), written with one ``write`` call."""
         separator = "" if self.first else ",\n"
         if self.first:
             self._start()
         cols = [*(columns[n] for n in self.variables), value, *(gradients[n] for n in self.variables)]
         if self.fmt in (Format.csv, Format.tsv):
-            stream_csv(self.header, cols, out, self.delimiter, False)
+            # Numbers never need quoting: a row is the texts joined.
+            end = "\r\n" if self.delimiter == "," else "\n"
+            rows = zip(*(map(repr, c.tolist()) for c in cols), strict=True)
+            self.out.write("".join([self.delimiter.join(row) + end for row in rows]))
         elif self.fmt is Format.jsonl:
-            out.write("\n".join(json_points(self.variables, columns, value, gradients)) + "\n")
+            self.out.write("".join([p + "\n" for p in self._json_points(columns, value, gradients)]))
         elif self.fmt is Format.json:
-            out.write(separator + ",\n".join(json_points(self.variables, columns, value, gradients)))
+            self.out.write(separator + ",\n".join(self._json_points(columns, value, gradients)))
         else:
             from .errors import UsageError
 
@@ -193,6 +203,20 @@ class BatchWriter:
             if len(self.rows) > TABLE_LIMIT:
                 raise UsageError(f"more than {TABLE_LIMIT:,} points to show as a table: "
                                  "use --format csv, tsv, jsonl or json")
+
+    def _json_points(self, columns: dict, value: Any, gradients: dict) -> Iterator[str]:
+        """One JSON object per point, written by template (``json.dumps`` per point
+        is slow); numbers by :func:`json_number`'s rule, as ``json`` writes them."""
+        var_cols = [columns[n].tolist() for n in self.variables]
+        grad_cols = [gradients[n].tolist() for n in self.variables]
+
+        def num(x: float) -> str:
+            return "null" if json_number(x) is None else repr(x)
+
+        for k, v in enumerate(value.tolist()):
+            vs = ", ".join([f"{key}: {num(col[k])}" for key, col in zip(self.keys, var_cols, strict=True)])
+            gs = ", ".join([f"{key}: {num(col[k])}" for key, col in zip(self.keys, grad_cols, strict=True)])
+            yield f'{{"variables": {{{vs}}}, "value": {num(v)}, "gradients": {{{gs}}}}}'
 
     def close(self) -> None:
         if self.first:
