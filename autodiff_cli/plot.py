@@ -71,6 +71,8 @@ def draw(curves: Curves, title: str, fmt: str, line: Tangent | None = None) -> b
         import matplotlib.pyplot as plt
     except ImportError:
         raise UsageError(f"plot needs matplotlib: {EXTRA_HINT}") from None
+    # SVG text as text (selectable, searchable, smaller), not glyph outlines.
+    plt.rcParams["svg.fonttype"] = "none"
     fig, (top, bottom) = plt.subplots(2, 1, sharex=True, figsize=(7, 6), constrained_layout=True)
     top.plot(curves.x, curves.y, color="#1d4ed8", linewidth=1.8, label=f"f({curves.name})", gid="function")
     if line is not None:

@@ -127,7 +127,8 @@ def test_syntax_errors_have_positions(text, message, line, column):
     assert (info.value.line, info.value.column) == (line, column)
     source_line, caret = info.value.details()
     assert caret.index("^") - 2 == column - 1
-    assert source_line.strip() == text.splitlines()[line - 1].strip() if text.strip() else True
+    lines = text.splitlines() or [""]  # the empty text has one empty line
+    assert source_line.strip() == lines[line - 1].strip()
 
 
 def test_unknown_python_function_is_an_unknown_function():
