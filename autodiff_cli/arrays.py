@@ -11,6 +11,8 @@ from typing import Any
 
 import numpy as np
 
+from .ops import TRANSCENDENTAL
+
 Array = Any  # numpy array or float64 scalar
 
 
@@ -39,20 +41,9 @@ def _pow_dbase(x: Array, y: Array) -> Array:
 
 
 ARRAY = SimpleNamespace(
-    exp=np.exp,
-    log=np.log,
-    sqrt=np.sqrt,
-    sin=np.sin,
-    cos=np.cos,
-    tan=np.tan,
-    tanh=np.tanh,
-    sigmoid=_sigmoid,
-    relu=lambda x: np.maximum(x, 0.0),
-    abs=np.abs,
-    sign=np.sign,
-    pow=_pow,
-    pow_dbase=_pow_dbase,
-    pow_dexp=_pow_dexp,
+    **{name: getattr(np, name) for name in TRANSCENDENTAL},
+    sigmoid=_sigmoid, relu=lambda x: np.maximum(x, 0.0), abs=np.abs, sign=np.sign,
+    pow=_pow, pow_dbase=_pow_dbase, pow_dexp=_pow_dexp,
 )
 
 __all__ = ["ARRAY", "np"]

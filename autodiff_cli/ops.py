@@ -66,21 +66,13 @@ def _sign(x: float) -> float:
     return (x > 0) - (x < 0) + 0.0
 
 
+TRANSCENDENTAL = ("exp", "log", "sqrt", "sin", "cos", "tan", "tanh")
+"""The namespace's names that ``math`` and numpy both provide under the same name."""
+
 SCALAR = SimpleNamespace(
-    exp=math.exp,
-    log=math.log,
-    sqrt=math.sqrt,
-    sin=math.sin,
-    cos=math.cos,
-    tan=math.tan,
-    tanh=math.tanh,
-    sigmoid=_sigmoid,
-    relu=lambda x: x if x > 0 else 0.0,
-    abs=abs,
-    sign=_sign,
-    pow=_pow,
-    pow_dbase=_pow_dbase,
-    pow_dexp=_pow_dexp,
+    **{name: getattr(math, name) for name in TRANSCENDENTAL},
+    sigmoid=_sigmoid, relu=lambda x: x if x > 0 else 0.0, abs=abs, sign=_sign,
+    pow=_pow, pow_dbase=_pow_dbase, pow_dexp=_pow_dexp,
 )
 """The float interpretation of the math namespace (Python's ``math``)."""
 
