@@ -3,7 +3,7 @@ at a point gives (value, gradients, named intermediates, notes)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from .engine import Value, all_finite_grads, backward, forward
 from .errors import UsageError, did_you_mean
@@ -50,10 +50,12 @@ class Expression:
 
     def __init__(self, source: str, nodes: list[Value], spans: list[tuple[int, int]] | None,
                  variables: dict[str, Value], names: dict[str, Value], output: Value,
-                 output_name: str | None, kinked: bool = True) -> None:
+                 output_name: str | None, kinked: bool = True,
+                 locate: Callable[[str], list[tuple[int, int]]] | None = None) -> None:
         self.source = source
         self.nodes = nodes
         self._spans = spans
+        self._locate = locate  # finds the spans when they were not kept (the parser's spans_of)
         self.variables = variables
         self.names = names
         self.output = output
@@ -66,9 +68,9 @@ class Expression:
         """Where each node comes from in the source: found on first use (by
         parsing again, which the parser does not slow itself down for)."""
         if self._spans is None:
-            from .parser import spans_of
-
-            self._spans = spans_of(self.source)
+            if self._locate is None:
+                raise ValueError("this expression was built without its source spans")
+            self._spans = self._locate(self.source)
         return self._spans
 
     @spans.setter

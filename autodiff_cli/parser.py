@@ -176,7 +176,8 @@ class _Builder:
         if not all(isinstance(stmt, tuple) for stmt in init):
             raise _NeedsSpansError  # the message names the statement's position
         name, output = last if isinstance(last, tuple) else (None, last)
-        return Expression(self.source, self.nodes, None, self.variables, self.names, output, name, self.kinked)
+        return Expression(self.source, self.nodes, None, self.variables, self.names, output, name, self.kinked,
+                          locate=spans_of)
 
 
 class _Spanned:
