@@ -13,20 +13,34 @@ from collections.abc import Callable, Iterable, Sequence
 from .errors import DomainError
 from .ops import DOMAIN_MESSAGES, OPS, SCALAR, Op
 
+TYPE_CHECKING = False  # typing itself costs start-up time
+if TYPE_CHECKING:
+    from .notebook import Graph
+
 
 class Value:
     """A scalar node: its data, the gradient of the output with respect to it,
     its inputs *in order* (``a*a`` keeps both edges), the op that made it and a
     label. ``needs_grad`` is true when a variable lies below it: backward skips
     partials into constant subgraphs (``x**2`` never asks for d/d2).
+
+    The micrograd lecture's names work too: ``value`` is ``data``, ``gradient``
+    is ``grad`` and ``operation`` is ``op`` (the op's name: ``"mul"``, ``"add"``;
+    ``"var"`` for an input, ``"const"`` for a number), the same fields under a
+    second name. ``render_graph()`` draws the graph below the node, and a
+    notebook shows a ``Value`` as that drawing (:mod:`autodiff_cli.notebook`).
     """
 
     __slots__ = ("children", "data", "grad", "label", "needs_grad", "op")
+    # The aliases (set below the class: the slots' own descriptors, so no call and no field).
+    value: float
+    gradient: float
+    operation: str
 
     def __init__(self, data: float = 0.0, children: tuple[Value, ...] = (), op: str = "var",
-                 label: str = "") -> None:
+                 label: str = "", gradient: float = 0.0) -> None:
         self.data = float(data) if data is not None else 0.0
-        self.grad = 0.0
+        self.grad = float(gradient) if gradient else 0.0
         self.children = children
         self.op = op
         self.label = label
@@ -124,6 +138,29 @@ class Value:
         (micrograd accumulates into stale gradients the second time).
         """
         backward(topological_order(self), self)
+
+    def render_graph(self, precision: int = 4, rankdir: str = "LR") -> Graph:
+        """The graph below this node as the lecture draws it: left to right, each
+        value a record ``label | value: -8.0000 | gradient: 1.0000``, each
+        operation a node between its inputs and its result. The returned
+        :class:`~autodiff_cli.notebook.Graph` shows as SVG in a notebook (no
+        system Graphviz needed) and ``.save("graph.svg")`` writes it."""
+        from .notebook import draw
+
+        return draw(self, precision, rankdir)
+
+    def _repr_mimebundle_(self, include: object = None, exclude: object = None) -> dict[str, str]:
+        # Jupyter's rich display: the graph below this node (see autodiff_cli.notebook).
+        from .notebook import mimebundle
+
+        return mimebundle(self)
+
+
+# The lecture's attribute names: the slot descriptors themselves under a second
+# name, so reading or setting ``v.value`` costs what ``v.data`` does.
+Value.value = Value.data  # type: ignore[misc]
+Value.gradient = Value.grad  # type: ignore[misc]
+Value.operation = Value.op  # type: ignore[misc]
 
 
 def topological_order(root: Value) -> list[Value]:

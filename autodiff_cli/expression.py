@@ -9,6 +9,10 @@ from .engine import Value, all_finite_grads, backward, forward
 from .errors import UsageError, did_you_mean
 from .ops import OPS
 
+TYPE_CHECKING = False  # typing itself costs start-up time
+if TYPE_CHECKING:
+    from .notebook import Graph
+
 
 class Evaluation:
     """The result of one forward and backward pass. Dicts keep the order in
@@ -22,6 +26,19 @@ class Evaluation:
         self.notes = notes if notes is not None else []
         self.trace = trace
         self.hessian: dict[str, dict[str, float]] | None = None
+
+    def render_graph(self, precision: int = 4, rankdir: str = "LR") -> Graph:
+        """The graph at this evaluation's point, each node with its value and
+        gradient (:class:`~autodiff_cli.notebook.Graph`: shown inline in a notebook, ``.save(path)``)."""
+        from .notebook import draw_evaluation
+
+        return draw_evaluation(self, precision, rankdir)
+
+    def _repr_mimebundle_(self, include: object = None, exclude: object = None) -> dict[str, str]:
+        # Jupyter's rich display: the graph as SVG (see autodiff_cli.notebook).
+        from .notebook import mimebundle
+
+        return mimebundle(self)
 
 
 class TraceStep:
@@ -98,6 +115,19 @@ class Expression:
 
     def __repr__(self) -> str:
         return f"Expression({self.text()!r})"
+
+    def render_graph(self, with_values: bool = False, precision: int = 4, rankdir: str = "LR") -> Graph:
+        """The graph: its structure, or (``with_values``) each node's value and
+        gradient from the last evaluation (:class:`~autodiff_cli.notebook.Graph`)."""
+        from .notebook import draw_expression
+
+        return draw_expression(self, with_values, precision, rankdir)
+
+    def _repr_mimebundle_(self, include: object = None, exclude: object = None) -> dict[str, str]:
+        # Jupyter's rich display: the structure as SVG (see autodiff_cli.notebook).
+        from .notebook import mimebundle
+
+        return mimebundle(self)
 
     def text(self, limit: int = 0) -> str:
         """The source as one line, shortened to ``limit`` characters when given."""

@@ -1,6 +1,8 @@
 """The computation graph as DOT, drawn as the micrograd lecture draws it.
 
-Each value is a record ``{ label | value: -2.0000 | gradient: 4.0000 }``; each
+Each value is a record ``{ label | value: -2.0000 | gradient: 4.0000 }`` (in
+a notebook the same fields one above another, as the lecture's own
+``render_graph`` has them); each
 operation is a small node showing its symbol between its inputs and its
 result. Graphviz node names are topological indices, so the same expression
 always gives the same DOT (and SVG).
@@ -9,7 +11,9 @@ always gives the same DOT (and SVG).
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 
+from .engine import Value
 from .expression import Expression
 from .ops import OPS
 
@@ -47,20 +51,40 @@ def _record_text(text: str) -> str:
 def graph_size(expr: Expression) -> int:
     """How many Graphviz nodes the drawing has (values plus operations)."""
     nodes, _ = expr.live()
+    return nodes_size(nodes)
+
+
+def nodes_size(nodes: Sequence[Value]) -> int:
+    """How many Graphviz nodes drawing ``nodes`` takes (values plus operations)."""
     return len(nodes) + sum(1 for n in nodes if n.children)
 
 
-def to_dot(expr: Expression, with_values: bool, precision: int = 4, rankdir: str = "LR") -> str:
+def to_dot(expr: Expression, with_values: bool, precision: int = 4, rankdir: str = "LR",
+           stacked: bool = False) -> str:
     """DOT source for the graph the output depends on.
 
     ``with_values`` shows each node's value and gradient (after evaluation);
-    without it the graph shows the structure only.
+    without it the graph shows the structure only. ``stacked``: see :func:`nodes_to_dot`.
     """
+    nodes, _ = expr.live()
+    names = {id(n): name for name, n in expr.names.items()}  # aliases: the first name wins
+    return nodes_to_dot(nodes, expr.output, names, with_values, precision, rankdir, stacked)
+
+
+def nodes_to_dot(nodes: Sequence[Value], output: Value, names: Mapping[int, str] | None = None,
+                 with_values: bool = True, precision: int = 4, rankdir: str = "LR", stacked: bool = False) -> str:
+    """DOT source for ``nodes`` (topologically ordered, every child among them),
+    drawn as :func:`to_dot` draws an expression; ``names`` labels nodes by ``id``
+    where they have no label of their own. ``stacked`` puts each record's label,
+    value and gradient one above another, as the lecture's ``render_graph`` does
+    (about half as wide a drawing); otherwise a left-to-right graph has them side
+    by side, as micrograd's ``draw_dot`` does."""
     import graphviz
 
-    nodes, _ = expr.live()
+    names = names or {}
+    # A record's fields run across the graph's direction; braces turn them.
+    braces = not stacked or rankdir.upper() not in ("LR", "RL")
     index = {id(n): i for i, n in enumerate(nodes)}
-    names = {id(n): name for name, n in expr.names.items()}  # aliases: the first name wins
     dot = graphviz.Digraph("autodiff", graph_attr={"rankdir": rankdir, "bgcolor": "white", "nodesep": "0.3",
                                                    "ranksep": "0.35"},
                            node_attr={"fontname": "Helvetica", "fontsize": "11", "style": "filled"},
@@ -69,7 +93,9 @@ def to_dot(expr: Expression, with_values: bool, precision: int = 4, rankdir: str
     for i, node in enumerate(nodes):
         name = f"n{i}"
         label = node.label or names.get(id(node), "")
-        kind = "output" if node is expr.output else {"var": "var", "const": "const"}.get(node.op, "value")
+        if not label and node.op == "const":  # a number mixed in by Value's operators (2 * a)
+            label = f"{node.data:g}"
+        kind = "output" if node is output else {"var": "var", "const": "const"}.get(node.op, "value")
         fields = [_record_text(label)] if label else []
         if with_values and node.op != "const":
             fields += [f"value: {fmt_number(node.data, precision)}",
@@ -77,7 +103,8 @@ def to_dot(expr: Expression, with_values: bool, precision: int = 4, rankdir: str
         size = {}
         if not fields:  # an unnamed value in a structure-only graph: a small empty box
             fields, size = [" "], {"width": "0.3", "height": "0.25"}
-        dot.node(name, "{ " + " | ".join(fields) + " }", shape="record", **size, **STYLE[kind])
+        record = " | ".join(fields)
+        dot.node(name, "{ " + record + " }" if braces else record, shape="record", **size, **STYLE[kind])
         if node.children:
             op = OPS[node.op]
             dot.node(f"{name}_op", op.symbol, **STYLE["op"])
