@@ -40,3 +40,8 @@ def __getattr__(name: str) -> object:
 
         return getattr(import_module(f".{_HOMES[name]}", __name__), name)
     raise AttributeError(name)
+
+
+def __dir__() -> list[str]:
+    # The lazily imported names are part of the package, as dir() and completion should show.
+    return sorted({*globals(), *__all__})

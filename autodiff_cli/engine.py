@@ -124,6 +124,9 @@ class Value:
     def __pos__(self) -> Value:
         return self
 
+    def __abs__(self) -> Value:
+        return Value.apply("abs", self)
+
     def __getattr__(self, name: str) -> Callable[[], Value]:
         # v.exp(), v.tanh(), ... for every one-argument function in the op table.
         op = OPS.get(name)

@@ -27,6 +27,9 @@ class Evaluation:
         self.trace = trace
         self.hessian: dict[str, dict[str, float]] | None = None
 
+    def __repr__(self) -> str:
+        return f"Evaluation({self.expression!r}, value={self.value!r}, gradients={self.gradients!r})"
+
     def render_graph(self, precision: int = 4, rankdir: str = "LR") -> Graph:
         """The graph at this evaluation's point, each node with its value and
         gradient (:class:`~autodiff_cli.notebook.Graph`: shown inline in a notebook, ``.save(path)``)."""
@@ -47,6 +50,9 @@ class TraceStep:
     def __init__(self, node: str, op: str, gradient: float, inputs: list[TraceInput]) -> None:
         self.node, self.op, self.gradient, self.inputs = node, op, gradient, inputs
 
+    def __repr__(self) -> str:
+        return f"TraceStep(node={self.node!r}, op={self.op!r}, gradient={self.gradient!r}, inputs={self.inputs!r})"
+
 
 class TraceInput:
     """One edge of a trace step: ``contribution = gradient * local`` is added to the
@@ -54,6 +60,10 @@ class TraceInput:
 
     def __init__(self, node: str, local: float, contribution: float, accumulated: float) -> None:
         self.node, self.local, self.contribution, self.accumulated = node, local, contribution, accumulated
+
+    def __repr__(self) -> str:
+        return (f"TraceInput(node={self.node!r}, local={self.local!r}, contribution={self.contribution!r}, "
+                f"accumulated={self.accumulated!r})")
 
 
 class Expression:

@@ -161,3 +161,18 @@ def test_completion_script_is_shown(cli, monkeypatch):
     monkeypatch.setenv("SHELL", "/bin/bash")
     run = cli("--show-completion", "bash")
     assert run.code == 0 and "_AUTODIFF_COMPLETE=complete_bash" in run.out
+
+
+def test_python_api_as_a_person_meets_it():
+    import autodiff_cli
+    from autodiff_cli import Value, parse
+
+    assert {"Value", "parse", "Expression", "Evaluation"} <= set(dir(autodiff_cli))
+    v = Value(-3.0, label="v")
+    w = abs(v)  # d|v|/dv = sign(v) = -1 at v = -3, by hand
+    w.backward()
+    assert (w.data, v.grad) == (3.0, -1.0)
+    ev = parse("a*b").evaluate({"a": 2, "b": 3}, trace=True)
+    assert repr(ev) == "Evaluation('a*b', value=6.0, gradients={'a': 3.0, 'b': 2.0})"
+    assert repr(ev.trace[0]).startswith("TraceStep(node='a*b', op='*', gradient=1.0, inputs=[TraceInput(node='a'")
+    assert " at 0x" not in repr(ev) + repr(ev.trace)
