@@ -3,8 +3,8 @@ the progress bar on standard error.
 
 Its width is the terminal's when the stream is one, else ``COLUMNS``, else 80,
 and never below ``MIN_WIDTH``: ``COLUMNS=0`` or ``COLUMNS=1`` would otherwise
-give a table no room at all. Tables that need more room than that are printed
-wider (the terminal wraps the lines) rather than cut: see :func:`print_table`.
+give a table no room at all. Tables are laid out here too (:func:`print_table`): split into blocks of
+columns rather than cut.
 """
 
 from __future__ import annotations
@@ -37,39 +37,89 @@ def make_console(stream: TextIO) -> Any:
     return Console(file=stream, width=width_of(stream), highlight=False, soft_wrap=False)
 
 
-def print_table(console: Any, table: Any) -> None:
-    """Print ``table`` with its number columns (indices in ``table.numbers``) as wide as their widest
-    number, and its text columns sharing the rest of the width (their texts wrap);
-    wider than the console when the numbers alone need more (never cut)."""
-    from rich.measure import Measurement
+class Sheet:
+    """A table's content, before any layout: a heading, columns (header, kind,
+    style) where kind is ``number`` (never wrapped, never cut) or ``text``
+    (wraps), rows (cells, style, whether a gap comes before), and ``keys``: the
+    columns that name a row and are repeated when the table is split."""
 
-    def longest_word(column: Any) -> int:
-        return max((len(w) for w in str(column.header).split()), default=0)
+    def __init__(self, heading: str, columns: list[tuple[str, str, str | None]], keys: set[int],
+                 **style: Any) -> None:
+        self.heading, self.columns, self.keys, self.style = heading, columns, keys, style
+        self.rows: list[tuple[list[str], str | None, bool]] = []
 
-    numbers = [c for k, c in enumerate(table.columns) if k in table.numbers]
-    texts = [c for k, c in enumerate(table.columns) if k not in table.numbers]
-    for column in numbers:
-        column.width = max([longest_word(column), *(len(str(cell)) for cell in column._cells)])
-    natural = {id(c): max([len(str(c.header)), *(len(str(cell)) for cell in c._cells)]) for c in texts}
-    floor = {id(c): min(natural[id(c)], max(6, longest_word(c))) for c in texts}
-    for column in texts:
-        column.width = floor[id(column)]
-    # Give the room left to the text columns, a character at a time to the one furthest from its natural width.
-    room = console.width - Measurement.get(console, console.options.update_width(10**6), table).minimum
-    while room > 0:
-        short = [c for c in texts if c.width < natural[id(c)]]
+    def add_row(self, *cells: str, style: str | None = None, gap: bool = False) -> None:
+        self.rows.append((list(cells), style, gap))
+
+
+def print_table(console: Any, sheet: Sheet) -> None:
+    """Lay ``sheet`` out in the console's width: number columns as wide as their
+    widest number, text columns sharing what is left (their texts wrap). When
+    the numbers do not fit side by side, the table is printed in blocks of
+    columns, each with the key columns, one under the other; a number is never
+    cut, elided or wrapped (a single column wider than the console is printed
+    wider than it)."""
+    widths = [_natural(sheet, k) for k in range(len(sheet.columns))]
+    floors = [w if kind == "number" else min(w, max(6, _longest_word(h)))
+              for w, (h, kind, _) in zip(widths, sheet.columns, strict=True)]
+    keys = sorted(sheet.keys)
+    others = [k for k in range(len(sheet.columns)) if k not in sheet.keys]
+    blocks: list[list[int]] = []
+    for k in others:  # greedy: as many columns per block as fit
+        if blocks and _room(console, sheet, keys + blocks[-1] + [k], floors) >= 0:
+            blocks[-1].append(k)
+        else:
+            blocks.append([k])
+    for n, block in enumerate(blocks or [[]]):
+        chosen = sorted(keys + block)
+        heading = sheet.heading if len(blocks) <= 1 else f"{sheet.heading} ({n + 1} of {len(blocks)})"
+        _print_block(console, sheet, heading, chosen, widths, floors)
+
+
+def _natural(sheet: Sheet, k: int) -> int:
+    header, kind, _ = sheet.columns[k]
+    cells = [len(row[0][k]) for row in sheet.rows]
+    return max([_longest_word(header) if kind == "number" else len(header), *cells])
+
+
+def _longest_word(text: str) -> int:
+    return max((len(w) for w in text.split()), default=0)
+
+
+def _room(console: Any, sheet: Sheet, chosen: list[int], widths: list[int]) -> int:
+    """The console's width less what ``chosen`` columns take at ``widths`` (with
+    padding and separators)."""
+    edge = 0 if sheet.style.get("pad_edge") is False else 2
+    return console.width - sum(widths[k] + 3 for k in chosen) + 1 - edge
+
+
+def _print_block(console: Any, sheet: Sheet, heading: str, chosen: list[int], widths: list[int],
+                 floors: list[int]) -> None:
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    size = {k: floors[k] for k in chosen}
+    room = _room(console, sheet, chosen, floors)
+    while room > 0:  # the room left, a character at a time to the text column furthest from its natural width
+        short = [k for k in chosen if size[k] < widths[k]]
         if not short:
             break
-        widest_gap = max(short, key=lambda c: natural[id(c)] - c.width)
-        widest_gap.width += 1
+        k = max(short, key=lambda k: widths[k] - size[k])
+        size[k] += 1
         room -= 1
-    needed = Measurement.get(console, console.options.update_width(10**6), table).minimum
+    table = Table(box=box.SIMPLE_HEAD, **sheet.style)
+    for k in chosen:
+        header, kind, style = sheet.columns[k]
+        table.add_column(header, justify="right" if kind == "number" else "left", overflow="fold", style=style,
+                         width=size[k])
+    for cells, style, gap in sheet.rows:
+        if gap:
+            table.add_section()
+        table.add_row(*(cells[k] for k in chosen), style=style)
     width = console.width
-    console.width = max(width, needed)  # print(width=) cannot go beyond the console's width
-    heading = getattr(table, "heading", None)
+    console.width = max(width, width - room)  # print(width=) cannot go beyond the console's width
     if heading:
-        from rich.text import Text
-
         console.print(Text(heading, overflow="fold"))
     console.print(table)
     console.width = width

@@ -78,7 +78,8 @@ def run_eval(tokens: list[str], fmt: Format, intermediates: bool, ieee: bool, tr
     kept.append(result)
     for note in result.notes:
         diagnostic(f"note: {note}")
-    write_evaluation(result, fmt, sys.stdout, intermediates, title=expr.text(limit=70), digits=digits)
+    write_evaluation(result, fmt, sys.stdout, intermediates, title=expr.text() if fmt is Format.table else "",
+                     digits=digits)
 
 
 def run_batch(tokens: list[str], fmt: Format, grids: list[str], input_path: str | None, digits: int = 6) -> None:
@@ -138,7 +139,7 @@ def _write_single(expr: Any, fmt: Format, point: dict[str, float], digits: int) 
         text = json.dumps({"expression": expr.source, "points": [point_data(result, False)]}, ensure_ascii=False)
         sys.stdout.write(text + "\n")
     else:
-        write_evaluation(result, fmt, sys.stdout, title=expr.text(limit=70), digits=digits)
+        write_evaluation(result, fmt, sys.stdout, title=expr.text() if fmt is Format.table else "", digits=digits)
     for note in result.notes:
         diagnostic(f"note: {note}")
     if not all(map(math.isfinite, (result.value, *result.gradients.values()))):

@@ -116,13 +116,14 @@ def write_csv(ev: Evaluation, out: TextIO, intermediates: bool, delimiter: str =
     out.write(csv_line(csv_header(ev, intermediates), delimiter) + csv_line(csv_row(ev, intermediates), delimiter))
 
 
-def write_checks(expression: str, value: float, checks: dict, fmt: Format, out: TextIO, digits: int = 6) -> None:
+def write_checks(expr: Any, value: float, checks: dict, fmt: Format, out: TextIO, digits: int = 6) -> None:
     """The gradient check: per variable analytic, numeric, error, ok."""
     if fmt is Format.table:
         from .tables import write_check_table
 
-        write_check_table(expression, value, checks, out, digits)
+        write_check_table(expr.text(), value, checks, out, digits)
         return
+    expression = expr.source
     ok = all(c.ok for c in checks.values())
     data = {"expression": expression, "value": json_number(value), "ok": ok,
             "checks": {name: {"analytic": json_number(c.analytic), "numeric": json_number(c.numeric),
@@ -226,4 +227,4 @@ class BatchWriter:
         elif self.fmt is Format.table:
             from .tables import write_batch_table
 
-            write_batch_table(self.expr.text(limit=70), self.header, self.rows, self.out, self.digits)
+            write_batch_table(self.expr.text(), self.header, self.rows, self.out, self.digits)

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import math
 
-from .console import make_console, print_table
+from .console import Sheet, make_console, print_table
 
 TYPE_CHECKING = False  # typing itself costs start-up time
 if TYPE_CHECKING:
-    from typing import Any, TextIO
+    from typing import TextIO
 
     from .expression import Evaluation
 
@@ -32,7 +32,8 @@ def figure(x: float, digits: int = DIGITS) -> str:
     if not math.isfinite(x):
         return repr(float(x))
     text = f"{x:.{digits}g}"
-    return text if any(c in text for c in ".en") else text + ".0"
+    # A float that is a whole number says so (4.0); a rounded one (-304523 for -304522.6) does not.
+    return text + ".0" if not any(c in text for c in ".en") and float(text) == x else text
 
 
 def _short(text: str, shortened: list[bool]) -> str:
@@ -45,49 +46,30 @@ def _short(text: str, shortened: list[bool]) -> str:
     return text
 
 
-def _table(title: str, columns: list[tuple[str, str]], **style: Any) -> Any:
-    """A table in the house style; ``columns`` are (header, kind), kind being
-    ``number`` (right-aligned, never wrapped) or ``text`` (wraps)."""
-    from rich import box
-    from rich.table import Table
-
-    table = Table(box=box.SIMPLE_HEAD, **style)
-    table.heading = title  # printed above the table, not as its title: a narrow table would wrap it word by word
-    table.numbers = set()  # the columns print_table keeps as wide as their widest number
-    for k, (header, kind) in enumerate(columns):
-        if kind == "number":
-            table.numbers.add(k)
-            table.add_column(header, justify="right")
-        else:
-            table.add_column(header, justify="left", overflow="fold")
-    return table
-
-
 def write_table(ev: Evaluation, out: TextIO, intermediates: bool, title: str, digits: int = DIGITS) -> None:
     fig = lambda x: figure(x, digits)
     console = make_console(out)
     shortened: list[bool] = []
-    table = _table(f"{title} = {fig(ev.value)}", [("variable", "text"), ("value", "number"), ("gradient", "number")])
-    table.columns[0].style = "bold"
-    table.columns[2].style = "cyan"
+    heading = f"{_title(title, console.width - 3 - len(fig(ev.value)))} = {fig(ev.value)}"
+    sheet = Sheet(heading, [("variable", "text", "bold"), ("value", "number", None), ("gradient", "number", "cyan")],
+                  {0})
     for name, value in ev.variables.items():
-        table.add_row(_short(name, shortened), fig(value), fig(ev.gradients[name]))
-    if intermediates and ev.nodes:
-        table.add_section()
-        for name, (value, grad) in ev.nodes.items():
-            table.add_row(f"{_short(name, shortened)} (node)", fig(value), fig(grad), style="dim")
-    print_table(console, table)
+        sheet.add_row(_short(name, shortened), fig(value), fig(ev.gradients[name]))
+    if intermediates:
+        for k, (name, (value, grad)) in enumerate(ev.nodes.items()):
+            sheet.add_row(f"{_short(name, shortened)} (node)", fig(value), fig(grad), style="dim", gap=k == 0)
+    print_table(console, sheet)
     if ev.hessian is not None:
-        columns = [(_short(n, shortened), "number") for n in ev.hessian]
-        hess = _table("second derivatives (Hessian)", [("", "text"), *columns])
-        hess.columns[0].style = "bold"
+        hess = Sheet("second derivatives (Hessian)",
+                     [("", "text", "bold"), *((_short(n, shortened), "number", None) for n in ev.hessian)], {0})
         for name, row in ev.hessian.items():
             hess.add_row(_short(name, shortened), *map(fig, row.values()))
         print_table(console, hess)
     if ev.trace is not None:
-        steps = _table("backward pass, step by step", pad_edge=False, columns=[
-            ("step", "number"), ("node", "text"), ("op", "text"), ("gradient", "number"), ("input", "text"),
-            ("local", "number"), ("contribution", "number"), ("input's gradient", "number")])
+        steps = Sheet("backward pass, step by step", [
+            ("step", "number", None), ("node", "text", None), ("op", "text", None), ("gradient", "number", None),
+            ("input", "text", None), ("local", "number", None), ("contribution", "number", None),
+            ("input's gradient", "number", None)], {0, 1, 2, 4}, pad_edge=False)
         for k, step in enumerate(ev.trace, 1):
             for j, inp in enumerate(step.inputs):
                 head = (str(k), _short(step.node, shortened), step.op, fig(step.gradient)) if j == 0 else ("",) * 4
@@ -98,22 +80,37 @@ def write_table(ev: Evaluation, out: TextIO, intermediates: bool, title: str, di
         console.print(FULL_TEXT_NOTE, style="dim")
 
 
+def _title(text: str, room: int) -> str:
+    """The expression as a title, shortened in the middle to ``room`` characters (at least 40)."""
+    room = max(room, 40)
+    if len(text) <= room:
+        return text
+    half = (room - len(SHORTENED)) // 2
+    return f"{text[:half]}{SHORTENED}{text[len(text) - half:]}"
+
+
 def write_check_table(expression: str, value: float, checks: dict, out: TextIO, digits: int = DIGITS) -> None:
     """The gradient check: per variable analytic, numeric, error, ok."""
     ok = all(c.ok for c in checks.values())
     fig = lambda x: figure(x, digits)
-    table = _table(f"{expression} = {fig(value)}: {'ok' if ok else 'MISMATCH'}", [
-        ("variable", "text"), ("analytic", "number"), ("numeric", "number"), ("error", "number"), ("ok", "text")])
+    console = make_console(out)
+    verdict = f" = {fig(value)}: {'ok' if ok else 'MISMATCH'}"
+    sheet = Sheet(_title(expression, console.width - len(verdict)) + verdict, [
+        ("variable", "text", None), ("analytic", "number", None), ("numeric", "number", None),
+        ("error", "number", None), ("ok", "text", None)], {0})
     for name, c in checks.items():
-        table.add_row(name, fig(c.analytic), fig(c.numeric), f"{c.error:.3g}", "ok" if c.ok else "FAIL",
+        sheet.add_row(name, fig(c.analytic), fig(c.numeric), figure(c.error, 3), "ok" if c.ok else "FAIL",
                       style=None if c.ok else "bold red")
-    print_table(make_console(out), table)
+    print_table(console, sheet)
 
 
 def write_batch_table(title: str, header: list[str], rows: list[list[float]], out: TextIO,
                       digits: int = DIGITS) -> None:
     """A batch as one table: a row per point (the caller bounds their number)."""
-    table = _table(f"{title}: {len(rows):,} points", [(name, "number") for name in header])
+    console = make_console(out)
+    count = f": {len(rows):,} points"
+    sheet = Sheet(_title(title, console.width - len(count)) + count, [(name, "number", None) for name in header],
+                  set())
     for row in rows:
-        table.add_row(*(figure(x, digits) for x in row))
-    print_table(make_console(out), table)
+        sheet.add_row(*(figure(x, digits) for x in row))
+    print_table(console, sheet)
