@@ -181,27 +181,35 @@ def _run_arrays(expr: Any, fixed: dict[str, float], fmt: Format, grids: list[str
     writer = BatchWriter(expr, fmt, sys.stdout, digits)
     failed = seen = 0
     kinks: dict[str, int] = {}
+    written = 0
     with progress(total) as bar, deferred_signals() as signals:
-        for chunk in itertools.chain([first] if first is not None else [], chunks):
-            size = len(next(iter(chunk.values()))) if chunk else 0
-            if not size:
-                continue
-            point = {**fixed, **chunk}
-            value, gradients, hits = program.run(point, size)
-            for rule, count in hits.items():
-                kinks[rule] = kinks.get(rule, 0) + count
-            bad = ~np.isfinite(value)
-            for grad in gradients.values():
-                bad |= ~np.isfinite(grad)
-            failed += int(np.count_nonzero(bad))
-            seen += size
-            columns_all = {n: np.broadcast_to(np.asarray(point[n], dtype=np.float64), (size,))
-                           for n in expr.variables}
-            writer.write(columns_all, value, gradients)
-            bar.advance(size)
-            if signals.received:
-                break
-    writer.close()
+        try:
+            for chunk in itertools.chain([first] if first is not None else [], chunks):
+                size = len(next(iter(chunk.values()))) if chunk else 0
+                if not size:
+                    continue
+                point = {**fixed, **chunk}
+                value, gradients, hits = program.run(point, size)
+                for rule, count in hits.items():
+                    kinks[rule] = kinks.get(rule, 0) + count
+                bad = ~np.isfinite(value)
+                for grad in gradients.values():
+                    bad |= ~np.isfinite(grad)
+                failed += int(np.count_nonzero(bad))
+                seen += size
+                columns_all = {n: np.broadcast_to(np.asarray(point[n], dtype=np.float64), (size,))
+                               for n in expr.variables}
+                writer.write(columns_all, value, gradients)
+                written += size
+                bar.advance(size)
+                if signals.received:
+                    break
+            writer.close()
+            sys.stdout.flush()
+        except BrokenPipeError:
+            if signals.received:  # Ctrl-C in a pipeline: the reader went with it
+                raise BatchInterruptedError(signals.received, written) from None
+            raise
     for rule, count in kinks.items():
         diagnostic(f"note: {rule} used at {count:,} point(s) (PyTorch's convention)")
     if failed:
@@ -212,4 +220,4 @@ def _run_arrays(expr: Any, fixed: dict[str, float], fmt: Format, grids: list[str
         diagnostic(f"note: {where_from} holds no points" + (" (a range whose STEP leads away from STOP is empty)"
                                                              if grids else ""))
     if signals.received:
-        raise BatchInterruptedError(signals.received, seen)
+        raise BatchInterruptedError(signals.received, written)

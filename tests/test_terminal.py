@@ -179,3 +179,18 @@ def test_an_interrupted_batch_leaves_whole_rows(signum, stderr_tty):
     assert code == 128 + signum
     message = ANSI.sub(b"", bytes(err)).decode()
     assert f"{written:,} points written, each a whole row" in message
+
+
+def test_ctrl_c_in_a_pipeline_says_so_when_the_reader_goes_too():
+    # Ctrl-C reaches every process of the pipeline: `autodiff ... | tail -3` loses its reader as well.
+    args = ["eval", "x*y + x", "--grid", "x=0:100000:1", "--grid", "y=0:1:0.001", "--format", "csv"]
+    proc = subprocess.Popen([sys.executable, "-m", "autodiff_cli", *args], cwd=ROOT, env=_env(80),
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    got = 0
+    while got < 1_000_000:
+        got += len(os.read(proc.stdout.fileno(), 1 << 16))
+    proc.send_signal(signal.SIGINT)
+    proc.stdout.close()  # the reader dies with it
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 130
+    assert re.search(r"error: interrupted: [\d,]+ points written, each a whole row", err), err
