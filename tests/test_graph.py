@@ -188,7 +188,7 @@ def test_unwritable_output_is_a_clean_error(cli, tmp_path):
     ("args", "message"),
     [
         (["-o", "graph.txt"], "cannot tell the format of 'graph.txt'"),
-        (["-o", "-", "--format", "png"], "-o - writes SVG or DOT"),
+        (["-o", "-", "--format", "png"], "this standard output takes text only"),
         ([], "graph needs -o OUT"),
     ],
 )

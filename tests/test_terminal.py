@@ -194,3 +194,14 @@ def test_ctrl_c_in_a_pipeline_says_so_when_the_reader_goes_too():
     err = proc.stderr.read().decode()
     assert proc.wait(timeout=60) == 130
     assert re.search(r"error: interrupted: [\d,]+ points written, each a whole row", err), err
+
+
+@pytest.mark.parametrize("args", [
+    ["plot", "x", "--grid", "x=0:1", "--format", "png", "-o", "-"],
+    ["graph", "a*b", "a=1", "b=2", "--format", "png", "-o", "-"],
+])
+def test_binary_output_goes_to_a_pipe_not_to_a_terminal(args):
+    code, out, err = run(args, stdout_tty=True)
+    assert code == 2 and out == b"" and b"would write PNG bytes to the terminal" in err
+    code, out, err = run(args)
+    assert code == 0 and out.startswith(b"\x89PNG\r\n\x1a\n")

@@ -109,14 +109,25 @@ def output_format(output: str, fmt: str | None, by_suffix: dict[str, str], stdou
     return by_name
 
 
-def _write(output: str, data: bytes) -> None:
-    if output == "-":
-        sys.stdout.flush()
-        sys.stdout.buffer.write(data) if hasattr(sys.stdout, "buffer") else sys.stdout.write(data.decode())
-    else:
+def _write(output: str, data: bytes, kind: str) -> None:
+    """``data`` to the file ``output``, atomically, or to standard output for ``-``
+    (binary formats only when it is not a terminal: PNG bytes would garble it)."""
+    if output != "-":
         from ..files import write_atomic
 
         write_atomic(output, data)
+        return
+    binary = kind in ("png", "pdf")
+    if binary and sys.stdout.isatty():
+        raise UsageError(f"-o - would write {kind.upper()} bytes to the terminal: redirect standard output "
+                         f"(> out.{kind}) or give a file name")
+    sys.stdout.flush()
+    if hasattr(sys.stdout, "buffer"):
+        sys.stdout.buffer.write(data)
+    elif binary:
+        raise UsageError(f"this standard output takes text only: write {kind.upper()} to a file")
+    else:
+        sys.stdout.write(data.decode("utf-8"))
 
 
 def _plot(o: dict[str, Any], tokens: list[str], missing: list) -> int | None:
@@ -158,7 +169,7 @@ def _plot(o: dict[str, Any], tokens: list[str], missing: list) -> int | None:
 
         sys.stdout.write(draw_terminal(curves, title, line, width=max(20, width_of(sys.stdout) - 13)) + "\n")
     else:
-        _write(output, draw(curves, title, kind, line))
+        _write(output, draw(curves, title, kind, line), kind)
     return None
 
 
@@ -170,8 +181,6 @@ def _graph(o: dict[str, Any], tokens: list[str], missing: list) -> int | None:
     expr, values = _load(tokens, ieee, "graph", missing)
     output = o["output"]
     kind = output_format(output, o["fmt"], GRAPH_FORMATS, "svg")
-    if output == "-" and kind not in ("svg", "dot"):
-        raise UsageError(f"-o - writes SVG or DOT; write {kind.upper()} to a file")
     with_values = bool(values) or not expr.variables
     if with_values:
         result = expr.evaluate(values, ieee=ieee)
@@ -181,7 +190,7 @@ def _graph(o: dict[str, Any], tokens: list[str], missing: list) -> int | None:
     if kind != "dot" and size > MAX_LAYOUT_NODES and not o["force"]:
         raise UsageError(f"the graph has {size:,} nodes; laying out more than {MAX_LAYOUT_NODES:,} takes "
                          "Graphviz minutes: write .dot instead, or pass --force")
-    _write(output, render(to_dot(expr, with_values, o["precision"], o["rankdir"]), kind))
+    _write(output, render(to_dot(expr, with_values, o["precision"], o["rankdir"]), kind), kind)
     return None
 
 
