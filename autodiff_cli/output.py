@@ -177,14 +177,14 @@ class BatchWriter:
     def _start(self) -> None:
         """What comes before the first point (once, even for no points)."""
         if self.fmt is Format.json:
-            self.out.write(f'{{"expression": {json.dumps(self.expr.source, ensure_ascii=False)}, "points": [\n')
+            self.out.write(f'{{"expression": {json.dumps(self.expr.source, ensure_ascii=False)}, "points": [')
         elif self.fmt in (Format.csv, Format.tsv):
             self.out.write(csv_line(self.header, self.delimiter))
         self.first = False
 
     def write(self, columns: dict, value: Any, gradients: dict) -> None:
         """One chunk of points (numpy arrays), written with one ``write`` call."""
-        separator = "" if self.first else ",\n"
+        separator = "\n" if self.first else ",\n"
         if self.first:
             self._start()
         cols = [*(columns[n] for n in self.variables), value, *(gradients[n] for n in self.variables)]
@@ -220,10 +220,11 @@ class BatchWriter:
             yield f'{{"variables": {{{vs}}}, "value": {num(v)}, "gradients": {{{gs}}}}}'
 
     def close(self) -> None:
+        self.empty = self.first
         if self.first:
             self._start()
         if self.fmt is Format.json:
-            self.out.write("\n]}\n")
+            self.out.write("]}\n" if self.empty else "\n]}\n")
         elif self.fmt is Format.table:
             from .tables import write_batch_table
 

@@ -41,7 +41,7 @@ class progress:  # noqa: N801 - used as a context manager, like a function
 
         from .console import make_console
 
-        self.bar = Progress(console=make_console(sys.stderr), transient=True,
+        self.bar = Progress(console=make_console(sys.stderr), transient=True, refresh_per_second=4,
                             redirect_stdout=False, redirect_stderr=False)
         self.bar.start()
         self.task = self.bar.add_task("points", total=self.total, completed=self.done)

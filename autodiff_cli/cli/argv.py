@@ -8,7 +8,7 @@ value for a variable: ``--a 2``)."""
 from __future__ import annotations
 
 from ..errors import UsageError, did_you_mean
-from .spec import COMMANDS, HELP_FLAGS, PROGRAM, VERSION_FLAG, Command, Opt
+from .spec import COMMANDS, COMPLETION_FLAGS, HELP_FLAGS, PROGRAM, VERSION_FLAG, Command, Opt
 
 TYPE_CHECKING = False  # typing itself costs start-up time
 if TYPE_CHECKING:
@@ -60,6 +60,8 @@ def parse_command(command: Command, args: list[str]) -> Parsed:
             break
         if tok == VERSION_FLAG:
             return Parsed("version")
+        if tok in COMPLETION_FLAGS:
+            raise UsageError(f"{tok} is an option of {PROGRAM} itself: {PROGRAM} {tok}")
         opt, value = _option(command, tok)
         if opt is None:
             tokens.append(tok)
@@ -79,7 +81,7 @@ def parse_command(command: Command, args: list[str]) -> Parsed:
             values[opt.dest].append(converted)
         else:
             values[opt.dest] = converted
-    missing = [opt for opt in command.options if opt.required and values[opt.dest] is None]
+    missing = [opt for opt in command.options if opt.required and values[opt.dest] in (None, [])]
     return Parsed("run", command, values, tokens, missing)
 
 

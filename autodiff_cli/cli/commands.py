@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 def run(name: str, values: dict[str, Any], tokens: list[str]) -> int:
     """Run command ``name``; the exit status."""
-    missing = [opt for opt in COMMANDS[name].options if opt.required and values.get(opt.dest) is None]
+    missing = [opt for opt in COMMANDS[name].options if opt.required and values.get(opt.dest) in (None, [])]
     return BODIES[name](values, tokens, missing) or ExitStatus.OK
 
 
@@ -135,10 +135,13 @@ def _plot(o: dict[str, Any], tokens: list[str], missing: list) -> int | None:
     from ..batch import parse_grid
     from ..plot import DEFAULT_POINTS, draw, draw_terminal, sample, tangent
 
-    output, terminal, grid = o["output"], o["terminal"], o["grid"]
+    output, terminal = o["output"], o["terminal"]
     if terminal and output is not None:
         raise UsageError("-o and --terminal: choose one")
     expr, fixed = _load(tokens, True, "plot", missing)
+    if len(o["grid"]) > 1:
+        raise UsageError("plot sweeps one variable: give one --grid, and fix the others with NAME=VALUE")
+    grid = o["grid"][0]
     if not terminal and output is None:
         raise UsageError("plot needs -o OUT (a file, or - for standard output) or --terminal")
     kind = output_format(output, o["fmt"], PLOT_FORMATS, "svg") if output is not None else None
@@ -147,6 +150,8 @@ def _plot(o: dict[str, Any], tokens: list[str], missing: list) -> int | None:
         raise UsageError(f"--grid {spec.name}: no variable '{spec.name}' in the expression")
     if spec.name in fixed:
         raise UsageError(f"value for '{spec.name}' given twice")
+    if spec.count == 0:
+        raise UsageError(f"--grid {grid} holds no points (a range whose STEP leads away from STOP is empty)")
     if spec.count > 10_000_000:
         raise UsageError(f"--grid {grid}: {spec.count:,} points is more than a plot can show (at most 10,000,000)")
     expr.check_values({**fixed, spec.name: 0.0})

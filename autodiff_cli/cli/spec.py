@@ -59,6 +59,7 @@ class Command:
 DIGITS = Opt("digits", "int", "Significant digits of the numbers in tables (machine formats are exact).",
              default=6, low=1, high=17)
 IEEE = Opt("ieee", "flag", "Report inf and nan (null in JSON) instead of failing.")
+GRAPH_IEEE = Opt("ieee", "flag", "Show inf and nan in the graph instead of failing.")
 
 EVAL = Command(
     "eval", "Compute the value of EXPR and its gradient with respect to every variable.",
@@ -82,7 +83,7 @@ batch of points, streamed.""",
      Opt("hessian", "flag", "Also the matrix of second derivatives."),
      Opt("grid", "str", "Evaluate over a range (repeatable: the Cartesian product).",
          metavar="NAME=START:STOP:STEP", many=True),
-     Opt("input", "str", "Evaluate at the points of a CSV, JSON Lines or JSON file (- : standard input).",
+     Opt("input", "str", "Evaluate at the points of a CSV, JSON Lines or JSON file (- for standard input).",
          metavar="FILE")],
 )
 
@@ -130,7 +131,7 @@ output. --terminal draws in the terminal instead.""",
      'autodiff plot "tanh(w*x + b)" --grid x=-4:4 w=1.5 b=0.5 --terminal'],
     "EXPR [VALUES]...",
     [Opt("grid", "str", "The swept variable and its range (500 points without STEP).",
-         metavar="NAME=START:STOP[:STEP]", required=True),
+         metavar="NAME=START:STOP[:STEP]", required=True, many=True),
      Opt("output", "str", "The file to write, or - for standard output.", metavar="OUT", short="o"),
      Opt("format", "choice", "Output format (default: from the suffix of OUT).", choices=("svg", "png", "pdf"),
          dest="fmt"),
@@ -154,7 +155,7 @@ need nothing beyond pip install; PNG and PDF need Graphviz's dot program.""",
          choices=("svg", "png", "pdf", "dot", "gv"), dest="fmt"),
      Opt("rankdir", "choice", "LR: left to right; TB: top to bottom.", default="LR", choices=("LR", "TB")),
      Opt("precision", "int", "Decimals shown for numbers.", default=4, low=0, high=17),
-     IEEE,
+     GRAPH_IEEE,
      Opt("force", "flag", "Lay out graphs however large (may take minutes).")],
 )
 
