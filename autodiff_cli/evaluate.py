@@ -169,7 +169,7 @@ def _run_arrays(expr: Any, fixed: dict[str, float], fmt: Format, grids: list[str
     kinks: dict[str, int] = {}
     with progress(total) as advance:
         for chunk in itertools.chain([first] if first is not None else [], chunks):
-            size = len(next(iter(chunk.values()))) if chunk else 0
+            size = chunk.size  # points with no variables ({}) still count
             if not size:
                 continue
             point = {**fixed, **chunk}
