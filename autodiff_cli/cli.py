@@ -131,6 +131,8 @@ def check_command(
     for name, c in checks.items():
         if c.method not in (method.value, "none"):
             diagnostic(f"note: '{name}': the function is undefined on one side; used a {c.method} difference")
+        if c.note:
+            diagnostic(f"note: '{name}' {c.note}")
     write_checks(expr.text(limit=70), value, checks, Format(fmt.value), sys.stdout)
     failed = [name for name, c in checks.items() if not c.ok]
     if failed:
