@@ -9,7 +9,7 @@ import os
 import re
 import sys
 
-from .errors import AutodiffError, UsageError, quoted
+from .errors import PATH_LIMIT, AutodiffError, UsageError, quoted
 
 _NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 _NON_FINITE = re.compile(r"[+-]?(nan|inf|infinity)", re.IGNORECASE)
@@ -91,7 +91,7 @@ def read_expression(arg: str | None) -> str:
         where = "standard input"
         data = sys.stdin.buffer.read(limit + 1)  # never more: /dev/zero has no end
     elif arg.startswith("@") and len(arg) > 1:
-        where = quoted(arg[1:])
+        where = quoted(arg[1:], PATH_LIMIT)
         try:
             with open(arg[1:], "rb") as f:
                 data = f.read(limit + 1)

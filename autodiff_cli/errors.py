@@ -69,14 +69,17 @@ class DomainError(AutodiffError):
         super().__init__(f"{why} in {self.where}")
 
 
-def quoted(text: str, limit: int = 60) -> str:
+PATH_LIMIT = 240  # a file's path in a message: long, but not unbounded
+
+
+def quoted(text: str, limit: int = 80) -> str:
     """User text as a message quotes it: in quotes, control and other unprintable
     characters escaped (``\\x1b``, ``\\u202e``), and text over ``limit`` characters
     shortened in the middle with its length said, so one error stays one short line."""
     size = ""
     if len(text) > limit:
         size = f" ({len(text):,} characters)"
-        text = text[: limit - 20] + "..." + text[-17:]
+        text = text[: limit - limit // 3] + "..." + text[-(limit // 3 - 3):]
     if not text.isprintable():
         text = "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
     return f"'{text}'{size}"

@@ -22,7 +22,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from .errors import UsageError, quoted
+from .errors import PATH_LIMIT, UsageError, quoted
 
 _pending: set[str] = set()
 """Temporary files that exist (or are about to) and must not outlive the process."""
@@ -47,7 +47,7 @@ def write_atomic(path: str | os.PathLike[str], data: bytes) -> None:
 
 
 def _fail(name: str, why: str) -> UsageError:
-    return UsageError(f"cannot write {quoted(name)}: {why}")
+    return UsageError(f"cannot write {quoted(name, PATH_LIMIT)}: {why}")
 
 
 def _target(name: str) -> str | None:
@@ -135,7 +135,8 @@ def _removed_on_signal() -> Iterator[None]:
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = {sig: signal.getsignal(sig) for sig in _SIGNALS}
+    # A signal that is ignored (SIGHUP under nohup) stays ignored: it ends nothing.
+    previous = {sig: old for sig in _SIGNALS if (old := signal.getsignal(sig)) is not signal.SIG_IGN}
 
     def handler(signum: int, frame: object) -> None:
         cleanup()
@@ -143,7 +144,7 @@ def _removed_on_signal() -> Iterator[None]:
             signal.signal(sig, old if old is not None else signal.SIG_DFL)
         signal.raise_signal(signum)
 
-    for sig in _SIGNALS:
+    for sig in previous:
         signal.signal(sig, handler)
     try:
         yield

@@ -14,9 +14,9 @@ if TYPE_CHECKING:
 
 
 def where(path: str | None) -> str:
-    from .errors import quoted
+    from .errors import PATH_LIMIT, quoted
 
-    return "standard input" if path == "-" else quoted(str(path))
+    return "standard input" if path == "-" else quoted(str(path), PATH_LIMIT)
 
 
 def open_input(path: str) -> Any:

@@ -73,6 +73,24 @@ def test_character_device_is_written_through(tmp_path):
     assert sorted(os.listdir(tmp_path)) == ["nulldev"]
 
 
+def test_full_device_is_a_clean_error_and_stays_a_device():
+    proc = autodiff(*GRAPH, "-o", "/dev/full")
+    assert proc.returncode == 2 and "No space left on device" in one_error(proc)
+    assert stat.S_ISCHR(os.lstat("/dev/full").st_mode)
+
+
+def test_block_device_is_never_replaced(tmp_path):
+    node = tmp_path / "blk"
+    try:
+        os.mknod(node, 0o666 | stat.S_IFBLK, os.makedev(7, 250))  # a loop device nobody set up
+    except PermissionError:
+        pytest.skip("making a device node needs CAP_MKNOD")
+    proc = autodiff(*GRAPH, "-o", str(node))
+    assert proc.returncode == 2 and one_error(proc).startswith(f"error: cannot write '{node}': ")
+    st = os.lstat(node)
+    assert stat.S_ISBLK(st.st_mode) and st.st_rdev == os.makedev(7, 250) and os.listdir(tmp_path) == ["blk"]
+
+
 @pytest.mark.parametrize("command", ["graph", "plot"])
 def test_fifo_is_written_through_to_its_reader(tmp_path, command):
     fifo = tmp_path / "pipe"
