@@ -179,6 +179,9 @@ def _object_chunks(rows: Iterator[tuple[int, Any]], where: str, chunk: int, unit
             raise UsageError(f"{where}, {unit} {number}: an object of variable values was expected")
         if names is None:
             names = list(row)
+            bad = next((n for n in names if not NAME.fullmatch(n)), None)
+            if bad is not None:
+                raise UsageError(f"{where}, {unit} {number}: {quoted(bad)} is not a variable name")
         if row.keys() != set(names):
             raise UsageError(f"{where}, {unit} {number}: has names {_listed(sorted(row))}, "
                              f"the first point {_listed(sorted(names))}")

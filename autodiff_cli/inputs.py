@@ -132,7 +132,7 @@ def single_point(stream: Any, where: str) -> tuple[dict[str, float] | None, Any]
     from its start (for the array path when it holds more)."""
     import csv
 
-    from .arguments import as_number, max_input, too_long
+    from .arguments import NAME, as_number, max_input, too_long
 
     limit = max_input()
     lines: list[str] = []
@@ -173,6 +173,8 @@ def single_point(stream: Any, where: str) -> tuple[dict[str, float] | None, Any]
         point = None
     if not isinstance(point, dict) or not point:
         return None, replay  # the array path reads it again, and reports what is wrong
+    if not all(map(str.isidentifier, point)) and not all(map(NAME.fullmatch, point)):
+        return None, replay  # a key that is no name (control characters, say): reported there
     try:
         if set(map(type, point.values())) == {float}:  # JSON numbers: nothing to convert
             return point, replay

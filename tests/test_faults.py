@@ -438,6 +438,13 @@ def test_control_characters_are_escaped(cli, args):
     assert run.code == 2 and "\x1b" not in run.err and "\\x1b" in run.err and run.err.count("\n") == 1
 
 
+@pytest.mark.parametrize("content", ['{"\\u001b[2J": 1}\n', '{"x": 1, "\\u001b[2J": 1}\n{"x": 2, "\\u001b[2J": 1}\n',
+                                     "x,\x1b[2J\n1,2\n3,4\n"])
+def test_control_characters_in_input_files_are_escaped(cli, content):
+    run = cli("eval", "x", "--input", "-", stdin=content.encode())
+    assert run.code == 2 and "\x1b" not in run.err and "'\\x1b[2J'" in run.err and run.err.count("\n") == 1
+
+
 def test_huge_names_are_shortened(cli):
     name = "q" * 2_000_000
     for args in (["eval", "x", f"{name}=1"], ["eval", f"x + {name}", "x=1"], ["eval", f"{name}(x)", "x=1"]):
