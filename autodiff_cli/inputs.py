@@ -93,6 +93,12 @@ def load_json(text: str, where: str) -> Any:
     import json
 
     try:
+        if text.lstrip().startswith("{"):
+            # The usual flat object: one colon per key, then no key was given twice
+            # (checked at C speed; the hook below costs a fifth of the parse).
+            value = json.loads(text, parse_int=float)
+            if isinstance(value, dict) and text.count(":") == len(value):
+                return value
         return json.loads(text, parse_int=float, object_pairs_hook=_unique)
     except RecursionError:
         from .errors import UsageError
