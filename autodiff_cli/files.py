@@ -59,20 +59,20 @@ def _target(name: str) -> str | None:
         raise _fail(name, "the file name holds a NUL character")
     if name.endswith(os.sep) or os.path.basename(name) in (".", ".."):
         raise _fail(name, "it is a directory")
-    target = os.path.realpath(name) if os.path.islink(name) else name
     try:
-        mode = os.stat(target).st_mode
+        mode = os.stat(name).st_mode  # through any links (/dev/stdout to a pipe, say)
     except FileNotFoundError:
-        return target
+        mode = None  # a new file, or a dangling link: its target is made
     except OSError as exc:
         raise _fail(name, exc.strerror or str(exc)) from None
-    if stat.S_ISDIR(mode):
-        raise _fail(name, "it is a directory")
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) or stat.S_ISFIFO(mode):
-        return None
-    if not stat.S_ISREG(mode):
-        raise _fail(name, "not a regular file, device or FIFO")
-    return target
+    if mode is not None:
+        if stat.S_ISDIR(mode):
+            raise _fail(name, "it is a directory")
+        if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) or stat.S_ISFIFO(mode):
+            return None
+        if not stat.S_ISREG(mode):
+            raise _fail(name, "not a regular file, device or FIFO")
+    return os.path.realpath(name) if os.path.islink(name) else name
 
 
 def _write_through(name: str, data: bytes) -> None:

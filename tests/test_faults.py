@@ -110,6 +110,11 @@ def test_fifo_is_written_through_to_its_reader(tmp_path, command):
     assert os.listdir(tmp_path) == ["pipe"]
 
 
+def test_dev_stdout_into_a_pipe_is_written_through():
+    proc = autodiff(*GRAPH, "-o", "/dev/stdout")  # a link to the pipe the test reads
+    assert proc.returncode == 0 and proc.stdout == expected_dot()
+
+
 def test_symlink_to_a_file_replaces_the_target_and_keeps_the_link(tmp_path):
     target = tmp_path / "real.dot"
     target.write_bytes(b"old")
