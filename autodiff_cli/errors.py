@@ -53,7 +53,12 @@ class ExprSyntaxError(UsageError):
         prefix = "..." if start > 0 else ""
         suffix = "..." if end < len(text) else ""
         window = text[start:end].expandtabs(1).replace("\r", " ")
-        return ["  " + prefix + window + suffix, "  " + " " * (len(prefix) + col - start) + "^"]
+        if window.isprintable():
+            return ["  " + prefix + window + suffix, "  " + " " * (len(prefix) + col - start) + "^"]
+        # Control characters shown escaped (a raw ESC would drive the terminal), the caret kept under its spot.
+        shown = [ch if ch.isprintable() else ascii(ch)[1:-1] for ch in window]
+        offset = sum(map(len, shown[: col - start]))
+        return ["  " + prefix + "".join(shown) + suffix, "  " + " " * (len(prefix) + offset) + "^"]
 
 
 class DomainError(AutodiffError):

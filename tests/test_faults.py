@@ -449,6 +449,13 @@ def test_control_characters_in_input_files_are_escaped(cli, content):
     assert run.code == 2 and "\x1b" not in run.err and "'\\x1b[2J'" in run.err and run.err.count("\n") == 1
 
 
+def test_syntax_error_window_escapes_control_characters(cli):
+    run = cli("eval", "x+\x1b[2J", "x=1")
+    lines = run.err.splitlines()
+    assert run.code == 2 and "\x1b" not in run.err and lines[1] == "  x+\\x1b[2J"
+    assert lines[2].index("^") == lines[1].index("\\x1b")  # the caret under the character it names
+
+
 def test_huge_names_are_shortened(cli):
     name = "q" * 2_000_000
     for args in (["eval", "x", f"{name}=1"], ["eval", f"x + {name}", "x=1"], ["eval", f"{name}(x)", "x=1"]):
