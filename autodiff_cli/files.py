@@ -94,7 +94,11 @@ def _replace(name: str, target: str, data: bytes) -> None:
         os.umask(umask)
         mode = 0o666 & ~umask
     with _removed_on_signal():
-        tmp = _create_temporary(name, directory)
+        try:
+            tmp = _create_temporary(name, directory)
+        except BaseException:  # Ctrl-C between making the file and handing it over
+            cleanup()
+            raise
         try:
             with os.fdopen(os.open(tmp, os.O_WRONLY), "wb") as f:
                 f.write(data)
