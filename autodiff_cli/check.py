@@ -1,28 +1,31 @@
 """The lecture's numerical check: analytic gradients against finite differences.
 
-By default the step is chosen per variable: ``h = s * max(1, |x|)`` and
-``h = s * |x|`` are both tried (``s`` balances truncation against rounding for
-the method), each at ``h`` and ``h/2``, and the scale whose two estimates agree
-best wins. The first scale is right where the function's value dwarfs ``x``
-(``1 + x`` at 1e-10), the second where the function changes on the scale of
-``x`` (``sqrt(x)`` at 1e-9); so the check is as trustworthy at x = 1e6 as at
-x = 1e-3. The estimate's error is its truncation (``|coarse - fine|``) plus
-its rounding (``eps * |f(x)| / h``: a step so small that ``f`` does not change,
-``exp(x)`` at 1e-300 with ``h = s*|x|``, sees a slope of 0), compared relative
-to the estimate, or a step that crosses a pole (``1/x`` at 1e-11 with
-``h = 6e-6``) would win by having small estimates; a step that keeps the method asked for beats one that
-had to fall back to one side (``log(x)`` at 1e-16: ``h = 6e-22`` fits inside
-the domain); a step lost below ``x``'s last bit (``x = 5e-324``) is not tried.
-So the check holds from 1e-300 to 1e300 wherever the function and its
-derivative are finite (tested). ``step`` fixes ``h`` instead, as the lecture
-does (``h = 0.001``). Where the function is undefined on one side of ``x``,
-the one-sided difference on the other side is used.
+By default the step is chosen per variable: ``h = s * max(1, |x|)``,
+``h = s * |x|`` and ``h = s`` are tried (``s`` balances truncation against
+rounding for the method), each at ``h`` and ``h/2``. The first is right where
+the function's value dwarfs ``x`` (``1 + x`` at 1e-10), the second where the
+function changes on the scale of ``x`` (``sqrt(x)`` at 1e-9, ``1/x`` at
+1e-11), the third where it changes on a fixed scale (``sin(x)`` at 1e5).
+
+The step whose estimate has the smallest error relative to its size wins. The
+error is the truncation (``|coarse - fine|``) plus the rounding
+(``eps * |f(x)| / h``): without the rounding, a step so small that ``f`` does
+not change (``exp(x)`` at 1e-300 with ``h = s*|x|``) would agree with itself on
+a slope of 0; and without dividing by the size, a step that crosses a pole
+(``1/x`` at 1e-11 with ``h = 6e-6``) would win by having small estimates. A
+step that keeps the method asked for beats one that fell back to one side
+(``log(x)`` at 1e-16: ``h = 6e-22`` stays inside the domain), and a step lost
+in ``x``'s last bit (``x = 5e-324`` with ``h = s*|x|``) is not tried. So the
+check holds from 1e-300 to 1e300 wherever the function and its derivative are
+finite (tested). ``step`` fixes ``h`` instead, as the lecture does
+(``h = 0.001``). Where the function is undefined on one side of ``x`` at every
+step, the one-sided difference on the other side is used.
 
 At a kink (``relu(x)`` at 0) no difference can match the analytic gradient,
 which follows PyTorch's convention (``relu'(0) = 0``) while the central
-difference sees the average of the two sides; a failing variable whose one-sided
-slopes disagree while the evaluation used such a convention gets a ``note``
-saying so.
+difference sees the average of the two sides: a failing variable whose slopes
+on the two sides differ, at a point where the evaluation used such a
+convention, gets a ``note`` saying so.
 """
 
 from __future__ import annotations
