@@ -5,13 +5,36 @@ constant expressions (``--x pi/4``)."""
 from __future__ import annotations
 
 import math
+import os
 import re
 import sys
 
-from .errors import AutodiffError, UsageError
+from .errors import PATH_LIMIT, AutodiffError, UsageError, quoted
 
 _NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+_NON_FINITE = re.compile(r"[+-]?(nan|inf|infinity)", re.IGNORECASE)
+NAME = re.compile(r"[^\W\d]\w*")
+"""A variable name: the grammar's NAME rule (so ``x²`` is one, as in an expression)."""
 _ASSIGN = re.compile(r"([^\W\d]\w*)=(.*)", re.DOTALL)
+
+DEFAULT_MAX_INPUT = 64 * 1024 * 1024
+
+
+def max_input() -> int:
+    """The bound on an expression read from a file or standard input (bytes), and
+    on one line or field of an input file (characters): AUTODIFF_MAX_INPUT_BYTES,
+    64 MiB by default (a 10 MB expression takes 630 MiB to process)."""
+    text = os.environ.get("AUTODIFF_MAX_INPUT_BYTES", "")
+    try:
+        return max(1, int(text)) if text else DEFAULT_MAX_INPUT
+    except ValueError:
+        raise UsageError(f"AUTODIFF_MAX_INPUT_BYTES must be a whole number of bytes, not {quoted(text)}") from None
+
+
+def too_long(what: str, limit: int, unit: str = "bytes") -> UsageError:
+    """The error for an input over the bound, naming it and how to raise it."""
+    return UsageError(f"{what} is longer than the limit of {limit:,} {unit} "
+                      "(set AUTODIFF_MAX_INPUT_BYTES to raise it)")
 
 
 class Arguments:
@@ -32,10 +55,10 @@ def split_arguments(tokens: list[str]) -> Arguments:
     args = Arguments()
 
     def add(name: str, text: str) -> None:
-        if not name.isidentifier():
-            raise UsageError(f"'{name}' is not a variable name")
+        if not NAME.fullmatch(name):
+            raise UsageError(f"{quoted(name)} is not a variable name")
         if name in args.values:
-            raise UsageError(f"value for '{name}' given twice")
+            raise UsageError(f"value for {quoted(name)} given twice")
         args.values[name] = text
 
     i = 0
@@ -54,7 +77,7 @@ def split_arguments(tokens: list[str]) -> Arguments:
         elif match := _ASSIGN.fullmatch(tok.strip()):
             add(match.group(1), match.group(2))
         else:
-            raise UsageError(f"unexpected argument '{tok}': give values as --name VALUE or name=VALUE")
+            raise UsageError(f"unexpected argument {quoted(tok)}: give values as --name VALUE or name=VALUE")
         i += 1
     return args
 
@@ -63,18 +86,23 @@ def read_expression(arg: str | None) -> str:
     """The expression text: the argument itself, standard input for ``-``, a file for ``@FILE``."""
     if arg is None:
         raise UsageError("missing expression (try 'autodiff eval --help')")
+    limit = max_input()
     if arg == "-":
-        data = sys.stdin.buffer.read()
         where = "standard input"
+        data = sys.stdin.buffer.read(limit + 1)  # never more: /dev/zero has no end
     elif arg.startswith("@") and len(arg) > 1:
+        where = quoted(arg[1:], PATH_LIMIT)
         try:
             with open(arg[1:], "rb") as f:
-                data = f.read()
+                data = f.read(limit + 1)
         except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the name
-            raise UsageError(f"cannot read {arg[1:]!r}: {getattr(exc, 'strerror', None) or exc}") from None
-        where = arg[1:]
+            raise UsageError(f"cannot read {where}: {getattr(exc, 'strerror', None) or exc}") from None
     else:
+        if len(arg) > limit:
+            raise too_long("the expression", limit, "characters")
         return arg
+    if len(data) > limit:
+        raise too_long(f"the expression in {where}", limit)
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -89,23 +117,30 @@ def as_number(x: object) -> float:
 
 
 def parse_value(name: str, text: str, ieee: bool = False) -> float:
-    """A value text as a float: a number, or a constant expression such as ``pi/4``."""
+    """A value text as a float: a number, or a constant expression such as ``pi/4``;
+    with ``ieee``, also ``nan``, ``inf`` and ``-inf``."""
     if _NUMBER.fullmatch(text.strip()):
         value = float(text)
+    elif _NON_FINITE.fullmatch(text.strip()):
+        value = float(text)
+        if not ieee:
+            raise UsageError(f"value for {quoted(name)} is not finite ({text.strip()}); "
+                             "only eval --ieee and graph --ieee take nan, inf and -inf")
     else:
         from .parser import parse
 
         try:
             expr = parse(text)
         except AutodiffError as exc:
-            raise UsageError(f"value for '{name}': {exc}") from None
+            raise UsageError(f"value for {quoted(name)}: {exc}") from None
         if expr.variables:
-            raise UsageError(f"value for '{name}' must be a number or a constant expression, "
-                             f"but '{text}' uses {', '.join(expr.variables)}")
+            raise UsageError(f"value for {quoted(name)} must be a number or a constant expression, "
+                             f"but {quoted(text)} uses {', '.join(map(quoted, expr.variables))}")
         try:
             value = expr.forward({}, ieee=ieee)
         except AutodiffError as exc:
-            raise UsageError(f"value for '{name}': {exc}") from None
+            raise UsageError(f"value for {quoted(name)}: {exc}") from None
     if not ieee and not math.isfinite(value):
-        raise UsageError(f"value for '{name}' is not finite ({text}); use --ieee to allow it")
+        raise UsageError(f"value for {quoted(name)} is not finite ({quoted(text)}); "
+                         "only eval --ieee and graph --ieee take nan, inf and -inf")
     return value

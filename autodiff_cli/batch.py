@@ -11,6 +11,7 @@ IEEE results (inf, nan); the caller reports how many.
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 import math
 from collections.abc import Iterator, Mapping
@@ -19,13 +20,23 @@ from typing import Any, TextIO
 
 import numpy as np
 
-from .arguments import as_number
+from .arguments import NAME, as_number, max_input, too_long
 from .arrays import ARRAY
-from .errors import UsageError
+from .errors import UsageError, quoted
 from .expression import Expression
+from .inputs import DuplicateKeyError, load_json, read_line, read_rest
 from .ops import OPS
 
 CHUNK = 65_536
+
+
+class Points(dict):
+    """One chunk of points: a column (numpy array) per variable, and how many
+    points there are (points with no variables, ``{}``, have no columns)."""
+
+    def __init__(self, columns: Mapping[str, np.ndarray], size: int) -> None:
+        super().__init__(columns)
+        self.size = size
 
 
 @dataclass
@@ -39,7 +50,22 @@ class Grid:
 
     @property
     def count(self) -> int:
-        return max(0, math.ceil((self.stop - self.start) / self.step))
+        span = (self.stop - self.start) / self.step
+        if not math.isfinite(span):  # the span overflowed (-1e308:1e308): divide first
+            span = self.stop / self.step - self.start / self.step
+        if not math.isfinite(span):  # a step that small is more points than any limit
+            return 2**64
+        return max(0, math.ceil(span))
+
+    def values(self, index: np.ndarray) -> np.ndarray:
+        """The points at ``index``: ``start + index*step``, halved and doubled
+        where that overflows though the point itself is a float64."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            x = self.start + index * self.step
+            bad = ~np.isfinite(x)
+            if bad.any():
+                x[bad] = 2 * (self.start / 2 + index[bad] * (self.step / 2))
+        return x
 
 
 def parse_grid(text: str, points: int | None = None) -> Grid:
@@ -50,26 +76,27 @@ def parse_grid(text: str, points: int | None = None) -> Grid:
     name, eq, spec = text.partition("=")
     name = name.strip()
     parts = spec.split(":")
-    if not eq or not name.isidentifier() or len(parts) not in (2, 3):
-        raise UsageError(f"--grid takes NAME=START:STOP[:STEP], not '{text}'")
+    if not eq or not NAME.fullmatch(name) or len(parts) not in (2, 3):
+        raise UsageError(f"--grid takes NAME=START:STOP[:STEP], not {quoted(text)}")
     start, stop = (parse_value(name, p.strip()) for p in parts[:2])
     if len(parts) == 3:
         step = parse_value(name, parts[2].strip())
     elif points:
-        step = (stop - start) / points
+        step = stop / points - start / points  # (stop - start) may overflow
         if step == 0:
-            raise UsageError(f"--grid {text}: START and STOP must differ")
+            raise UsageError(f"--grid {quoted(text)}: START and STOP must differ")
     else:
-        raise UsageError(f"--grid {text}: give a step, START:STOP:STEP")
+        raise UsageError(f"--grid {quoted(text)}: give a step, START:STOP:STEP")
     if step == 0:
-        raise UsageError(f"--grid {text}: the step must not be 0")
+        raise UsageError(f"--grid {quoted(text)}: the step must not be 0")
     grid = Grid(name, start, stop, step)
     if grid.count > 10**12:
-        raise UsageError(f"--grid {text} has {grid.count:,} points; the limit is 10^12")
+        many = f"{grid.count:,}" if grid.count < 2**64 else "more than 10^19"
+        raise UsageError(f"--grid {quoted(text)} has {many} points; the limit is 10^12 (fixed)")
     return grid
 
 
-def grid_points(grids: list[Grid], chunk: int = CHUNK) -> Iterator[dict[str, np.ndarray]]:
+def grid_points(grids: list[Grid], chunk: int = CHUNK) -> Iterator[Points]:
     """The Cartesian product of the grids, first grid outermost, a chunk at a time."""
     counts = [g.count for g in grids]
     total = math.prod(counts)
@@ -78,53 +105,89 @@ def grid_points(grids: list[Grid], chunk: int = CHUNK) -> Iterator[dict[str, np.
         columns: dict[str, np.ndarray] = {}
         for grid, count in zip(reversed(grids), reversed(counts), strict=True):
             flat, index = np.divmod(flat, count)
-            columns[grid.name] = grid.start + index * grid.step
-        yield {g.name: columns[g.name] for g in grids}
+            columns[grid.name] = grid.values(index)
+        yield Points({g.name: columns[g.name] for g in grids}, len(index))
 
 
-def file_points(stream: TextIO, where: str, chunk: int = CHUNK) -> Iterator[dict[str, np.ndarray]]:
-    """Points from CSV (a header of names), JSON Lines, or a JSON array of objects."""
-    head = stream.read(1)
-    while head and head.isspace():
-        head = stream.read(1)
-    if not head:
+def _lines(stream: TextIO, where: str, limit: int, number: int = 1) -> Iterator[tuple[int, str]]:
+    """The input's lines from line ``number`` on, with their numbers, each within the bound."""
+    while line := read_line(stream, where, number, limit):
+        yield number, line
+        number += 1
+
+
+def file_points(stream: TextIO, where: str, chunk: int = CHUNK) -> Iterator[Points]:
+    """Points from CSV (a header of names), JSON Lines, or a JSON array of objects
+    (a single object may also be spread over several lines)."""
+    limit = max_input()
+    lines = _lines(stream, where, limit)
+    found = next(((n, line) for n, line in lines if line.strip()), None)
+    if found is None:
         return
+    number, first = found
+    head = first.lstrip()[0]
     if head == "[":
-        try:
-            rows = json.loads(head + stream.read())
-        except json.JSONDecodeError as exc:
-            raise UsageError(f"{where}: not valid JSON ({exc.msg}, line {exc.lineno})") from None
+        rows = _json_document(first + read_rest(stream, where, limit), where, number)
         if not isinstance(rows, list):
             raise UsageError(f"{where}: a JSON array of objects was expected")
-        yield from _object_chunks(iter(enumerate(rows, 1)), where, chunk)
+        yield from _object_chunks(enumerate(rows, 1), where, chunk, "point")
     elif head == "{":
-        lines = ((n, line) for n, line in enumerate(_prepend(head + stream.readline(), stream), 1) if line.strip())
-        yield from _object_chunks(((n, _json_line(line, where, n)) for n, line in lines), where, chunk)
+        try:
+            row = load_json(first, where)
+        except DuplicateKeyError as exc:
+            raise UsageError(f"{where}, line {number}: {exc}") from None
+        except json.JSONDecodeError as exc:
+            if exc.pos < len(first.rstrip()):
+                raise UsageError(f"{where}, line {number}: not valid JSON ({exc.msg})") from None
+            # An object not closed on its line: one object over several lines.
+            row = _json_document(first + read_rest(stream, where, limit), where, number)
+            yield from _object_chunks(iter([(number, row)]), where, chunk, "line")
+            return
+        rest = ((n, _json_line(line, where, n)) for n, line in lines if line.strip())
+        yield from _object_chunks(itertools.chain([(number, row)], rest), where, chunk, "line")
     else:
-        yield from _csv_chunks(_prepend(head + stream.readline(), stream), where, chunk)
+        yield from _csv_chunks(itertools.chain([(number, first)], lines), where, chunk, limit)
+
+
+def _json_document(text: str, where: str, first_line: int) -> Any:
+    try:
+        return load_json(text, where)
+    except DuplicateKeyError as exc:
+        raise UsageError(f"{where}: a point where {exc}") from None
+    except json.JSONDecodeError as exc:
+        line = exc.lineno + first_line - 1
+        raise UsageError(f"{where}: not valid JSON ({exc.msg}, line {line})") from None
 
 
 def _json_line(line: str, where: str, number: int) -> Any:
     try:
-        return json.loads(line)
+        return load_json(line, where)
+    except DuplicateKeyError as exc:
+        raise UsageError(f"{where}, line {number}: {exc}") from None
     except json.JSONDecodeError as exc:
         raise UsageError(f"{where}, line {number}: not valid JSON ({exc.msg})") from None
 
 
-def _object_chunks(rows: Iterator[tuple[int, Any]], where: str, chunk: int) -> Iterator[dict[str, np.ndarray]]:
+def _object_chunks(rows: Iterator[tuple[int, Any]], where: str, chunk: int, unit: str) -> Iterator[Points]:
+    """Objects of values as chunks; ``unit`` is what a number counts in messages:
+    ``line`` (JSON Lines) or ``point`` (a JSON array)."""
     names: list[str] | None = None
     block: list[list[float]] = []
     for number, row in rows:
         if not isinstance(row, dict):
-            raise UsageError(f"{where}, point {number}: an object of variable values was expected")
+            raise UsageError(f"{where}, {unit} {number}: an object of variable values was expected")
         if names is None:
             names = list(row)
-        if set(row) != set(names):
-            raise UsageError(f"{where}, point {number}: has names {sorted(row)}, the first point {sorted(names)}")
+            bad = next((n for n in names if not NAME.fullmatch(n)), None)
+            if bad is not None:
+                raise UsageError(f"{where}, {unit} {number}: {quoted(bad)} is not a variable name")
+        if row.keys() != set(names):
+            raise UsageError(f"{where}, {unit} {number}: has names {_listed(sorted(row))}, "
+                             f"the first point {_listed(sorted(names))}")
         try:
             block.append([as_number(row[n]) for n in names])
         except (TypeError, ValueError):
-            raise UsageError(f"{where}, point {number}: values must be numbers") from None
+            raise UsageError(f"{where}, {unit} {number}: values must be numbers") from None
         if len(block) == chunk:
             yield _columns(names, block)
             block = []
@@ -132,50 +195,61 @@ def _object_chunks(rows: Iterator[tuple[int, Any]], where: str, chunk: int) -> I
         yield _columns(names, block)
 
 
-def _csv_chunks(lines: Iterator[str], where: str, chunk: int) -> Iterator[dict[str, np.ndarray]]:
-    sample = next(lines)
+def _listed(names: list[str]) -> str:
+    return "[" + ", ".join(map(quoted, names[:10])) + (", ...]" if len(names) > 10 else "]")
+
+
+def _csv_chunks(lines: Iterator[tuple[int, str]], where: str, chunk: int, limit: int) -> Iterator[Points]:
+    number, sample = next(lines)
     dialect = "excel-tab" if "\t" in sample and "," not in sample else "excel"
-    reader = csv.reader(_prepend(sample, lines), dialect=dialect)
-    names = [n.strip() for n in next(reader)]
-    bad = [n for n in names if not n.isidentifier()]
-    if bad or not names:
-        raise UsageError(f"{where}: the first line must name the variables (got '{bad[0] if bad else ''}')")
-    block: list[list[str]] = []
-    for row in reader:
-        if not row or all(not cell.strip() for cell in row):
-            continue
-        if len(row) != len(names):
-            raise UsageError(f"{where}, line {reader.line_num}: {len(row)} values for {len(names)} names")
-        block.append(row)
-        if len(block) == chunk:
-            yield _csv_columns(names, block, where, reader.line_num - len(block))
-            block = []
-    if block:
-        yield _csv_columns(names, block, where, reader.line_num - len(block))
-
-
-def _prepend(first: str, rest: Iterator[str]) -> Iterator[str]:
-    yield first
-    yield from rest
-
-
-def _csv_columns(names: list[str], block: list[list[str]], where: str, first_line: int) -> dict[str, np.ndarray]:
+    csv.field_size_limit(limit)
+    reader = csv.reader((line for _, line in itertools.chain([(number, sample)], lines)), dialect=dialect)
+    offset = number - 1  # blank lines before the header
     try:
-        values = np.array(block, dtype=np.float64)
+        names = [n.strip() for n in next(reader)]
+        bad = [n for n in names if not NAME.fullmatch(n)]
+        if bad or not names:
+            raise UsageError(f"{where}: the first line must name the variables (got {quoted(bad[0] if bad else '')})")
+        twice = next((n for k, n in enumerate(names) if n in names[:k]), None)
+        if twice is not None:
+            raise UsageError(f"{where}: the column {quoted(twice)} appears twice")
+        block: list[list[str]] = []
+        seen = 0
+        for row in reader:
+            if not row or all(not cell.strip() for cell in row):
+                continue
+            if len(row) != len(names):
+                raise UsageError(f"{where}, line {offset + reader.line_num}: {len(row)} values for {len(names)} names")
+            block.append(row)
+            if len(block) == chunk:
+                yield _csv_columns(names, block, where, offset + reader.line_num - len(block))
+                seen += len(block)
+                block = []
+    except csv.Error as exc:
+        if "field limit" in str(exc):
+            raise too_long(f"{where}, line {offset + reader.line_num + 1}: a field", limit, "characters") from None
+        raise UsageError(f"{where}, line {offset + reader.line_num}: not valid CSV ({exc})") from None
+    if block or not seen:  # a header alone still names the columns
+        yield _csv_columns(names, block, where, offset + reader.line_num - len(block))
+
+
+def _csv_columns(names: list[str], block: list[list[str]], where: str, first_line: int) -> Points:
+    try:
+        values = np.array(block, dtype=np.float64).reshape(len(block), len(names))
     except ValueError:
         for k, row in enumerate(block):
             for cell in row:
                 try:
                     float(cell)
                 except ValueError:
-                    raise UsageError(f"{where}, line {first_line + k + 1}: '{cell}' is not a number") from None
+                    raise UsageError(f"{where}, line {first_line + k + 1}: {quoted(cell)} is not a number") from None
         raise
-    return {name: values[:, j] for j, name in enumerate(names)}
+    return Points({name: values[:, j] for j, name in enumerate(names)}, len(block))
 
 
-def _columns(names: list[str], block: list[list[float]]) -> dict[str, np.ndarray]:
-    values = np.array(block, dtype=np.float64)
-    return {name: values[:, j] for j, name in enumerate(names)}
+def _columns(names: list[str], block: list[list[float]]) -> Points:
+    values = np.array(block, dtype=np.float64).reshape(len(block), len(names))
+    return Points({name: values[:, j] for j, name in enumerate(names)}, len(block))
 
 
 class ArrayProgram:

@@ -1,14 +1,31 @@
 """The lecture's numerical check: analytic gradients against finite differences.
 
-By default the step is chosen per variable: ``h = s * max(1, |x|)`` and
-``h = s * |x|`` are both tried (``s`` balances truncation against rounding for
-the method), each at ``h`` and ``h/2``, and the scale whose two estimates agree
-best wins. The first scale is right where the function's value dwarfs ``x``
-(``1 + x`` at 1e-10), the second where the function changes on the scale of
-``x`` (``sqrt(x)`` at 1e-9); so the check is as trustworthy at x = 1e6 as at
-x = 1e-3. ``step`` fixes ``h`` instead, as the lecture does (``h = 0.001``).
-Where the function is undefined on one side of ``x``, the one-sided
-difference on the other side is used.
+By default the step is chosen per variable: ``h = s * max(1, |x|)``,
+``h = s * |x|`` and ``h = s`` are tried (``s`` balances truncation against
+rounding for the method), each at ``h`` and ``h/2``. The first is right where
+the function's value dwarfs ``x`` (``1 + x`` at 1e-10), the second where the
+function changes on the scale of ``x`` (``sqrt(x)`` at 1e-9, ``1/x`` at
+1e-11), the third where it changes on a fixed scale (``sin(x)`` at 1e5).
+
+The step whose estimate has the smallest error relative to its size wins. The
+error is the truncation (``|coarse - fine|``) plus the rounding
+(``eps * |f(x)| / h``): without the rounding, a step so small that ``f`` does
+not change (``exp(x)`` at 1e-300 with ``h = s*|x|``) would agree with itself on
+a slope of 0; and without dividing by the size, a step that crosses a pole
+(``1/x`` at 1e-11 with ``h = 6e-6``) would win by having small estimates. A
+step that keeps the method asked for beats one that fell back to one side
+(``log(x)`` at 1e-16: ``h = 6e-22`` stays inside the domain), and a step lost
+in ``x``'s last bit (``x = 5e-324`` with ``h = s*|x|``) is not tried. So the
+check holds from 1e-300 to 1e300 wherever the function and its derivative are
+finite (tested). ``step`` fixes ``h`` instead, as the lecture does
+(``h = 0.001``). Where the function is undefined on one side of ``x`` at every
+step, the one-sided difference on the other side is used.
+
+At a kink (``relu(x)`` at 0) no difference can match the analytic gradient,
+which follows PyTorch's convention (``relu'(0) = 0``) while the central
+difference sees the average of the two sides: a failing variable whose slopes
+on the two sides differ, at a point where the evaluation used such a
+convention, gets a ``note`` saying so.
 """
 
 from __future__ import annotations
@@ -19,6 +36,8 @@ from dataclasses import dataclass
 
 from .errors import DomainError
 from .expression import Expression
+
+EPSILON = 2.220446049250313e-16  # float64's: the rounding of one value
 
 # Per method: the relative step (cube root and square root of float64's
 # epsilon) and tolerances a few orders of magnitude above the method's error.
@@ -36,6 +55,7 @@ class GradientCheck:
     ok: bool
     method: str  # the difference used: central, forward, backward (one-sided at a domain edge)
     step: float
+    note: str = ""  # why a failure is no bug (the variable sits on a kink)
 
 
 def check_gradients(expr: Expression, values: Mapping[str, float], method: str = "central",
@@ -64,7 +84,9 @@ def check_gradients(expr: Expression, values: Mapping[str, float], method: str =
         else:
             numeric, used, h = _adaptive(f, x, f0, method, defaults["step"])
         error = abs(analytic - numeric)
-        checks[name] = GradientCheck(analytic, numeric, error, error <= atol + rtol * abs(numeric), used, h)
+        ok = error <= atol + rtol * abs(numeric)
+        note = "" if ok or not result.notes else _kink(f, x, f0, h, result.notes)
+        checks[name] = GradientCheck(analytic, numeric, error, ok, used, h, note)
     expr.evaluate(values)  # leave the graph at the point itself
     return f0, checks
 
@@ -75,19 +97,39 @@ def _exact(x: float, h: float) -> float:
 
 
 def _adaptive(f, x: float, f0: float, method: str, s: float) -> tuple[float, str, float]:
-    best: tuple[float, float, str, float] | None = None  # (disagreement, estimate, method, h)
-    for scale in dict.fromkeys((max(1.0, abs(x)), abs(x))):
-        if scale == 0:
-            continue
+    best: tuple[bool, float, float, float, str, float] | None = None  # (fell back, errors, estimate, method, h)
+    for scale in dict.fromkeys((max(1.0, abs(x)), abs(x), 1.0)):
         h = _exact(x, s * scale)
+        fine_h = _exact(x, h / 2)
+        if not (math.isfinite(h) and x + fine_h != x and x - fine_h != x):
+            continue  # a step lost in x's last bit (x = 5e-324 with h = s*|x|)
         coarse, used = _difference(f, x, h, f0, method)
-        fine, _ = _difference(f, x, _exact(x, h / 2), f0, method)
-        disagreement = abs(coarse - fine)
-        if math.isfinite(disagreement) and (best is None or disagreement < best[0]):
-            best = (disagreement, fine, used, _exact(x, h / 2))
+        fine, _ = _difference(f, x, fine_h, f0, method)
+        # The estimate's error: truncation (the two steps disagree) plus
+        # rounding (f's last bit over h: a step too small sees f unchanged).
+        error = abs(coarse - fine) + EPSILON * abs(f0) / fine_h
+        size = max(abs(coarse), abs(fine))
+        relative = error / size if size else (0.0 if error == 0 else math.inf)
+        candidate = (used != method, relative, error, fine, used, fine_h)
+        if not math.isnan(relative) and (best is None or candidate[:3] < best[:3]):
+            best = candidate
     if best is None:
         return math.nan, "none", math.nan
-    return best[1], best[2], best[3]
+    return best[3], best[4], best[5]
+
+
+def _kink(f, x: float, f0: float, h: float, conventions: list[str]) -> str:
+    """Why a variable fails at a kink: its slopes on the two sides differ."""
+    if not math.isfinite(h):
+        return ""
+    hi, lo = f(x + h), f(x - h)
+    if hi is None or lo is None:
+        return ""
+    right, left = (hi - f0) / h, (f0 - lo) / h
+    if abs(right - left) <= 1e-3 * max(abs(right), abs(left)):
+        return ""
+    return (f"sits on a kink: {'; '.join(conventions)}; the analytic gradient follows that convention, "
+            f"the finite difference sees the average of the slopes either side ({left:.6g} left, {right:.6g} right)")
 
 
 def _difference(f, x: float, h: float, f0: float, method: str) -> tuple[float, str]:

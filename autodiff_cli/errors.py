@@ -53,7 +53,12 @@ class ExprSyntaxError(UsageError):
         prefix = "..." if start > 0 else ""
         suffix = "..." if end < len(text) else ""
         window = text[start:end].expandtabs(1).replace("\r", " ")
-        return ["  " + prefix + window + suffix, "  " + " " * (len(prefix) + col - start) + "^"]
+        if window.isprintable():
+            return ["  " + prefix + window + suffix, "  " + " " * (len(prefix) + col - start) + "^"]
+        # Control characters shown escaped (a raw ESC would drive the terminal), the caret kept under its spot.
+        shown = [ch if ch.isprintable() else ascii(ch)[1:-1] for ch in window]
+        offset = sum(map(len, shown[: col - start]))
+        return ["  " + prefix + "".join(shown) + suffix, "  " + " " * (len(prefix) + offset) + "^"]
 
 
 class DomainError(AutodiffError):
@@ -69,29 +74,139 @@ class DomainError(AutodiffError):
         super().__init__(f"{why} in {self.where}")
 
 
-def _edits(a: str, b: str) -> int:
-    """Damerau-Levenshtein distance: a swap of two neighbours (tahn/tanh) is one edit."""
-    prev2: list[int] = []
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        cur = [i]
-        for j, cb in enumerate(b, 1):
-            cost = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb))
-            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
-                cost = min(cost, prev2[j - 2] + 1)
-            cur.append(cost)
+PATH_LIMIT = 240  # a file's path in a message: long, but not unbounded
+
+
+def quoted(text: str, limit: int = 80) -> str:
+    """User text as a message quotes it: in quotes, control and other unprintable
+    characters escaped (``\\x1b``, ``\\u202e``), and text over ``limit`` characters
+    shortened in the middle with its length said, so one error stays one short line."""
+    size = ""
+    if len(text) > limit:
+        size = f" ({len(text):,} characters)"
+        text = text[: limit - limit // 3] + "..." + text[-(limit // 3 - 3):]
+    if not text.isprintable():
+        text = "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
+    return f"'{text}'{size}"
+
+
+def _common_ends(a: str, b: str) -> tuple[str, str]:
+    """``a`` and ``b`` without their common prefix and suffix (found by
+    comparing slices, at C speed): edits only happen in what is left."""
+    lo, hi = 0, min(len(a), len(b))
+    while lo < hi:  # the longest common prefix, by bisection
+        mid = (lo + hi + 1) // 2
+        if a[:mid] == b[:mid]:
+            lo = mid
+        else:
+            hi = mid - 1
+    a, b = a[lo:], b[lo:]
+    lo, hi = 0, min(len(a), len(b))
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if a[len(a) - mid:] == b[len(b) - mid:]:
+            lo = mid
+        else:
+            hi = mid - 1
+    return a[: len(a) - lo], b[: len(b) - lo]
+
+
+def _bag_distance(a: str, b: str) -> int:
+    """A lower bound of the edit distance from letter counts alone (one pass, at C speed)."""
+    from collections import Counter
+
+    ca, cb = Counter(a), Counter(b)
+    return max(sum((ca - cb).values()), sum((cb - ca).values()))
+
+
+def _edits(a: str, b: str, limit: int) -> int:
+    """Damerau-Levenshtein distance (a swap of two neighbours, tahn/tanh, is one
+    edit), or ``limit + 1`` when it is over ``limit``.
+
+    Only the diagonal band ``|i - j| <= limit`` of the table can hold a distance
+    within the limit, and the work stops once two rows are all over it, so the
+    cost is ``O(len * limit)``, not ``O(len(a) * len(b))``.
+    """
+    over = limit + 1
+    if abs(len(a) - len(b)) > limit:
+        return over
+    a, b = _common_ends(a, b)
+    if len(a) > 64 and _bag_distance(a, b) > limit:
+        return over
+    if not a or not b:
+        return len(a) + len(b) if len(a) + len(b) <= limit else over
+    k, width = limit, 2 * limit + 1
+    # Row i holds columns j = i - k .. i + k at index d = j - i + k.
+    prev2 = [over] * width
+    prev = [d - k if 0 <= d - k <= len(b) else over for d in range(width)]  # row 0: j edits
+    for i in range(1, len(a) + 1):
+        ca = a[i - 1]
+        cur = [over] * width
+        for d in range(width):
+            j = i + d - k
+            if j < 0 or j > len(b):
+                continue
+            if j == 0:
+                cur[d] = i
+                continue
+            cb = b[j - 1]
+            cost = prev[d] + (ca != cb)
+            if d + 1 < width and prev[d + 1] + 1 < cost:
+                cost = prev[d + 1] + 1
+            if d > 0 and cur[d - 1] + 1 < cost:
+                cost = cur[d - 1] + 1
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb and prev2[d] + 1 < cost:
+                cost = prev2[d] + 1
+            cur[d] = min(cost, over)
+        if min(cur) > limit and min(prev) > limit:
+            return over
         prev2, prev = prev, cur
-    return prev[-1]
+    return min(prev[len(b) - len(a) + k], over)
+
+
+MAX_EDITS = 10
+"""The most edits a suggestion may be away, however long the name (a third of
+it up to this): what keeps "did you mean" linear in the name's length."""
+
+# Latin letters and the letters of other scripts drawn the same way.
+_LOOKALIKES = str.maketrans("аеорсухіјѕԁһԛԝАВЕКМНОРСТХІЈЅοαινρτυχΑΒΕΖΗΙΚΜΝΟΡΤΥΧ",
+                            "aeopcyxijsdhqwABEKMHOPCTXIJSoaivptuxABEZHIKMNOPTYX")
+
+
+def _lookalike(word: str, choice: str) -> str:
+    """`` 'а' is U+0430 CYRILLIC SMALL LETTER A`` when ``word`` differs from
+    ``choice`` only in letters drawn alike, else ``""``."""
+    if len(word) != len(choice) or word.translate(_LOOKALIKES) != choice:
+        return ""
+    import unicodedata
+
+    ch = next(w for w, c in zip(word, choice, strict=True) if w != c)
+    return f" the {quoted(ch)} here is U+{ord(ch):04X} {unicodedata.name(ch, 'a look-alike letter')}"
 
 
 def did_you_mean(word: str, choices: Iterable[str], prefix: str = "") -> str:
     """`` (did you mean 'tanh'?)`` for the closest choice, or ``""``.
 
     Closest is fewest edits, then the nearest length; at most a third of the
-    word may differ, so unrelated names are not suggested.
+    word (and at most ``MAX_EDITS``) may differ, so unrelated names are not
+    suggested. A name that differs only in look-alike letters (Cyrillic
+    ``а`` for Latin ``a``) is suggested whatever its length, with the letter named.
     """
-    limit = max(1, len(word) // 3) if len(word) >= 2 else 0
-    scored = sorted((_edits(word, c), abs(len(c) - len(word)), c) for c in choices)
-    if scored and scored[0][0] <= limit:
-        return f" (did you mean '{prefix}{scored[0][2]}'?)"
+    choices = list(choices)
+    if not word.isascii():
+        for choice in choices:
+            note = _lookalike(word, choice)
+            if note:
+                return f" (did you mean {quoted(prefix + choice)}?{note})"
+    limit = min(max(1, len(word) // 3), MAX_EDITS) if len(word) >= 2 else 0
+    best: tuple[int, int, str] | None = None
+    for choice in choices:
+        if abs(len(choice) - len(word)) > limit:
+            continue
+        scored = (_edits(word, choice, limit), abs(len(choice) - len(word)), choice)
+        if scored[0] <= limit and (best is None or scored < best):
+            best = scored
+            limit = scored[0]  # nothing further away can win
+    if best is not None:
+        return f" (did you mean {quoted(prefix + best[2])}?)"
     return ""

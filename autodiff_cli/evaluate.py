@@ -185,7 +185,7 @@ def _run_arrays(expr: Any, fixed: dict[str, float], fmt: Format, grids: list[str
     with progress(total) as bar, deferred_signals() as signals:
         try:
             for chunk in itertools.chain([first] if first is not None else [], chunks):
-                size = len(next(iter(chunk.values()))) if chunk else 0
+                size = chunk.size  # points with no variables ({}) still count
                 if not size:
                     continue
                 point = {**fixed, **chunk}

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 from .engine import Value, all_finite_grads, backward, forward
-from .errors import UsageError, did_you_mean
+from .errors import UsageError, did_you_mean, quoted
 from .ops import OPS
 
 TYPE_CHECKING = False  # typing itself costs start-up time
@@ -268,8 +268,8 @@ def _in_nodes(where: list[int] | None, i: int) -> int:
 
 
 def _names(names: list[str], verb: bool = True) -> str:
-    quoted = ", ".join(f"'{n}'" for n in names)
+    text = ", ".join(map(quoted, names))
     if not verb:
-        return quoted
-    return f"{quoted} {'is' if len(names) == 1 else 'are'}"
+        return text
+    return f"{text} {'is' if len(names) == 1 else 'are'}"
 

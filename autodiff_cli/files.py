@@ -1,44 +1,164 @@
-"""Writing output files atomically: a failed write never leaves a truncated file."""
+"""Writing output files (``graph -o``, ``plot -o``) by the kind of the target.
+
+- a regular file, or a name not yet taken: written to a temporary file beside
+  it and renamed into place, so it is replaced whole or not at all;
+- a character or block device, or a FIFO: opened and written through, never
+  replaced (``-o /dev/null`` must not swap the system's device for a file);
+- a symbolic link: what it points to, by the rules above (the link stays);
+- a directory: refused.
+
+A temporary file lives in a module-level registry while it exists, and a
+SIGTERM or SIGHUP during the write removes it before the signal takes its
+course; :func:`cleanup` does the same for an entry point with its own handler.
+"""
 
 from __future__ import annotations
 
 import os
-import tempfile
-from pathlib import Path
+import secrets
+import signal
+import stat
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
-from .errors import UsageError
+from .errors import PATH_LIMIT, UsageError, quoted
+
+_pending: set[str] = set()
+"""Temporary files that exist (or are about to) and must not outlive the process."""
+
+_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
 
 
-def write_atomic(path: str | Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same directory,
-    renamed into place only once complete; an existing file is replaced whole or not at all."""
-    path = Path(path)
-    directory = path.parent if str(path.parent) else Path(".")
+def cleanup() -> None:
+    """Remove every temporary file still pending (safe to call from a signal handler)."""
+    for tmp in list(_pending):
+        _remove(tmp)
+
+
+def write_atomic(path: str | os.PathLike[str], data: bytes) -> None:
+    """Write ``data`` to ``path`` by the rules of the module docstring."""
+    name = os.fspath(path)
+    target = _target(name)
+    if target is None:
+        _write_through(name, data)
+    else:
+        _replace(name, target, data)
+
+
+def _fail(name: str, why: str) -> UsageError:
+    return UsageError(f"cannot write {quoted(name, PATH_LIMIT)}: {why}")
+
+
+def _target(name: str) -> str | None:
+    """The regular file to replace (the link's target for a symbolic link),
+    or None for a device or FIFO, which is written through."""
+    if not name:
+        raise _fail(name, "the file name is empty")
+    if "\x00" in name:
+        raise _fail(name, "the file name holds a NUL character")
+    if name.endswith(os.sep) or os.path.basename(name) in (".", ".."):
+        raise _fail(name, "it is a directory")
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
-    except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the name
-        raise UsageError(f"cannot write {path}: {getattr(exc, 'strerror', None) or exc}") from None
+        mode = os.stat(name).st_mode  # through any links (/dev/stdout to a pipe, say)
+    except FileNotFoundError:
+        mode = None  # a new file, or a dangling link: its target is made
+    except OSError as exc:
+        raise _fail(name, exc.strerror or str(exc)) from None
+    if mode is not None:
+        if stat.S_ISDIR(mode):
+            raise _fail(name, "it is a directory")
+        if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) or stat.S_ISFIFO(mode):
+            return None
+        if not stat.S_ISREG(mode):
+            raise _fail(name, "not a regular file, device or FIFO")
+    return os.path.realpath(name) if os.path.islink(name) else name
+
+
+def _write_through(name: str, data: bytes) -> None:
+    """A device or FIFO: opened (a FIFO waits for its reader) and written."""
     try:
+        fd = os.open(name, os.O_WRONLY)
         with os.fdopen(fd, "wb") as f:
             f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        if path.exists():
-            os.chmod(tmp, path.stat().st_mode & 0o777)
-        else:
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
     except OSError as exc:
-        _remove(tmp)
-        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
-    except BaseException:
-        _remove(tmp)
-        raise
+        raise _fail(name, exc.strerror or str(exc)) from None
+
+
+def _replace(name: str, target: str, data: bytes) -> None:
+    directory = os.path.dirname(target) or "."
+    try:
+        mode = stat.S_IMODE(os.stat(target).st_mode)
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
+    with _removed_on_signal():
+        try:
+            tmp = _create_temporary(name, directory)
+        except BaseException:  # Ctrl-C between making the file and handing it over
+            cleanup()
+            raise
+        try:
+            with os.fdopen(os.open(tmp, os.O_WRONLY), "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+            os.chmod(tmp, mode)
+            os.replace(tmp, target)
+            _pending.discard(tmp)
+        except OSError as exc:
+            _remove(tmp)
+            raise _fail(name, exc.strerror or str(exc)) from None
+        except BaseException:
+            _remove(tmp)
+            raise
+
+
+def _create_temporary(name: str, directory: str) -> str:
+    """A new empty file in ``directory``, registered before it exists. The name
+    is short (24 characters) whatever the target's, so a name of NAME_MAX works."""
+    for _ in range(100):
+        tmp = os.path.join(directory, f".autodiff-{secrets.token_hex(5)}.tmp")
+        _pending.add(tmp)
+        try:
+            os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+            return tmp
+        except FileExistsError:
+            _pending.discard(tmp)
+        except OSError as exc:
+            _pending.discard(tmp)
+            raise _fail(name, exc.strerror or str(exc)) from None
+    raise _fail(name, "no free temporary name in its directory")
+
+
+@contextmanager
+def _removed_on_signal() -> Iterator[None]:
+    """While inside: SIGTERM and SIGHUP first remove pending temporary files,
+    then go to the handler that was there before (by default, the end of the process)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    # A signal that is ignored (SIGHUP under nohup) stays ignored: it ends nothing.
+    previous = {sig: old for sig in _SIGNALS if (old := signal.getsignal(sig)) is not signal.SIG_IGN}
+
+    def handler(signum: int, frame: object) -> None:
+        cleanup()
+        for sig, old in previous.items():
+            signal.signal(sig, old if old is not None else signal.SIG_DFL)
+        signal.raise_signal(signum)
+
+    for sig in previous:
+        signal.signal(sig, handler)
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old if old is not None else signal.SIG_DFL)
 
 
 def _remove(tmp: str) -> None:
+    _pending.discard(tmp)
     try:
         os.unlink(tmp)
     except OSError:

@@ -1,4 +1,6 @@
-"""Reading batch points from a file or standard input: opening it, and the
+"""Reading batch points from a file or standard input: opening it, reading it
+within the input bound (a file that never ends, ``/dev/zero``, is an error, not
+a process that grows without bound), JSON the way points need it, and the
 single-point shortcut (a file that holds one point is evaluated by the scalar
 engine, without numpy)."""
 
@@ -12,18 +14,97 @@ if TYPE_CHECKING:
 
 
 def where(path: str | None) -> str:
-    return "standard input" if path == "-" else str(path)
+    from .errors import PATH_LIMIT, quoted
+
+    return "standard input" if path == "-" else quoted(str(path), PATH_LIMIT)
 
 
 def open_input(path: str) -> Any:
+    """The input as text: UTF-8, a byte-order mark skipped (on standard input too),
+    line ends kept as they are (CSV needs them)."""
     from .errors import UsageError
 
     if path == "-":
-        return sys.stdin
+        import io
+
+        if not hasattr(sys.stdin, "buffer"):
+            return sys.stdin
+        return io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8-sig", newline="")
     try:
         return open(path, encoding="utf-8-sig", newline="")
     except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the name
-        raise UsageError(f"cannot read {path!r}: {getattr(exc, 'strerror', None) or exc}") from None
+        raise UsageError(f"cannot read {where(path)}: {getattr(exc, 'strerror', None) or exc}") from None
+
+
+def read_line(stream: Any, where: str, number: int, limit: int) -> str:
+    """Line ``number`` of the input (``""`` at its end), at most ``limit`` characters."""
+    from .arguments import too_long
+
+    try:
+        line = stream.readline(limit + 1)
+    except UnicodeDecodeError:
+        from .errors import UsageError
+
+        raise UsageError(f"{where}: not UTF-8 text (at or after line {number})") from None
+    if len(line) > limit:
+        raise too_long(f"{where}, line {number}", limit, "characters")
+    return line
+
+
+def read_rest(stream: Any, where: str, limit: int) -> str:
+    """All that is left of the input, at most ``limit`` characters."""
+    from .arguments import too_long
+
+    try:
+        text = stream.read(limit + 1)
+    except UnicodeDecodeError:
+        from .errors import UsageError
+
+        raise UsageError(f"{where} is not UTF-8 text") from None
+    if len(text) > limit:
+        raise too_long(where, limit, "characters")
+    return text
+
+
+class DuplicateKeyError(ValueError):
+    """A JSON object with a key twice (the point would silently take the last)."""
+
+    def __init__(self, name: str) -> None:
+        from .errors import quoted
+
+        super().__init__(f"the name {quoted(name)} appears twice")
+
+
+def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    point = dict(pairs)
+    if len(point) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise DuplicateKeyError(key)
+            seen.add(key)
+    return point
+
+
+def load_json(text: str, where: str) -> Any:
+    """JSON as points need it: integers of any size read as floats (``1e400`` is
+    inf, as in CSV), a key given twice refused (:class:`DuplicateKeyError`), nesting
+    beyond the parser's depth a usage error. Invalid JSON raises JSONDecodeError."""
+    import json
+
+    try:
+        if text.lstrip().startswith("{"):
+            # The usual flat object: one colon per key, then no key was given twice
+            # (checked at C speed; the hook below costs a fifth of the parse).
+            value = json.loads(text, parse_int=float)
+            if isinstance(value, dict) and text.count(":") == len(value):
+                return value
+        return json.loads(text, parse_int=float, object_pairs_hook=_unique)
+    except RecursionError:
+        from .errors import UsageError
+
+        raise UsageError(f"{where}: JSON nested too deeply (a point is one object of numbers; "
+                         "the bound is the JSON parser's, about 1,000 levels, fixed)") from None
 
 
 class Replay:
@@ -36,78 +117,74 @@ class Replay:
         if size < 0:
             text, self.prefix = self.prefix + self.rest.read(), ""
             return text
-        if not self.prefix:
-            return self.rest.read(size)
         text, self.prefix = self.prefix[:size], self.prefix[size:]
-        return text
+        return text + (self.rest.read(size - len(text)) if len(text) < size else "")
 
-    def readline(self) -> str:
-        if self.prefix:
-            line, nl, tail = self.prefix.partition("\n")
-            self.prefix = tail
-            return line + nl if nl else line + self.rest.readline()
-        return self.rest.readline()
-
-    def __iter__(self) -> Any:
-        return self
-
-    def __next__(self) -> str:
-        line = self.readline()
-        if not line:
-            raise StopIteration
-        return line
+    def readline(self, size: int = -1) -> str:
+        if not self.prefix:
+            return self.rest.readline(size)
+        end = self.prefix.find("\n") + 1 or len(self.prefix)
+        if size >= 0:
+            end = min(end, size)
+        line, self.prefix = self.prefix[:end], self.prefix[end:]
+        if line.endswith("\n") or self.prefix or len(line) == size:
+            return line
+        return line + self.rest.readline(size - len(line) if size >= 0 else -1)
 
 
 def single_point(stream: Any, where: str) -> tuple[dict[str, float] | None, Any]:
     """The point, if the input holds exactly one (a JSON object, a one-object
     array, or a CSV header and one row), and a stream that reads the input again
     from its start (for the array path when it holds more)."""
-    import json
+    import csv
 
-    from .arguments import as_number
-    from .errors import UsageError
+    from .arguments import NAME, as_number, max_input, too_long
 
+    limit = max_input()
     lines: list[str] = []
     filled = 0  # lines that are not blank
-    try:
-        while filled < 3:
-            line = stream.readline()
-            if not line:
-                break
-            lines.append(line)
-            filled += not line.isspace()
-        text = "".join(lines)
-        stripped = text.strip()
-        at_end = filled < 3
-        if stripped.startswith("["):
-            text += stream.read()
-            stripped, at_end = text.strip(), True
-    except UnicodeDecodeError:
-        raise UsageError(f"{where} is not UTF-8 text") from None
+    total = 0
+    while filled < 3:
+        line = read_line(stream, where, len(lines) + 1, limit)
+        if not line:
+            break
+        lines.append(line)
+        filled += not line.isspace()
+        total += len(line)
+        if total > limit:  # blank lines without end
+            raise too_long(where, limit, "characters")
+    text = "".join(lines)
+    stripped = text.strip()
+    at_end = filled < 3
+    if stripped.startswith("["):
+        text += read_rest(stream, where, limit)
+        stripped, at_end = text.strip(), True
     replay = Replay(text, stream)
     point: Any = None
     try:
         if at_end and stripped.startswith("{") and len(stripped.splitlines()) == 1:
-            point = json.loads(stripped)
+            point = load_json(stripped, where)
         elif at_end and stripped.startswith("["):
-            rows = json.loads(stripped)
+            rows = load_json(stripped, where)
             point = rows[0] if isinstance(rows, list) and len(rows) == 1 else None
         elif at_end and stripped and not stripped.startswith(("{", "[")):
             rows = [ln for ln in stripped.splitlines() if ln.strip()]
             if len(rows) == 2:
-                import csv
-
                 dialect = "excel-tab" if "\t" in rows[0] and "," not in rows[0] else "excel"
                 header, values = csv.reader(rows, dialect=dialect)
-                if len(header) == len(values):
-                    point = dict(zip((h.strip() for h in header), values, strict=True))
-    except (json.JSONDecodeError, ValueError):
+                names = [h.strip() for h in header]
+                if len(header) == len(values) and len(set(names)) == len(names):
+                    point = dict(zip(names, values, strict=True))
+    except (ValueError, csv.Error):  # JSONDecodeError and DuplicateKeyError are ValueErrors
         point = None
     if not isinstance(point, dict) or not point:
-        return None, replay
+        return None, replay  # the array path reads it again, and reports what is wrong
+    if not all(map(str.isidentifier, point)) and not all(map(NAME.fullmatch, point)):
+        return None, replay  # a key that is no name (control characters, say): reported there
     try:
         if set(map(type, point.values())) == {float}:  # JSON numbers: nothing to convert
             return point, replay
         return {k: as_number(v) for k, v in point.items()}, replay
     except (TypeError, ValueError):
         return None, replay  # the array path reports it, with its line number
+

@@ -14,7 +14,7 @@ import os
 from _thread import allocate_lock  # threading's Lock, without importing threading
 
 from .engine import Value
-from .errors import ExprSyntaxError, did_you_mean
+from .errors import ExprSyntaxError, did_you_mean, quoted
 from .expression import Expression
 from .lalr import LALR, ParseError, Token, spec_from_lark, token_end, token_text
 from .ops import CONSTANTS, FUNCTIONS
@@ -117,7 +117,7 @@ class _Builder:
         text = token_text(name)
         op = FUNCTIONS.get(text)
         if op is None:
-            raise self._error(f"unknown function '{text}'{did_you_mean(text, FUNCTIONS)}", name.start())
+            raise self._error(f"unknown function {quoted(text)}{did_you_mean(text, FUNCTIONS)}", name.start())
         if len(args) != op.arity:
             want = "1 argument" if op.arity == 1 else f"{op.arity} arguments"
             raise self._error(f"{text}() takes {want}, got {len(args)}", name.start())

@@ -111,3 +111,19 @@ def test_mutated_expressions(text, data):
 @given(st.lists(st.text(max_size=8), max_size=6))
 def test_random_arguments(args):
     check(["eval", *args])
+
+
+FILE_PIECES = ["x", "y", "x,y", "x,x", "x\ty", ",", "\n", "\r\n", "\t", '"', "{", "}", "[", "]", ":", '"x"', '"y"',
+               '"x": 1', '"y": 2', "1", "-0.5", "1e400", str(10**400), "7" * 4400, "nan", "NaN", "Infinity", "null",
+               "true", "\ufeff", "\x00", "é", "x²", " ", "{}", '{"x": 1, "x": 2}', "[" * 50, "1." + "0" * 1000]
+
+
+@settings(max_examples=examples(200), deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.lists(st.one_of(st.sampled_from(FILE_PIECES), st.binary(max_size=3)), max_size=30), st.data())
+def test_hostile_input_files(pieces, data):
+    # Fragments of CSV and JSON, huge numbers, bad bytes and byte-order marks as --input.
+    content = b"".join(p if isinstance(p, bytes) else p.encode() for p in pieces)
+    fixed = data.draw(st.sampled_from([[], ["y=2"]]))
+    fmt = data.draw(st.sampled_from(["csv", "jsonl", "json"]))
+    count("fuzz inputs to --input")
+    check(["eval", "x*y", "--input", "-", *fixed, "--format", fmt], stdin=content)

@@ -55,6 +55,8 @@ def _check(o: dict[str, Any], tokens: list[str], missing: list) -> int | None:
     for name, c in checks.items():
         if c.method not in (o["method"], "none"):
             diagnostic(f"note: '{name}': the function is undefined on one side; used a {c.method} difference")
+        if c.note:
+            diagnostic(f"note: '{name}' {c.note}")
     write_checks(expr, value, checks, Format(o["fmt"]), sys.stdout, o["digits"])
     failed = [name for name, c in checks.items() if not c.ok]
     if failed:
