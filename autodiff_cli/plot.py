@@ -10,6 +10,7 @@ that no other command pays for it; the terminal drawing is plain text.
 from __future__ import annotations
 
 import io
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,7 +36,7 @@ class Curves:
 
 def sample(expr: Expression, grid: Grid, fixed: dict[str, float]) -> Curves:
     """Evaluate the expression and d/d(grid variable) at every grid point."""
-    x = grid.start + np.arange(grid.count) * grid.step
+    x = grid.values(np.arange(grid.count))
     program = ArrayProgram(expr)
     value, gradients, _ = program.run({**fixed, grid.name: x}, len(x))
     y = np.array(value, dtype=np.float64)
@@ -73,6 +74,7 @@ def draw(curves: Curves, title: str, fmt: str, line: Tangent | None = None) -> b
         raise UsageError(f"plot needs matplotlib: {EXTRA_HINT}") from None
     # SVG text as text (selectable, searchable, smaller), not glyph outlines.
     plt.rcParams["svg.fonttype"] = "none"
+    curves, line, scales = _within_range(curves, line)
     fig, (top, bottom) = plt.subplots(2, 1, sharex=True, figsize=(7, 6), constrained_layout=True)
     top.plot(curves.x, curves.y, color="#1d4ed8", linewidth=1.8, label=f"f({curves.name})", gid="function")
     if line is not None:
@@ -83,9 +85,9 @@ def draw(curves: Curves, title: str, fmt: str, line: Tangent | None = None) -> b
                 gid="derivative")
     bottom.axhline(0.0, color="#9ca3af", linewidth=0.8)
     top.set_title(f"f({curves.name}) = {title}", fontsize=11, loc="left")
-    top.set_ylabel("f")
-    bottom.set_ylabel(f"df/d{curves.name}")
-    bottom.set_xlabel(curves.name)
+    top.set_ylabel(_scaled_label("f", scales["y"]))
+    bottom.set_ylabel(_scaled_label(f"df/d{curves.name}", scales["dy"]))
+    bottom.set_xlabel(_scaled_label(curves.name, scales["x"]))
     for axis in (top, bottom):
         axis.grid(True, color="#e5e7eb")
         axis.legend(loc="best", fontsize=9)
@@ -101,6 +103,30 @@ def draw(curves: Curves, title: str, fmt: str, line: Tangent | None = None) -> b
     return buffer.getvalue()
 
 
+def _scale(values: np.ndarray) -> float:
+    """1, or the power of ten to divide ``values`` by so that matplotlib's axis
+    arithmetic (spans, ticks) stays finite: it overflows near float64's limit."""
+    finite = np.abs(values[np.isfinite(values)])
+    top = float(finite.max()) if finite.size else 0.0
+    return 1.0 if top < 1e300 else 10.0 ** math.floor(math.log10(top))
+
+
+def _within_range(curves: Curves, line: Tangent | None) -> tuple[Curves, Tangent | None, dict[str, float]]:
+    """The curves (and tangent) divided by the scales that keep matplotlib finite."""
+    scales = {"x": _scale(curves.x), "y": _scale(curves.y), "dy": _scale(curves.dy)}
+    if scales == {"x": 1.0, "y": 1.0, "dy": 1.0}:
+        return curves, line, scales
+    sx, sy = scales["x"], scales["y"]
+    scaled = Curves(curves.name, curves.x / sx, curves.y / sy, curves.dy / scales["dy"], curves.gaps)
+    if line is not None:
+        line = Tangent(line.at / sx, line.value / sy, line.slope, line.x / sx, line.y / sy)
+    return scaled, line, scales
+
+
+def _scaled_label(label: str, scale: float) -> str:
+    return label if scale == 1.0 else f"{label} / {scale:g}"
+
+
 def draw_terminal(curves: Curves, title: str, line: Tangent | None = None, width: int = 72,
                   height: int = 14) -> str:
     """The curves as text for a terminal: a character grid per curve, gaps left blank."""
@@ -114,6 +140,14 @@ def draw_terminal(curves: Curves, title: str, line: Tangent | None = None, width
     return "\n".join([*head, *panels[0], "", *panels[1], " " * 11 + axis, " " * 11 + curves.name.center(width)])
 
 
+def _fraction(v: np.ndarray, low: float, high: float) -> np.ndarray:
+    """Where ``v`` lies between ``low`` and ``high`` (0 to 1), computed on halves so
+    that a range wider than float64's (-1e308 .. 1e308) does not overflow."""
+    with np.errstate(all="ignore"):
+        span = high / 2 - low / 2
+        return (v / 2 - low / 2) / (span or 1.0)
+
+
 def _panel(x: np.ndarray, y: np.ndarray, label: str, width: int, height: int, line: Tangent | None) -> list[str]:
     finite = y[np.isfinite(y)]
     grid = [[" "] * width for _ in range(height)]
@@ -122,16 +156,16 @@ def _panel(x: np.ndarray, y: np.ndarray, label: str, width: int, height: int, li
     low, high = float(finite.min()), float(finite.max())
     if high == low:
         low, high = low - 1.0, high + 1.0
-    columns = np.minimum(((x - x[0]) / ((x[-1] - x[0]) or 1.0) * (width - 1)).round().astype(int), width - 1)
+    columns = np.minimum((_fraction(x, float(x[0]), float(x[-1])) * (width - 1)).round().astype(int), width - 1)
 
     def put(ys: np.ndarray, mark: str) -> None:
-        for col, value in zip(columns.tolist(), ys.tolist(), strict=True):
+        rows = height - 1 - (_fraction(ys, low, high) * (height - 1)).round()
+        for col, value, row in zip(columns.tolist(), ys.tolist(), rows.tolist(), strict=True):
             if np.isfinite(value) and low <= value <= high:
-                row = height - 1 - round((value - low) / (high - low) * (height - 1))
-                grid[row][col] = mark
+                grid[int(row)][col] = mark
 
     if low < 0 < high:
-        zero = height - 1 - round((0 - low) / (high - low) * (height - 1))
+        zero = height - 1 - round(float(_fraction(np.array([0.0]), low, high)[0]) * (height - 1))
         grid[zero] = ["-"] * width
     if line is not None:
         put(line.y, ".")

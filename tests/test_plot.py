@@ -130,3 +130,15 @@ def test_eval_imports_nothing_heavy():
             "'graphviz', 'pydantic') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60).stdout
     assert out.strip().splitlines()[-1] == "[]"
+
+
+@pytest.mark.parametrize("args", [["x*1e308", "--grid", "x=-1.7:1.7"], ["x", "--grid", "x=-1.7e308:1.7e308"]])
+def test_ranges_near_the_float64_limit(cli, tmp_path, args):
+    assert cli("plot", *args, "--terminal").code == 0
+    out = tmp_path / "big.svg"
+    run = cli("plot", *args, "-o", str(out))
+    assert run.code == 0, run.err
+    texts = {t.text for t in ET.fromstring(out.read_bytes()).iter(f"{SVG}text")}
+    assert "f / 1e+308" in texts  # the axis is scaled, as its label says
+    curves = sample(parse(args[0]), parse_grid(args[2], points=500), {})
+    assert np.isfinite(curves.x).all() and np.isfinite(curves.y).all()
