@@ -15,6 +15,7 @@ _NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 _NON_FINITE = re.compile(r"[+-]?(nan|inf|infinity)", re.IGNORECASE)
 NAME = re.compile(r"[^\W\d]\w*")
 """A variable name: the grammar's NAME rule (so ``x²`` is one, as in an expression)."""
+_OPTION_LIKE = re.compile(r"--[^\W\d]")  # --name: an option or a value's name, never a value
 _ASSIGN = re.compile(r"([^\W\d]\w*)=(.*)", re.DOTALL)
 
 DEFAULT_MAX_INPUT = 64 * 1024 * 1024
@@ -67,10 +68,13 @@ def split_arguments(tokens: list[str]) -> Arguments:
         if tok.startswith("--") and len(tok) > 2 and (tok[2].isalpha() or tok[2] == "_"):
             name, eq, text = tok[2:].partition("=")
             if not eq:
-                if i + 1 >= len(tokens):
-                    raise UsageError(f"option --{name} needs a value")
+                following = tokens[i + 1] if i + 1 < len(tokens) else None
+                if following is None or _OPTION_LIKE.match(following):
+                    got = f", not {quoted(following)}" if following is not None else ""
+                    raise UsageError(f"--{name} needs a value{got} (--{name} VALUE sets the variable {quoted(name)}; "
+                                     "it is not an option of this command)")
                 i += 1
-                text = tokens[i]
+                text = following
             add(name, text)
         elif args.expression is None:
             args.expression = tok
@@ -104,7 +108,7 @@ def read_expression(arg: str | None) -> str:
     if len(data) > limit:
         raise too_long(f"the expression in {where}", limit)
     try:
-        return data.decode("utf-8-sig")
+        return data.decode("utf-8-sig").rstrip("\r\n")  # the file's last line end is not part of the expression
     except UnicodeDecodeError:
         raise UsageError(f"{where} is not UTF-8 text") from None
 

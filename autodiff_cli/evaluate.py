@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from .errors import diagnostic
+from .errors import UsageError, diagnostic, did_you_mean, quoted
 from .output import Format
 
 TYPE_CHECKING = False  # typing itself costs start-up time
@@ -27,7 +27,6 @@ def load(tokens: list[str], ieee: bool, command: Any) -> tuple[Any, dict[str, fl
     --grid``), is pointed at the options.
     """
     from .arguments import parse_value, read_expression, split_arguments
-    from .errors import UsageError, did_you_mean
     from .parser import parse
 
     args = split_arguments(tokens)
@@ -45,14 +44,14 @@ def load(tokens: list[str], ieee: bool, command: Any) -> tuple[Any, dict[str, fl
         if name not in expr.variables and name not in expr.names:
             hint = did_you_mean(name, [o.name for o in command.options], prefix="--")
             if hint:
-                raise UsageError(f"no variable '{name}' in the expression{hint}")
+                raise UsageError(f"no variable {quoted(name)} in the expression{hint}")
             from .cli.spec import COMMANDS
 
             others = [c.name for c in COMMANDS.values() if c.option(f"--{name}")]
             if others:
                 raise UsageError(f"{command.name} has no option --{name} ({' and '.join(others)} "
                                  f"{'has' if len(others) == 1 else 'have'} it), and the expression no variable "
-                                 f"'{name}'")
+                                 f"{quoted(name)}")
     expr.check_values(dict.fromkeys(args.values, 0.0), complete=False)
     return expr, {name: parse_value(name, text, ieee) for name, text in args.values.items()}
 
@@ -62,7 +61,6 @@ def load(tokens: list[str], ieee: bool, command: Any) -> tuple[Any, dict[str, fl
 def run_eval(tokens: list[str], fmt: Format, intermediates: bool, ieee: bool, trace: bool, hessian: bool,
              grid: list[str] | None = None, input: str | None = None, digits: int = 6) -> None:
     from .cli.spec import EVAL
-    from .errors import UsageError
     from .output import write_evaluation
 
     if grid or input is not None:
@@ -85,7 +83,6 @@ def run_eval(tokens: list[str], fmt: Format, intermediates: bool, ieee: bool, tr
 def run_batch(tokens: list[str], fmt: Format, grids: list[str], input_path: str | None, digits: int = 6) -> None:
     """Evaluate at every point of the grids or the input file, streaming the output."""
     from .cli.spec import EVAL
-    from .errors import UsageError
     from .inputs import open_input, single_point, where
 
     if input_path == "-" and "-" in tokens:
@@ -107,7 +104,6 @@ def run_batch(tokens: list[str], fmt: Format, grids: list[str], input_path: str 
 
 
 def _check_sources(expr: Any, fixed: dict[str, float], columns: AbstractSet[str], where: str) -> None:
-    from .errors import UsageError
 
     # The usual cases, checked at C speed (no set built when nothing is fixed).
     if not fixed:
@@ -119,12 +115,12 @@ def _check_sources(expr: Any, fixed: dict[str, float], columns: AbstractSet[str]
 
     for name in columns:
         if name not in expr.variables:
-            raise UsageError(f"{where}: no variable '{name}' in the expression")
+            raise UsageError(f"{where}: no variable {quoted(name)} in the expression")
         if name in fixed:
-            raise UsageError(f"value for '{name}' given twice (fixed and in {where})")
+            raise UsageError(f"value for {quoted(name)} given twice (fixed and in {where})")
     missing = [n for n in expr.variables if n not in fixed and n not in columns]
     if missing:
-        raise UsageError("missing value for " + ", ".join(f"'{n}'" for n in missing))
+        raise UsageError("missing value for " + ", ".join(quoted(n) for n in missing))
 
 
 def _write_single(expr: Any, fmt: Format, point: dict[str, float], digits: int) -> None:
@@ -153,7 +149,6 @@ def _run_arrays(expr: Any, fixed: dict[str, float], fmt: Format, grids: list[str
     import numpy as np
 
     from .batch import ArrayProgram, file_points, grid_points, parse_grid
-    from .errors import UsageError
     from .inputs import where
     from .interrupts import BatchInterruptedError, deferred_signals
     from .output import BatchWriter
@@ -163,9 +158,9 @@ def _run_arrays(expr: Any, fixed: dict[str, float], fmt: Format, grids: list[str
     names = [g.name for g in parsed]
     for name in names:
         if name not in expr.variables:
-            raise UsageError(f"--grid {name}: no variable '{name}' in the expression")
+            raise UsageError(f"--grid {name}: no variable {quoted(name)} in the expression")
         if name in fixed or names.count(name) > 1:
-            raise UsageError(f"value for '{name}' given twice")
+            raise UsageError(f"value for {quoted(name)} given twice")
     if parsed:
         total: int | None = 1
         for g in parsed:

@@ -151,7 +151,7 @@ def test_gradient_infinite_is_error_in_strict_mode(cli):
         (["eval", "x", "--x", "1", "--z", "2"], "error: no variable 'z' in the expression"),
         (["eval", "x", "--x", "1", "--fromat", "json"], "did you mean '--format'?"),
         (["eval", "e = 2*x; e", "--x", "1", "--e", "2"], "'e' is assigned in the expression"),
-        (["eval", "x", "--x"], "option --x needs a value"),
+        (["eval", "x", "--x"], "--x needs a value (--x VALUE sets the variable 'x'"),
         (["eval", "x", "--x", "1", "--x", "2"], "value for 'x' given twice"),
         (["eval", "x", "--x", "y"], "value for 'x' must be a number or a constant expression"),
         (["eval", "x", "--x", "1/0"], "value for 'x': division by zero"),

@@ -61,6 +61,11 @@ def test_version_anywhere(cli):
     (["evl", "x"], "no command 'evl' (did you mean 'eval'?)"),
     (["--bogus"], "'--bogus' is not an option of autodiff"),
     (["eval", "x", "--digits", "0", "x=1"], "--digits takes a whole number from 1 to 17, not '0'"),
+    (["eval", "x*y", "--x", "--y", "2"], "--x needs a value, not '--y'"),
+    (["eval", "x", "x=1", "--foo"], "--foo needs a value (--foo VALUE sets the variable 'foo'"),
+    (["plot", "x*y", "--grid", "x=0:1", "--grid", "y=0:1", "--terminal"], "plot sweeps one variable"),
+    (["plot", "x", "--grid", "x=0:1:-0.1", "--terminal"], "--grid x=0:1:-0.1 holds no points"),
+    (["eval", "--show-completion"], "--show-completion is an option of autodiff itself"),
 ])
 def test_usage_errors_are_plain_sentences(cli, args, message):
     run = cli(*args)
@@ -137,6 +142,13 @@ def test_a_batch_with_no_points_says_so(cli):
     run = cli("eval", "x", "--grid", "x=0:1:-1", "--format", "csv")
     assert run.code == 0 and run.out == "x,value,grad_x\r\n"
     assert "holds no points" in run.err
+
+
+def test_an_expression_file_s_last_line_end_is_not_part_of_it(cli):
+    import json
+
+    run = cli("eval", "-", "x=3", "--format", "json", stdin=b"x**2\n")
+    assert json.loads(run.out)["expression"] == "x**2"
 
 
 def test_standard_input_is_one_thing(cli):

@@ -7,7 +7,7 @@ value for a variable: ``--a 2``)."""
 
 from __future__ import annotations
 
-from ..errors import UsageError, did_you_mean
+from ..errors import UsageError, did_you_mean, quoted
 from .spec import COMMANDS, COMPLETION_FLAGS, HELP_FLAGS, PROGRAM, VERSION_FLAG, Command, Opt
 
 TYPE_CHECKING = False  # typing itself costs start-up time
@@ -36,10 +36,10 @@ def parse_argv(argv: list[str]) -> Parsed:
     command = COMMANDS.get(first)
     if command is None:
         if first.startswith("-"):
-            raise UsageError(f"'{first}' is not an option of {PROGRAM}: give a command first "
+            raise UsageError(f"{quoted(first)} is not an option of {PROGRAM}: give a command first "
                              f"({', '.join(COMMANDS)}), or --help")
         hint = did_you_mean(first, COMMANDS)
-        raise UsageError(f"no command '{first}'{hint}; the commands are {', '.join(COMMANDS)}")
+        raise UsageError(f"no command {quoted(first)}{hint}; the commands are {', '.join(COMMANDS)}")
     return parse_command(command, argv[1:])
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import sys
 
-from ..errors import AutodiffError, ExitStatus, UsageError, diagnostic
+from ..errors import AutodiffError, ExitStatus, UsageError, diagnostic, quoted
 from .spec import COMMANDS
 
 TYPE_CHECKING = False  # typing itself costs start-up time
@@ -54,13 +54,13 @@ def _check(o: dict[str, Any], tokens: list[str], missing: list) -> int | None:
     value, checks = check_gradients(expr, values, o["method"], step, rtol, atol)
     for name, c in checks.items():
         if c.method not in (o["method"], "none"):
-            diagnostic(f"note: '{name}': the function is undefined on one side; used a {c.method} difference")
+            diagnostic(f"note: {quoted(name)}: the function is undefined on one side; used a {c.method} difference")
         if c.note:
-            diagnostic(f"note: '{name}' {c.note}")
+            diagnostic(f"note: {quoted(name)} {c.note}")
     write_checks(expr, value, checks, Format(o["fmt"]), sys.stdout, o["digits"])
     failed = [name for name, c in checks.items() if not c.ok]
     if failed:
-        names = ", ".join(f"'{n}'" for n in failed)
+        names = ", ".join(quoted(n) for n in failed)
         diagnostic(f"error: the gradient check failed for {names}")
         return ExitStatus.FAILURE
     return None
