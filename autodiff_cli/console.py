@@ -34,7 +34,14 @@ def width_of(stream: TextIO) -> int:
 def make_console(stream: TextIO) -> Any:
     from rich.console import Console
 
-    return Console(file=stream, width=width_of(stream), highlight=False, soft_wrap=False)
+    console = Console(file=stream, width=width_of(stream), highlight=False, soft_wrap=False)
+    # Rich exits with status 1 on a closed pipe; the entry point ends quietly with 0, as for every format.
+    console.on_broken_pipe = _broken_pipe
+    return console
+
+
+def _broken_pipe() -> None:
+    raise BrokenPipeError
 
 
 class Sheet:

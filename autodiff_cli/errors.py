@@ -15,8 +15,16 @@ class ExitStatus(IntEnum):
 
 
 def diagnostic(line: str) -> None:
-    """A line for the user on standard error (errors, notes); data goes to stdout."""
-    sys.stderr.write(line + "\n")
+    """A line for the user on standard error (errors, notes); data goes to stdout.
+    With standard error closed or full the line is lost, but never the run: the
+    exit status still tells."""
+    try:
+        sys.stderr.write(line + "\n")
+        sys.stderr.flush()
+    except (OSError, AttributeError, ValueError):  # closed (None), full, or a closed file object
+        # Nothing more goes there; dropping the stream spares the interpreter a
+        # failing flush at exit (which would turn the exit status into 120).
+        sys.stderr = None
 
 
 class AutodiffError(Exception):

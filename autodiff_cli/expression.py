@@ -187,6 +187,9 @@ class Expression:
         if node.label:
             return node.label
         start, end = self.spans[index]
+        if end - start > 200:  # only the ends are shown: a million-deep chain's texts are not joined whole
+            head, tail = " ".join(self.source[start:start + 100].split()), " ".join(self.source[end - 100:end].split())
+            return f"{head[:18]} ... {tail[-17:]}"
         text = " ".join(self.source[start:end].split())
         # Shortened in the middle, keeping both ends: a million-deep chain would
         # otherwise name its nodes with texts of every length up to the whole.

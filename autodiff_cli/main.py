@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import sys
 
-from .errors import AutodiffError, ExitStatus, diagnostic
+from .errors import AutodiffError, ExitStatus, UsageError, diagnostic
 
 
 def _program(argv: list[str]) -> int:
@@ -39,9 +39,66 @@ def _program(argv: list[str]) -> int:
     return run_command(parsed.command.name, parsed.values, parsed.tokens)
 
 
+class _Closed:
+    """Stands in for a standard stream the process was started without: reading
+    is a usage error, writing an ``OSError``, each said in one line."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.buffer = self
+
+    def read(self, *args: object) -> str:
+        raise UsageError(f"{self.name} is closed")
+
+    readline = read
+
+    def write(self, data: object) -> int:
+        raise OSError(9, f"{self.name} is closed")
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return False
+
+    def fileno(self) -> int:
+        raise OSError(9, f"{self.name} is closed")
+
+
+def _text_streams() -> None:
+    """Output is UTF-8 (JSON and CSV promise it) whatever PYTHONIOENCODING or the
+    locale say, except on a terminal, which keeps its own encoding and gets '?'
+    for what it cannot show instead of an error."""
+    stdout = sys.stdout
+    encoding = (getattr(stdout, "encoding", None) or "").lower().replace("-", "")
+    if encoding != "utf8" and hasattr(stdout, "reconfigure"):
+        try:
+            if stdout.isatty():
+                stdout.reconfigure(errors="replace")
+            else:
+                stdout.reconfigure(encoding="utf-8")
+        except (OSError, ValueError):
+            pass
+
+
+def _discard_output() -> None:
+    """Drop what is still buffered for standard output (it cannot be written), so
+    that the interpreter's exit does not try again and print a traceback."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; every failure becomes one ``error:`` line and an exit status."""
     argv = sys.argv[1:] if argv is None else argv
+    if sys.stdin is None:  # started with standard input closed (<&-)
+        sys.stdin = _Closed("standard input")
+    if sys.stdout is None:  # started with standard output closed (>&-)
+        sys.stdout = _Closed("standard output")
+    _text_streams()
     try:
         status = _program(argv)
         sys.stdout.flush()
@@ -56,6 +113,10 @@ def main(argv: list[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return ExitStatus.OK
+    except OSError as exc:  # writing standard output: disk full, device error, closed
+        diagnostic(f"error: cannot write the output: {exc.strerror or exc}")
+        _discard_output()
+        return ExitStatus.FAILURE
     except KeyboardInterrupt:
         diagnostic("error: interrupted")
         return 130
