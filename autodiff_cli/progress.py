@@ -37,11 +37,12 @@ class progress:  # noqa: N801 - used as a context manager, like a function
             self.bar.update(self.task, completed=self.done)
 
     def _start(self) -> None:
-        from rich.progress import Progress
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
         from .console import make_console
 
-        self.bar = Progress(console=make_console(sys.stderr), transient=True, refresh_per_second=4,
+        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+        self.bar = Progress(*columns, console=make_console(sys.stderr), transient=True, refresh_per_second=4,
                             redirect_stdout=False, redirect_stderr=False)
         self.bar.start()
         self.task = self.bar.add_task("points", total=self.total, completed=self.done)
