@@ -88,36 +88,6 @@ class Value:
         name = f"{self.label}, " if self.label else ""
         return f"Value({name}data={self.data!r}, grad={self.grad!r})"
 
-    def __add__(self, other: Value | float) -> Value:
-        return Value.apply("add", self, other)
-
-    def __radd__(self, other: float) -> Value:
-        return Value.apply("add", other, self)
-
-    def __sub__(self, other: Value | float) -> Value:
-        return Value.apply("sub", self, other)
-
-    def __rsub__(self, other: float) -> Value:
-        return Value.apply("sub", other, self)
-
-    def __mul__(self, other: Value | float) -> Value:
-        return Value.apply("mul", self, other)
-
-    def __rmul__(self, other: float) -> Value:
-        return Value.apply("mul", other, self)
-
-    def __truediv__(self, other: Value | float) -> Value:
-        return Value.apply("div", self, other)
-
-    def __rtruediv__(self, other: float) -> Value:
-        return Value.apply("div", other, self)
-
-    def __pow__(self, other: Value | float) -> Value:
-        return Value.apply("pow", self, other)
-
-    def __rpow__(self, other: float) -> Value:
-        return Value.apply("pow", other, self)
-
     def __neg__(self) -> Value:
         return Value.apply("neg", self)
 
@@ -157,6 +127,19 @@ class Value:
         from .notebook import mimebundle
 
         return mimebundle(self)
+
+
+def _operator(op: str, reflected: bool) -> Callable[[Value, Value | float], Value]:
+    """``self <op> other``, or reflected (``2 * v`` calls ``v.__rmul__(2)``) ``other <op> self``."""
+    if reflected:
+        return lambda self, other: Value.apply(op, other, self)
+    return lambda self, other: Value.apply(op, self, other)
+
+
+# + - * / ** and their reflected forms, each one node of the op table's binary op.
+for _op, _dunder in (("add", "add"), ("sub", "sub"), ("mul", "mul"), ("div", "truediv"), ("pow", "pow")):
+    setattr(Value, f"__{_dunder}__", _operator(_op, reflected=False))
+    setattr(Value, f"__r{_dunder}__", _operator(_op, reflected=True))
 
 
 # The lecture's attribute names: the slot descriptors themselves under a second
