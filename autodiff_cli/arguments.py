@@ -138,8 +138,8 @@ def parse_value(name: str, text: str, ieee: bool = False) -> float:
         except AutodiffError as exc:
             raise UsageError(f"value for {quoted(name)}: {exc}") from None
         if expr.variables:
-            raise UsageError(f"value for {quoted(name)} must be a number or a constant expression, "
-                             f"but {quoted(text)} uses {', '.join(map(quoted, expr.variables))}")
+            raise UsageError(f"value for {quoted(name)} must be a number or a constant expression such as pi/4, "
+                             f"not {quoted(text)}: a value cannot name a variable")
         try:
             value = expr.forward({}, ieee=ieee)
         except AutodiffError as exc:

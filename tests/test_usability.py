@@ -66,6 +66,7 @@ def test_version_anywhere(cli):
     (["plot", "x*y", "--grid", "x=0:1", "--grid", "y=0:1", "--terminal"], "plot sweeps one variable"),
     (["plot", "x", "--grid", "x=0:1:-0.1", "--terminal"], "--grid x=0:1:-0.1 holds no points"),
     (["eval", "--show-completion"], "--show-completion is an option of autodiff itself"),
+    (["eval", "x", "--x", "abc"], "not 'abc': a value cannot name a variable"),
 ])
 def test_usage_errors_are_plain_sentences(cli, args, message):
     run = cli(*args)
