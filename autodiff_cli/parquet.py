@@ -37,9 +37,9 @@ def column_names(path: str, where: str) -> list[str]:
 def parquet_points(path: str, where: str, chunk: int = CHUNK) -> Iterator[Points]:
     """The file's points, ``chunk`` at a time; a file of no rows still gives one
     (empty) chunk, so that its columns are checked."""
+    source = _open(path, where)
     import pyarrow as pa
 
-    source = _open(path, where)
     names = list(source.schema_arrow.names)
     twice = next((n for k, n in enumerate(names) if n in names[:k]), None)
     if twice is not None:
