@@ -164,6 +164,9 @@ def run(client: Any, text: str, fixed: dict[str, float], parts: list[Partition],
                 client.cancel(futures)
                 shutil.rmtree(tmp, ignore_errors=True)
                 return
+        for name in os.listdir(tmp):  # what a worker lost mid-write left behind
+            if name.endswith(".tmp"):
+                os.unlink(os.path.join(tmp, name))
         os.replace(tmp, directory)
     except BaseException:
         client.cancel(futures)
