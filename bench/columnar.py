@@ -27,7 +27,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run import AUTODIFF, PY, measure  # noqa: E402
+from run import AUTODIFF, PY, measure
 
 N = int(sys.argv[sys.argv.index("--points") + 1]) if "--points" in sys.argv else 10_000_000
 EXPR = "a*(b+c*d)"

@@ -120,7 +120,7 @@ def test_parquet_round_trips_every_column_exactly(cli, tmp_path):
     assert f"{failing} of {len(a)} points gave a non-finite value" in run.err
 
 
-def test_parquet_in_many_row_groups_equals_csv_in(cli, tmp_path):
+def test_parquet_in_many_row_groups_equals_csv_in(cli, tmp_path, monkeypatch):
     cols = points(2 * CHUNK + 5, seed=3)
     src = write_parquet(tmp_path / "in.parquet", cols, row_group_size=10_000)
     csv_in = tmp_path / "in.csv"
@@ -132,6 +132,15 @@ def test_parquet_in_many_row_groups_equals_csv_in(cli, tmp_path):
     rows = np.loadtxt(from_parquet.out.splitlines()[1:], delimiter=",")
     for k, column in enumerate(by_hand(*(cols[n] for n in "abcd")).values()):
         assert np.allclose(rows[:, 4 + k], column, rtol=1e-15, atol=0)
+    from autodiff_cli import parquet
+
+    monkeypatch.setattr(parquet, "ROW_GROUP", CHUNK + 1)  # chunks gathered: 65,537 + 65,535, then the last 5
+    assert cli("eval", "a*(b+c*d)", "--input", str(src), "-o", str(tmp_path / "out.parquet")).code == 0
+    out = pq.ParquetFile(tmp_path / "out.parquet")
+    assert [out.metadata.row_group(g).num_rows for g in range(out.num_row_groups)] == [CHUNK + 1, CHUNK - 1, 5]
+    table = out.read()
+    for k, name in enumerate(from_csv.out.splitlines()[0].split(",")):
+        assert same(table.column(name).to_numpy(), rows[:, k]), name
 
 
 def test_parquet_is_known_by_its_first_bytes_and_checked_like_csv(cli, tmp_path):
