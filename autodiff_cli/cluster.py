@@ -84,9 +84,9 @@ def evaluate_partition(text: str, fixed: dict[str, float], part: Partition, targ
     import numpy as np
     import pyarrow.parquet as pq
 
-    from .batch import CHUNK, Points
+    from .batch import Points
     from .columns import as_float64, evaluate_arrays, program, result_names
-    from .parquet import ParquetSink
+    from .parquet import ParquetSink, batches
 
     prog = program(text)
     variables = list(prog.expr.variables)
@@ -95,7 +95,7 @@ def evaluate_partition(text: str, fixed: dict[str, float], part: Partition, targ
         with open(tmp, "wb") as out:
             sink = ParquetSink(out, [*variables, *result_names(prog)])
             source = pq.ParquetFile(part.path)
-            for batch in source.iter_batches(batch_size=CHUNK, row_groups=part.groups) if part.groups else ():
+            for batch in batches(source, part.groups):
                 size = batch.num_rows
                 given = {n: as_float64(batch.column(n), n, part.path) for n in variables if n not in fixed}
                 points = Points({**{n: np.float64(v) for n, v in fixed.items()}, **given}, size)

@@ -1,6 +1,6 @@
-"""Parquet files of points: recognised by name or by their first bytes, read a
-row group's batches at a time as chunks of points, and written a chunk at a
-time (each chunk a row group), so that memory stays bounded whatever the size.
+"""Parquet files of points, read as chunks of points a run of row groups at a
+time and written a chunk at a time (gathered into row groups), so that memory
+stays bounded whatever the size. (Which input is Parquet: ``inputs.parquet_input``.)
 
 Every column is float64, as in the other formats; columns of integers or
 booleans are read as numbers, and missing values (null) as nan. pyarrow is the
@@ -9,12 +9,18 @@ booleans are read as numbers, and missing values (null) as nan. pyarrow is the
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any, BinaryIO
 
 from .batch import CHUNK, Points
 from .columns import as_float64, require
 from .errors import UsageError, quoted
+
+READ_RUN = 1 << 20
+"""Rows read per run of row groups (see :func:`batches`)."""
+ROW_GROUP = 1 << 20
+"""Rows per row group written: chunks are gathered up to this many (72 MiB for
+nine columns), since a row group per chunk writes 2.2 times slower."""
 
 
 def _open(path: str, where: str) -> Any:
@@ -29,9 +35,21 @@ def _open(path: str, where: str) -> Any:
         raise UsageError(f"cannot read {where}: not a Parquet file ({str(exc).splitlines()[0]})") from None
 
 
-def column_names(path: str, where: str) -> list[str]:
-    """The names of the file's columns, from its footer alone."""
-    return list(_open(path, where).schema_arrow.names)
+def batches(source: Any, groups: Iterable[int], chunk: int = CHUNK) -> Iterator[Any]:
+    """The record batches of row groups ``groups`` of a ``ParquetFile``, a run
+    of row groups (about ``READ_RUN`` rows) at a time: one reader over the
+    whole file holds on to what it read (300 MiB after 6 million points of four
+    columns, 156 MiB this way), and small row groups still give whole chunks."""
+    run: list[int] = []
+    rows = 0
+    for group in groups:
+        run.append(group)
+        rows += source.metadata.row_group(group).num_rows
+        if rows >= READ_RUN:
+            yield from source.iter_batches(batch_size=chunk, row_groups=run)
+            run, rows = [], 0
+    if run:
+        yield from source.iter_batches(batch_size=chunk, row_groups=run)
 
 
 def parquet_points(path: str, where: str, chunk: int = CHUNK) -> Iterator[Points]:
@@ -46,7 +64,7 @@ def parquet_points(path: str, where: str, chunk: int = CHUNK) -> Iterator[Points
         raise UsageError(f"{where}: the column {quoted(twice)} appears twice")
     seen = 0
     try:
-        for batch in source.iter_batches(batch_size=chunk):
+        for batch in batches(source, range(source.num_row_groups), chunk):
             if batch.num_rows:
                 seen += batch.num_rows
                 yield Points({n: as_float64(batch.column(k), n, where) for k, n in enumerate(names)},
@@ -57,11 +75,6 @@ def parquet_points(path: str, where: str, chunk: int = CHUNK) -> Iterator[Points
         import numpy as np
 
         yield Points({n: np.empty(0) for n in names}, 0)
-
-
-ROW_GROUP = 1 << 20
-"""Rows per row group written: chunks are gathered up to this many (72 MiB for
-nine columns), since a row group per chunk writes 2.2 times slower."""
 
 
 class ParquetSink:

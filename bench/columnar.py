@@ -37,12 +37,13 @@ import sys
 import numpy as np, pyarrow as pa, pyarrow.parquet as pq
 src = pq.ParquetFile(sys.argv[1])
 names = ["a", "b", "c", "d", "value", "grad_a", "grad_b", "grad_c", "grad_d"]
-with pq.ParquetWriter(sys.argv[2], pa.schema([(n, pa.float64()) for n in names])) as out:
-    for batch in src.iter_batches(batch_size=65536):
+schema = pa.schema([(n, pa.float64()) for n in names])
+with pq.ParquetWriter(sys.argv[2], schema) as out:
+    for batch in src.iter_batches(batch_size=1 << 20):  # row groups as large as autodiff's
         a, b, c, d = (batch.column(n).to_numpy() for n in "abcd")
         f = b + c*d
         cols = [a, b, c, d, a*f, f, a, a*d, a*c]
-        out.write_batch(pa.RecordBatch.from_arrays([pa.array(x) for x in cols], names=names))
+        out.write_batch(pa.RecordBatch.from_arrays([pa.array(x) for x in cols], schema=schema))
 """
 
 DASK_BY_HAND = """
