@@ -110,6 +110,24 @@ def evaluate_partition(text: str, fixed: dict[str, float], part: Partition, targ
     return part.rows
 
 
+def _local_cluster(distributed: Any, count: int) -> Any:
+    """Worker processes on loopback, started with Ctrl-C ignored (a disposition
+    they keep): Ctrl-C in the terminal reaches every process of the group, and
+    the command, not each worker, decides how the run stops."""
+    import logging
+    import signal
+    import threading
+
+    main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None
+    try:
+        return distributed.LocalCluster(n_workers=count, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                        dashboard_address=None, silence_logs=logging.ERROR)
+    finally:
+        if main:
+            signal.signal(signal.SIGINT, previous)
+
+
 @contextmanager
 def connect(address: str) -> Iterator[Any]:
     """A Dask client of the scheduler at ``address``, or of a new cluster of
@@ -124,9 +142,7 @@ def connect(address: str) -> Iterator[Any]:
             count = address.partition(":")[2] or str(os.cpu_count() or 1)
             if not count.isdigit() or not 1 <= int(count) <= 1024:
                 raise UsageError(f"local:N takes a number of workers from 1 to 1024, not {quoted(count)}")
-            cluster = distributed.LocalCluster(n_workers=int(count), threads_per_worker=1, processes=True,
-                                               host="127.0.0.1", dashboard_address=None,
-                                               silence_logs=logging.ERROR)
+            cluster = _local_cluster(distributed, int(count))
             client = distributed.Client(cluster, timeout=CONNECT_TIMEOUT * 6)
         else:
             client = distributed.Client(address, timeout=CONNECT_TIMEOUT)
@@ -144,11 +160,12 @@ def connect(address: str) -> Iterator[Any]:
 
 
 def run(client: Any, text: str, fixed: dict[str, float], parts: list[Partition], directory: str,
-        done: Callable[[int], bool]) -> None:
+        done: Callable[[int], None], stop: Callable[[], bool] = lambda: False) -> bool:
     """Every partition evaluated on the cluster into ``directory``, built beside it
-    and renamed into place; ``done(rows)`` after each partition, which returns
-    False to stop (every task is then cancelled and nothing is left behind)."""
-    from distributed import as_completed
+    and renamed into place; ``done(rows)`` after each partition. ``stop()`` is
+    asked every tenth of a second, even while no task ends (its workers may be
+    gone): True cancels every task and leaves nothing behind. Whether it ran to the end."""
+    import time
 
     parent = os.path.dirname(os.path.abspath(directory))
     tmp = os.path.join(parent, f".autodiff-{secrets.token_hex(5)}.tmp")
@@ -159,15 +176,24 @@ def run(client: Any, text: str, fixed: dict[str, float], parts: list[Partition],
         targets = [os.path.join(tmp, f"part-{k:0{width}d}.parquet") for k in range(len(parts))]
         futures = client.map(evaluate_partition, [text] * len(parts), [fixed] * len(parts), parts, targets,
                              pure=False)
-        for future in as_completed(futures):
-            if not done(future.result()):
+        pending = list(futures)
+        while pending:
+            if stop():
                 client.cancel(futures)
                 shutil.rmtree(tmp, ignore_errors=True)
-                return
+                return False
+            finished = [f for f in pending if f.done()]
+            if not finished:
+                time.sleep(0.1)
+                continue
+            for future in finished:
+                pending.remove(future)
+                done(future.result())
         for name in os.listdir(tmp):  # what a worker lost mid-write left behind
             if name.endswith(".tmp"):
                 os.unlink(os.path.join(tmp, name))
         os.replace(tmp, directory)
+        return True
     except BaseException:
         client.cancel(futures)
         shutil.rmtree(tmp, ignore_errors=True)

@@ -309,10 +309,6 @@ def run_dask(tokens: list[str], grids: list[str], input_path: str | None, output
         parts.append(part)
     total = sum(p.rows for p in parts)
     with cluster.connect(address) as client, progress(total) as bar, deferred_signals() as signals:
-        def done(rows: int) -> bool:
-            bar.advance(rows)
-            return not signals.received
-
-        cluster.run(client, expr.source, fixed, parts, output, done)
+        cluster.run(client, expr.source, fixed, parts, output, bar.advance, lambda: signals.received is not None)
     if signals.received:
         raise BatchInterruptedError(signals.received, bar.done, output)

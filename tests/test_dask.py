@@ -10,6 +10,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 from functools import partial
 from pathlib import Path
 
@@ -95,6 +96,26 @@ def test_an_unreachable_scheduler_is_one_error_line(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["points"]
 
 
+def test_ctrl_c_stops_the_cluster_run_and_leaves_nothing(tmp_path):
+    src = dataset(tmp_path / "points", files=4, rows=1_000_000)
+    out = tmp_path / "out"
+    # A session of its own: the signal goes to the whole group, workers included, as Ctrl-C in a terminal does.
+    proc = subprocess.Popen([sys.executable, "-m", "autodiff_cli", "eval", EXPR, "--input", str(src), "-o", str(out),
+                             "--dask", "local:2"], cwd=ROOT, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    deadline = time.monotonic() + 60
+    while not [p for p in tmp_path.iterdir() if p.name.startswith(".autodiff-")] and time.monotonic() < deadline:
+        time.sleep(0.05)  # the tasks are submitted once the dataset's directory is being built
+    os.killpg(proc.pid, signal.SIGINT)
+    try:
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 130
+    assert err.startswith(f"error: interrupted: '{out}' not written (") and len(err.splitlines()) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["points"]
+
+
 @pytest.fixture(scope="module")
 def client():
     faulthandler.dump_traceback_later(240, exit=True)
@@ -128,15 +149,14 @@ def test_a_worker_killed_mid_run_loses_nothing(client, tmp_path, monkeypatch):
     pids = client.run(os.getpid)
     killed: list[int] = []
 
-    def done(rows: int) -> bool:
+    def done(rows: int) -> None:
         if not killed:
             victim = sorted(pids.values())[0]
             os.kill(victim, signal.SIGKILL)
             killed.append(victim)
-        return True
 
     out = tmp_path / "out"
-    cluster.run(client, EXPR, {}, chosen, str(out), done)
+    assert cluster.run(client, EXPR, {}, chosen, str(out), done)
     assert killed
     assert same_tables(parts(out), single_process(src, tmp_path))
     assert not [p for p in out.iterdir() if p.name.endswith(".tmp")]
