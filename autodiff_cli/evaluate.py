@@ -1,4 +1,5 @@
-"""The work of `autodiff eval`: a single point, or a batch streamed a chunk at a time."""
+"""The work of `autodiff eval`: a single point, a batch streamed a chunk at a time
+(to standard output or a file), or a Parquet dataset on a Dask cluster."""
 
 from __future__ import annotations
 
