@@ -94,14 +94,17 @@ def evaluate_partition(text: str, fixed: dict[str, float], part: Partition, targ
     try:
         with open(tmp, "wb") as out:
             sink = ParquetSink(out, [*variables, *result_names(prog)])
-            source = pq.ParquetFile(part.path)
-            for batch in batches(source, part.groups):
-                size = batch.num_rows
-                given = {n: as_float64(batch.column(n), n, part.path) for n in variables if n not in fixed}
-                points = Points({**{n: np.float64(v) for n, v in fixed.items()}, **given}, size)
-                value, grads, _ = evaluate_arrays(prog, points, size)
-                sink.write([*(np.broadcast_to(points[n], (size,)) for n in variables), value, *grads.values()])
-            sink.close()
+            try:
+                source = pq.ParquetFile(part.path)
+                for batch in batches(source, part.groups):
+                    size = batch.num_rows
+                    given = {n: as_float64(batch.column(n), n, part.path) for n in variables if n not in fixed}
+                    points = Points({**{n: np.float64(v) for n, v in fixed.items()}, **given}, size)
+                    value, grads, _ = evaluate_arrays(prog, points, size)
+                    sink.write([*(np.broadcast_to(points[n], (size,)) for n in variables), value, *grads.values()])
+                sink.close()
+            finally:
+                sink.abort()
         os.replace(tmp, target)
     except BaseException:
         if os.path.exists(tmp):
@@ -121,8 +124,9 @@ def _local_cluster(distributed: Any, count: int) -> Any:
     main = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None
     try:
+        # Their failures come back to the command as its own error line, not as worker logs.
         return distributed.LocalCluster(n_workers=count, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                        dashboard_address=None, silence_logs=logging.ERROR)
+                                        dashboard_address=None, silence_logs=logging.CRITICAL)
     finally:
         if main:
             signal.signal(signal.SIGINT, previous)

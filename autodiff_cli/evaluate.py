@@ -274,6 +274,8 @@ def _run_arrays(expr: Any, fixed: dict[str, float], fmt: Format, grids: list[str
             if signals.received:  # Ctrl-C in a pipeline: the reader went with it
                 raise BatchInterruptedError(signals.received, written) from None
             raise
+        finally:
+            writer.abort()
     for rule, count in kinks.items():
         diagnostic(f"note: {rule} used at {count:,} point(s) (PyTorch's convention)")
     if failed:

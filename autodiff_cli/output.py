@@ -236,6 +236,11 @@ class BatchWriter:
             gs = ", ".join([f"{key}: {num(col[k])}" for key, col in zip(self.keys, grad_cols, strict=True)])
             yield f'{{"variables": {{{vs}}}, "value": {num(v)}, "gradients": {{{gs}}}}}'
 
+    def abort(self) -> None:
+        """After a failure: let go of what the format holds open (nothing once closed)."""
+        if self.sink is not None:
+            self.sink.abort()
+
     def close(self) -> None:
         self.empty = self.first
         if self.first:

@@ -110,3 +110,11 @@ class ParquetSink:
     def close(self) -> None:
         self._flush()
         self.writer.close()
+
+    def abort(self) -> None:
+        """Close without complaint after a failure (the file is being discarded):
+        left open, pyarrow would close it when collected and print that it could not."""
+        try:
+            self.writer.close()
+        except (OSError, ValueError, self.pa.ArrowException):
+            pass

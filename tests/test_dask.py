@@ -24,6 +24,7 @@ distributed = pytest.importorskip("distributed")
 
 from autodiff_cli import cluster  # noqa: E402
 from autodiff_cli.columns import evaluate_columns  # noqa: E402
+from autodiff_cli.errors import UsageError  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 EXPR = "tanh(a*b) + exp(c)*log(d) + sqrt(a)"  # transcendental: the last bit differs if the work does
@@ -160,3 +161,13 @@ def test_a_worker_killed_mid_run_loses_nothing(client, tmp_path, monkeypatch):
     assert killed
     assert same_tables(parts(out), single_process(src, tmp_path))
     assert not [p for p in out.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_a_task_that_fails_is_the_commands_error_and_leaves_nothing(client, tmp_path):
+    src = tmp_path / "points"
+    src.mkdir()
+    pq.write_table(pa.table({"a": ["x", "y"], "b": [1.0, 2.0]}), src / "s.parquet")
+    chosen = [p for p, _ in cluster.partitions(cluster.dataset_files(str(src)))]
+    with pytest.raises(UsageError, match="the column 'a' holds string, not numbers"):
+        cluster.run(client, "a*b", {}, chosen, str(tmp_path / "out"), lambda rows: None)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["points"]
