@@ -72,6 +72,8 @@ def run_eval(tokens: list[str], fmt: Format, intermediates: bool, ieee: bool, tr
         if used:
             raise UsageError(f"{used[0]} is for single points, not batches (--grid, --input)")
         if dask is not None:
+            if fmt is not Format.table:
+                raise UsageError(f"--dask writes a Parquet dataset: leave out --format {fmt.value}")
             run_dask(tokens, grid or [], input, output, dask)
             return
         run_batch(tokens, output_format(output, fmt), grid or [], input, digits, output)

@@ -197,6 +197,11 @@ def test_output_names_and_formats_must_agree(cli, tmp_path):
     assert (tmp_path / "a.txt").read_text() == "x,value,grad_x\n0.0,0.0,1.0\n1.0,1.0,1.0\n"
     run = cli("eval", "x", "x=1", "-o", str(tmp_path / "b.csv"))
     assert run.code == 2 and "--output is for batches" in run.err
+    for args, message in ((["--format", "csv"], "--dask writes a Parquet dataset: leave out --format csv"),
+                          ([], "--dask evaluates a Parquet dataset: give --input DATASET")):
+        run = cli("eval", "x", *grid, "-o", str(tmp_path / "d"), "--dask", "local:1", *args)
+        assert run.code == 2 and run.err.startswith(f"error: {message}")
+    assert not (tmp_path / "d").exists()
     run = cli("eval", "value*2", *["--grid", "value=0:2:1"], "-o", str(tmp_path / "v.parquet"))
     assert run.code == 2 and "column 'value' twice" in run.err and not (tmp_path / "v.parquet").exists()
 
