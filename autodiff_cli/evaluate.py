@@ -1,14 +1,17 @@
-"""The work of `autodiff eval`: a single point, or a batch streamed a chunk at a time."""
+"""The work of `autodiff eval`: a single point, a batch streamed a chunk at a time
+(to standard output or a file), or a Parquet dataset on a Dask cluster."""
 
 from __future__ import annotations
 
 import sys
+from contextlib import contextmanager
 
 from .errors import UsageError, diagnostic, did_you_mean, quoted
 from .output import Format
 
 TYPE_CHECKING = False  # typing itself costs start-up time
 if TYPE_CHECKING:
+    from collections.abc import Iterator
     from collections.abc import Set as AbstractSet
     from typing import Any
 
@@ -59,7 +62,8 @@ def load(tokens: list[str], ieee: bool, command: Any) -> tuple[Any, dict[str, fl
 
 
 def run_eval(tokens: list[str], fmt: Format, intermediates: bool, ieee: bool, trace: bool, hessian: bool,
-             grid: list[str] | None = None, input: str | None = None, digits: int = 6) -> None:
+             grid: list[str] | None = None, input: str | None = None, digits: int = 6, output: str | None = None,
+             dask: str | None = None) -> None:
     from .cli.spec import EVAL
     from .output import write_evaluation
 
@@ -67,8 +71,17 @@ def run_eval(tokens: list[str], fmt: Format, intermediates: bool, ieee: bool, tr
         used = [flag for flag, on in (("--all", intermediates), ("--trace", trace), ("--hessian", hessian)) if on]
         if used:
             raise UsageError(f"{used[0]} is for single points, not batches (--grid, --input)")
-        run_batch(tokens, fmt, grid or [], input, digits)
+        if dask is not None:
+            if fmt is not Format.table:
+                raise UsageError(f"--dask writes a Parquet dataset: leave out --format {fmt.value}")
+            run_dask(tokens, grid or [], input, output, dask)
+            return
+        run_batch(tokens, output_format(output, fmt), grid or [], input, digits, output)
         return
+    if dask is not None:
+        raise UsageError("--dask evaluates a Parquet dataset: give --input DATASET and --output DIR")
+    if output is not None:
+        raise UsageError("--output is for batches: give --grid or --input too")
     if trace and fmt in (Format.csv, Format.tsv):
         raise UsageError("--trace is shown as a table or in JSON: use --format table, json or jsonl")
     expr, values = load(tokens, ieee, EVAL)
@@ -80,27 +93,55 @@ def run_eval(tokens: list[str], fmt: Format, intermediates: bool, ieee: bool, tr
                      digits=digits)
 
 
-def run_batch(tokens: list[str], fmt: Format, grids: list[str], input_path: str | None, digits: int = 6) -> None:
+def output_format(output: str | None, fmt: Format) -> Format:
+    """The format of a batch: by the suffix of ``--output FILE`` (which must agree
+    with a ``--format`` other than the default table), else ``--format``."""
+    import os.path
+
+    from .output import SUFFIXES
+
+    if output is None or output == "-":
+        return fmt
+    by_name = SUFFIXES.get(os.path.splitext(output)[1].lower())
+    if by_name is None:
+        if fmt is Format.table:
+            raise UsageError(f"cannot tell the format of {quoted(output)}: give it a suffix "
+                             f"({', '.join(SUFFIXES)}) or --format")
+        return fmt
+    if fmt not in (Format.table, by_name):
+        raise UsageError(f"--format {fmt.value} does not match the name {quoted(output)}: write {fmt.value} to a "
+                         f"file ending in .{fmt.value}, or leave out --format")
+    return by_name
+
+
+def run_batch(tokens: list[str], fmt: Format, grids: list[str], input_path: str | None, digits: int = 6,
+              output: str | None = None) -> None:
     """Evaluate at every point of the grids or the input file, streaming the output."""
     from .cli.spec import EVAL
-    from .inputs import open_input, single_point, where
+    from .inputs import open_input, parquet_input, single_point, where
 
     if input_path == "-" and "-" in tokens:
         raise UsageError("standard input can hold the expression (-) or the points (--input -), not both")
     expr, fixed = load(tokens, True, EVAL)
     if input_path is not None and grids:
         raise UsageError("give the points with --grid or with --input, not both")
+    if input_path is not None and parquet_input(input_path):
+        from .parquet import parquet_points
+
+        _run_arrays(expr, fixed, fmt, [], parquet_points(input_path, where(input_path)), input_path, digits, output)
+        return
     stream = open_input(input_path) if input_path is not None else None
     single = None
-    if stream is not None:
+    if stream is not None and fmt is not Format.parquet:
         single, stream = single_point(stream, where(input_path))
     if single is not None:
         # One point (thousands of values for one big expression): the scalar
         # engine, without numpy, which would only slow a single point down.
         _check_sources(expr, fixed, single.keys(), where(input_path))
-        _write_single(expr, fmt, {**fixed, **single}, digits)
+        with destination(output, fmt) as out:
+            _write_single(expr, fmt, {**fixed, **single}, digits, out)
         return
-    _run_arrays(expr, fixed, fmt, grids, stream, input_path, digits)
+    _run_arrays(expr, fixed, fmt, grids, stream, input_path, digits, output)
 
 
 def _check_sources(expr: Any, fixed: dict[str, float], columns: AbstractSet[str], where: str) -> None:
@@ -123,7 +164,7 @@ def _check_sources(expr: Any, fixed: dict[str, float], columns: AbstractSet[str]
         raise UsageError("missing value for " + ", ".join(quoted(n) for n in missing))
 
 
-def _write_single(expr: Any, fmt: Format, point: dict[str, float], digits: int) -> None:
+def _write_single(expr: Any, fmt: Format, point: dict[str, float], digits: int, out: Any) -> None:
     import json
     import math
 
@@ -133,22 +174,49 @@ def _write_single(expr: Any, fmt: Format, point: dict[str, float], digits: int) 
     kept.append(result)
     if fmt is Format.json:
         text = json.dumps({"expression": expr.source, "points": [point_data(result, False)]}, ensure_ascii=False)
-        sys.stdout.write(text + "\n")
+        out.write(text + "\n")
     else:
-        write_evaluation(result, fmt, sys.stdout, title=expr.text() if fmt is Format.table else "", digits=digits)
+        write_evaluation(result, fmt, out, title=expr.text() if fmt is Format.table else "", digits=digits)
     for note in result.notes:
         diagnostic(f"note: {note}")
     if not all(map(math.isfinite, (result.value, *result.gradients.values()))):
         diagnostic("note: 1 of 1 points gave a non-finite value or gradient (written as IEEE results)")
 
 
-def _run_arrays(expr: Any, fixed: dict[str, float], fmt: Format, grids: list[str], stream: Any,
-                input_path: str | None, digits: int) -> None:
+@contextmanager
+def destination(output: str | None, fmt: Format) -> Iterator[Any]:
+    """Where a batch goes: standard output, or the file ``output`` written
+    atomically (nothing of it appears unless the block ends well); binary for
+    Parquet, UTF-8 text otherwise."""
+    if output is None or output == "-":
+        yield sys.stdout
+        return
+    import io
+
+    from .files import open_atomic
+
+    with open_atomic(output) as f:
+        if fmt is Format.parquet:
+            yield f
+            return
+        # write_through: every chunk is one big write already, no second buffer needed
+        text = io.TextIOWrapper(f, encoding="utf-8", newline="", write_through=True)
+        try:
+            yield text
+        finally:
+            text.detach()  # the binary file is closed by open_atomic, not by the wrapper
+
+
+def _run_arrays(expr: Any, fixed: dict[str, float], fmt: Format, grids: list[str], source: Any,
+                input_path: str | None, digits: int, output: str | None = None) -> None:
+    """The batch, a chunk of points at a time: ``source`` is the input's text
+    stream, or an iterator of chunks (Parquet)."""
     import itertools
 
     import numpy as np
 
     from .batch import ArrayProgram, file_points, grid_points, parse_grid
+    from .columns import evaluate_arrays
     from .inputs import where
     from .interrupts import BatchInterruptedError, deferred_signals
     from .output import BatchWriter
@@ -168,23 +236,23 @@ def _run_arrays(expr: Any, fixed: dict[str, float], fmt: Format, grids: list[str
         chunks = grid_points(parsed)
     else:
         total = None
-        chunks = file_points(stream, where(input_path))
+        chunks = file_points(source, where(input_path)) if hasattr(source, "readline") else source
     first = next(chunks, None)
     if first is not None:
         _check_sources(expr, fixed, set(first), where(input_path) if input_path else "--grid")
     program = ArrayProgram(expr)
-    writer = BatchWriter(expr, fmt, sys.stdout, digits)
     failed = seen = 0
     kinks: dict[str, int] = {}
     written = 0
-    with progress(total) as bar, deferred_signals() as signals:
+    with destination(output, fmt) as out, progress(total) as bar, deferred_signals() as signals:
+        writer = BatchWriter(expr, fmt, out, digits)
         try:
             for chunk in itertools.chain([first] if first is not None else [], chunks):
                 size = chunk.size  # points with no variables ({}) still count
                 if not size:
                     continue
                 point = {**fixed, **chunk}
-                value, gradients, hits = program.run(point, size)
+                value, gradients, hits = evaluate_arrays(program, point, size)
                 for rule, count in hits.items():
                     kinks[rule] = kinks.get(rule, 0) + count
                 bad = ~np.isfinite(value)
@@ -199,12 +267,17 @@ def _run_arrays(expr: Any, fixed: dict[str, float], fmt: Format, grids: list[str
                 bar.advance(size)
                 if signals.received:
                     break
+            if signals.received and output not in (None, "-"):
+                # The file is all or nothing: leaving the block by this error removes it.
+                raise BatchInterruptedError(signals.received, written, output)
             writer.close()
-            sys.stdout.flush()
+            out.flush()
         except BrokenPipeError:
             if signals.received:  # Ctrl-C in a pipeline: the reader went with it
                 raise BatchInterruptedError(signals.received, written) from None
             raise
+        finally:
+            writer.abort()
     for rule, count in kinks.items():
         diagnostic(f"note: {rule} used at {count:,} point(s) (PyTorch's convention)")
     if failed:
@@ -216,3 +289,31 @@ def _run_arrays(expr: Any, fixed: dict[str, float], fmt: Format, grids: list[str
                                                              if grids else ""))
     if signals.received:
         raise BatchInterruptedError(signals.received, written)
+
+
+def run_dask(tokens: list[str], grids: list[str], input_path: str | None, output: str | None, address: str) -> None:
+    """``--dask``: the Parquet dataset at ``input_path`` evaluated on a cluster into the directory ``output``."""
+    import os
+
+    from .cli.spec import EVAL
+    from .inputs import where
+    from .interrupts import BatchInterruptedError, deferred_signals
+    from .progress import progress
+
+    if grids or input_path in (None, "-") or output in (None, "-"):
+        raise UsageError("--dask evaluates a Parquet dataset: give --input DATASET (a file, a directory or a glob) "
+                         "and --output DIR")
+    if os.path.exists(output) and (not os.path.isdir(output) or os.listdir(output)):
+        raise UsageError(f"--output {where(output)} exists: --dask writes a new directory (or an empty one)")
+    expr, fixed = load(tokens, True, EVAL)
+    from . import cluster
+
+    parts = []
+    for part, names in cluster.partitions(cluster.dataset_files(input_path)):
+        _check_sources(expr, fixed, set(names), where(part.path))
+        parts.append(part)
+    total = sum(p.rows for p in parts)
+    with cluster.connect(address) as client, progress(total) as bar, deferred_signals() as signals:
+        cluster.run(client, expr.source, fixed, parts, output, bar.advance, lambda: signals.received is not None)
+    if signals.received:
+        raise BatchInterruptedError(signals.received, bar.done, output)

@@ -21,6 +21,7 @@ import stat
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import BinaryIO
 
 from .errors import PATH_LIMIT, UsageError, quoted
 
@@ -163,3 +164,47 @@ def _remove(tmp: str) -> None:
         os.unlink(tmp)
     except OSError:
         pass
+
+
+@contextmanager
+def open_atomic(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
+    """A binary file to stream into, by the rules of the module docstring: a
+    regular file appears whole when the block ends, and an exception (a failed
+    write, Ctrl-C) leaves the target as it was, with no temporary file behind."""
+    name = os.fspath(path)
+    target = _target(name)
+    if target is None:
+        try:
+            f = os.fdopen(os.open(name, os.O_WRONLY), "wb")
+        except OSError as exc:
+            raise _fail(name, exc.strerror or str(exc)) from None
+        with f:
+            yield f
+        return
+    directory = os.path.dirname(target) or "."
+    try:
+        mode = stat.S_IMODE(os.stat(target).st_mode)
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
+    with _removed_on_signal():
+        try:
+            tmp = _create_temporary(name, directory)
+        except BaseException:  # Ctrl-C between making the file and handing it over
+            cleanup()
+            raise
+        try:
+            with os.fdopen(os.open(tmp, os.O_WRONLY), "wb") as f:
+                yield f
+                f.flush()
+                os.fsync(f.fileno())
+            os.chmod(tmp, mode)
+            os.replace(tmp, target)
+            _pending.discard(tmp)
+        except OSError as exc:
+            _remove(tmp)
+            raise _fail(name, exc.strerror or str(exc)) from None
+        except BaseException:
+            _remove(tmp)
+            raise

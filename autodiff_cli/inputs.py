@@ -19,6 +19,28 @@ def where(path: str | None) -> str:
     return "standard input" if path == "-" else quoted(str(path), PATH_LIMIT)
 
 
+def parquet_input(path: str) -> bool:
+    """Whether the input is a Parquet file: by its name (``.parquet``, ``.parq``,
+    ``.pq``) or its first four bytes (``PAR1``). Standard input cannot be one:
+    a Parquet file's index is at its end."""
+    magic = b"PAR1"
+    if path == "-":
+        buffer = getattr(sys.stdin, "buffer", None)
+        if buffer is not None and hasattr(buffer, "peek") and buffer.peek(4)[:4] == magic:
+            from .errors import UsageError
+
+            raise UsageError("standard input holds Parquet, which is read from a file only "
+                             "(its index is at its end): give the file's name")
+        return False
+    if path.lower().endswith((".parquet", ".parq", ".pq")):
+        return True
+    try:
+        with open(path, "rb") as f:
+            return f.read(4) == magic
+    except (OSError, ValueError):
+        return False  # reported where the file is opened as text
+
+
 def open_input(path: str) -> Any:
     """The input as text: UTF-8, a byte-order mark skipped (on standard input too),
     line ends kept as they are (CSV needs them)."""

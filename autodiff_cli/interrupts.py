@@ -19,9 +19,14 @@ _SIGNALS = (signal.SIGINT, signal.SIGTERM)
 class BatchInterruptedError(AutodiffError):
     """A batch stopped by a signal; the exit status is the shell's 128 + signal number."""
 
-    def __init__(self, signum: int, written: int) -> None:
+    def __init__(self, signum: int, written: int, file: str | None = None) -> None:
         self.status = 128 + signum  # type: ignore[assignment]
         name = "interrupted" if signum == signal.SIGINT else "terminated"
+        if file is not None:  # a file is written whole or not at all
+            from .errors import PATH_LIMIT, quoted
+
+            super().__init__(f"{name}: {quoted(file, PATH_LIMIT)} not written ({written:,} points were evaluated)")
+            return
         super().__init__(f"{name}: {written:,} points written, each a whole row")
 
 

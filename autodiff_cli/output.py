@@ -30,6 +30,12 @@ class Format(str, Enum):
     jsonl = "jsonl"
     csv = "csv"
     tsv = "tsv"
+    parquet = "parquet"  # batches to a file only (--output)
+
+
+SUFFIXES = {".csv": Format.csv, ".tsv": Format.tsv, ".jsonl": Format.jsonl, ".json": Format.json,
+            ".parquet": Format.parquet}
+"""The formats a batch file (``--output FILE``) may have, by the file's suffix."""
 
 
 def number(x: float) -> str:
@@ -173,6 +179,15 @@ class BatchWriter:
         self.keys = [json.dumps(n, ensure_ascii=False) for n in self.variables]
         self.first = True
         self.rows: list[list[float]] = []
+        self.sink: Any = None
+        if fmt is Format.parquet:  # a binary ``out``; pyarrow only on this path
+            from .errors import UsageError, quoted
+            from .parquet import ParquetSink
+
+            twice = next((n for k, n in enumerate(self.header) if n in self.header[:k]), None)
+            if twice is not None:
+                raise UsageError(f"a Parquet file cannot hold the column {quoted(twice)} twice: rename the variable")
+            self.sink = ParquetSink(out, self.header)
 
     def _start(self) -> None:
         """What comes before the first point (once, even for no points)."""
@@ -188,7 +203,9 @@ class BatchWriter:
         if self.first:
             self._start()
         cols = [*(columns[n] for n in self.variables), value, *(gradients[n] for n in self.variables)]
-        if self.fmt in (Format.csv, Format.tsv):
+        if self.sink is not None:
+            self.sink.write(cols)
+        elif self.fmt in (Format.csv, Format.tsv):
             # Numbers never need quoting: a row is the texts joined.
             end = "\r\n" if self.delimiter == "," else "\n"
             rows = zip(*(map(repr, c.tolist()) for c in cols), strict=True)
@@ -219,11 +236,18 @@ class BatchWriter:
             gs = ", ".join([f"{key}: {num(col[k])}" for key, col in zip(self.keys, grad_cols, strict=True)])
             yield f'{{"variables": {{{vs}}}, "value": {num(v)}, "gradients": {{{gs}}}}}'
 
+    def abort(self) -> None:
+        """After a failure: let go of what the format holds open (nothing once closed)."""
+        if self.sink is not None:
+            self.sink.abort()
+
     def close(self) -> None:
         self.empty = self.first
         if self.first:
             self._start()
-        if self.fmt is Format.json:
+        if self.sink is not None:
+            self.sink.close()
+        elif self.fmt is Format.json:
             self.out.write("]}\n" if self.empty else "\n]}\n")
         elif self.fmt is Format.table:
             from .tables import write_batch_table

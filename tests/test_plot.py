@@ -127,7 +127,7 @@ def test_missing_matplotlib_says_how_to_install_it(cli, tmp_path, monkeypatch):
 def test_eval_imports_nothing_heavy():
     code = ("import sys; from autodiff_cli.main import main; main(['eval', 'a*(b+c*d)', 'a=1', 'b=2', 'c=3', 'd=4', "
             "'--format', 'json']); print(sorted(m for m in ('matplotlib', 'numpy', 'rich', 'typer', 'lark', "
-            "'graphviz', 'pydantic') if m in sys.modules))")
+            "'graphviz', 'pydantic', 'pyarrow', 'dask', 'distributed', 'pandas') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60).stdout
     assert out.strip().splitlines()[-1] == "[]"
 

@@ -25,7 +25,7 @@ def _eval(o: dict[str, Any], tokens: list[str], missing: list) -> int | None:
     from ..output import Format
 
     run_eval(tokens, Format(o["fmt"]), o["intermediates"], o["ieee"], o["trace"], o["hessian"], o["grid"],
-             o["input"], o["digits"])
+             o["input"], o["digits"], o["output"], o["dask"])
     return None
 
 

@@ -65,14 +65,16 @@ EVAL = Command(
     "eval", "Compute the value of EXPR and its gradient with respect to every variable.",
     """Values are given as --a 2, --a=2 or a=2; a value may be a constant expression
 (--x pi/4). EXPR may be - (standard input) or @FILE. --grid or --input evaluate a
-batch of points, streamed.""",
+batch of points, streamed (to standard output, or to --output FILE).""",
     ['autodiff eval "a*(b+c*d)" --a -2 --b 10 --c 2 --d -3',
      'autodiff eval "3*x**2 - 4*x + 5" x=3 --format json',
      'autodiff eval "e = c*d; f = b + e; L = a*f" a=-2 b=10 c=2 d=-3 --all',
      'autodiff eval --x 2 -- "-x**2"',
      "autodiff eval @model.txt --format csv w=0.5 x=1.5",
      'autodiff eval "3*x**2 - 4*x + 5" --grid x=-5:5:0.25 --format csv',
-     'autodiff eval "a*(b+c*d)" --input points.csv b=10 --format jsonl'],
+     'autodiff eval "a*(b+c*d)" --input points.csv b=10 --format jsonl',
+     'autodiff eval "a*(b+c*d)" --input points.parquet -o results.parquet',
+     'autodiff eval "a*(b+c*d)" --input points/ -o results/ --dask local:2'],
     "EXPR [VALUES]...",
     [Opt("format", "choice", "Output format.", default="table", choices=("table", "json", "jsonl", "csv", "tsv"),
          dest="fmt"),
@@ -83,8 +85,12 @@ batch of points, streamed.""",
      Opt("hessian", "flag", "Also the matrix of second derivatives."),
      Opt("grid", "str", "Evaluate over a range (repeatable: the Cartesian product).",
          metavar="NAME=START:STOP:STEP", many=True),
-     Opt("input", "str", "Evaluate at the points of a CSV, JSON Lines or JSON file (- for standard input).",
-         metavar="FILE")],
+     Opt("input", "str", "Evaluate at the points of a CSV, JSON Lines, JSON or Parquet file (- for standard "
+         "input; with --dask, a Parquet dataset: a file, a directory or a glob).", metavar="FILE"),
+     Opt("output", "str", "Write the batch to FILE, its format by suffix (.csv, .tsv, .jsonl, .json, .parquet), "
+         "atomically; with --dask, a directory of Parquet files.", metavar="FILE", short="o"),
+     Opt("dask", "str", "Evaluate the Parquet dataset on the Dask cluster at ADDRESS (tcp://host:8786), or on "
+         "local[:N] worker processes of this machine.", metavar="ADDRESS")],
 )
 
 CHECK = Command(

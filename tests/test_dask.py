@@ -1,0 +1,173 @@
+"""Dask, for real: a local cluster of worker processes on loopback. Its results
+must equal one process's bit for bit, a worker killed mid-run must not lose the
+run, and an unreachable scheduler is one error line. Few tests, each bounded."""
+
+from __future__ import annotations
+
+import faulthandler
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from functools import partial
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pa = pytest.importorskip("pyarrow")
+pq = pytest.importorskip("pyarrow.parquet")
+dd = pytest.importorskip("dask.dataframe")
+distributed = pytest.importorskip("distributed")
+
+from autodiff_cli import cluster  # noqa: E402
+from autodiff_cli.columns import evaluate_columns  # noqa: E402
+from autodiff_cli.errors import UsageError  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+EXPR = "tanh(a*b) + exp(c)*log(d) + sqrt(a)"  # transcendental: the last bit differs if the work does
+
+
+def same(x, y) -> bool:
+    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    nan = np.isnan(x)
+    return x.shape == y.shape and np.array_equal(nan, np.isnan(y)) and np.array_equal(
+        x[~nan].view(np.int64), y[~nan].view(np.int64))
+
+
+def same_tables(a, b) -> bool:
+    return a.schema.names == b.schema.names and all(
+        same(a.column(n).to_numpy(), b.column(n).to_numpy()) for n in a.schema.names)
+
+
+def dataset(directory: Path, files: int, rows: int, seed: int = 0, names: str = "abcd") -> Path:
+    directory.mkdir()
+    rng = np.random.default_rng(seed)
+    for k in range(files):
+        cols = {n: rng.normal(size=rows) * 3 for n in names}  # negative a and d: nan points too
+        pq.write_table(pa.table(cols), directory / f"f{k}.parquet", row_group_size=max(1, rows // 3))
+    return directory
+
+
+def single_process(src: Path, tmp_path: Path, *fixed: str) -> pa.Table:
+    """The whole dataset through one process, as one file."""
+    whole = tmp_path / "whole.parquet"
+    pq.write_table(pa.concat_tables(pq.read_table(p) for p in sorted(src.iterdir())), whole)
+    out = tmp_path / "single.parquet"
+    run = subprocess.run([sys.executable, "-m", "autodiff_cli", "eval", EXPR, "--input", str(whole), "-o", str(out),
+                          *fixed], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    return pq.read_table(out)
+
+
+def parts(directory: Path) -> pa.Table:
+    files = sorted(directory.iterdir())
+    assert [f.name for f in files] == [f"part-{k:05d}.parquet" for k in range(len(files))]
+    return pa.concat_tables(pq.read_table(f) for f in files)
+
+
+def test_dask_local_2_equals_one_process_bit_for_bit(tmp_path):
+    src = dataset(tmp_path / "points", files=3, rows=40_000, names="acd")
+    out = tmp_path / "out"
+    run = subprocess.run([sys.executable, "-m", "autodiff_cli", "eval", EXPR, "--input", str(src / "*.parquet"),
+                          "--output", str(out), "--dask", "local:2", "b=0.5"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=180)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout == "" and run.stderr == "", run.stderr
+    expected = single_process(src, tmp_path, "b=0.5")
+    got = parts(out)
+    assert got.num_rows == 120_000 and np.isnan(got.column("value").to_numpy()).any()
+    assert same_tables(got, expected)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "points", "single.parquet", "whole.parquet"]
+
+
+def test_an_unreachable_scheduler_is_one_error_line(tmp_path):
+    src = dataset(tmp_path / "points", files=1, rows=10)
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    run = subprocess.run([sys.executable, "-m", "autodiff_cli", "eval", "a+b+c+d", "--input", str(src),
+                          "--output", str(tmp_path / "out"), "--dask", f"tcp://127.0.0.1:{port}"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert run.returncode == 2 and run.stdout == ""
+    assert run.stderr.startswith(f"error: cannot reach the Dask scheduler at 'tcp://127.0.0.1:{port}': ")
+    assert len(run.stderr.splitlines()) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["points"]
+
+
+def test_ctrl_c_stops_the_cluster_run_and_leaves_nothing(tmp_path):
+    src = dataset(tmp_path / "points", files=4, rows=1_000_000)
+    out = tmp_path / "out"
+    # A session of its own: the signal goes to the whole group, workers included, as Ctrl-C in a terminal does.
+    proc = subprocess.Popen([sys.executable, "-m", "autodiff_cli", "eval", EXPR, "--input", str(src), "-o", str(out),
+                             "--dask", "local:2"], cwd=ROOT, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    deadline = time.monotonic() + 60
+    while not [p for p in tmp_path.iterdir() if p.name.startswith(".autodiff-")] and time.monotonic() < deadline:
+        time.sleep(0.05)  # the tasks are submitted once the dataset's directory is being built
+    os.killpg(proc.pid, signal.SIGINT)
+    try:
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 130
+    assert err.startswith(f"error: interrupted: '{out}' not written (") and len(err.splitlines()) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["points"]
+
+
+@pytest.fixture(scope="module")
+def client():
+    faulthandler.dump_traceback_later(240, exit=True)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                  dashboard_address=None) as local, distributed.Client(local) as c:
+        yield c
+    faulthandler.cancel_dump_traceback_later()
+
+
+def test_evaluate_columns_in_map_partitions(client, tmp_path):
+    src = dataset(tmp_path / "points", files=2, rows=5_000)
+    frame = dd.read_parquet(str(src))
+    result = frame.map_partitions(partial(evaluate_columns, EXPR)).compute()
+    whole = pa.concat_tables(pq.read_table(p) for p in sorted(src.iterdir())).to_pandas()
+    a, b, c, d = (whole[n].to_numpy() for n in "abcd")
+    with np.errstate(all="ignore"):
+        value = np.tanh(a * b) + np.exp(c) * np.log(d) + np.sqrt(a)
+        grad_c = np.exp(c) * np.log(d)
+    assert list(result.columns) == ["a", "b", "c", "d", "value", "grad_a", "grad_b", "grad_c", "grad_d"]
+    assert np.allclose(result["value"].to_numpy(), value, rtol=1e-14, atol=0, equal_nan=True)
+    assert np.allclose(result["grad_c"].to_numpy(), grad_c, rtol=1e-14, atol=0, equal_nan=True)
+    local = evaluate_columns(EXPR, whole)
+    assert all(same(result[n].to_numpy(), local[n].to_numpy()) for n in local.columns)
+
+
+def test_a_worker_killed_mid_run_loses_nothing(client, tmp_path, monkeypatch):
+    src = dataset(tmp_path / "points", files=4, rows=120_000, seed=7)
+    monkeypatch.setattr(cluster, "PARTITION_ROWS", 20_000)  # many tasks: some run after the kill
+    chosen = [p for p, _ in cluster.partitions(cluster.dataset_files(str(src)), 20_000)]
+    assert len(chosen) == 12  # a row group (40,000 rows) each: none is split
+    pids = client.run(os.getpid)
+    killed: list[int] = []
+
+    def done(rows: int) -> None:
+        if not killed:
+            victim = sorted(pids.values())[0]
+            os.kill(victim, signal.SIGKILL)
+            killed.append(victim)
+
+    out = tmp_path / "out"
+    assert cluster.run(client, EXPR, {}, chosen, str(out), done)
+    assert killed
+    assert same_tables(parts(out), single_process(src, tmp_path))
+    assert not [p for p in out.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_a_task_that_fails_is_the_commands_error_and_leaves_nothing(client, tmp_path):
+    src = tmp_path / "points"
+    src.mkdir()
+    pq.write_table(pa.table({"a": ["x", "y"], "b": [1.0, 2.0]}), src / "s.parquet")
+    chosen = [p for p, _ in cluster.partitions(cluster.dataset_files(str(src)))]
+    with pytest.raises(UsageError, match="the column 'a' holds string, not numbers"):
+        cluster.run(client, "a*b", {}, chosen, str(tmp_path / "out"), lambda rows: None)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["points"]
