@@ -32,6 +32,13 @@ def load(tokens: list[str], ieee: bool, command: Any) -> tuple[Any, dict[str, fl
     from .arguments import parse_value, read_expression, split_arguments
     from .parser import parse
 
+    options = [o.name for o in command.options]
+    for k, tok in enumerate(tokens):  # --hesian with no value: a misspelt option, not a variable
+        name = tok[2:]
+        if tok.startswith("--") and "=" not in tok and (k + 1 == len(tokens) or tokens[k + 1].startswith("--")):
+            hint = did_you_mean(name, options, prefix="--")
+            if hint:
+                raise UsageError(f"{command.name} has no option {quoted(tok)}{hint}")
     args = split_arguments(tokens)
     if args.expression is None:
         raise UsageError(f"missing expression: autodiff {command.name} {command.argument} "
@@ -102,11 +109,13 @@ def output_format(output: str | None, fmt: Format) -> Format:
 
     if output is None or output == "-":
         return fmt
+    if os.path.isdir(output):
+        raise UsageError(f"cannot write {quoted(output)}: it is a directory (a file name, or --dask for a dataset)")
     by_name = SUFFIXES.get(os.path.splitext(output)[1].lower())
     if by_name is None:
         if fmt is Format.table:
             raise UsageError(f"cannot tell the format of {quoted(output)}: give it a suffix "
-                             f"({', '.join(SUFFIXES)}) or --format")
+                             f"({', '.join(SUFFIXES)}) or a --format other than table (tables are for the terminal)")
         return fmt
     if fmt not in (Format.table, by_name):
         raise UsageError(f"--format {fmt.value} does not match the name {quoted(output)}: write {fmt.value} to a "
@@ -244,6 +253,7 @@ def _run_arrays(expr: Any, fixed: dict[str, float], fmt: Format, grids: list[str
     failed = seen = 0
     kinks: dict[str, int] = {}
     written = 0
+    complete = False
     with destination(output, fmt) as out, progress(total) as bar, deferred_signals() as signals:
         writer = BatchWriter(expr, fmt, out, digits)
         try:
@@ -267,7 +277,9 @@ def _run_arrays(expr: Any, fixed: dict[str, float], fmt: Format, grids: list[str
                 bar.advance(size)
                 if signals.received:
                     break
-            if signals.received and output not in (None, "-"):
+            else:
+                complete = True  # every point written: a signal from here on stops nothing
+            if signals.received and not complete and output not in (None, "-"):
                 # The file is all or nothing: leaving the block by this error removes it.
                 raise BatchInterruptedError(signals.received, written, output)
             writer.close()
@@ -287,7 +299,9 @@ def _run_arrays(expr: Any, fixed: dict[str, float], fmt: Format, grids: list[str
         where_from = f"--grid {' --grid '.join(grids)}" if grids else where(input_path)
         diagnostic(f"note: {where_from} holds no points" + (" (a range whose STEP leads away from STOP is empty)"
                                                              if grids else ""))
-    if signals.received:
+    if signals.received and complete:
+        diagnostic("note: the interrupt came after the last point: the output is complete")
+    elif signals.received:
         raise BatchInterruptedError(signals.received, written)
 
 

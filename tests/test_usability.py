@@ -67,6 +67,7 @@ def test_version_anywhere(cli):
     (["plot", "x", "--grid", "x=0:1:-0.1", "--terminal"], "--grid x=0:1:-0.1 holds no points"),
     (["eval", "--show-completion"], "--show-completion is an option of autodiff itself"),
     (["eval", "x", "--x", "abc"], "not 'abc': a value cannot name a variable"),
+    (["eval", "x", "x=1", "--hesian"], "eval has no option '--hesian' (did you mean '--hessian'?)"),
 ])
 def test_usage_errors_are_plain_sentences(cli, args, message):
     run = cli(*args)
