@@ -141,21 +141,25 @@ def check_command(
 
 DIFF_HELP = """Print the derivative of EXPR as an expression in the same language,
 simplified, which autodiff itself can evaluate. With one --wrt the output is
-just that expression; otherwise one line per variable, d/dNAME = EXPR. A
-subexpression used more than once is printed once, as a named intermediate.
+just that expression; otherwise one line per variable, d/dNAME = EXPR (with
+--order N: d^N/dNAME^N = EXPR). A subexpression used more than once is printed
+once, as a named intermediate, where that makes the text shorter. --format
+latex prints LaTeX; --latex adds it to --format json.
 
 \b
 Examples:
   autodiff diff "3*x**2 - 4*x + 5"                  # 6*x - 4
   autodiff diff "a*(b + c*d)" --wrt a               # b + c*d
   autodiff diff "tanh(w*x + b)" --wrt w --order 2
-  autodiff diff "sin(x)*y" --format json
+  autodiff diff "sqrt(x**2 + y**2)" --wrt x --format latex
+  autodiff diff "sin(x)*y" --format json --latex
 """
 
 
 class DiffFormat(str, Enum):
     text = "text"
     json = "json"
+    latex = "latex"
 
 
 @app.command("diff", help=DIFF_HELP, context_settings=_FREE_ARGS)
@@ -164,20 +168,23 @@ def diff_command(
     wrt: list[str] | None = typer.Option(None, "--wrt", metavar="NAME", help="Variable (repeatable; default: all)."),
     order: int = typer.Option(1, "--order", min=1, max=10, help="Differentiate this many times."),
     fmt: DiffFormat = typer.Option(DiffFormat.text, "--format", help="Output format."),
+    latex: bool = typer.Option(False, "--latex", help="With --format json: also each derivative in LaTeX."),
 ) -> None:
     from .arguments import read_expression
     from .errors import UsageError
     from .output import write_derivatives
     from .parser import parse
-    from .symbolic import diff
+    from .symbolic import derivatives, taken_names
 
     if not tokens or len(tokens) > 1:
         raise UsageError("diff takes one expression" if tokens else "missing expression (try 'autodiff diff --help')")
+    if latex and fmt is not DiffFormat.json:
+        raise UsageError("--latex adds LaTeX to --format json; for LaTeX alone use --format latex")
     expr = parse(read_expression(tokens[0]))
-    derivatives = diff(expr, list(dict.fromkeys(wrt)) if wrt else None, order)
-    if not derivatives:
+    found = derivatives(expr, list(dict.fromkeys(wrt)) if wrt else None, order)
+    if not found:
         raise UsageError("the expression has no variables to differentiate by")
-    write_derivatives(expr.source, derivatives, fmt.value, sys.stdout)
+    write_derivatives(expr.source, found, fmt.value, sys.stdout, order, taken_names(expr), latex)
 
 
 PLOT_HELP = """Plot EXPR and its derivative with respect to the swept variable over a

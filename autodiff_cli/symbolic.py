@@ -1,370 +1,377 @@
-"""Symbolic derivatives: the op table's local-derivative rules run on graph
-nodes instead of floats, then the result is simplified and printed back in
-autodiff's own language.
+"""Symbolic derivatives: the op table's local-derivative rules run on canonical
+nodes (:mod:`autodiff_cli.canonical`) instead of floats.
 
-Nodes are built by a :class:`Builder` that simplifies as it builds (constant
-folding, the identities of 0 and 1, double negation, ``x - x``, collected numeric
-factors) and shares structurally equal nodes, so a derivative is a small DAG.
-The printer names shared subexpressions (``t1 = tanh(...); (1 - t1**2)*w0``) so
-the text stays within a small factor of the input's size.
+A reverse sweep goes over a graph of binary op-table nodes (:class:`Value`):
+the parsed input for a first derivative, the previous derivative *lowered* to
+such a graph for the next order. Each node's local derivative is its op's rule
+applied to canonical :class:`Term` s, so the result comes out in canonical form
+and the printer (:mod:`autodiff_cli.printer`, :mod:`autodiff_cli.latex`) writes
+it back in autodiff's language or in LaTeX.
+
+Everything is linear and iterative: a node's canonical form is made only when a
+rule asks for it, a chain of ``+``/``-`` (or ``*``/``/``) is gathered into one
+n-ary node at its top instead of node by node, a node's gradient shares are
+summed once, when the sweep reaches it, and the sweep visits only nodes that
+lead to a variable asked for.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping
-from functools import partial
+from fractions import Fraction
 from types import SimpleNamespace
 from typing import Any
 
+from .canonical import Builder
 from .engine import Value, all_finite_grads, backward, forward, topological_order
 from .errors import DomainError, UsageError
 from .expression import Expression
-from .ops import OPS, SCALAR
+from .nodes import ADD, CALL, LET, MUL, NUM, SYM, VAR, Node, postorder
+from .ops import OPS
+
+_SUMS = ("add", "sub", "neg")
+_PRODUCTS = ("mul", "div")
 
 
 class Term:
-    """A node in the making: Python operators on Terms build simplified nodes."""
+    """A canonical node for the op table's rules: Python operators on Terms build
+    canonical nodes. The node is made when first needed (``source`` is the
+    graph node it stands for), so rules that never read an input (``+``) never
+    make one."""
 
-    __slots__ = ("builder", "node")
+    __slots__ = ("_node", "graph", "source")
 
-    def __init__(self, builder: Builder, node: Value) -> None:
-        self.builder = builder
-        self.node = node
+    def __init__(self, graph: Graph, node: Node | None = None, source: Value | None = None) -> None:
+        self.graph, self._node, self.source = graph, node, source
+
+    @property
+    def node(self) -> Node:
+        if self._node is None:
+            self._node = self.graph.canon(self.source)
+        return self._node
+
+    def _wrap(self, node: Node) -> Term:
+        return Term(self.graph, node)
+
+    def _of(self, x: Any) -> Node:
+        return x.node if isinstance(x, Term) else self.graph.b.num(_exact_rule_number(x))
 
     def __add__(self, o: Any) -> Term:
-        return self.builder.term("add", self, o)
+        return self._wrap(self.graph.b.add([self.node, self._of(o)]))
 
-    def __radd__(self, o: Any) -> Term:
-        return self.builder.term("add", o, self)
+    __radd__ = __add__
 
     def __sub__(self, o: Any) -> Term:
-        return self.builder.term("sub", self, o)
+        return self._wrap(self.graph.b.sub(self.node, self._of(o)))
 
     def __rsub__(self, o: Any) -> Term:
-        return self.builder.term("sub", o, self)
+        return self._wrap(self.graph.b.sub(self._of(o), self.node))
 
     def __mul__(self, o: Any) -> Term:
-        return self.builder.term("mul", self, o)
+        return self._wrap(self.graph.b.mul([self.node, self._of(o)]))
 
-    def __rmul__(self, o: Any) -> Term:
-        return self.builder.term("mul", o, self)
+    __rmul__ = __mul__
 
     def __truediv__(self, o: Any) -> Term:
-        return self.builder.term("div", self, o)
+        return self._wrap(self.graph.b.div(self.node, self._of(o)))
 
     def __rtruediv__(self, o: Any) -> Term:
-        return self.builder.term("div", o, self)
+        return self._wrap(self.graph.b.div(self._of(o), self.node))
 
     def __neg__(self) -> Term:
-        return self.builder.term("neg", self)
+        return self._wrap(self.graph.b.neg(self.node))
 
 
-def _is_const(node: Value, value: float | None = None) -> bool:
-    return node.op == "const" and (value is None or node.data == value)
+def _exact_rule_number(x: float | int) -> Fraction | int:
+    """A number written in a rule (``1.0``, ``0.5``) is meant exactly: every
+    float is a dyadic rational, so this is lossless."""
+    return Fraction(x) if isinstance(x, float) else x
 
 
-class Builder:
-    """Builds simplified, shared (hash-consed) nodes."""
+class Graph:
+    """Canonical forms of the nodes of :class:`Value` graphs, made on demand and
+    kept; the builder and the symbolic math namespace the op table's rules run in."""
 
-    def __init__(self) -> None:
-        self._table: dict[tuple, Value] = {}
-        b = self
+    def __init__(self, builder: Builder | None = None) -> None:
+        self.b = b = builder or Builder()
+        self._canon: dict[int, Node] = {}
+        self._keep: list[Value] = []  # the graphs whose ids are keys above stay alive
+        self._uses: dict[int, int] = {}
+        self._lowered: dict[int, Value] = {}
+        self._vars: dict[str, Value] = {}
+
+        def call(name: str) -> Any:
+            return lambda x: Term(self, b.call(name, _node(x)))
+
+        def _node(x: Any) -> Node:
+            return x.node if isinstance(x, Term) else b.num(_exact_rule_number(x))
+
+        def pow_dexp(out: Term, x: Term) -> Any:
+            # The engine's convention: 0 where the base is 0 (then out is 0 or 1 wherever defined).
+            base = _node(x)
+            if base.kind == NUM and base.value == 0:
+                return 0.0
+            return out * Term(self, b.call("log", base))
+
         self.math = SimpleNamespace(
-            **{name: partial(b.term, name) for name, op in OPS.items() if op.kind == "call"},
-            pow=lambda x, y: b.term("pow", x, y),
-            pow_dbase=lambda x, y: y * b.term("pow", x, y - 1.0),
-            pow_dexp=lambda out, x: out * b.term("log", x),
+            **{name: call(name) for name, op in OPS.items() if op.kind == "call"},
+            pow=lambda x, y: Term(self, b.pow(_node(x), _node(y))),
+            pow_dbase=lambda x, y: y * Term(self, b.pow(_node(x), b.add([_node(y), b.minus_one]))),
+            pow_dexp=pow_dexp,
         )
         """The symbolic interpretation of the op table's math namespace."""
 
-    # -- leaves -------------------------------------------------------------
-    def const(self, value: float, label: str = "") -> Value:
-        value = float(value)
-        key = ("const", value, math.copysign(1.0, value))
-        node = self._table.get(key)
-        if node is None:
-            node = self._table[key] = Value(value, (), "const", label)
-        return node
-
-    def var(self, name: str) -> Value:
-        node = self._table.get(("var", name))
-        if node is None:
-            node = self._table[("var", name)] = Value(0.0, (), "var", name)
-        return node
-
-    # -- operations ---------------------------------------------------------
-    def term(self, op: str, *args: Any) -> Term:
-        return Term(self, self.make(op, *(a.node if isinstance(a, Term) else self.const(a) for a in args)))
-
-    def make(self, op: str, *xs: Value) -> Value:
-        """The node for ``op(*xs)``, simplified, shared with any equal node built before."""
-        simpler = self._simplify(op, xs)
-        if simpler is not None:
-            return simpler
-        key = (op, *map(id, xs))
-        node = self._table.get(key)
-        if node is None:
-            node = self._table[key] = Value(0.0, tuple(xs), op)
-        return node
-
-    def _simplify(self, op: str, xs: tuple[Value, ...]) -> Value | None:
-        if all(x.op == "const" for x in xs):
-            try:
-                value = OPS[op].forward(SCALAR, *(x.data for x in xs))
-            except (ArithmeticError, ValueError):
-                return None
-            return self.const(value) if math.isfinite(value) else None
-        c = self.const
-        if op == "add":
-            a, b = xs
-            if _is_const(a, 0.0):
-                return b
-            if _is_const(b, 0.0):
-                return a
-            if a.op == "const":  # constants last: 6*x - 4, not -4 + 6*x
-                return self.make("add", b, a)
-            if b.op == "const" and b.data < 0:
-                return self.make("sub", a, c(-b.data))
-            if b.op == "neg":
-                return self.make("sub", a, b.children[0])
-            if a.op == "neg":
-                return self.make("sub", b, a.children[0])
-        elif op == "sub":
-            a, b = xs
-            if _is_const(b, 0.0):
-                return a
-            if _is_const(a, 0.0):
-                return self.make("neg", b)
-            if a is b:
-                return c(0.0)
-            if b.op == "const" and b.data < 0:
-                return self.make("add", a, c(-b.data))
-            if b.op == "neg":
-                return self.make("add", a, b.children[0])
-        elif op == "mul":
-            a, b = xs
-            if _is_const(a, 0.0) or _is_const(b, 0.0):
-                return c(0.0)
-            if _is_const(a, 1.0):
-                return b
-            if _is_const(b, 1.0):
-                return a
-            if b.op == "const":  # constants first: 6*x
-                return self.make("mul", b, a)
-            if a.op == "const":
-                if a.data == -1.0:
-                    return self.make("neg", b)
-                if b.op == "mul" and b.children[0].op == "const":  # collect factors: 3*(2*x) = 6*x
-                    return self.make("mul", c(a.data * b.children[0].data), b.children[1])
-                if b.op == "neg":
-                    return self.make("mul", c(-a.data), b.children[0])
-            if b.op == "mul" and b.children[0].op == "const":  # hoist constants: x*(2*y) = 2*(x*y)
-                return self.make("mul", b.children[0], self.make("mul", a, b.children[1]))
-            if a.op == "mul" and a.children[0].op == "const":  # (2*x)*y = 2*(x*y)
-                return self.make("mul", a.children[0], self.make("mul", a.children[1], b))
-            if a.op == "neg" and b.op == "neg":
-                return self.make("mul", a.children[0], b.children[0])
-            if a.op == "neg":
-                return self.make("neg", self.make("mul", a.children[0], b))
-            if b.op == "neg":
-                return self.make("neg", self.make("mul", a, b.children[0]))
-            if a is b:
-                return self.make("pow", a, c(2.0))
-            if a.op == "div" and _is_const(a.children[0], 1.0):  # (1/x)*y = y/x
-                return self.make("div", b, a.children[1])
-            if b.op == "div" and _is_const(b.children[0], 1.0):
-                return self.make("div", a, b.children[1])
-        elif op == "div":
-            a, b = xs
-            if _is_const(b, 1.0):
-                return a
-            if _is_const(a, 0.0):
-                return c(0.0)
-            if a is b and a.op == "exp":  # never zero, so x/x = 1 is safe
-                return c(1.0)
-            if a.op == "neg":
-                return self.make("neg", self.make("div", a.children[0], b))
-        elif op == "pow":
-            a, b = xs
-            if _is_const(b, 1.0):
-                return a
-            if _is_const(b, 0.0):
-                return c(1.0)
-        elif op == "neg":
-            (a,) = xs
-            if a.op == "neg":
-                return a.children[0]
-            if a.op == "sub":
-                return self.make("sub", a.children[1], a.children[0])
-            if a.op == "mul" and a.children[0].op == "const":
-                return self.make("mul", c(-a.children[0].data), a.children[1])
-        return None
-
-    # -- whole graphs -------------------------------------------------------
-    def rebuild(self, expr: Expression) -> Value:
-        """The expression's output rebuilt through this builder (simplified, shared)."""
+    # -- Value graph -> canonical -------------------------------------------------
+    def add_input(self, expr: Expression) -> list[Value]:
+        """Register a parsed expression; returns its nodes in topological order."""
         nodes, _ = expr.live()
-        new: dict[int, Value] = {}
-        labels = {id(n): name for name, n in expr.names.items()}
+        uses = self._uses
         for node in nodes:
-            if node.op == "var":
-                made = self.var(node.label)
-            elif node.op == "const":
-                made = self.const(node.data, node.label if node.label == "pi" else "")
-            else:
-                made = self.make(node.op, *(new[id(ch)] for ch in node.children))
-                name = node.label or labels.get(id(node), "")
-                if name and made.children and not made.label:
-                    made.label = name
-            new[id(node)] = made
-        return new[id(expr.output)]
+            for child in node.children:
+                key = id(child)
+                uses[key] = uses.get(key, 0) + 1
+        self._keep.append(expr.output)
+        return nodes
 
-    def gradients(self, root: Value) -> dict[int, Value]:
-        """d root / d node for every node below ``root``, as nodes: reverse mode
-        with each op's local-derivative rule applied to nodes."""
-        order = topological_order(root)
-        grads: dict[int, Value] = {id(root): self.const(1.0)}
-        for node in reversed(order):
-            g = grads.get(id(node))
-            if g is None or not node.children or not node.needs_grad:
+    def _gather(self, root: Value) -> list[tuple[int, Value]]:
+        """The operands of ``root``: for a chain of + - (or * /) the signed (or
+        exponent +-1) leaves of the whole chain, else the plain children."""
+        op = root.op
+        kinds = _SUMS if op in _SUMS else _PRODUCTS if op in _PRODUCTS else None
+        if kinds is None:
+            return [(1, c) for c in root.children]
+        children = root.children
+        if op == "neg":
+            if children[0].op not in kinds:
+                return [(-1, children[0])]
+        elif children[0].op not in kinds and children[1].op not in kinds:  # the commonest case: w*x
+            return [(1, children[0]), (1 if op in ("add", "mul") else -1, children[1])]
+        out: list[tuple[int, Value]] = []
+        stack = [(root, 1)]
+        canon, uses = self._canon, self._uses
+        while stack:
+            node, s = stack.pop()
+            if node is not root and (node.op not in kinds or id(node) in canon or uses.get(id(node), 1) > 1
+                                     or node.label):
+                out.append((s, node))
                 continue
-            out = Term(self, node)
-            args = [Term(self, ch) for ch in node.children]
-            for rule, child in zip(OPS[node.op].grads, node.children, strict=False):
-                if not child.needs_grad:
-                    continue
-                local = rule(self.math, out, *args)
-                local_node = local.node if isinstance(local, Term) else self.const(local)
-                share = self.make("mul", g, local_node)
-                prev = grads.get(id(child))
-                grads[id(child)] = share if prev is None else self.make("add", prev, share)
-        return grads
+            op = node.op
+            if op == "neg":
+                stack.append((node.children[0], -s))
+            elif op in ("sub", "div"):
+                stack.append((node.children[1], -s))
+                stack.append((node.children[0], s))
+            else:
+                stack.append((node.children[1], s))
+                stack.append((node.children[0], s))
+        return out
 
+    def canon(self, value: Value) -> Node:
+        """The canonical node of a graph node (made once; iterative, any depth)."""
+        canon = self._canon
+        got = canon.get(id(value))
+        if got is not None:
+            return got
+        stack: list[list] = [[value, None]]
+        while stack:
+            entry = stack[-1]
+            node = entry[0]
+            if id(node) in canon:
+                stack.pop()
+                continue
+            if entry[1] is None:
+                entry[1] = operands = self._gather(node)
+                for _, c in operands:
+                    if id(c) not in canon:
+                        if c.children:
+                            stack.append([c, None])
+                        else:  # a leaf: made now, without a trip through the stack
+                            canon[id(c)] = self._build(c, ())
+                continue
+            stack.pop()
+            canon[id(node)] = made = self._build(node, entry[1])
+            if node.label and node.children and not made.label and made.kind in (ADD, MUL, CALL):
+                made.label = node.label
+        return canon[id(value)]
 
-def derivative(builder: Builder, root: Value, name: str, order: int = 1) -> Value:
-    """The ``order``-th derivative of ``root`` with respect to variable ``name``, as a node."""
-    var = builder.var(name)
-    for _ in range(order):
-        root = builder.gradients(root).get(id(var), builder.const(0.0))
-    return root
-
-
-# -- printing -----------------------------------------------------------------
-_PREC = {"add": 1, "sub": 1, "mul": 2, "div": 2, "neg": 3, "pow": 4}
-_ATOM = 5
-
-
-def _prec(node: Value, names: dict[int, str]) -> int:
-    if id(node) in names or node.op == "var":
-        return _ATOM
-    if node.op == "const":
-        return 3 if node.data < 0 or (node.data == 0 and math.copysign(1, node.data) < 0) else _ATOM
-    return _PREC.get(node.op, _ATOM)
-
-
-def format_const(x: float, label: str = "") -> str:
-    if label == "pi" or x == math.pi:
-        return "pi"
-    if x == int(x) and abs(x) < 1e16:
-        return str(int(x)) if x != 0 or math.copysign(1, x) > 0 else "-0"
-    return repr(x)
-
-
-def _emit(root: Value, names: dict[int, str], out: list[str]) -> None:
-    """Append the text of ``root`` to ``out`` with the fewest parentheses; iterative."""
-    stack: list[Value | str] = [root]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, str):
-            out.append(item)
-            continue
-        node = item
-        if node is not root and id(node) in names:
-            out.append(names[id(node)])
-            continue
+    def _build(self, node: Value, operands: list[tuple[int, Value]]) -> Node:
+        b, canon = self.b, self._canon
         op = node.op
         if op == "var":
-            out.append(node.label)
-        elif op == "const":
-            out.append(format_const(node.data, node.label))
-        elif op == "neg":
-            (a,) = node.children
-            stack += _wrap(a, _prec(a, names) < 3)
-            out.append("-")
-        elif op in _PREC:
-            a, b = node.children
-            p = _PREC[op]
-            if op == "pow":  # the base is an atom; the exponent a unary (right-associative)
-                left, right = _prec(a, names) < _ATOM, _prec(b, names) < 3
-            else:  # left-associative: a right operand of the same tier needs parentheses
-                left, right = _prec(a, names) < p, _prec(b, names) <= p
-            symbol = {"add": " + ", "sub": " - "}.get(op, OPS[op].symbol)
-            stack += _wrap(b, right)
-            stack.append(symbol)
-            stack += _wrap(a, left)
-        else:  # a function call
-            stack.append(")")
-            for k, child in enumerate(reversed(node.children)):
-                if k:
-                    stack.append(", ")
-                stack.append(child)
-            out.append(f"{op}(")
+            return b.var(node.label)
+        if op == "const":
+            if node.label == "pi":
+                return b.pi
+            text = node.label
+            return b.num(int(text) if text.isdigit() else node.data)
+        if op in _SUMS:
+            return b.add([canon[id(c)] if s > 0 else b.neg(canon[id(c)]) for s, c in operands])
+        if op in _PRODUCTS:
+            return b.mul([canon[id(c)] if s > 0 else b.pow(canon[id(c)], b.minus_one) for s, c in operands])
+        args = [canon[id(c)] for _, c in operands]
+        if op == "pow":
+            return b.pow(*args)
+        return b.call(op, args[0])
+
+    def _made(self, share: Any) -> Node:
+        """A share as a node: the product of its factors, made at once."""
+        factors = []
+        while type(share) is tuple:
+            share, factor = share
+            factors.append(factor)
+        if not factors:
+            return share
+        factors.append(share)
+        return self.b.mul(factors)
+
+    # -- canonical -> Value graph -------------------------------------------------
+    def lower(self, root: Node) -> Value:
+        """A graph of binary op-table nodes computing ``root`` (for a further
+        sweep, or for numbers). Variables are one node per name across calls."""
+        lowered = self._lowered
+        for node in postorder(root, lambda n: n.children()):
+            if id(node) not in lowered:
+                lowered[id(node)] = value = self._lower_one(node)
+                self._canon[id(value)] = node
+                self._keep.append(value)
+        return lowered[id(root)]
+
+    def _lower_one(self, node: Node) -> Value:
+        low, kind = self._lowered, node.kind
+        if kind == NUM:
+            return Value(float(node.value), (), "const")
+        if kind == SYM:
+            return Value(3.141592653589793, (), "const", "pi") if node.name == "pi" else \
+                Value(2.718281828459045, (), "const", "e")
+        if kind == VAR:
+            var = self._vars.get(node.name)
+            if var is None:
+                var = self._vars[node.name] = Value(0.0, (), "var", node.name)
+            return var
+        if kind == CALL:
+            return Value(0.0, (low[id(node.args[0])],), node.name)
+        if kind == LET:
+            return low[id(node.args[0])]
+        parts: list[Value] = []
+        if kind == MUL and node.coeff != 1:
+            parts.append(self._number(node.coeff))
+        for item, e in node.args:
+            if kind == ADD:
+                t = low[id(item)]
+                parts.append(t if e == 1 else Value(0.0, (self._number(e), t), "mul"))
+            elif item is self.b.e:
+                parts.append(Value(0.0, (low[id(e)],), "exp"))
+            else:
+                parts.append(low[id(item)] if e is self.b.one else Value(0.0, (low[id(item)], low[id(e)]), "pow"))
+        if kind == ADD and node.coeff != 0:
+            parts.append(self._number(node.coeff))
+        out = parts[0]
+        for part in parts[1:]:
+            out = Value(0.0, (out, part), "add" if kind == ADD else "mul")
+        return out
+
+    def _number(self, x: Any) -> Value:
+        value = Value(float(x), (), "const")
+        self._canon[id(value)] = self.b.num(x)
+        self._keep.append(value)
+        return value
+
+    # -- the sweep ------------------------------------------------------------------
+    def gradients(self, order: list[Value], names: Iterable[str]) -> dict[str, Node]:
+        """d root / d variable for the variables ``names``, as canonical nodes:
+        reverse mode with each op's local-derivative rule applied to Terms.
+        ``order`` is the graph in topological order, ending with the root."""
+        b = self.b
+        wanted = set(names)
+        root = order[-1]
+        leads: set[int] = set()  # nodes with a wanted variable below them
+        for node in order:
+            children = node.children
+            if not children:
+                if node.op == "var" and node.label in wanted:
+                    leads.add(id(node))
+                continue
+            for c in children:
+                if id(c) in leads:
+                    leads.add(id(node))
+                    break
+        # A share is a node, or (share, factor): a product not made yet. Down a
+        # chain (sin(sin(...))) the product grows a factor per step; made once,
+        # at the end, it is one n-ary product in linear time.
+        shares: dict[int, list[Any]] = {id(root): [b.one]} if id(root) in leads else {}
+        result = dict.fromkeys(wanted, b.zero)
+        for node in reversed(order):
+            mine = shares.pop(id(node), None)
+            if mine is None:
+                continue
+            g = mine[0] if len(mine) == 1 else b.add([self._made(share) for share in mine])
+            if node.op == "var":
+                result[node.label] = self._made(g)
+                continue
+            out = Term(self, source=node)
+            args = [Term(self, source=c) for c in node.children]
+            for rule, child in zip(OPS[node.op].grads, node.children, strict=False):
+                if id(child) not in leads:
+                    continue
+                local = rule(self.math, out, *args)
+                if isinstance(local, Term):
+                    share = (g, local.node)
+                else:
+                    share = g if local == 1 else (g, b.num(_exact_rule_number(local)))
+                shares.setdefault(id(child), []).append(share)
+        return result
 
 
-def _wrap(node: Value, parens: bool) -> list[Value | str]:
-    # Pushed onto a stack, so in reverse order.
-    return [")", node, "("] if parens else [node]
+def node_of(b: Builder, x: Any) -> Node:
+    """A rule's result as a node (rules may return plain numbers)."""
+    return x.node if isinstance(x, Term) else b.num(_exact_rule_number(x))
 
 
-def to_text(root: Value, taken: Iterable[str] = ()) -> str:
-    """Print ``root`` in autodiff's language. A subexpression used more than
-    once is printed once, as a named intermediate ``t1 = ...;`` before the result."""
-    order = topological_order(root)
-    uses: dict[int, int] = {}
-    for node in order:
-        for child in node.children:
-            uses[id(child)] = uses.get(id(child), 0) + 1
-    variables = {n.label for n in order if n.op == "var"}
-    taken = set(taken) | variables | {n.label for n in order if n.label}
-    names: dict[int, str] = {}
-    used: set[str] = set()
-    counter = 0
-    for node in order:
-        if node is root or not node.children or uses.get(id(node), 0) < 2:
-            continue
-        if node.op == "neg" and not node.children[0].children:
-            continue  # -x is as short as a name
-        # The user's own name for the node where it has one; t1, t2, ... otherwise.
-        name = node.label if node.label and node.label not in variables | used else ""
-        while not name:
-            counter += 1
-            name = f"t{counter}" if f"t{counter}" not in taken | used else ""
-        used.add(name)
-        names[id(node)] = name
-    parts: list[str] = []
-    for node in order:
-        if id(node) in names:
-            parts += [names[id(node)], " = "]
-            _emit(node, names, parts)
-            parts.append("; ")
-    _emit(root, names, parts)
-    return "".join(parts)
+def derivatives(expr: Expression, wrt: list[str] | None = None, order: int = 1,
+                graph: Graph | None = None) -> dict[str, Node]:
+    """The ``order``-th derivative of the output by each variable (all unless
+    ``wrt``), as canonical nodes. First derivatives come from one sweep."""
+    names = wrt or list(expr.variables)
+    unknown = [n for n in names if n not in expr.variables]
+    if unknown:
+        raise UsageError(f"no variable '{unknown[0]}' in the expression")
+    graph = graph or Graph()
+    found = graph.gradients(graph.add_input(expr), names)
+    if order > 1:
+        from .forward import next_derivative
+
+        for _ in range(order - 1):
+            found = {name: next_derivative(graph, node, name) for name, node in found.items()}
+    return {name: found[name] for name in names}
+
+
+def taken_names(expr: Expression) -> set[str]:
+    """Names a printed intermediate must not take."""
+    return set(expr.variables) | set(expr.names)
+
+
+def diff(expr: Expression, wrt: list[str] | None = None, order: int = 1) -> dict[str, str]:
+    """Printed derivatives of the output, by variable (all variables unless ``wrt``)."""
+    from .printer import to_text
+
+    taken = taken_names(expr)
+    return {name: to_text(node, taken) for name, node in derivatives(expr, wrt, order).items()}
 
 
 def hessian(expr: Expression, values: Mapping[str, float], ieee: bool = False) -> dict[str, dict[str, float]]:
     """Second derivatives of the output at a point, rows and columns in variable order.
 
-    Each row is one numeric backward pass over the symbolic gradient graph of
-    one variable (reverse over reverse)."""
-    builder = Builder()
-    grads = builder.gradients(builder.rebuild(expr))
-    leaves = {name: builder.var(name) for name in expr.variables}
+    Each row is one numeric backward pass over the symbolic gradient of one
+    variable, lowered to a graph of op-table nodes (reverse over reverse)."""
+    graph = Graph()
+    grads = derivatives(expr, graph=graph)
+    roots = {name: graph.lower(node) for name, node in grads.items()}
+    leaves = {name: graph._vars.get(name) for name in expr.variables}
     for name, leaf in leaves.items():
-        leaf.data = float(values[name])
+        if leaf is not None:
+            leaf.data = float(values[name])
     rows: dict[str, dict[str, float]] = {}
-    for name, leaf in leaves.items():
-        root = grads.get(id(leaf), builder.const(0.0))
+    for name, root in roots.items():
         order = topological_order(root)
         inside = {id(n) for n in order}
         where = f"the derivative with respect to '{name}'"
@@ -372,17 +379,5 @@ def hessian(expr: Expression, values: Mapping[str, float], ieee: bool = False) -
         backward(order, root, ieee=ieee, describe=lambda i, where=where: where)
         if not ieee and not all_finite_grads(order):
             raise DomainError("second derivatives are not finite", 0, lambda i, where=where: where)
-        rows[name] = {col: (v.grad if id(v) in inside else 0.0) for col, v in leaves.items()}
+        rows[name] = {col: (v.grad if v is not None and id(v) in inside else 0.0) for col, v in leaves.items()}
     return rows
-
-
-def diff(expr: Expression, wrt: list[str] | None = None, order: int = 1) -> dict[str, str]:
-    """Printed derivatives of the output, by variable (all variables unless ``wrt``)."""
-    names = wrt or list(expr.variables)
-    unknown = [n for n in names if n not in expr.variables]
-    if unknown:
-        raise UsageError(f"no variable '{unknown[0]}' in the expression")
-    builder = Builder()
-    root = builder.rebuild(expr)
-    taken = set(expr.variables) | set(expr.names)
-    return {name: to_text(derivative(builder, root, name, order), taken) for name in names}
