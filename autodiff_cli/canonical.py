@@ -30,18 +30,27 @@ from __future__ import annotations
 import math
 from fractions import Fraction
 
-from .nodes import ADD, CALL, LET, MUL, NUM, SYM, VAR, Node, Number, exact, is_exact, is_integer, number_power
-from .ops import OPS, SCALAR
+from .nodes import (
+    ADD,
+    CALL,
+    LET,
+    MUL,
+    NUM,
+    SYM,
+    VAR,
+    Node,
+    Number,
+    exact,
+    finite,
+    fold,
+    is_exact,
+    is_integer,
+    name_key,
+    number_power,
+)
 
 FLAT = 256
 """The most operands of one sum or product merged into another (see the module's doc)."""
-
-
-def _name_key(name: str) -> tuple[str, int]:
-    """Natural order for names: w2 before w10."""
-    stem = name.rstrip("0123456789")
-    digits = name[len(stem):]
-    return (stem, int(digits)) if digits and stem else (name, -1)
 
 
 class Builder:
@@ -84,7 +93,7 @@ class Builder:
         return node
 
     def var(self, name: str) -> Node:
-        stem, index = _name_key(name)
+        stem, index = name_key(name)
         return self._leaf(VAR, name, (2, stem, index, -1))  # -1: degree 1, as x in x**2 + x
 
     # -- compound nodes -------------------------------------------------------
@@ -124,7 +133,7 @@ class Builder:
             kind = op.kind
             if kind == NUM:
                 total = const + op.value
-                if _finite(total):
+                if finite(total):
                     const = total
                     continue
                 pairs = ((op, 1),)  # 1e308 + 1e308 stays as it is: folded, it is not a number
@@ -170,7 +179,7 @@ class Builder:
             kind = op.kind
             if kind == NUM:
                 product = coeff * op.value
-                if _finite(product):
+                if finite(product):
                     coeff = product
                     continue
                 pairs = ((op, one),)  # 1e200*1e200 stays as it is
@@ -199,13 +208,15 @@ class Builder:
                     continue
                 if b.kind == NUM:
                     value = number_power(b.value, e.value)
-                    if value is not None and _finite(coeff * value):
+                    if value is not None and finite(coeff * value):
                         coeff *= value
                         continue
                 elif b.kind == MUL and is_integer(e.value) and e is not one and len(b.args) <= FLAT:
-                    # (x*y)**(1/2) twice is (x*y)**1: flatten again.
-                    work.append(self.pow(b, e))
-                    continue
+                    # (x*y)**(1/2) twice is (x*y)**1: flatten again (where pow does).
+                    flat = self.pow(b, e)
+                    if not (flat.kind == MUL and flat.coeff == 1 and flat.args == ((b, e),)):
+                        work.append(flat)
+                        continue
             kept.append((b, e))
         if work:  # factors that came back to be flattened again
             return self.mul([*work, self.num(exact(coeff)), *(self.pow(b, e) for b, e in kept)])
@@ -319,7 +330,7 @@ class Builder:
             if arg.kind == NUM and arg.value == 1:
                 return self.zero
         if arg.kind == NUM:
-            value = _fold(name, arg.value)
+            value = fold(name, arg.value)
             if value is not None:
                 return self.num(value)
         table_key = (CALL, name, id(arg))
@@ -336,7 +347,7 @@ class Builder:
         table_key = (LET, id(definition), label)
         node = self._table.get(table_key)
         if node is None:
-            stem, index = _name_key(label or "t")
+            stem, index = name_key(label or "t")
             node = self._table[table_key] = self._own(Node(LET, (2, stem, index, -1, self._next()), name=label,
                                                            args=(definition,)))
             node.label = label
@@ -351,27 +362,6 @@ class Builder:
 
     def div(self, a: Node, b: Node) -> Node:
         return self.mul([a, self.pow(b, self.minus_one)])
-
-
-def _fold(name: str, x: Number) -> Number | None:
-    """The op's value at a number, by the op table's forward rule: folded for
-    floats; for exact numbers only where the result is exact (``abs(-3)``,
-    ``sin(0)``), else None (``sin(1)`` stays symbolic)."""
-    try:
-        if is_exact(x):
-            if x != 0:
-                r = OPS[name].forward(SCALAR, Fraction(x))
-                return exact(r) if is_exact(r) else None
-            r = OPS[name].forward(SCALAR, 0.0)
-            return exact(Fraction(r)) if math.isfinite(r) else None
-        r = OPS[name].forward(SCALAR, x)
-    except (ArithmeticError, ValueError, TypeError):
-        return None
-    return exact(r) if math.isfinite(r) else None
-
-
-def _finite(x: Number) -> bool:
-    return is_exact(x) or math.isfinite(x)
 
 
 def _factor_key(pair: tuple) -> tuple:

@@ -174,17 +174,18 @@ def diff_command(
     from .errors import UsageError
     from .output import write_derivatives
     from .parser import parse
-    from .symbolic import derivatives, taken_names
+    from .symbolic import derivatives, no_cycle_collection, taken_names
 
     if not tokens or len(tokens) > 1:
         raise UsageError("diff takes one expression" if tokens else "missing expression (try 'autodiff diff --help')")
     if latex and fmt is not DiffFormat.json:
         raise UsageError("--latex adds LaTeX to --format json; for LaTeX alone use --format latex")
     expr = parse(read_expression(tokens[0]))
-    found = derivatives(expr, list(dict.fromkeys(wrt)) if wrt else None, order)
-    if not found:
-        raise UsageError("the expression has no variables to differentiate by")
-    write_derivatives(expr.source, found, fmt.value, sys.stdout, order, taken_names(expr), latex)
+    with no_cycle_collection():
+        found = derivatives(expr, list(dict.fromkeys(wrt)) if wrt else None, order)
+        if not found:
+            raise UsageError("the expression has no variables to differentiate by")
+        write_derivatives(expr.source, found, fmt.value, sys.stdout, order, taken_names(expr), latex)
 
 
 PLOT_HELP = """Plot EXPR and its derivative with respect to the swept variable over a

@@ -14,11 +14,12 @@ from __future__ import annotations
 from typing import Any
 
 from .canonical import FLAT, Builder
+from .factoring import factored
 from .layout import choose_names, layout
 from .nodes import ADD, CALL, LET, MUL, NUM, SYM, VAR, Node, postorder
 from .ops import OPS
-from .printer import TextPrinter, factored, to_text
-from .symbolic import Graph, Term, node_of
+from .printer import TextPrinter, to_text
+from .reverse import Graph, Term, node_of
 
 
 def _parts(b: Builder, node: Node) -> list[Node]:

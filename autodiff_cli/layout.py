@@ -29,8 +29,30 @@ def _refs(template: Template) -> list[tuple[Node, int]]:
 
 def layout(root: Node, printer: Printer) -> tuple[list[Node], dict[int, Template], bool]:
     """Templates of every node the printed ``root`` refers to, children first
-    (iterative), and whether any composite node is referred to twice."""
-    templates: dict[int, Template] = {id(root): printer.template(root)}
+    (iterative), and whether any composite node is referred to twice. A leaf
+    (number, variable) is never named: its text goes straight into its parent's
+    template, and runs of text are joined (a 10,000-term sum is 10,000 pieces)."""
+    leaves: dict[int, tuple[str, int]] = {}
+
+    def made(node: Node) -> Template:
+        pieces, tier = printer.template(node)
+        if node.kind <= VAR:
+            return pieces, tier
+        out: list[Piece] = []
+        for p in pieces:
+            if type(p) is tuple and p[0].kind <= VAR:
+                leaf = leaves.get(id(p[0]))
+                if leaf is None:
+                    texts, leaf_tier = printer.template(p[0])
+                    leaf = leaves[id(p[0])] = (texts[0], leaf_tier)
+                p = leaf[0] if leaf[1] >= p[1] else f"{printer.parens[0]}{leaf[0]}{printer.parens[1]}"
+            if type(p) is str and out and type(out[-1]) is str:
+                out[-1] += p
+            else:
+                out.append(p)
+        return out, tier
+
+    templates: dict[int, Template] = {id(root): made(root)}
     order: list[Node] = []
     repeated = False
     stack = [(root, iter(_refs(templates[id(root)])))]
@@ -38,7 +60,7 @@ def layout(root: Node, printer: Printer) -> tuple[list[Node], dict[int, Template
         node, it = stack[-1]
         for child, _ in it:
             if id(child) not in templates:
-                templates[id(child)] = printer.template(child)
+                templates[id(child)] = made(child)
                 stack.append((child, iter(_refs(templates[id(child)]))))
                 break
             repeated = repeated or child.kind >= ADD

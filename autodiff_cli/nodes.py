@@ -14,6 +14,8 @@ from collections.abc import Callable, Iterable
 from fractions import Fraction
 from typing import Any
 
+from .ops import OPS, SCALAR
+
 NUM, SYM, VAR, ADD, MUL, CALL, LET = range(7)
 """Node kinds. ``ADD``: ``coeff`` (the constant term) + sum of ``coeff*term``
 over ``args``; ``MUL``: ``coeff`` * product of ``base**exp`` over ``args`` (a
@@ -106,6 +108,8 @@ def number_power(a: Number, b: Number) -> Number | None:
         n = b.numerator
         if a == 0 and n < 0:
             return None
+        if a in (0, 1, -1):  # any power of these is small (0**0 = 1)
+            return exact(a**n)
         if max(a.numerator.bit_length(), a.denominator.bit_length()) * abs(n) > MAX_BITS:
             return None
         return exact(a**n)
@@ -132,3 +136,31 @@ def postorder(root: Any, children: Callable[[Any], Iterable[Any]]) -> list[Any]:
             stack.pop()
             order.append(node)
     return order
+
+
+def name_key(name: str) -> tuple[str, int]:
+    """Natural order for names: w2 before w10."""
+    stem = name.rstrip("0123456789")
+    digits = name[len(stem):]
+    return (stem, int(digits)) if digits and stem else (name, -1)
+
+
+def fold(name: str, x: Number) -> Number | None:
+    """The op's value at a number, by the op table's forward rule: folded for
+    floats; for exact numbers only where the result is exact (``abs(-3)``,
+    ``sin(0)``), else None (``sin(1)`` stays symbolic)."""
+    try:
+        if is_exact(x):
+            if x != 0:
+                r = OPS[name].forward(SCALAR, Fraction(x))
+                return exact(r) if is_exact(r) else None
+            r = OPS[name].forward(SCALAR, 0.0)
+            return exact(Fraction(r)) if math.isfinite(r) else None
+        r = OPS[name].forward(SCALAR, x)
+    except (ArithmeticError, ValueError, TypeError):
+        return None
+    return exact(r) if math.isfinite(r) else None
+
+
+def finite(x: Number) -> bool:
+    return is_exact(x) or math.isfinite(x)

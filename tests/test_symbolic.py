@@ -228,6 +228,14 @@ def test_round_trip_against_engine_and_sympy(pair, at):
 
 
 def test_derivative_api():
+    # The lower-level API the README documents.
+    from autodiff_cli.symbolic import Builder, derivative
+    from autodiff_cli.symbolic import to_text as printed
+
+    builder = Builder()
+    root = builder.rebuild(parse("x**3*y"))
+    assert printed(derivative(builder, root, "x", 2)) == "6*x*y"
+    assert printed(derivative(builder, root, "y")) == "x**3"
     assert to_text(derivatives(parse("x**3"), ["x"], 2)["x"]) == "6*x"
 
 
