@@ -37,7 +37,7 @@ def _stem(text: str) -> str:
     if len(text) == 1:
         name = unicodedata.name(text, "")
         if name.startswith("GREEK ") and " LETTER " in name:
-            letter = name.rsplit(" ", 1)[-1].lower()
+            letter = name.rsplit(" ", 1)[-1].lower().replace("lamda", "lambda")  # Unicode spells it so
             letter = letter.capitalize() if "CAPITAL" in name else letter
             if letter in GREEK:
                 return "\\" + letter

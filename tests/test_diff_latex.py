@@ -239,8 +239,8 @@ def test_latex_texts(text, latex):
 
 
 def test_latex_names():
-    assert [latex_name(n) for n in ("x", "w7", "x_1", "x_i", "theta", "θ", "Δ", "lr", "loss_total")] == [
-        "x", "w_{7}", "x_{1}", "x_{i}", r"\theta", r"\theta", r"\Delta", r"\mathrm{lr}",
+    assert [latex_name(n) for n in ("x", "w7", "x_1", "x_i", "theta", "θ", "Δ", "λ_1", "lr", "loss_total")] == [
+        "x", "w_{7}", "x_{1}", "x_{i}", r"\theta", r"\theta", r"\Delta", r"\lambda_{1}", r"\mathrm{lr}",
         r"\mathrm{loss}_{\mathrm{total}}"]
 
 
