@@ -67,6 +67,11 @@ class Builder:
     # -- leaves ---------------------------------------------------------------
     def _own(self, node: Node) -> Node:
         node.owner = self
+        kind = node.kind
+        if kind == MUL:
+            node.sums = any(b.sums or e.sums for b, e in node.args)
+        elif kind in (CALL, LET):
+            node.sums = node.args[0].sums
         return node
 
     def power(self, base: Node, exp: Number | Node) -> Node:
@@ -277,8 +282,8 @@ class Builder:
         k = exact(k)
         if k == 1:
             return 1, node
-        terms = tuple((t, exact(c / k if is_exact(c) or sign == 1 else -c)) for t, c in node.args)
-        const = exact(node.coeff / k if is_exact(node.coeff) else -node.coeff)
+        terms = tuple((t, _divided(c, k)) for t, c in node.args)
+        const = _divided(node.coeff, k)
         return k, self._add_node(const, terms)
 
     def pow(self, base: Node, exp: Node) -> Node:
@@ -362,6 +367,11 @@ class Builder:
 
     def div(self, a: Node, b: Node) -> Node:
         return self.mul([a, self.pow(b, self.minus_one)])
+
+
+def _divided(c: Number, k: Number) -> Number:
+    """``c/k`` exactly where both are exact (``4/2`` is ``2``, not ``2.0``)."""
+    return exact(Fraction(c) / Fraction(k) if is_exact(c) and is_exact(k) else c / k)
 
 
 def _factor_key(pair: tuple) -> tuple:

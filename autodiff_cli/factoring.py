@@ -135,25 +135,29 @@ def factored(root: Node, printer: Printer | None = None) -> Node:
         printer = TextPrinter()
     b = root.owner
     new = printer.rewritten
-    for node in postorder(root, lambda n: [c for c in n.children() if id(c) not in new]):
+    if not root.sums:
+        return root
+    # Only what has a sum in it can change: nothing else is visited (the
+    # 10,000 products w_i*x_i of a neuron's sum are not).
+    for node in postorder(root, lambda n: [c for c in n.children() if c.sums and id(c) not in new]):
         if id(node) in new:
             continue
         kind = node.kind
         made = node
         if kind == ADD:
-            made = b.add([b.scale(c, new[id(t)]) for t, c in node.args] + [b.num(node.coeff)]) \
-                if any(new[id(t)] is not t for t, _ in node.args) else node
+            terms = [(new.get(id(t), t), c) for t, c in node.args]
+            if any(n is not t for (n, _), (t, _) in zip(terms, node.args, strict=True)):
+                made = b.add([b.scale(c, t) for t, c in terms] + [b.num(node.coeff)])
             plan = printer.plan(made) if made.kind == ADD else None
             while isinstance(plan, Node):
                 made = plan
                 plan = printer.plan(made) if made.kind == ADD else None
             if plan is not None:
                 made = b.mul([b.num(plan[0]), *(b.power(base, e) for base, e in plan[1])])
-        elif kind == MUL and any(new[id(c)] is not c for c in node.children()):
-            made = b.mul([b.num(node.coeff), *(b.pow(new[id(f)], new[id(e)]) for f, e in node.args)])
-        elif kind == CALL and new[id(node.args[0])] is not node.args[0]:
-            made = b.call(node.name, new[id(node.args[0])])
-        elif kind == LET and new[id(node.args[0])] is not node.args[0]:
-            made = b.let(new[id(node.args[0])], node.label)
+        elif kind == MUL and any(new.get(id(c), c) is not c for c in node.children()):
+            made = b.mul([b.num(node.coeff), *(b.pow(new.get(id(f), f), new.get(id(e), e)) for f, e in node.args)])
+        elif kind in (CALL, LET) and new.get(id(node.args[0]), node.args[0]) is not node.args[0]:
+            arg = new[id(node.args[0])]
+            made = b.call(node.name, arg) if kind == CALL else b.let(arg, node.label)
         new[id(node)] = made
     return new[id(root)]

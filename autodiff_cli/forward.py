@@ -112,7 +112,7 @@ def next_derivative(graph: Graph, node: Node, name: str) -> Node:
     that and the derivative of ``node`` as built, the one that prints shorter."""
     tidy = TextPrinter()
     program, named = as_program(node, tidy)
-    other = tangent(graph, program, name, tidy)
+    other = _dissolve(tangent(graph, program, name, tidy))
     if named:
         return other
     plain = tangent(graph, node, name)
@@ -124,13 +124,50 @@ def next_derivative(graph: Graph, node: Node, name: str) -> Node:
 def as_program(root: Node, printer: TextPrinter) -> tuple[Node, bool]:
     """``root`` as printed: sums factored, and the subexpressions the printer
     names made named intermediates (:data:`~autodiff_cli.nodes.LET`). Also
-    whether there are any."""
-    b = root.owner
+    whether there are any. The input's own names stay; generated ones are
+    made again when the result is printed (in order)."""
     root = factored(root, printer)
     order, templates, repeated = layout(root, printer)
     names = choose_names(root, order, templates, (), repeated)
     if not names:
         return root, False
+    b = root.owner
+
+    def named(node: Node, made: Node) -> Node:
+        given = names.get(id(node))
+        return made if given is None else b.let(made, given if given == node.label else "")
+
+    return _rebuild(root, named), True
+
+
+def _dissolve(root: Node) -> Node:
+    """``root`` with each named intermediate used only once written in place,
+    where sums and products can merge it with what is around it."""
+    b = root.owner
+    uses: dict[int, int] = {}
+    for node in postorder(root, lambda n: _parts(b, n)):
+        for p in _parts(b, node):
+            uses[id(p)] = uses.get(id(p), 0) + 1
+    return _rebuild(root, lambda node, made: made.args[0] if made.kind == LET and uses.get(id(node), 0) <= 1
+                    else made)
+
+
+def settle(root: Node) -> Node:
+    """A last derivative made ready to print: the named intermediates the printer
+    would not name written in place (sums and products merge them)."""
+    b = root.owner
+    if not any(n.kind == LET for n in postorder(root, lambda n: _parts(b, n))):
+        return root
+    printer = TextPrinter()
+    order, templates, repeated = layout(root, printer)
+    names = choose_names(root, order, templates, (), repeated)
+    return _rebuild(root, lambda node, made: made.args[0] if made.kind == LET and id(node) not in names else made)
+
+
+def _rebuild(root: Node, change: Any) -> Node:
+    """``root`` made again bottom up, each node through ``change(node, made)``
+    (``made``: the node with its changed parts)."""
+    b = root.owner
     new: dict[int, Node] = {}
     for node in postorder(root, lambda n: _parts(b, n)):
         parts = _parts(b, node)
@@ -147,10 +184,8 @@ def as_program(root: Node, printer: TextPrinter) -> tuple[Node, bool]:
                 made = b.call(node.name, new[id(parts[0])])
             elif kind == LET:
                 made = b.let(new[id(parts[0])], node.label)
-        if id(node) in names:
-            made = b.let(made, names[id(node)])
-        new[id(node)] = made
-    return new[id(root)], True
+        new[id(node)] = change(node, made)
+    return new[id(root)]
 
 
 def _spread(b: Builder, x: Any, s: Node) -> Node:

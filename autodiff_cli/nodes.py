@@ -36,13 +36,14 @@ class Node:
     (ADD, MUL; CALL: ``(arg,)``). ``key`` orders operands; ``label`` is the
     user's name for the node, if the input gave it one."""
 
-    __slots__ = ("args", "coeff", "key", "kind", "label", "name", "owner", "value")
+    __slots__ = ("args", "coeff", "key", "kind", "label", "name", "owner", "sums", "value")
 
     def __init__(self, kind: int, key: tuple, value: Number = 0, name: str = "", coeff: Number = 1,
                  args: tuple = ()) -> None:
         self.kind, self.key, self.value, self.name, self.coeff, self.args = kind, key, value, name, coeff, args
         self.label = ""
         self.owner: Any = None  # the Builder that made it
+        self.sums = kind == ADD  # whether a sum is in it (set by the builder): where factoring looks
 
     def __repr__(self) -> str:
         from .printer import to_text

@@ -21,7 +21,9 @@ from contextlib import contextmanager
 from .engine import all_finite_grads, backward, forward, topological_order
 from .errors import DomainError, UsageError
 from .expression import Expression
+from .factoring import factored
 from .nodes import Node
+from .printer import TextPrinter
 from .reverse import Graph, Term, node_of
 
 __all__ = ["Builder", "Graph", "Term", "derivative", "derivatives", "diff", "hessian", "node_of", "to_text"]
@@ -38,11 +40,15 @@ def derivatives(expr: Expression, wrt: list[str] | None = None, order: int = 1,
     graph = graph or Graph()
     found = graph.gradients(graph.add_input(expr), names)
     if order > 1:
-        from .forward import next_derivative
+        from .forward import next_derivative, settle
 
         for _ in range(order - 1):
             found = {name: next_derivative(graph, node, name) for name, node in found.items()}
-    return {name: found[name] for name in names}
+        found = {name: settle(node) for name, node in found.items()}
+    # Sums with a common factor factored in the node itself, so that a product
+    # around such a sum merges with the factor: x*((a + b)/c)/c is x*(a + b)/c**2.
+    tidy = TextPrinter()
+    return {name: factored(found[name], tidy) for name in names}
 
 
 @contextmanager
@@ -77,10 +83,11 @@ def derivative(builder: Graph, root: Node, name: str, order: int = 1) -> Node:
     """The ``order``-th derivative of a canonical node with respect to variable ``name``."""
     node = builder.gradients(topological_order(builder.lower(root)), [name])[name]
     if order > 1:
-        from .forward import next_derivative
+        from .forward import next_derivative, settle
 
         for _ in range(order - 1):
             node = next_derivative(builder, node, name)
+        node = settle(node)
     return node
 
 

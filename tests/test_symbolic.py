@@ -271,7 +271,7 @@ def test_second_derivatives_against_sympy(pair, at):
     subs = {SYMBOLS[k]: sympy.Float(v, 30) for k, v in values.items()}
     try:
         exact = complex(sympy.diff(sym, SYMBOLS[name], 2).evalf(30, subs=subs))
-    except (TypeError, ValueError, ArithmeticError):
+    except (TypeError, ValueError, ArithmeticError, AttributeError):  # sympy's evalf of NaN raises AttributeError
         assume(False)
     assume(math.isfinite(exact.real) and exact.imag == 0 and abs(exact.real) < 1e8)
     assert abs(mine - exact.real) <= 1e-7 * max(1.0, abs(exact.real), conditioning(expr) ** 2), (text, printed)
