@@ -269,7 +269,8 @@ class Builder:
 
     def primitive(self, node: Node) -> tuple[Number, Node]:
         """A sum as ``k*s``: ``k`` the content of its coefficients (their gcd over
-        the lcm of their denominators, negative where every one is), ``s`` the rest."""
+        the lcm of their denominators), negative where every one is. (Not where
+        only the first is: ``(1 - x)**(1/2)/(1 - x)`` must stay one base.)"""
         coeffs = [c for _, c in node.args]
         if node.coeff != 0:
             coeffs.append(node.coeff)

@@ -115,6 +115,13 @@ class Printer:
         return pieces, SUM
 
     def signed(self, c: Any, factors: Iterable[tuple[Node, Any]]) -> Template:
+        if c < 0:  # -(x - y)*z is (y - x)*z: the sign goes into a sum with terms of both signs
+            factors = list(factors)
+            for k, (base, e) in enumerate(factors):
+                if base.kind == ADD and _number(e) == 1 and _mixed(base):
+                    factors[k] = (base.owner.scale(-1, base), e)
+                    c = -c
+                    break
         pieces, tier = self.product(-c if c < 0 else c, factors)
         return (["-", *pieces], min(UNARY, tier)) if c < 0 else (pieces, tier)
 
@@ -171,6 +178,14 @@ class Printer:
                 size = sum(lengths[id(b)] + (1 if e.kind == NUM and e.value == 1 else 5) for b, e in node.args)
             lengths[id(node)] = min(size, BIG)
         return lengths[id(root)]
+
+
+def _mixed(node: Node) -> bool:
+    """Whether a sum has terms of both signs."""
+    signs = {c < 0 for _, c in node.args}
+    if node.coeff != 0:
+        signs.add(node.coeff < 0)
+    return len(signs) == 2
 
 
 def sum_terms(node: Node) -> list[tuple[bool, Node | None, Any]]:

@@ -218,8 +218,10 @@ class Graph:
 
     # -- canonical -> Value graph -------------------------------------------------
     def lower(self, root: Node) -> Value:
-        """A graph of binary op-table nodes computing ``root`` (for a further
-        sweep, or for numbers). Variables are one node per name across calls."""
+        """A graph of binary op-table nodes computing ``root``: the Hessian's
+        numbers, and the first sweep over a canonical node
+        (:func:`autodiff_cli.symbolic.derivative`). Variables are one node per
+        name across calls."""
         lowered = self._lowered
         for node in postorder(root, lambda n: n.children()):
             if id(node) not in lowered:

@@ -247,7 +247,7 @@ def test_latex_names():
 def test_named_intermediates_in_latex():
     expr = parse("tanh(w*x + b)")
     latex = to_latex(derivatives(expr, ["w"], 2)["w"])
-    assert latex == r"t_{1} = \tanh\left(b + w x\right);\quad -2 x^{2} t_{1} \left(1 - t_{1}^{2}\right)"
+    assert latex == r"t_{1} = \tanh\left(b + w x\right);\quad 2 x^{2} t_{1} \left(t_{1}^{2} - 1\right)"
     check_syntax(latex)
 
 
