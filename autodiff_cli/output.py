@@ -137,14 +137,35 @@ def write_checks(expr: Any, value: float, checks: dict, fmt: Format, out: TextIO
     out.write(_dumps(data) + "\n")
 
 
-def write_derivatives(expression: str, derivatives: dict[str, str], fmt: str, out: TextIO) -> None:
-    """Symbolic derivatives: the bare expression for one variable, else ``d/dNAME = EXPR`` lines."""
-    if fmt == "json":
-        out.write(_dumps({"expression": expression, "derivatives": derivatives}) + "\n")
-    elif len(derivatives) == 1:
-        out.write(next(iter(derivatives.values())) + "\n")
+def write_derivatives(expression: str, derivatives: dict, fmt: str, out: TextIO, order: int = 1,
+                      taken: set[str] | None = None, latex: bool = False) -> None:
+    """Symbolic derivatives (canonical nodes by variable): the bare expression for
+    one variable, else ``d/dNAME = EXPR`` lines (``d^N/dNAME^N`` for order N); in
+    LaTeX with ``fmt == "latex"``; JSON with the LaTeX too if ``latex``."""
+    from .printer import to_text
+
+    taken = taken if taken is not None else set()
+    if fmt == "latex":
+        from .latex import latex_name, to_latex
+
+        texts = {name: to_latex(node, taken) for name, node in derivatives.items()}
+        power = f"^{{{order}}}" if order > 1 else ""
+        label = {name: f"\\frac{{\\partial{power} f}}{{\\partial {latex_name(name)}{power}}} = " for name in texts}
     else:
-        out.writelines(f"d/d{name} = {text}\n" for name, text in derivatives.items())
+        texts = {name: to_text(node, taken) for name, node in derivatives.items()}
+        power = f"^{order}" if order > 1 else ""
+        label = {name: f"d{power}/d{name}{power} = " for name in texts}
+    if fmt == "json":
+        data = {"expression": expression, "order": order, "derivatives": texts}
+        if latex:
+            from .latex import to_latex
+
+            data["latex"] = {name: to_latex(node, taken) for name, node in derivatives.items()}
+        out.write(_dumps(data) + "\n")
+    elif len(texts) == 1:
+        out.write(next(iter(texts.values())) + "\n")
+    else:
+        out.writelines(f"{label[name]}{text}\n" for name, text in texts.items())
 
 
 def write_evaluation(ev: Evaluation, fmt: Format, out: TextIO, intermediates: bool = False, title: str = "",

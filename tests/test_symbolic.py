@@ -11,10 +11,11 @@ import sympy
 from hypothesis import assume, given, settings
 
 from autodiff_cli import DomainError, parse
-from autodiff_cli.symbolic import Builder, derivative, diff, to_text
+from autodiff_cli.printer import to_text
+from autodiff_cli.symbolic import Graph, derivatives, diff
 
 from conftest import examples
-from strategies import SYMBOLS, conditioning, evaluate_point, pairs, points
+from strategies import SYMBOLS, conditioning, evaluate_point, expressions, pairs, points
 
 
 def to_sympy(text: str) -> sympy.Expr:
@@ -49,6 +50,33 @@ def to_sympy(text: str) -> sympy.Expr:
         ("x**1 + 0*y", "x", "1"),
         ("sin(x)", "x", "cos(x)"),
         ("exp(2*x)", "x", "2*exp(2*x)"),
+        # The examples of issue 15 (autodiff before, sympy's diff in the comments).
+        ("sin(x)**2 + cos(x)**2", "x", "0"),  # 0
+        ("x*x*x*x", "x", "4*x**3"),  # 4*x**3
+        ("(x + y)*(x - y)", "x", "2*x"),  # 2*x
+        ("log(x**2)", "x", "2/x"),  # 2/x
+        ("x*log(x) - x", "x", "log(x)"),  # log(x)
+        ("sqrt(x**2 + y**2)", "x", "x/sqrt(x**2 + y**2)"),  # x/sqrt(x**2 + y**2)
+        ("1/(1 + exp(-x))", "x", "exp(-x)/(exp(-x) + 1)**2"),  # exp(-x)/(1 + exp(-x))**2
+        ("x*y*x", "x", "2*x*y"),  # 2*x*y
+        ("x**(1/2) + x**(1/3)", "x", "1/(2*sqrt(x)) + 1/(3*x**(2/3))"),  # 1/(2*sqrt(x)) + 1/(3*x**(2/3))
+        ("2**x", "x", "2**x*log(2)"),  # 2**x*log(2)
+        ("sqrt(x)*sqrt(x)", "x", "1"),  # 1
+        # Exact numbers; functions of exact numbers stay symbolic; decimals stay floats.
+        ("x/3", "x", "1/3"),
+        ("x**(5/3)", "x", "5*x**(2/3)/3"),
+        ("pi*x/4", "x", "pi/4"),
+        ("log(3)*x", "x", "log(3)"),
+        ("0.5*x**2", "x", "x"),
+        ("x**0.5", "x", "0.5/sqrt(x)"),
+        ("2*(0.5*x*y)", "x", "y"),
+        # The printer: no + -, no -(-...), negative powers as division, fewest parentheses.
+        ("x - y*x**2", "x", "1 - 2*x*y"),
+        ("-(-(x*y))", "x", "y"),
+        ("1/(x*y)", "x", "-1/(x**2*y)"),
+        ("a*b*c*x", "x", "a*b*c"),
+        ("exp(x)*x", "x", "exp(x)*(x + 1)"),
+        ("t = exp(x*y); t*t + t", "x", "t = exp(x*y); y*t*(2*t + 1)"),
     ],
 )
 def test_simplified_text(text, wrt, expected):
@@ -56,32 +84,84 @@ def test_simplified_text(text, wrt, expected):
 
 
 @pytest.mark.parametrize(
-    "text",
-    ["a - b - c", "a - (b - c)", "a/b/c", "a/(b/c)", "a*(b*c)", "2**3**2", "(2**3)**2", "-a**2", "(-a)**2",
-     "a**-b", "-(a*b)", "a*-b", "-(a + b)", "a - -b", "exp(-x)**2", "pow(a, b)**c", "-2**x", "(-2)**x",
-     "a/(b*c)", "(a + b)*(c - d)", "tanh(a)**(b + c)", "a**b**c**d"],
+    ("text", "expected"),
+    [
+        ("t1 + t1", "2*t1"),
+        ("a - a", "0"),
+        ("x*x**2", "x**3"),
+        ("x/x**2", "1/x"),
+        ("t1*t2 - t2*t1", "0"),
+        ("2*(0.5*y)", "y"),
+        ("x/x", "1"),
+        ("(x**2)**(1/2)", "sqrt(x**2)"),  # abs(x): not x
+        ("(x**3)**(1/3)", "x"),
+        ("(x*y)**(1/2)", "sqrt(x*y)"),  # not split: sqrt(x)*sqrt(y) is undefined at x = y = -1
+        ("(4*x)**(1/2)", "2*sqrt(x)"),
+        ("4**(1/2) + 8**(1/3) + 2**(1/2)", "sqrt(2) + 4"),
+        ("exp(x)*exp(y)", "exp(x + y)"),
+        ("log(exp(x))", "x"),
+        ("2*x - 2*y", "2*x - 2*y"),
+        ("(2*x - 2*y)*z", "2*z*(x - y)"),
+        ("(-x - 1)*z", "-z*(x + 1)"),
+        ("1 - 2 + 3/6", "-1/2"),
+        ("0.1 + 0.2", "0.30000000000000004"),
+        ("sin(0) + cos(0) + sigmoid(0)", "3/2"),
+        ("sin(1) + abs(-3)", "sin(1) + 3"),
+        ("10**400", "10**400"),
+    ],
 )
-def test_printer_keeps_meaning_with_fewest_parentheses(text):
-    # Printing the parsed graph and parsing it again gives the same graph.
+def test_canonical_form(text, expected):
+    graph = Graph()
     expr = parse(text)
-    printed = to_text(expr.output)
+    graph.add_input(expr)
+    assert to_text(graph.canon(expr.output)) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("a - b - c", "a - b - c"), ("a - (b - c)", "a - b + c"), ("a/b/c", "a/(b*c)"), ("a/(b/c)", "a*c/b"),
+     ("a*(b*c)", "a*b*c"), ("2**3**2", "512"), ("(2**3)**2", "64"), ("-a**2", "-a**2"), ("(-a)**2", "a**2"),
+     ("a**-b", "a**-b"), ("-(a*b)", "-a*b"), ("a*-b", "-a*b"), ("-(a + b)", "-a - b"), ("a - -b", "a + b"),
+     ("exp(-x)**2", "exp(-2*x)"), ("pow(a, b)**c", "(a**b)**c"), ("-2**x", "-2**x"), ("(-2)**x", "(-2)**x"),
+     ("a/(b*c)", "a/(b*c)"), ("(a + b)*(c - d)", "(a + b)*(c - d)"), ("tanh(a)**(b + c)", "tanh(a)**(b + c)"),
+     ("a**b**c**d", "a**b**c**d"), ("(a**b)**c", "(a**b)**c"), ("a**(b*c)", "a**(b*c)"), ("x**(2/3)", "x**(2/3)"),
+     ("2**(x/3)", "2**(x/3)"), ("(1/2)**x", "(1/2)**x"), ("(x + 1)**-2", "1/(x + 1)**2"),
+     ("-x/(y*z)", "-x/(y*z)"), ("x/sqrt(y)", "x/sqrt(y)"), ("sqrt(x + 1)/(x*y)**(1/3)", "sqrt(x + 1)/(x*y)**(1/3)"),
+     ("1 - x", "1 - x"), ("-x + 1", "1 - x"), ("-x - 1", "-x - 1"), ("x**y*x", "x**(y + 1)"),
+     ("y*x**(y - 1)", "x**(y - 1)*y"), ("1e200*1e200*x", "1e+200*x*1e+200")],
+)
+def test_printer_writes_the_fewest_parentheses_and_keeps_meaning(text, expected):
+    # The canonical form printed, parsed and made canonical again is the same node.
+    graph = Graph()
+    expr = parse(text)
+    graph.add_input(expr)
+    node = graph.canon(expr.output)
+    printed = to_text(node)
+    assert printed == expected
     again = parse(printed)
-    assert [n.op for n in again.nodes if n.op != "var"] == [n.op for n in expr.nodes if n.op != "var"]
-    assert printed.count("(") <= text.count("(")  # no more parentheses than the minimal source
+    graph.add_input(again)
+    assert graph.canon(again.output) is node, (text, printed)
     values = {name: 1.5 + i / 7 for i, name in enumerate(expr.variables)}
-    assert repr(again.evaluate(values, ieee=True).value) == repr(expr.evaluate(values, ieee=True).value)
+    want, got = expr.evaluate(values, ieee=True).value, again.evaluate(values, ieee=True).value
+    assert math.isclose(got, want, rel_tol=1e-14) or (math.isnan(got) and math.isnan(want))
 
 
 def test_shared_subexpressions_are_named():
     # tanh' = 1 - tanh**2 shares the tanh node; printed once.
     printed = diff(parse("tanh(w*x + b)"), ["w"], order=2)["w"]
-    assert printed.startswith("t1 = tanh(w*x + b); ")
-    assert printed.count("tanh") == 1
+    assert printed == "t1 = tanh(b + w*x); 2*x**2*t1*(t1**2 - 1)"
+    # ... only where that is shorter: x*(1 - tanh(..)**2) has tanh once.
+    assert diff(parse("tanh(w*x + b)"), ["w"])["w"] == "x*(1 - tanh(b + w*x)**2)"
 
 
 def test_user_names_label_shared_intermediates():
     printed = diff(parse("t = exp(x*y); t*t + t"), ["x"])["x"]
     assert printed.startswith("t = exp(x*y); ")
+    # A generated name never takes one of the input's names.
+    printed = diff(parse("t1 = tanh(w*x + b); t1 + y"), ["w"], order=2)["w"]
+    assert printed.startswith("t1 = tanh(b + w*x); ")
+    printed = diff(parse("t1 = w*x; tanh(t1 + b) + t1"), ["w"], order=2)["w"]
+    assert "t2 = tanh" in printed and "t1 = " not in printed
 
 
 def test_output_stays_small_for_repeated_squaring():
@@ -148,6 +228,50 @@ def test_round_trip_against_engine_and_sympy(pair, at):
 
 
 def test_derivative_api():
+    # The lower-level API the README documents.
+    from autodiff_cli.symbolic import Builder, derivative
+    from autodiff_cli.symbolic import to_text as printed
+
     builder = Builder()
-    root = builder.rebuild(parse("x**3"))
-    assert to_text(derivative(builder, root, "x", 2)) == "6*x"
+    root = builder.rebuild(parse("x**3*y"))
+    assert printed(derivative(builder, root, "x", 2)) == "6*x*y"
+    assert printed(derivative(builder, root, "y")) == "x**3"
+    assert to_text(derivatives(parse("x**3"), ["x"], 2)["x"]) == "6*x"
+
+
+@settings(max_examples=examples(300), deadline=None)
+@given(expressions, points)
+def test_canonical_form_prints_parses_back_and_keeps_values(text, at):
+    # Printing is a fixed point, and the printed form has the input's value wherever the
+    # input is defined: a rewrite may make an expression defined where it was not (x/x is 1),
+    # never undefined or different where it was defined.
+    expr, values, result = evaluate_point(text, at, smooth=False)
+    graph = Graph()
+    graph.add_input(expr)
+    printed = to_text(graph.canon(expr.output))
+    again = parse(printed)
+    graph.add_input(again)
+    assert to_text(graph.canon(again.output)) == printed, text
+    got = again.evaluate({k: v for k, v in values.items() if k in again.variables}).value
+    assert abs(got - result.value) <= 1e-9 * max(conditioning(expr), abs(result.value), 1.0), (text, printed)
+
+
+@settings(max_examples=examples(100), deadline=None)
+@given(pairs, points)
+def test_second_derivatives_against_sympy(pair, at):
+    text, sym = pair
+    expr, values, _ = evaluate_point(text, at)
+    assume(expr.variables)
+    name = next(iter(expr.variables))
+    printed = diff(expr, [name], order=2)[name]
+    try:
+        mine = _evaluate_printed(printed, values)
+    except DomainError:
+        assume(False)
+    subs = {SYMBOLS[k]: sympy.Float(v, 30) for k, v in values.items()}
+    try:
+        exact = complex(sympy.diff(sym, SYMBOLS[name], 2).evalf(30, subs=subs))
+    except (TypeError, ValueError, ArithmeticError, AttributeError):  # sympy's evalf of NaN raises AttributeError
+        assume(False)
+    assume(math.isfinite(exact.real) and exact.imag == 0 and abs(exact.real) < 1e8)
+    assert abs(mine - exact.real) <= 1e-7 * max(1.0, abs(exact.real), conditioning(expr) ** 2), (text, printed)

@@ -70,18 +70,21 @@ def _diff(o: dict[str, Any], tokens: list[str], missing: list) -> int | None:
     from ..arguments import read_expression
     from ..output import write_derivatives
     from ..parser import parse
-    from ..symbolic import diff
+    from ..symbolic import derivatives, no_cycle_collection, taken_names
 
     if not tokens:
         raise UsageError("missing expression: autodiff diff EXPR (see 'autodiff diff --help')")
     if len(tokens) > 1:
-        raise UsageError(f"diff takes one expression, and no values (got '{tokens[1]}' too)")
+        raise UsageError(f"diff takes one expression, and no values (got {quoted(tokens[1])} too)")
+    if o["latex"] and o["fmt"] != "json":
+        raise UsageError("--latex adds LaTeX to --format json; for LaTeX alone use --format latex")
     expr = parse(read_expression(tokens[0]))
     wrt = o["wrt"]
-    derivatives = diff(expr, list(dict.fromkeys(wrt)) if wrt else None, o["order"])
-    if not derivatives:
-        raise UsageError("the expression has no variables to differentiate by")
-    write_derivatives(expr.source, derivatives, o["fmt"], sys.stdout)
+    with no_cycle_collection():
+        found = derivatives(expr, list(dict.fromkeys(wrt)) if wrt else None, o["order"])
+        if not found:
+            raise UsageError("the expression has no variables to differentiate by")
+        write_derivatives(expr.source, found, o["fmt"], sys.stdout, o["order"], taken_names(expr), o["latex"])
     return None
 
 

@@ -113,16 +113,20 @@ relative to its value; --step H fixes h = H. Exit status 1 when any variable fai
 DIFF = Command(
     "diff", "Print the derivative of EXPR as an expression in the same language.",
     """Simplified, and autodiff itself can evaluate it. With one --wrt the output is just
-that expression; otherwise one line per variable, d/dNAME = EXPR. A subexpression
-used more than once is printed once, as a named intermediate.""",
+that expression; otherwise one line per variable, d/dNAME = EXPR (with --order N:
+d^N/dNAME^N = EXPR). A subexpression used more than once is printed once, as a
+named intermediate, where that makes the text shorter. --format latex prints
+LaTeX; --latex adds it to --format json.""",
     ['autodiff diff "3*x**2 - 4*x + 5"                  # 6*x - 4',
      'autodiff diff "a*(b + c*d)" --wrt a               # b + c*d',
      'autodiff diff "tanh(w*x + b)" --wrt w --order 2',
-     'autodiff diff "sin(x)*y" --format json'],
+     'autodiff diff "sqrt(x**2 + y**2)" --wrt x --format latex',
+     'autodiff diff "sin(x)*y" --format json --latex'],
     "EXPR",
     [Opt("wrt", "str", "Variable to differentiate by (repeatable; default: all).", metavar="NAME", many=True),
      Opt("order", "int", "Differentiate this many times.", default=1, low=1, high=10),
-     Opt("format", "choice", "Output format.", default="text", choices=("text", "json"), dest="fmt")],
+     Opt("format", "choice", "Output format.", default="text", choices=("text", "json", "latex"), dest="fmt"),
+     Opt("latex", "flag", "With --format json: also each derivative in LaTeX.")],
     one_expression=True,
 )
 

@@ -1,0 +1,163 @@
+"""Sums written shorter: a factor every term has taken out in front
+(``exp(x)*(x + 2)``), else the factor the most terms have taken out of those
+(Horner's scheme). The printer writes sums so, and a next derivative is taken
+of what was written (:func:`factored`).
+
+Taking a factor out never makes a sum undefined where it was defined: see
+:func:`_common`.
+"""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+from typing import TYPE_CHECKING, Any
+
+from .nodes import ADD, CALL, LET, MUL, NUM, Node, is_exact, postorder
+
+if TYPE_CHECKING:
+    from .printer import Printer
+
+
+def _integer(x: Any) -> bool:
+    return x != 0 and is_exact(x) and Fraction(x).denominator == 1
+
+
+def _exponent_parts(e: Node) -> tuple[Node | None, Any]:
+    """An exponent as (symbolic part or None, number): ``y - 1`` is (y, -1)."""
+    if e.kind == NUM:
+        return None, e.value
+    if e.kind == ADD and _integer(e.coeff):
+        return e.owner.add([e, e.owner.num(-e.coeff)]), e.coeff
+    return e, 0
+
+
+def _common(a: Any, b: Any, symbolic: bool) -> Any:
+    """The part of two exponents both terms have: ``x**2`` and ``x**3`` share
+    ``x**2``, ``x**-1`` and ``x**-2`` share ``x**-1``. Taking it out never makes
+    the sum undefined where it was defined. Nothing for exponents of opposite
+    signs, for ``x**(1/2)`` and ``x**(1/3)`` (what would be left, ``x**(1/6)``,
+    reads worse), and for symbolic exponents unless equal (``x**y`` taken out of
+    ``x**(y - 1)`` leaves ``1/x``, undefined at 0 where ``x**(y - 1)`` may not be)."""
+    if symbolic:
+        return a if a == b else None
+    if not float(a - b).is_integer():
+        return None
+    if a > 0 and b > 0:
+        return min(a, b)
+    if a < 0 and b < 0:
+        return max(a, b)
+    return None
+
+
+def factor_plan(node: Node, length: Any) -> tuple[Any, list[tuple[Node, Any]]] | Node | None:
+    """A shorter way to write a sum, or None: the factors every term has (and
+    the content of the coefficients) taken out in front, as ``(k, factors)``;
+    else the factor the most terms have taken out of those terms (``x*y + x*z
+    + w`` is ``x*(y + z) + w``), as the sum so rewritten. Applied again to what
+    is left, the second is Horner's scheme: what keeps the derivatives of
+    chains linear in size."""
+    if len(node.args) < 2 or len(node.args) > 512:
+        return None
+    b = node.owner
+    if node.coeff == 0:
+        common = _common_factors(node)
+        coeffs = [c for _, c in node.args]
+        k: Any = -1 if all(c < 0 for c in coeffs) else 1
+        if all(is_exact(c) for c in coeffs):
+            fractions = [Fraction(c) for c in coeffs]
+            k *= Fraction(math.gcd(*(f.numerator for f in fractions)),
+                          math.lcm(*(f.denominator for f in fractions)))
+        factors = [(base, b.num(n) if sym is None else b.add([sym, b.num(n)])) for base, sym, n in common]
+        size = sum(length(base) + (1 if e is b.one else 5) for base, e in factors)
+        size += 0 if abs(k) == 1 else len(str(abs(k)))
+        if (len(node.args) - 1) * size - 3 > 0:
+            inverse = [b.power(base, b.scale(-1, e)) for base, e in factors]
+            rest = b.add([b.mul([b.num(Fraction(c) / Fraction(k) if is_exact(c) else c / k), t, *inverse])
+                          for t, c in node.args])
+            return k, sorted([*factors, (rest, b.one)], key=lambda pair: pair[0].key)
+    # The factor in the most terms, where taking it out of them is shorter.
+    counts: dict[tuple[int, int], list[Any]] = {}
+    for t, _ in node.args:
+        for base, e in (t.args if t.kind == MUL else ((t, b.one),)):
+            entry = counts.get((id(base), id(e)))
+            if entry is None:
+                counts[(id(base), id(e))] = [base, e, 1]
+            else:
+                entry[2] += 1
+    best, gain = None, 0
+    for base, e, count in counts.values():
+        if count >= 2 and (count - 1) * (length(base) + (1 if e is b.one else 5)) - 3 > gain:
+            best, gain = (base, e), (count - 1) * (length(base) + (1 if e is b.one else 5)) - 3
+    if best is None:
+        return None
+    base, e = best
+    inside, outside = [], []
+    for t, c in node.args:
+        has = any(f is base and x is e for f, x in (t.args if t.kind == MUL else ((t, b.one),)))
+        (inside if has else outside).append((t, c))
+    inverse = b.power(base, b.scale(-1, e))
+    grouped = b.mul([b.power(base, e), b.add([b.mul([b.num(c), t, inverse]) for t, c in inside])])
+    return b.add([grouped, b.num(node.coeff), *(b.scale(c, t) for t, c in outside)])
+
+
+def _common_factors(node: Node) -> list[tuple[Node, Node | None, Any]]:
+    """The factors every term of a sum has: (base, symbolic exponent or None, number)."""
+    b = node.owner
+    common: dict[int, tuple[Node, Node | None, Any]] | None = None
+    for t, _ in node.args:
+        pairs = t.args if t.kind == MUL else ((t, b.one),)
+        mine = {id(base): (base, *_exponent_parts(e)) for base, e in pairs}
+        if common is None:
+            common = mine
+            continue
+        kept = {}
+        for key, (base, sym, n) in common.items():
+            other = mine.get(key)
+            if other is not None and other[1] is sym:
+                shared = _common(n, other[2], sym is not None)
+                if shared is not None:
+                    kept[key] = (base, sym, shared)
+        common = kept
+        if not common:
+            break
+    return list((common or {}).values())
+
+
+def factored(root: Node, printer: Printer | None = None) -> Node:
+    """``root`` with every sum that the printer writes factored (``t2/t3 - t1/t3``
+    is ``(t2 - t1)/t3``) rewritten so: the form a next derivative is taken of,
+    so that it is the derivative of what was printed. ``printer`` keeps what
+    was rewritten before (each node is rewritten once)."""
+    if printer is None:
+        from .printer import TextPrinter
+
+        printer = TextPrinter()
+    b = root.owner
+    new = printer.rewritten
+    if not root.sums:
+        return root
+    # Only what has a sum in it can change: nothing else is visited (the
+    # 10,000 products w_i*x_i of a neuron's sum are not).
+    for node in postorder(root, lambda n: [c for c in n.children() if c.sums and id(c) not in new]):
+        if id(node) in new:
+            continue
+        kind = node.kind
+        made = node
+        if kind == ADD:
+            terms = [(new.get(id(t), t), c) for t, c in node.args]
+            if any(n is not t for (n, _), (t, _) in zip(terms, node.args, strict=True)):
+                made = b.add([b.scale(c, t) for t, c in terms] + [b.num(node.coeff)])
+            plan = printer.plan(made) if made.kind == ADD else None
+            while isinstance(plan, Node):
+                made = plan
+                plan = printer.plan(made) if made.kind == ADD else None
+            if plan is not None:
+                made = b.mul([b.num(plan[0]), *(b.power(base, e) for base, e in plan[1])])
+        elif kind == MUL and any(new.get(id(c), c) is not c for c in node.children()):
+            made = b.mul([b.num(node.coeff), *(b.pow(new.get(id(f), f), new.get(id(e), e)) for f, e in node.args)])
+        elif kind in (CALL, LET) and new.get(id(node.args[0]), node.args[0]) is not node.args[0]:
+            arg = new[id(node.args[0])]
+            made = b.call(node.name, arg) if kind == CALL else b.let(arg, node.label)
+        new[id(node)] = made
+    return new[id(root)]

@@ -1,0 +1,167 @@
+"""Canonical nodes and the numbers in them.
+
+A node is one mathematical form, made once by the builder of
+:mod:`autodiff_cli.canonical`: a number, a constant (``pi``, ``e``), a
+variable, an n-ary sum or product, or an op of the op table applied to a node.
+Numbers are exact (``int``, :class:`fractions.Fraction`) where the input wrote
+integers and floats where it wrote decimals.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable
+from fractions import Fraction
+from typing import Any
+
+from .ops import OPS, SCALAR
+
+NUM, SYM, VAR, ADD, MUL, CALL, LET = range(7)
+"""Node kinds. ``ADD``: ``coeff`` (the constant term) + sum of ``coeff*term``
+over ``args``; ``MUL``: ``coeff`` * product of ``base**exp`` over ``args`` (a
+power ``x**2`` is a MUL with one factor, ``exp(u)`` one with base ``e``);
+``LET``: a named intermediate of a printed derivative, ``args == (definition,)``,
+which sums and products take as a whole (as they take a variable) so that a
+next derivative keeps the sharing the printed text has."""
+
+MAX_BITS = 1000
+"""Exact powers whose result would be bigger than this many bits stay symbolic (``10**400``)."""
+
+Number = int | Fraction | float
+
+
+class Node:
+    """One canonical node. Fields by kind (see :data:`NUM`): ``value`` (NUM),
+    ``name`` (SYM, VAR: its name; CALL: the op's name), ``coeff`` and ``args``
+    (ADD, MUL; CALL: ``(arg,)``). ``key`` orders operands; ``label`` is the
+    user's name for the node, if the input gave it one."""
+
+    __slots__ = ("args", "coeff", "key", "kind", "label", "name", "owner", "sums", "value")
+
+    def __init__(self, kind: int, key: tuple, value: Number = 0, name: str = "", coeff: Number = 1,
+                 args: tuple = ()) -> None:
+        self.kind, self.key, self.value, self.name, self.coeff, self.args = kind, key, value, name, coeff, args
+        self.label = ""
+        self.owner: Any = None  # the Builder that made it
+        self.sums = kind == ADD  # whether a sum is in it (set by the builder): where factoring looks
+
+    def __repr__(self) -> str:
+        from .printer import to_text
+
+        return f"Node({to_text(self)!r})"
+
+    def children(self) -> list[Node]:
+        """The nodes this one is made of (numbers in exponents included)."""
+        kind = self.kind
+        if kind == ADD:
+            return [t for t, _ in self.args]
+        if kind == MUL:
+            out = []
+            for b, e in self.args:
+                out.append(b)
+                out.append(e)
+            return out
+        return list(self.args)
+
+
+def exact(x: Number) -> Number:
+    """A number in normal form: Fractions that are integers as ints; floats 0 and +-1 exact."""
+    if type(x) is float:
+        return int(x) if x in (0.0, 1.0, -1.0) else x
+    if type(x) is Fraction and x.denominator == 1:
+        return x.numerator
+    if type(x) is bool:
+        return int(x)
+    return x
+
+
+def is_exact(x: Number) -> bool:
+    return type(x) is not float
+
+
+def is_integer(x: Number) -> bool:
+    return type(x) is int or (type(x) is float and x.is_integer())
+
+
+def _root(n: int, q: int) -> int | None:
+    """The exact q-th root of n >= 0, if it is an integer."""
+    r = round(n ** (1.0 / q)) if n.bit_length() < 1000 else None
+    if r is None:
+        return None
+    for c in (r - 1, r, r + 1):
+        if c >= 0 and c**q == n:
+            return c
+    return None
+
+
+def number_power(a: Number, b: Number) -> Number | None:
+    """``a**b`` as a number if it is one: exact for exact inputs (None where the
+    result is irrational, undefined or too big), float otherwise (None where not finite)."""
+    if is_exact(a) and is_exact(b):
+        a, b = Fraction(a), Fraction(b)
+        if b.denominator != 1:  # a rational root: exact only for perfect powers of a >= 0
+            if a < 0:
+                return None
+            p, q = _root(a.numerator, b.denominator), _root(a.denominator, b.denominator)
+            if p is None or q is None:
+                return None
+            a, b = Fraction(p, q), Fraction(b.numerator)
+        n = b.numerator
+        if a == 0 and n < 0:
+            return None
+        if a in (0, 1, -1):  # any power of these is small (0**0 = 1)
+            return exact(a**n)
+        if max(a.numerator.bit_length(), a.denominator.bit_length()) * abs(n) > MAX_BITS:
+            return None
+        return exact(a**n)
+    try:
+        r = math.pow(float(a), float(b))
+    except (ValueError, OverflowError, ZeroDivisionError):
+        return None
+    return exact(r) if math.isfinite(r) else None
+
+
+def postorder(root: Any, children: Callable[[Any], Iterable[Any]]) -> list[Any]:
+    """Nodes below ``root``, children first, each once (iterative, any depth)."""
+    order: list[Any] = []
+    seen = {id(root)}
+    stack = [(root, iter(children(root)))]
+    while stack:
+        node, it = stack[-1]
+        for child in it:
+            if id(child) not in seen:
+                seen.add(id(child))
+                stack.append((child, iter(children(child))))
+                break
+        else:
+            stack.pop()
+            order.append(node)
+    return order
+
+
+def name_key(name: str) -> tuple[str, int]:
+    """Natural order for names: w2 before w10."""
+    stem = name.rstrip("0123456789")
+    digits = name[len(stem):]
+    return (stem, int(digits)) if digits and stem else (name, -1)
+
+
+def fold(name: str, x: Number) -> Number | None:
+    """The op's value at a number, by the op table's forward rule: folded for
+    floats; for exact numbers only where the result is exact (``abs(-3)``,
+    ``sin(0)``), else None (``sin(1)`` stays symbolic)."""
+    try:
+        if is_exact(x):
+            if x != 0:
+                r = OPS[name].forward(SCALAR, Fraction(x))
+                return exact(r) if is_exact(r) else None
+            r = OPS[name].forward(SCALAR, 0.0)
+            return exact(Fraction(r)) if math.isfinite(r) else None
+        r = OPS[name].forward(SCALAR, x)
+    except (ArithmeticError, ValueError, TypeError):
+        return None
+    return exact(r) if math.isfinite(r) else None
+
+
+def finite(x: Number) -> bool:
+    return is_exact(x) or math.isfinite(x)

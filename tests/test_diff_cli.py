@@ -1,0 +1,82 @@
+"""`autodiff diff` from the command line: the labels of higher derivatives, the
+formats, and where a printed derivative is defined (where the engine's gradient
+is, but for the documented 0**y cases)."""
+
+from __future__ import annotations
+
+import json
+import math
+
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from autodiff_cli import DomainError, parse
+from autodiff_cli.symbolic import diff
+
+from conftest import examples
+from strategies import evaluate_point, expressions
+
+
+def test_higher_derivatives_say_their_order(cli):
+    # Was: d/dx = 6*y for the third derivative.
+    run = cli("diff", "x**3*y", "--order", "3")
+    assert run.code == 0 and run.out == "d^3/dx^3 = 6*y\nd^3/dy^3 = 0\n"
+    run = cli("diff", "x**3*y", "--order", "2", "--wrt", "x", "--wrt", "y")
+    assert run.out == "d^2/dx^2 = 6*x*y\nd^2/dy^2 = 0\n"
+    assert cli("diff", "x**3*y").out == "d/dx = 3*x**2*y\nd/dy = x**3\n"
+    assert cli("diff", "x**3*y", "--order", "3", "--wrt", "x").out == "6*y\n"
+    data = json.loads(cli("diff", "x**3*y", "--order", "3", "--format", "json").out)
+    assert data == {"expression": "x**3*y", "order": 3, "derivatives": {"x": "6*y", "y": "0"}}
+    assert json.loads(cli("diff", "x*y", "--format", "json").out)["order"] == 1
+
+
+def test_printed_derivatives_evaluate_back(cli):
+    run = cli("diff", "tanh(w*x + b)", "--wrt", "w", "--order", "2")
+    printed = run.out.strip()
+    assert printed == "t1 = tanh(b + w*x); 2*x**2*t1*(t1**2 - 1)"
+    run = cli("eval", printed, "w=0.5", "x=2", "b=-0.5", "--format", "json")
+    t = math.tanh(0.5)
+    assert math.isclose(json.loads(run.out)["value"], -2 * 4 * t * (1 - t * t), rel_tol=1e-14)
+
+
+def test_power_conventions():
+    # d/dz 0**tanh(z): the engine's 0 (0**u is 0 or 1 wherever it is defined), not 0**u*log(0).
+    assert diff(parse("pow(0, tanh(z))")) == {"z": "0"}
+    assert diff(parse("0**x + 2**x")) == {"x": "2**x*log(2)"}
+    # d/dy x**y is x**y*log(x): undefined at x = 0, where the engine's gradient is 0
+    # (its limit from x > 0); the README says so.
+    printed = diff(parse("x**y"), ["y"])["y"]
+    assert printed == "x**y*log(x)"
+    assert parse("x**y").evaluate({"x": 0.0, "y": 2.0}).gradients["y"] == 0.0
+    try:
+        parse(printed).evaluate({"x": 0.0, "y": 2.0})
+    except DomainError:
+        pass
+    else:
+        raise AssertionError("the README says x**y*log(x) is undefined at x = 0")
+
+
+def _zero_base(expr, values) -> bool:
+    """Whether the expression raises 0 to a power at this point (the documented exception)."""
+    expr.evaluate(values, ieee=True)
+    return any(n.op == "pow" and n.children[0].data == 0.0 for n in expr.nodes)
+
+
+@settings(max_examples=examples(300), deadline=None)
+@given(expressions, st.fixed_dictionaries({v: st.sampled_from([0.0, 1.0, -1.0, 0.5, -2.0, 2.5]) for v in "xyz"}))
+def test_printed_derivative_is_defined_where_the_engines_gradient_is(text, at):
+    # Simplification may only make a derivative defined where it was not (x/x is 1);
+    # where the engine's gradient is defined, so is the printed one, and they agree,
+    # but for 0**y, where the engine uses PyTorch's conventions (see the README).
+    expr, values, result = evaluate_point(text, at, smooth=False)
+    assume(all(math.isfinite(g) for g in result.gradients.values()) and expr.variables)
+    for name, printed in diff(expr).items():
+        again = parse(printed)
+        try:
+            got = again.evaluate({k: v for k, v in values.items() if k in again.variables}).value
+        except DomainError:
+            assert _zero_base(parse(text), values), (text, name, printed, values)
+            continue
+        want = result.gradients[name]
+        if not _zero_base(parse(text), values) and not any(n.op in ("relu", "abs", "sign") for n in expr.nodes):
+            assert math.isclose(got, want, rel_tol=1e-9, abs_tol=1e-9 * max(1.0, abs(want))), (text, name, printed)
