@@ -190,3 +190,13 @@ def test_python_api_as_a_person_meets_it():
     assert repr(ev) == "Evaluation('a*b', value=6.0, gradients={'a': 3.0, 'b': 2.0})"
     assert repr(ev.trace[0]).startswith("TraceStep(node='a*b', op='*', gradient=1.0, inputs=[TraceInput(node='a'")
     assert " at 0x" not in repr(ev) + repr(ev.trace)
+
+
+@pytest.mark.parametrize("columns", ["0", "1", "-5", "abc"])
+def test_a_useless_columns_setting_still_shows_the_table(cli, monkeypatch, columns):
+    # COLUMNS=0 printed nothing and COLUMNS=1 was an internal error: a table is laid out at least 40 wide.
+    monkeypatch.setenv("COLUMNS", columns)
+    for args in (["eval", "a*b", "a=1", "b=2"], ["check", "a*b", "a=1", "b=2"], ["eval", "x", "--grid", "x=0:2:1"]):
+        run = cli(*args)
+        assert run.code == 0 and run.err == ""
+        assert "1.0" in run.out and "…" not in run.out
