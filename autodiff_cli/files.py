@@ -39,12 +39,8 @@ def cleanup() -> None:
 
 def write_atomic(path: str | os.PathLike[str], data: bytes) -> None:
     """Write ``data`` to ``path`` by the rules of the module docstring."""
-    name = os.fspath(path)
-    target = _target(name)
-    if target is None:
-        _write_through(name, data)
-    else:
-        _replace(name, target, data)
+    with open_atomic(path) as f:
+        f.write(data)
 
 
 def _fail(name: str, why: str) -> UsageError:
@@ -74,46 +70,6 @@ def _target(name: str) -> str | None:
         if not stat.S_ISREG(mode):
             raise _fail(name, "not a regular file, device or FIFO")
     return os.path.realpath(name) if os.path.islink(name) else name
-
-
-def _write_through(name: str, data: bytes) -> None:
-    """A device or FIFO: opened (a FIFO waits for its reader) and written."""
-    try:
-        fd = os.open(name, os.O_WRONLY)
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-    except OSError as exc:
-        raise _fail(name, exc.strerror or str(exc)) from None
-
-
-def _replace(name: str, target: str, data: bytes) -> None:
-    directory = os.path.dirname(target) or "."
-    try:
-        mode = stat.S_IMODE(os.stat(target).st_mode)
-    except OSError:
-        umask = os.umask(0)
-        os.umask(umask)
-        mode = 0o666 & ~umask
-    with _removed_on_signal():
-        try:
-            tmp = _create_temporary(name, directory)
-        except BaseException:  # Ctrl-C between making the file and handing it over
-            cleanup()
-            raise
-        try:
-            with os.fdopen(os.open(tmp, os.O_WRONLY), "wb") as f:
-                f.write(data)
-                f.flush()
-                os.fsync(f.fileno())
-            os.chmod(tmp, mode)
-            os.replace(tmp, target)
-            _pending.discard(tmp)
-        except OSError as exc:
-            _remove(tmp)
-            raise _fail(name, exc.strerror or str(exc)) from None
-        except BaseException:
-            _remove(tmp)
-            raise
 
 
 def _create_temporary(name: str, directory: str) -> str:
@@ -173,13 +129,12 @@ def open_atomic(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
     write, Ctrl-C) leaves the target as it was, with no temporary file behind."""
     name = os.fspath(path)
     target = _target(name)
-    if target is None:
+    if target is None:  # a device or FIFO (which waits for its reader): written through
         try:
-            f = os.fdopen(os.open(name, os.O_WRONLY), "wb")
+            with os.fdopen(os.open(name, os.O_WRONLY), "wb") as f:
+                yield f
         except OSError as exc:
             raise _fail(name, exc.strerror or str(exc)) from None
-        with f:
-            yield f
         return
     directory = os.path.dirname(target) or "."
     try:
