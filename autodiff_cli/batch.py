@@ -2,7 +2,7 @@
 time (forward and backward over arrays), so that millions of points stream
 through in bounded memory.
 
-Points come from ``--grid`` ranges (a Cartesian product, the first grid the
+Points come from grids (a Cartesian product of ranges, the first grid the
 outermost loop, each range like ``numpy.arange``) or from an input file (CSV
 with a header, JSON Lines, or a JSON array of objects). Failing points get
 IEEE results (inf, nan); the caller reports how many.
@@ -22,7 +22,7 @@ import numpy as np
 
 from .arguments import NAME, as_number, max_input, too_long
 from .arrays import ARRAY
-from .errors import UsageError, quoted
+from .errors import GridError, UsageError, quoted
 from .expression import Expression
 from .inputs import DuplicateKeyError, load_json, read_line, read_rest
 from .ops import OPS
@@ -77,22 +77,22 @@ def parse_grid(text: str, points: int | None = None) -> Grid:
     name = name.strip()
     parts = spec.split(":")
     if not eq or not NAME.fullmatch(name) or len(parts) not in (2, 3):
-        raise UsageError(f"--grid takes NAME=START:STOP[:STEP], not {quoted(text)}")
+        raise GridError(f"{quoted(text)}: a grid is NAME=START:STOP[:STEP]")
     start, stop = (parse_value(name, p.strip()) for p in parts[:2])
     if len(parts) == 3:
         step = parse_value(name, parts[2].strip())
     elif points:
         step = stop / points - start / points  # (stop - start) may overflow
         if step == 0:
-            raise UsageError(f"--grid {quoted(text)}: START and STOP must differ")
+            raise GridError(f"{quoted(text)}: START and STOP must differ")
     else:
-        raise UsageError(f"--grid {quoted(text)}: give a step, START:STOP:STEP")
+        raise GridError(f"{quoted(text)}: give a step, START:STOP:STEP")
     if step == 0:
-        raise UsageError(f"--grid {quoted(text)}: the step must not be 0")
+        raise GridError(f"{quoted(text)}: the step must not be 0")
     grid = Grid(name, start, stop, step)
     if grid.count > 10**12:
         many = f"{grid.count:,}" if grid.count < 2**64 else "more than 10^19"
-        raise UsageError(f"--grid {quoted(text)} has {many} points; the limit is 10^12 (fixed)")
+        raise GridError(f"{quoted(text)} has {many} points; the limit is 10^12 (fixed)")
     return grid
 
 
@@ -127,7 +127,7 @@ def file_points(stream: TextIO, where: str, chunk: int = CHUNK) -> Iterator[Poin
     number, first = found
     head = first.lstrip()[0]
     if head == "[":
-        rows = _json_document(first + read_rest(stream, where, limit), where, number)
+        rows = _json_value(first + read_rest(stream, where, limit), where, number, document=True)
         if not isinstance(rows, list):
             raise UsageError(f"{where}: a JSON array of objects was expected")
         yield from _object_chunks(enumerate(rows, 1), where, chunk, "point")
@@ -140,32 +140,26 @@ def file_points(stream: TextIO, where: str, chunk: int = CHUNK) -> Iterator[Poin
             if exc.pos < len(first.rstrip()):
                 raise UsageError(f"{where}, line {number}: not valid JSON ({exc.msg})") from None
             # An object not closed on its line: one object over several lines.
-            row = _json_document(first + read_rest(stream, where, limit), where, number)
+            row = _json_value(first + read_rest(stream, where, limit), where, number, document=True)
             yield from _object_chunks(iter([(number, row)]), where, chunk, "line")
             return
-        rest = ((n, _json_line(line, where, n)) for n, line in lines if line.strip())
+        rest = ((n, _json_value(line, where, n)) for n, line in lines if line.strip())
         yield from _object_chunks(itertools.chain([(number, row)], rest), where, chunk, "line")
     else:
         yield from _csv_chunks(itertools.chain([(number, first)], lines), where, chunk, limit)
 
 
-def _json_document(text: str, where: str, first_line: int) -> Any:
+def _json_value(text: str, where: str, line: int, document: bool = False) -> Any:
+    """A line of JSON Lines (numbered ``line``), or (``document``) a JSON text
+    starting at line ``line``, whose messages name the line of the fault."""
+    place = where if document else f"{where}, line {line}"
     try:
         return load_json(text, where)
     except DuplicateKeyError as exc:
-        raise UsageError(f"{where}: a point where {exc}") from None
+        raise UsageError(f"{place}: a point where {exc}" if document else f"{place}: {exc}") from None
     except json.JSONDecodeError as exc:
-        line = exc.lineno + first_line - 1
-        raise UsageError(f"{where}: not valid JSON ({exc.msg}, line {line})") from None
-
-
-def _json_line(line: str, where: str, number: int) -> Any:
-    try:
-        return load_json(line, where)
-    except DuplicateKeyError as exc:
-        raise UsageError(f"{where}, line {number}: {exc}") from None
-    except json.JSONDecodeError as exc:
-        raise UsageError(f"{where}, line {number}: not valid JSON ({exc.msg})") from None
+        at = f", line {exc.lineno + line - 1}" if document else ""
+        raise UsageError(f"{place}: not valid JSON ({exc.msg}{at})") from None
 
 
 def _object_chunks(rows: Iterator[tuple[int, Any]], where: str, chunk: int, unit: str) -> Iterator[Points]:

@@ -11,7 +11,7 @@ import math
 from collections.abc import Callable, Iterable, Sequence
 
 from .errors import DomainError
-from .ops import DOMAIN_MESSAGES, OPS, SCALAR, Op
+from .ops import OPERATORS, OPS, SCALAR
 
 TYPE_CHECKING = False  # typing itself costs start-up time
 if TYPE_CHECKING:
@@ -118,15 +118,15 @@ class Value:
         operation a node between its inputs and its result. The returned
         :class:`~autodiff_cli.notebook.Graph` shows as SVG in a notebook (no
         system Graphviz needed) and ``.save("graph.svg")`` writes it."""
-        from .notebook import draw
+        from .notebook import draw  # lazily: the drawing's imports cost start-up time
 
-        return draw(self, precision, rankdir)
+        return draw(topological_order(self), self, precision, rankdir)
 
     def _repr_mimebundle_(self, include: object = None, exclude: object = None) -> dict[str, str]:
         # Jupyter's rich display: the graph below this node (see autodiff_cli.notebook).
-        from .notebook import mimebundle
+        from .notebook import value_bundle
 
-        return mimebundle(self)
+        return value_bundle(topological_order(self), self)
 
 
 def _operator(op: str, reflected: bool) -> Callable[[Value, Value | float], Value]:
@@ -137,7 +137,7 @@ def _operator(op: str, reflected: bool) -> Callable[[Value, Value | float], Valu
 
 
 # + - * / ** and their reflected forms, each one node of the op table's binary op.
-for _op, _dunder in (("add", "add"), ("sub", "sub"), ("mul", "mul"), ("div", "truediv"), ("pow", "pow")):
+for _op, _dunder in OPERATORS.items():
     setattr(Value, f"__{_dunder}__", _operator(_op, reflected=False))
     setattr(Value, f"__r{_dunder}__", _operator(_op, reflected=True))
 
@@ -215,7 +215,7 @@ def forward(nodes: Sequence[Value], strict: bool = True, describe: Describe | No
             node.data = op.forward(SCALAR, *args)
         except (ArithmeticError, ValueError) as exc:
             if strict:
-                why = "overflow" if isinstance(exc, OverflowError) else _domain_message(op)
+                why = "overflow" if isinstance(exc, OverflowError) else op.domain
                 raise DomainError(why, nodes.index(node), describe or _describe_default(nodes)) from None
             node.data = _ieee(op.forward, *args)
     if strict and not all(map(math.isfinite, [n.data for n in nodes])):
@@ -225,10 +225,6 @@ def forward(nodes: Sequence[Value], strict: bool = True, describe: Describe | No
         if node.op == "const":
             why = "number too large"
         raise DomainError(why, i, describe or _describe_default(nodes))
-
-
-def _domain_message(op: Op) -> str:
-    return DOMAIN_MESSAGES.get(op.name, f"{op.name} outside its domain")
 
 
 def backward(nodes: Sequence[Value], output: Value, ieee: bool = False, check: bool = False,

@@ -41,6 +41,16 @@ class UsageError(AutodiffError):
     status = ExitStatus.USAGE
 
 
+class GridError(UsageError):
+    """A range (``x=-5:5:0.25``) that cannot be read or has no usable points. The
+    library names the range; the command line adds the option it came from."""
+
+
+class NotFiniteError(UsageError):
+    """``nan``, ``inf`` or ``-inf`` given where a finite number is needed; the
+    command line adds which of its options take them."""
+
+
 class ExprSyntaxError(UsageError):
     """A syntax error at a position of the source text (1-based line and column)."""
 

@@ -16,20 +16,16 @@ if TYPE_CHECKING:
     from typing import Any
 
 
-kept: list[Any] = []
-"""The running command's graph and results. The console entry point ends the
-process without freeing them (:func:`autodiff_cli.main.run`): freeing a big
-graph node by node is time spent on nothing. Holds the last command's only."""
-
-
-def load(tokens: list[str], ieee: bool, command: Any) -> tuple[Any, dict[str, float]]:
+def load(tokens: list[str], ieee: bool, command: Any, keep: list[Any] | None = None) -> tuple[Any, dict[str, float]]:
     """The parsed expression and the values given for it, checked by name.
 
     ``command`` is the command's option spec: a value name close to one of its
     options (``--fromat``), or naming another command's option (``check
-    --grid``), is pointed at the options.
+    --grid``), is pointed at the options. ``keep``: the entry point's list of
+    what outlives the command (see :func:`autodiff_cli.main.run`).
     """
-    from .arguments import parse_value, read_expression, split_arguments
+    from .arguments import parse_value
+    from .cli.values import read_expression, split_arguments
     from .parser import parse
 
     options = [o.name for o in command.options]
@@ -44,12 +40,11 @@ def load(tokens: list[str], ieee: bool, command: Any) -> tuple[Any, dict[str, fl
         raise UsageError(f"missing expression: autodiff {command.name} {command.argument} "
                          f"(see 'autodiff {command.name} --help')")
     expr = parse(read_expression(args.expression))
-    # A command runs once and exits: the graph it just built (acyclic, freed
-    # by reference counts) need not be rescanned by every later collection.
-    import gc
+    if keep is not None:  # a command that ends the process: see autodiff_cli.main.run
+        import gc
 
-    gc.freeze()
-    kept[:] = [expr]
+        gc.freeze()  # the graph (acyclic, freed by reference counts) is not rescanned by later collections
+        keep.append(expr)
     for name in args.values:
         if name not in expr.variables and name not in expr.names:
             hint = did_you_mean(name, [o.name for o in command.options], prefix="--")
@@ -70,7 +65,7 @@ def load(tokens: list[str], ieee: bool, command: Any) -> tuple[Any, dict[str, fl
 
 def run_eval(tokens: list[str], fmt: Format, intermediates: bool, ieee: bool, trace: bool, hessian: bool,
              grid: list[str] | None = None, input: str | None = None, digits: int = 6, output: str | None = None,
-             dask: str | None = None) -> None:
+             dask: str | None = None, keep: list[Any] | None = None) -> None:
     from .cli.spec import EVAL
     from .output import write_evaluation
 
@@ -83,7 +78,7 @@ def run_eval(tokens: list[str], fmt: Format, intermediates: bool, ieee: bool, tr
                 raise UsageError(f"--dask writes a Parquet dataset: leave out --format {fmt.value}")
             run_dask(tokens, grid or [], input, output, dask)
             return
-        run_batch(tokens, output_format(output, fmt), grid or [], input, digits, output)
+        run_batch(tokens, output_format(output, fmt), grid or [], input, digits, output, keep)
         return
     if dask is not None:
         raise UsageError("--dask evaluates a Parquet dataset: give --input DATASET and --output DIR")
@@ -91,9 +86,14 @@ def run_eval(tokens: list[str], fmt: Format, intermediates: bool, ieee: bool, tr
         raise UsageError("--output is for batches: give --grid or --input too")
     if trace and fmt in (Format.csv, Format.tsv):
         raise UsageError("--trace is shown as a table or in JSON: use --format table, json or jsonl")
-    expr, values = load(tokens, ieee, EVAL)
-    result = expr.evaluate(values, ieee=ieee, intermediates=intermediates, trace=trace, hessian=hessian)
-    kept.append(result)
+    expr, values = load(tokens, ieee, EVAL, keep)
+    result = expr.evaluate(values, ieee=ieee, intermediates=intermediates, trace=trace)
+    if hessian:
+        from .symbolic import hessian as second_derivatives
+
+        result.hessian = second_derivatives(expr, values, ieee)
+    if keep is not None:
+        keep.append(result)
     for note in result.notes:
         diagnostic(f"note: {note}")
     write_evaluation(result, fmt, sys.stdout, intermediates, title=expr.text() if fmt is Format.table else "",
@@ -124,14 +124,14 @@ def output_format(output: str | None, fmt: Format) -> Format:
 
 
 def run_batch(tokens: list[str], fmt: Format, grids: list[str], input_path: str | None, digits: int = 6,
-              output: str | None = None) -> None:
+              output: str | None = None, keep: list[Any] | None = None) -> None:
     """Evaluate at every point of the grids or the input file, streaming the output."""
     from .cli.spec import EVAL
     from .inputs import open_input, parquet_input, single_point, where
 
     if input_path == "-" and "-" in tokens:
         raise UsageError("standard input can hold the expression (-) or the points (--input -), not both")
-    expr, fixed = load(tokens, True, EVAL)
+    expr, fixed = load(tokens, True, EVAL, keep)
     if input_path is not None and grids:
         raise UsageError("give the points with --grid or with --input, not both")
     if input_path is not None and parquet_input(input_path):
@@ -180,7 +180,6 @@ def _write_single(expr: Any, fmt: Format, point: dict[str, float], digits: int, 
     from .output import point_data, write_evaluation
 
     result = expr.evaluate(point, ieee=True)
-    kept.append(result)
     if fmt is Format.json:
         text = json.dumps({"expression": expr.source, "points": [point_data(result, False)]}, ensure_ascii=False)
         out.write(text + "\n")

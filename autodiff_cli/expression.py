@@ -26,6 +26,7 @@ class Evaluation:
         self.notes = notes if notes is not None else []
         self.trace = trace
         self.hessian: dict[str, dict[str, float]] | None = None
+        self._expression: Expression | None = None  # what made it: drawn from a copy of it
 
     def __repr__(self) -> str:
         return f"Evaluation({self.expression!r}, value={self.value!r}, gradients={self.gradients!r})"
@@ -33,15 +34,20 @@ class Evaluation:
     def render_graph(self, precision: int = 4, rankdir: str = "LR") -> Graph:
         """The graph at this evaluation's point, each node with its value and
         gradient (:class:`~autodiff_cli.notebook.Graph`: shown inline in a notebook, ``.save(path)``)."""
-        from .notebook import draw_evaluation
+        from .notebook import draw_evaluation  # lazily: the drawing's imports cost start-up time
 
-        return draw_evaluation(self, precision, rankdir)
+        return draw_evaluation(self, self._copy(), precision, rankdir)
 
     def _repr_mimebundle_(self, include: object = None, exclude: object = None) -> dict[str, str]:
         # Jupyter's rich display: the graph as SVG (see autodiff_cli.notebook).
-        from .notebook import mimebundle
+        from .notebook import evaluation_bundle
 
-        return mimebundle(self)
+        return evaluation_bundle(self, self._copy)
+
+    def _copy(self) -> Expression:
+        if self._expression is None:
+            raise UsageError("this Evaluation was not made by Expression.evaluate: it has no graph to draw")
+        return self._expression.copy()
 
 
 class TraceStep:
@@ -129,15 +135,33 @@ class Expression:
     def render_graph(self, with_values: bool = False, precision: int = 4, rankdir: str = "LR") -> Graph:
         """The graph: its structure, or (``with_values``) each node's value and
         gradient from the last evaluation (:class:`~autodiff_cli.notebook.Graph`)."""
-        from .notebook import draw_expression
+        from .notebook import draw_expression  # lazily: the drawing's imports cost start-up time
 
         return draw_expression(self, with_values, precision, rankdir)
 
     def _repr_mimebundle_(self, include: object = None, exclude: object = None) -> dict[str, str]:
         # Jupyter's rich display: the structure as SVG (see autodiff_cli.notebook).
-        from .notebook import mimebundle
+        from .notebook import expression_bundle
 
-        return mimebundle(self)
+        return expression_bundle(self)
+
+    def copy(self) -> Expression:
+        """The same expression with nodes of its own: evaluating the copy leaves
+        this one's values and gradients as they are. Linear, no parsing."""
+        twins: dict[int, Value] = {}
+        nodes = []
+        for node in self.nodes:
+            twin = Value.leaf(node.op, node.data, node.label) if not node.children else \
+                Value.made(tuple(twins[id(c)] for c in node.children), node.op)
+            twin.data, twin.grad, twin.label = node.data, node.grad, node.label
+            twins[id(node)] = twin
+            nodes.append(twin)
+
+        def mapped(names: dict[str, Value]) -> dict[str, Value]:
+            return {name: twins[id(v)] for name, v in names.items()}
+
+        return Expression(self.source, nodes, self._spans, mapped(self.variables), mapped(self.names),
+                          twins[id(self.output)], self.output_name, self.kinked, self._locate)
 
     def text(self, limit: int = 0) -> str:
         """The source as one line, shortened to ``limit`` characters when given."""
@@ -238,7 +262,7 @@ class Expression:
         return notes
 
     def evaluate(self, values: Mapping[str, float], ieee: bool = False, intermediates: bool = False,
-                 trace: bool = False, hessian: bool = False) -> Evaluation:
+                 trace: bool = False) -> Evaluation:
         """Forward and backward pass at one point.
 
         Strict (default): a non-finite value or gradient raises
@@ -258,10 +282,7 @@ class Expression:
         )
         if intermediates:
             result.nodes = {n: (v.data, v.grad) for n, v in self.names.items()}
-        if hessian:
-            from .symbolic import hessian as second_derivatives
-
-            result.hessian = second_derivatives(self, values, ieee)
+        result._expression = self
         return result
 
 

@@ -124,15 +124,11 @@ def _common_factors(node: Node) -> list[tuple[Node, Node | None, Any]]:
     return list((common or {}).values())
 
 
-def factored(root: Node, printer: Printer | None = None) -> Node:
+def factored(root: Node, printer: Printer) -> Node:
     """``root`` with every sum that the printer writes factored (``t2/t3 - t1/t3``
     is ``(t2 - t1)/t3``) rewritten so: the form a next derivative is taken of,
     so that it is the derivative of what was printed. ``printer`` keeps what
     was rewritten before (each node is rewritten once)."""
-    if printer is None:
-        from .printer import TextPrinter
-
-        printer = TextPrinter()
     b = root.owner
     new = printer.rewritten
     if not root.sums:

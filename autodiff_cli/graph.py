@@ -6,6 +6,9 @@ a notebook the same fields one above another, as the lecture's own
 operation is a small node showing its symbol between its inputs and its
 result. Graphviz node names are topological indices, so the same expression
 always gives the same DOT (and SVG).
+
+It knows values and expressions by their fields only, so that the engine's
+``Value.render_graph()`` can draw without an import cycle.
 """
 
 from __future__ import annotations
@@ -13,9 +16,12 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 
-from .engine import Value
-from .expression import Expression
 from .ops import OPS
+
+TYPE_CHECKING = False  # typing itself costs start-up time
+if TYPE_CHECKING:  # nodes and expressions are read by their fields: see the README's layers
+    from .engine import Value
+    from .expression import Expression
 
 # Colours a reader takes in at a glance: inputs blue, constants grey,
 # operations pale yellow circles, the output green, other values white.

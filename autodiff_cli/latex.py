@@ -15,7 +15,8 @@ from typing import Any
 
 from .layout import Piece, Template, write
 from .nodes import CALL, NUM, VAR, Node, is_exact, postorder
-from .printer import ATOM, POWER, PRODUCT, UNARY, Part, Printer, is_e, text_and_names
+from .ops import ATOM, POWER, PRODUCT, UNARY
+from .printer import Part, Printer, is_e, text_and_names
 
 FUNCTIONS = {"sin": r"\sin", "cos": r"\cos", "tan": r"\tan", "tanh": r"\tanh", "log": r"\log", "sigmoid": r"\sigma"}
 """Functions with a LaTeX command of their own; any other is ``\\operatorname{name}`` (abs is ``|x|``)."""

@@ -12,10 +12,10 @@ from __future__ import annotations
 import os
 import sys
 
-from .errors import AutodiffError, ExitStatus, UsageError, diagnostic
+from .errors import AutodiffError, ExitStatus, GridError, NotFiniteError, UsageError, diagnostic
 
 
-def _program(argv: list[str]) -> int:
+def _program(argv: list[str], keep: list[object] | None) -> int:
     from .cli.argv import parse_argv
     from .cli.spec import COMPLETION_FLAGS
 
@@ -36,7 +36,7 @@ def _program(argv: list[str]) -> int:
         return ExitStatus.OK
     from .cli.commands import run as run_command
 
-    return run_command(parsed.command.name, parsed.values, parsed.tokens)
+    return run_command(parsed.command.name, parsed.values, parsed.tokens, keep)
 
 
 class _Closed:
@@ -91,8 +91,9 @@ def _discard_output() -> None:
         pass
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the CLI; every failure becomes one ``error:`` line and an exit status."""
+def main(argv: list[str] | None = None, keep: list[object] | None = None) -> int:
+    """Run the CLI; every failure becomes one ``error:`` line and an exit status.
+    ``keep`` (from :func:`run`) receives what must outlive the command."""
     argv = sys.argv[1:] if argv is None else argv
     if sys.stdin is None:  # started with standard input closed (<&-)
         sys.stdin = _Closed("standard input")
@@ -100,11 +101,11 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout = _Closed("standard output")
     _text_streams()
     try:
-        status = _program(argv)
+        status = _program(argv, keep)
         sys.stdout.flush()
         return status
     except AutodiffError as exc:
-        diagnostic(f"error: {exc}")
+        diagnostic(f"error: {_message(exc)}")
         for line in exc.details():
             diagnostic(line)
         return exc.status
@@ -131,14 +132,28 @@ def main(argv: list[str] | None = None) -> int:
         return ExitStatus.FAILURE
 
 
+def _message(exc: AutodiffError) -> str:
+    """The error's line, with what the library leaves to the command line: the options."""
+    if isinstance(exc, GridError):
+        return f"--grid {exc}"
+    if isinstance(exc, NotFiniteError):
+        return f"{exc}; only eval --ieee and graph --ieee take nan, inf and -inf"
+    return str(exc)
+
+
 def run() -> None:
     """Console-script entry point.
 
-    When nothing is registered to run at exit, the process ends without the
+    This is the one place that treats the command as the whole process's work.
+    The command puts its graph and results in ``keep``, and its graph is frozen
+    out of the garbage collector's sight (acyclic, so nothing there is
+    collected anyway, and not rescanned by every later collection). When
+    nothing is registered to run at exit, the process then ends without the
     interpreter's teardown, which would only free memory: for a big expression
     that is its whole graph, node by node (milliseconds per 10,000 nodes).
     """
-    status = main()
+    keep: list[object] = []
+    status = main(keep=keep)
     import atexit
 
     # CPython counts the exit hooks; where it does not, leave the normal way.

@@ -46,9 +46,14 @@ class Node:
         self.sums = kind == ADD  # whether a sum is in it (set by the builder): where factoring looks
 
     def __repr__(self) -> str:
-        from .printer import to_text
-
-        return f"Node({to_text(self)!r})"
+        # The node's own fields (its printed form is printer.to_text(node), a layer above).
+        kind = ("NUM", "SYM", "VAR", "ADD", "MUL", "CALL", "LET")[self.kind]
+        if self.kind == NUM:
+            return f"Node(NUM, {self.value!r})"
+        if self.kind in (SYM, VAR):
+            return f"Node({kind}, {self.name!r})"
+        name = f"{self.name!r}, " if self.name else ""
+        return f"Node({kind}, {name}coeff={self.coeff!r}, {len(self.args)} args)"
 
     def children(self) -> list[Node]:
         """The nodes this one is made of (numbers in exponents included)."""

@@ -12,18 +12,24 @@ stacked records keep the lecture's graph 700 points wide, where side by side
 A graph too big to lay out quickly shows a one-line summary instead, so a
 stray ``y`` after a 100,000-step loop does not hang the kernel.
 
-Nothing here is imported by the command line or the engine's passes.
+Nothing here is imported by the command line or the engine's passes. It knows
+``Value``, ``Expression`` and ``Evaluation`` by their fields only (the classes
+call in here, so importing them back would make a cycle): each class hands over
+what it is drawn from (a node list, an expression, a fresh copy to evaluate).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from .engine import Value, topological_order
 from .errors import AutodiffError, UsageError
-from .expression import Evaluation, Expression
 from .graph import MAX_LAYOUT_NODES, fmt_number, nodes_size, nodes_to_dot, to_dot
+
+TYPE_CHECKING = False  # typing itself costs start-up time
+if TYPE_CHECKING:
+    from .engine import Value
+    from .expression import Evaluation, Expression
 
 DISPLAY_LIMIT = 2000
 """Graphviz nodes (values plus operations) beyond which a cell shows a summary,
@@ -122,9 +128,9 @@ class Graph:
             return {"text/plain": f"{self.summary}: not drawn, {exc}"}
 
 
-def draw(root: Value, precision: int = 4, rankdir: str = "LR") -> Graph:
-    """The graph below ``root`` with every node's value and gradient (``Value.render_graph``)."""
-    nodes = topological_order(root)
+def draw(nodes: Sequence[Value], root: Value, precision: int = 4, rankdir: str = "LR") -> Graph:
+    """The graph of ``nodes`` (topologically ordered, ending at ``root``) with every
+    node's value and gradient (``Value.render_graph``)."""
     return Graph(lambda: nodes_to_dot(nodes, root, None, True, precision, rankdir, stacked=True),
                  *_counts(nodes), _value_summary(nodes, root))
 
@@ -137,44 +143,49 @@ def draw_expression(expr: Expression, with_values: bool = False, precision: int 
                  f"graph of {expr.text(60)!r}")
 
 
-def draw_evaluation(result: Evaluation, precision: int = 4, rankdir: str = "LR",
-                    expr: Expression | None = None) -> Graph:
-    """The graph of an evaluation at its point: the expression is parsed (unless
-    ``expr`` is that parse) and evaluated again (IEEE), so the drawing holds this
-    evaluation's numbers even after its expression has been evaluated elsewhere."""
-    if expr is None:
-        expr = _parse(result.expression)
+def draw_evaluation(result: Evaluation, expr: Expression, precision: int = 4, rankdir: str = "LR") -> Graph:
+    """The graph of an evaluation at its point. ``expr`` is a copy of the
+    expression that made it, evaluated here again (IEEE), so the drawing holds
+    this evaluation's numbers even after the expression was evaluated elsewhere."""
     expr.evaluate(result.variables, ieee=True)
     graph = draw_expression(expr, True, precision, rankdir)
     graph.summary = _evaluation_summary(result)
     return graph
 
 
-def mimebundle(obj: Value | Expression | Evaluation) -> dict[str, str]:
-    """What a notebook shows for ``obj``: its graph as SVG, or a summary when the
-    graph is too big to lay out. The size is found before any DOT is made."""
-    if isinstance(obj, Value):
-        nodes = topological_order(obj)
-        size = nodes_size(nodes)
-        if size > DISPLAY_LIMIT:
-            return {"text/plain": _too_big(_value_summary(nodes, obj), size)}
-        graph = draw(obj)
-    elif isinstance(obj, Expression):
-        size = nodes_size(obj.live()[0])
-        if size > DISPLAY_LIMIT:
-            return {"text/plain": _too_big(f"graph of {obj.text(60)!r}", size)}
-        graph = draw_expression(obj)
-    else:
-        if len(obj.variables) > DISPLAY_LIMIT:  # each variable is a node: too big, known without parsing
-            return {"text/plain": _too_big(_evaluation_summary(obj), len(obj.variables), "more than ")}
-        expr = _parse(obj.expression)
-        size = nodes_size(expr.live()[0])
-        if size > DISPLAY_LIMIT:
-            return {"text/plain": _too_big(_evaluation_summary(obj), size)}
-        graph = draw_evaluation(obj, expr=expr)
+def value_bundle(nodes: Sequence[Value], root: Value) -> dict[str, str]:
+    """What a notebook shows for a ``Value``: the graph of ``nodes`` (below ``root``)."""
+    size = nodes_size(nodes)
+    if size > DISPLAY_LIMIT:
+        return {"text/plain": _too_big(_value_summary(nodes, root), size)}
+    return _with_text(draw(nodes, root), repr(root))
+
+
+def expression_bundle(expr: Expression) -> dict[str, str]:
+    """What a notebook shows for an ``Expression``: its structure."""
+    size = nodes_size(expr.live()[0])
+    if size > DISPLAY_LIMIT:
+        return {"text/plain": _too_big(f"graph of {expr.text(60)!r}", size)}
+    return _with_text(draw_expression(expr), repr(expr))
+
+
+def evaluation_bundle(result: Evaluation, copy: Callable[[], Expression]) -> dict[str, str]:
+    """What a notebook shows for an ``Evaluation``: the graph at its point
+    (``copy`` makes the expression to evaluate again). The size is found before
+    any DOT is made."""
+    if len(result.variables) > DISPLAY_LIMIT:  # each variable is a node: too big, known without copying
+        return {"text/plain": _too_big(_evaluation_summary(result), len(result.variables), "more than ")}
+    expr = copy()
+    size = nodes_size(expr.live()[0])
+    if size > DISPLAY_LIMIT:
+        return {"text/plain": _too_big(_evaluation_summary(result), size)}
+    return _with_text(draw_evaluation(result, expr), _evaluation_summary(result))
+
+
+def _with_text(graph: Graph, text: str) -> dict[str, str]:
     bundle = graph._repr_mimebundle_()
     if "image/svg+xml" in bundle:  # the object's own text beside its picture
-        bundle["text/plain"] = _evaluation_summary(obj) if isinstance(obj, Evaluation) else repr(obj)
+        bundle["text/plain"] = text
     return bundle
 
 
@@ -204,8 +215,3 @@ def _too_big(summary: str, size: int, more: str = "") -> str:
     return (f"{summary}\n(not drawn: {more}{size:,} Graphviz nodes, more than the {DISPLAY_LIMIT:,} a notebook "
             "lays out; render_graph().save('graph.dot') writes the DOT, .save('graph.svg', force=True) lays it out)")
 
-
-def _parse(source: str) -> Expression:
-    from .parser import parse
-
-    return parse(source)

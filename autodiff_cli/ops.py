@@ -19,21 +19,33 @@ from types import SimpleNamespace
 Rule = Callable[..., object]
 
 
+SUM, PRODUCT, UNARY, POWER, ATOM = 1, 2, 3, 4, 5
+"""Precedence tiers, as the grammar's ``?sum``, ``?product``, ``?unary``,
+``?power`` and ``?atom``: a printer wraps an operand in parentheses when its
+tier is below what its place needs."""
+
+
 class Op:
     """One primitive operation.
 
     ``kind`` says how it is written: ``infix`` (``a + b``), ``prefix``
-    (``-a``), ``call`` (``exp(a)``) or ``leaf``. ``kink`` flags inputs at which
-    the op is not differentiable and the convention we use there (PyTorch's).
+    (``-a``), ``call`` (``exp(a)``) or ``leaf``; ``tier`` is its precedence and
+    ``text`` how a printer writes it (``" + "`` with spaces, ``"*"`` without).
+    ``kink`` flags inputs at which the op is not differentiable and the
+    convention we use there (PyTorch's); ``domain`` says what a math error in
+    its forward rule means, for error messages.
     """
 
-    __slots__ = ("arity", "forward", "grads", "kind", "kink", "name", "roles", "symbol")
+    __slots__ = ("arity", "domain", "forward", "grads", "kind", "kink", "name", "roles", "symbol", "text", "tier")
 
     def __init__(self, name: str, symbol: str, kind: str, arity: int, forward: Rule, grads: tuple[Rule, ...] = (),
-                 kink: tuple[Callable[[float], bool], str] | None = None, roles: tuple[str, ...] = ()) -> None:
+                 kink: tuple[Callable[[float], bool], str] | None = None, roles: tuple[str, ...] = (),
+                 tier: int = ATOM, text: str = "", domain: str = "") -> None:
         self.name, self.symbol, self.kind, self.arity = name, symbol, kind, arity
         self.forward, self.grads, self.kink = forward, grads, kink
         self.roles = roles  # what each input is, where order matters (graph edge labels)
+        self.tier, self.text = tier, text or symbol
+        self.domain = domain or f"{name} outside its domain"
 
 
 def _sigmoid(x: float) -> float:
@@ -77,9 +89,9 @@ SCALAR = SimpleNamespace(
 """The float interpretation of the math namespace (Python's ``math``)."""
 
 
-def _call(name: str, grad: Rule, kink: tuple[Callable[[float], bool], str] | None = None) -> Op:
+def _call(name: str, grad: Rule, kink: tuple[Callable[[float], bool], str] | None = None, domain: str = "") -> Op:
     """A one-argument function op whose forward rule is ``m.<name>``."""
-    return Op(name, name, "call", 1, lambda m, x: getattr(m, name)(x), (grad,), kink)
+    return Op(name, name, "call", 1, lambda m, x: getattr(m, name)(x), (grad,), kink, domain=domain)
 
 
 _ZERO = "{op}'(0) = 0"
@@ -89,21 +101,26 @@ OPS: dict[str, Op] = {
     for op in (
         Op("var", "", "leaf", 0, lambda m: None),
         Op("const", "", "leaf", 0, lambda m: None),
-        Op("add", "+", "infix", 2, lambda m, a, b: a + b, (lambda m, o, a, b: 1.0, lambda m, o, a, b: 1.0)),
+        Op("add", "+", "infix", 2, lambda m, a, b: a + b, (lambda m, o, a, b: 1.0, lambda m, o, a, b: 1.0),
+           tier=SUM, text=" + "),
         Op("sub", "-", "infix", 2, lambda m, a, b: a - b, (lambda m, o, a, b: 1.0, lambda m, o, a, b: -1.0),
-           roles=("+", "-")),
-        Op("mul", "*", "infix", 2, lambda m, a, b: a * b, (lambda m, o, a, b: b, lambda m, o, a, b: a)),
+           roles=("+", "-"), tier=SUM, text=" - "),
+        Op("mul", "*", "infix", 2, lambda m, a, b: a * b, (lambda m, o, a, b: b, lambda m, o, a, b: a),
+           tier=PRODUCT),
         Op("div", "/", "infix", 2, lambda m, a, b: a / b,
-           (lambda m, o, a, b: 1.0 / b, lambda m, o, a, b: -a / (b * b)), roles=("num", "den")),
+           (lambda m, o, a, b: 1.0 / b, lambda m, o, a, b: -a / (b * b)), roles=("num", "den"), tier=PRODUCT,
+           domain="division by zero"),
         Op("pow", "**", "infix", 2, lambda m, a, b: m.pow(a, b),
-           (lambda m, o, a, b: m.pow_dbase(a, b), lambda m, o, a, b: m.pow_dexp(o, a)), roles=("base", "exp")),
-        Op("neg", "-", "prefix", 1, lambda m, a: -a, (lambda m, o, a: -1.0,)),
+           (lambda m, o, a, b: m.pow_dbase(a, b), lambda m, o, a, b: m.pow_dexp(o, a)), roles=("base", "exp"),
+           tier=POWER, domain="power with no real result"),
+        Op("neg", "-", "prefix", 1, lambda m, a: -a, (lambda m, o, a: -1.0,), tier=UNARY),
         _call("exp", lambda m, o, x: o),
-        _call("log", lambda m, o, x: 1.0 / x),
-        _call("sqrt", lambda m, o, x: 0.5 / o, (lambda x: x == 0.0, "sqrt'(0) = inf")),
+        _call("log", lambda m, o, x: 1.0 / x, domain="log of a non-positive number"),
+        _call("sqrt", lambda m, o, x: 0.5 / o, (lambda x: x == 0.0, "sqrt'(0) = inf"),
+              domain="sqrt of a negative number"),
         _call("sin", lambda m, o, x: m.cos(x)),
         _call("cos", lambda m, o, x: -m.sin(x)),
-        _call("tan", lambda m, o, x: 1.0 + o * o),
+        _call("tan", lambda m, o, x: 1.0 + o * o, domain="tan at a pole"),
         _call("tanh", lambda m, o, x: 1.0 - o * o),
         _call("sigmoid", lambda m, o, x: o * (1.0 - o)),
         _call("relu", lambda m, o, x: m.relu(m.sign(x)), (lambda x: x == 0.0, "relu'(0) = 0")),
@@ -118,11 +135,6 @@ FUNCTIONS["pow"] = OPS["pow"]  # pow(x, y) is the call form of x ** y
 
 CONSTANTS: dict[str, float] = {"pi": math.pi}
 
-DOMAIN_MESSAGES: dict[str, str] = {
-    "div": "division by zero",
-    "log": "log of a non-positive number",
-    "sqrt": "sqrt of a negative number",
-    "pow": "power with no real result",
-    "tan": "tan at a pole",
-}
-"""What a math error in an op's forward rule means, for error messages."""
+OPERATORS: dict[str, str] = {"add": "add", "sub": "sub", "mul": "mul", "div": "truediv", "pow": "pow"}
+"""The Python operator that builds each binary op (``__add__`` and the
+reflected ``__radd__``), for every class whose objects the rules combine."""

@@ -25,9 +25,10 @@ from typing import Any
 from .factoring import factor_plan
 from .layout import BIG, Piece, Template, choose_names, layout, write
 from .nodes import ADD, CALL, LET, MUL, NUM, SYM, VAR, Node, is_exact, postorder
+from .ops import ATOM, OPS, POWER, PRODUCT, SUM, UNARY
 
-SUM, PRODUCT, UNARY, POWER, ATOM = 1, 2, 3, 4, 5
-"""Precedence tiers: a child is wrapped in parentheses when its tier is below what its place needs."""
+PLUS, MINUS, NEGATE, TIMES, OVER, TO_THE = (OPS[name].text for name in ("add", "sub", "neg", "mul", "div", "pow"))
+"""The op table's spellings (``" + "``, ``"*"``, ...); precedence is its tiers, SUM to ATOM."""
 
 Part = tuple[list[Piece], int, bool]  # a factor's pieces, its tier, whether it starts with a digit
 
@@ -103,7 +104,7 @@ class Printer:
         pieces: list[Piece] = []
         for k, (negative, term, m) in enumerate(sum_terms(node)):
             if k or negative:
-                pieces.append((" - " if negative else " + ") if k else "-")
+                pieces.append((MINUS if negative else PLUS) if k else NEGATE)
             if term is None:
                 pieces.append(self.number(m)[0])
             elif m == 1:
@@ -123,7 +124,7 @@ class Printer:
                     c = -c
                     break
         pieces, tier = self.product(-c if c < 0 else c, factors)
-        return (["-", *pieces], min(UNARY, tier)) if c < 0 else (pieces, tier)
+        return ([NEGATE, *pieces], min(UNARY, tier)) if c < 0 else (pieces, tier)
 
     def product(self, coeff: Any, factors: Iterable[tuple[Node, Any]]) -> Template:
         """``coeff * prod(base**exp)`` for ``coeff >= 0``: the numerator's parts
@@ -230,23 +231,23 @@ class TextPrinter(Printer):
         if is_e(base):
             return ["exp(", (e, 0) if isinstance(e, Node) else number_text(e)[0], ")"], ATOM
         if isinstance(e, Node):  # right-associative, and a unary minus needs no parentheses: x**-y**2
-            return [(base, ATOM), "**", (e, UNARY)], POWER
+            return [(base, ATOM), TO_THE, (e, UNARY)], POWER
         if e == 1:
             return [(base, POWER)], POWER
         if e == 0.5:
             return ["sqrt(", (base, 0), ")"], ATOM
         text, tier = number_text(e)
-        return [(base, ATOM), "**" + (text if tier == ATOM else f"({text})")], POWER
+        return [(base, ATOM), TO_THE + (text if tier == ATOM else f"({text})")], POWER
 
     def join(self, num: list[Part], den: list[Part]) -> Template:
         if not num:
             num = [(["1"], ATOM, True)]
-        pieces = _joined(num, "*")
+        pieces = _joined(num, TIMES)
         if not den:
             return pieces, PRODUCT if len(num) > 1 else num[0][1]
         if len(den) == 1 and den[0][1] >= POWER:
-            return [*pieces, "/", *den[0][0]], PRODUCT
-        return [*pieces, "/(", *_joined(den, "*"), ")"], PRODUCT
+            return [*pieces, OVER, *den[0][0]], PRODUCT
+        return [*pieces, OVER + "(", *_joined(den, TIMES), ")"], PRODUCT
 
 
 def _joined(parts: list[Part], sep: str) -> list[Piece]:

@@ -19,7 +19,7 @@ from .canonical import Builder as CanonicalBuilder
 from .engine import Value
 from .expression import Expression
 from .nodes import ADD, CALL, LET, MUL, NUM, SYM, VAR, Node, postorder
-from .ops import OPS
+from .ops import OPERATORS, OPS
 
 _SUMS = ("add", "sub", "neg")
 _PRODUCTS = ("mul", "div")
@@ -48,30 +48,26 @@ class Term:
     def _of(self, x: Any) -> Node:
         return x.node if isinstance(x, Term) else self.graph.b.num(_exact_rule_number(x))
 
-    def __add__(self, o: Any) -> Term:
-        return self._wrap(self.graph.b.add([self.node, self._of(o)]))
-
-    __radd__ = __add__
-
-    def __sub__(self, o: Any) -> Term:
-        return self._wrap(self.graph.b.sub(self.node, self._of(o)))
-
-    def __rsub__(self, o: Any) -> Term:
-        return self._wrap(self.graph.b.sub(self._of(o), self.node))
-
-    def __mul__(self, o: Any) -> Term:
-        return self._wrap(self.graph.b.mul([self.node, self._of(o)]))
-
-    __rmul__ = __mul__
-
-    def __truediv__(self, o: Any) -> Term:
-        return self._wrap(self.graph.b.div(self.node, self._of(o)))
-
-    def __rtruediv__(self, o: Any) -> Term:
-        return self._wrap(self.graph.b.div(self._of(o), self.node))
-
     def __neg__(self) -> Term:
         return self._wrap(self.graph.b.neg(self.node))
+
+
+_BUILD = {"add": lambda b, x, y: b.add([x, y]), "sub": lambda b, x, y: b.sub(x, y),
+          "mul": lambda b, x, y: b.mul([x, y]), "div": lambda b, x, y: b.div(x, y), "pow": lambda b, x, y: b.pow(x, y)}
+"""How the canonical builder makes each binary op of the table."""
+
+
+def _operator(op: str, reflected: bool) -> Any:
+    """``term <op> other``, or reflected (``1.0 - term``) ``other <op> term``."""
+    build = _BUILD[op]
+    if reflected:
+        return lambda self, o: self._wrap(build(self.graph.b, self._of(o), self.node))
+    return lambda self, o: self._wrap(build(self.graph.b, self.node, self._of(o)))
+
+
+for _op, _dunder in OPERATORS.items():  # as Value has them (autodiff_cli.engine)
+    setattr(Term, f"__{_dunder}__", _operator(_op, reflected=False))
+    setattr(Term, f"__r{_dunder}__", _operator(_op, reflected=True))
 
 
 def _exact_rule_number(x: float | int) -> Fraction | int:

@@ -22,8 +22,10 @@ from .engine import all_finite_grads, backward, forward, topological_order
 from .errors import DomainError, UsageError
 from .expression import Expression
 from .factoring import factored
+from .forward import next_derivative, settle
 from .nodes import Node
 from .printer import TextPrinter
+from .printer import to_text as printed
 from .reverse import Graph, Term, node_of
 
 __all__ = ["Builder", "Graph", "Term", "derivative", "derivatives", "diff", "hessian", "node_of", "to_text"]
@@ -40,8 +42,6 @@ def derivatives(expr: Expression, wrt: list[str] | None = None, order: int = 1,
     graph = graph or Graph()
     found = graph.gradients(graph.add_input(expr), names)
     if order > 1:
-        from .forward import next_derivative, settle
-
         for _ in range(order - 1):
             found = {name: next_derivative(graph, node, name) for name, node in found.items()}
         found = {name: settle(node) for name, node in found.items()}
@@ -83,8 +83,6 @@ def derivative(builder: Graph, root: Node, name: str, order: int = 1) -> Node:
     """The ``order``-th derivative of a canonical node with respect to variable ``name``."""
     node = builder.gradients(topological_order(builder.lower(root)), [name])[name]
     if order > 1:
-        from .forward import next_derivative, settle
-
         for _ in range(order - 1):
             node = next_derivative(builder, node, name)
         node = settle(node)
@@ -93,8 +91,6 @@ def derivative(builder: Graph, root: Node, name: str, order: int = 1) -> Node:
 
 def to_text(node: Node, taken: Iterable[str] = ()) -> str:
     """``node`` printed in autodiff's language (see :mod:`autodiff_cli.printer`)."""
-    from .printer import to_text as printed
-
     return printed(node, taken)
 
 

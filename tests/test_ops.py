@@ -154,3 +154,28 @@ def test_grammar_aliases_transformer_methods_and_ops_line_up():
         if op.kind == "call":
             assert parse(f"{name}(x)").output.op == name
     assert parse("pow(x, y)").output.op == "pow"
+
+
+INFIX = [op for op in OPS.values() if op.kind == "infix"]
+
+
+@pytest.mark.parametrize("first", INFIX, ids=lambda op: op.name)
+@pytest.mark.parametrize("second", INFIX, ids=lambda op: op.name)
+def test_the_tables_precedence_is_the_grammars(first, second):
+    # `a P b Q c` groups to the left when P binds at least as tightly as Q
+    # (to the right for the power, which is right-associative), as the op
+    # table's tiers say; the printer relies on them for its parentheses.
+    out = parse(f"a{first.text}b{second.text}c").output
+    left = first.tier > second.tier or (first.tier == second.tier and first.name != "pow")
+    top, inner = (second, first) if left else (first, second)
+    assert out.op == top.name
+    assert out.children[0 if left else 1].op == inner.name
+
+
+@pytest.mark.parametrize("op", INFIX, ids=lambda op: op.name)
+def test_the_tables_unary_tier_is_the_grammars(op):
+    # -a P b: the minus applies to a alone unless P binds tighter than it.
+    neg = OPS["neg"]
+    out = parse(f"{neg.text}a{op.text}b").output
+    assert out.op == ("neg" if op.tier > neg.tier else op.name)
+

@@ -14,33 +14,35 @@ if TYPE_CHECKING:
     from typing import Any
 
 
-def run(name: str, values: dict[str, Any], tokens: list[str]) -> int:
-    """Run command ``name``; the exit status."""
+def run(name: str, values: dict[str, Any], tokens: list[str], keep: list[Any] | None = None) -> int:
+    """Run command ``name``; the exit status. ``keep``: the entry point's list
+    of what outlives the command (see :func:`autodiff_cli.main.run`)."""
     missing = [opt for opt in COMMANDS[name].options if opt.required and values.get(opt.dest) in (None, [])]
-    return BODIES[name](values, tokens, missing) or ExitStatus.OK
+    return BODIES[name](values, tokens, missing, keep) or ExitStatus.OK
 
 
-def _eval(o: dict[str, Any], tokens: list[str], missing: list) -> int | None:
+def _eval(o: dict[str, Any], tokens: list[str], missing: list, keep: list[Any] | None) -> int | None:
     from ..evaluate import run_eval
     from ..output import Format
 
     run_eval(tokens, Format(o["fmt"]), o["intermediates"], o["ieee"], o["trace"], o["hessian"], o["grid"],
-             o["input"], o["digits"], o["output"], o["dask"])
+             o["input"], o["digits"], o["output"], o["dask"], keep)
     return None
 
 
-def _load(tokens: list[str], ieee: bool, name: str, missing: list) -> tuple[Any, dict[str, float]]:
+def _load(tokens: list[str], ieee: bool, name: str, missing: list,
+          keep: list[Any] | None) -> tuple[Any, dict[str, float]]:
     from ..evaluate import load
 
     command = COMMANDS[name]
-    expr_values = load(tokens, ieee, command)
+    expr_values = load(tokens, ieee, command, keep)
     if missing:  # the expression was there, an option was not
         opt = missing[0]
         raise UsageError(f"{name} needs {opt.flags[-1]} {opt.shown_metavar()} (see 'autodiff {name} --help')")
     return expr_values
 
 
-def _check(o: dict[str, Any], tokens: list[str], missing: list) -> int | None:
+def _check(o: dict[str, Any], tokens: list[str], missing: list, keep: list[Any] | None) -> int | None:
     from ..check import check_gradients
     from ..output import Format, write_checks
 
@@ -50,7 +52,7 @@ def _check(o: dict[str, Any], tokens: list[str], missing: list) -> int | None:
     for name, x in (("--rtol", rtol), ("--atol", atol)):
         if x is not None and not 0 <= x < float("inf"):
             raise UsageError(f"{name} must be a finite number, 0 or more")
-    expr, values = _load(tokens, False, "check", missing)
+    expr, values = _load(tokens, False, "check", missing, keep)
     value, checks = check_gradients(expr, values, o["method"], step, rtol, atol)
     for name, c in checks.items():
         if c.method not in (o["method"], "none"):
@@ -66,11 +68,11 @@ def _check(o: dict[str, Any], tokens: list[str], missing: list) -> int | None:
     return None
 
 
-def _diff(o: dict[str, Any], tokens: list[str], missing: list) -> int | None:
-    from ..arguments import read_expression
+def _diff(o: dict[str, Any], tokens: list[str], missing: list, keep: list[Any] | None) -> int | None:
     from ..output import write_derivatives
     from ..parser import parse
     from ..symbolic import derivatives, no_cycle_collection, taken_names
+    from .values import read_expression
 
     if not tokens:
         raise UsageError("missing expression: autodiff diff EXPR (see 'autodiff diff --help')")
@@ -135,7 +137,7 @@ def _write(output: str, data: bytes, kind: str) -> None:
         sys.stdout.write(data.decode("utf-8"))
 
 
-def _plot(o: dict[str, Any], tokens: list[str], missing: list) -> int | None:
+def _plot(o: dict[str, Any], tokens: list[str], missing: list, keep: list[Any] | None) -> int | None:
     from ..arguments import parse_value
     from ..batch import parse_grid
     from ..plot import DEFAULT_POINTS, draw, draw_terminal, sample, tangent
@@ -143,7 +145,7 @@ def _plot(o: dict[str, Any], tokens: list[str], missing: list) -> int | None:
     output, terminal = o["output"], o["terminal"]
     if terminal and output is not None:
         raise UsageError("-o and --terminal: choose one")
-    expr, fixed = _load(tokens, True, "plot", missing)
+    expr, fixed = _load(tokens, True, "plot", missing, keep)
     if len(o["grid"]) > 1:
         raise UsageError("plot sweeps one variable: give one --grid, and fix the others with NAME=VALUE")
     grid = o["grid"][0]
@@ -183,12 +185,12 @@ def _plot(o: dict[str, Any], tokens: list[str], missing: list) -> int | None:
     return None
 
 
-def _graph(o: dict[str, Any], tokens: list[str], missing: list) -> int | None:
+def _graph(o: dict[str, Any], tokens: list[str], missing: list, keep: list[Any] | None) -> int | None:
     from ..graph import MAX_LAYOUT_NODES, graph_size, to_dot
     from ..render import render
 
     ieee = o["ieee"]
-    expr, values = _load(tokens, ieee, "graph", missing)
+    expr, values = _load(tokens, ieee, "graph", missing, keep)
     output = o["output"]
     kind = output_format(output, o["fmt"], GRAPH_FORMATS, "svg")
     with_values = bool(values) or not expr.variables
