@@ -174,17 +174,12 @@ def _check_sources(expr: Any, fixed: dict[str, float], columns: AbstractSet[str]
 
 
 def _write_single(expr: Any, fmt: Format, point: dict[str, float], digits: int, out: Any) -> None:
-    import json
     import math
 
-    from .output import point_data, write_evaluation
+    from .output import write_batch_point
 
     result = expr.evaluate(point, ieee=True)
-    if fmt is Format.json:
-        text = json.dumps({"expression": expr.source, "points": [point_data(result, False)]}, ensure_ascii=False)
-        out.write(text + "\n")
-    else:
-        write_evaluation(result, fmt, out, title=expr.text() if fmt is Format.table else "", digits=digits)
+    write_batch_point(result, fmt, out, expr.text() if fmt is Format.table else "", digits)
     for note in result.notes:
         diagnostic(f"note: {note}")
     if not all(map(math.isfinite, (result.value, *result.gradients.values()))):

@@ -33,6 +33,14 @@ class Format(str, Enum):
     parquet = "parquet"  # batches to a file only (--output)
 
 
+class DiffFormat(str, Enum):
+    """``diff``'s formats: a derivative is text, not numbers."""
+
+    text = "text"
+    json = "json"
+    latex = "latex"
+
+
 SUFFIXES = {".csv": Format.csv, ".tsv": Format.tsv, ".jsonl": Format.jsonl, ".json": Format.json,
             ".parquet": Format.parquet}
 """The formats a batch file (``--output FILE``) may have, by the file's suffix."""
@@ -137,15 +145,15 @@ def write_checks(expr: Any, value: float, checks: dict, fmt: Format, out: TextIO
     out.write(_dumps(data) + "\n")
 
 
-def write_derivatives(expression: str, derivatives: dict, fmt: str, out: TextIO, order: int = 1,
+def write_derivatives(expression: str, derivatives: dict, fmt: DiffFormat, out: TextIO, order: int = 1,
                       taken: set[str] | None = None, latex: bool = False) -> None:
     """Symbolic derivatives (canonical nodes by variable): the bare expression for
     one variable, else ``d/dNAME = EXPR`` lines (``d^N/dNAME^N`` for order N); in
-    LaTeX with ``fmt == "latex"``; JSON with the LaTeX too if ``latex``."""
+    LaTeX in ``DiffFormat.latex``; JSON with the LaTeX too if ``latex``."""
     from .printer import to_text
 
     taken = taken if taken is not None else set()
-    if fmt == "latex":
+    if fmt is DiffFormat.latex:
         from .latex import latex_name, to_latex
 
         texts = {name: to_latex(node, taken) for name, node in derivatives.items()}
@@ -155,7 +163,7 @@ def write_derivatives(expression: str, derivatives: dict, fmt: str, out: TextIO,
         texts = {name: to_text(node, taken) for name, node in derivatives.items()}
         power = f"^{order}" if order > 1 else ""
         label = {name: f"d{power}/d{name}{power} = " for name in texts}
-    if fmt == "json":
+    if fmt is DiffFormat.json:
         data = {"expression": expression, "order": order, "derivatives": texts}
         if latex:
             from .latex import to_latex
@@ -182,6 +190,15 @@ def write_evaluation(ev: Evaluation, fmt: Format, out: TextIO, intermediates: bo
         write_jsonl(ev, out, intermediates)
     else:
         write_csv(ev, out, intermediates, "," if fmt is Format.csv else "\t")
+
+
+def write_batch_point(ev: Evaluation, fmt: Format, out: TextIO, title: str = "", digits: int = 6) -> None:
+    """A batch of one point (``--input`` holding one): as :func:`write_evaluation`,
+    but JSON is a batch's document, ``{"expression", "points": [...]}``."""
+    if fmt is Format.json:
+        out.write(_dumps({"expression": ev.expression, "points": [point_data(ev, False)]}) + "\n")
+    else:
+        write_evaluation(ev, fmt, out, title=title, digits=digits)
 
 
 TABLE_LIMIT = 10_000  # points a batch may show as a table; beyond, use csv or jsonl

@@ -69,7 +69,7 @@ def _check(o: dict[str, Any], tokens: list[str], missing: list, keep: list[Any] 
 
 
 def _diff(o: dict[str, Any], tokens: list[str], missing: list, keep: list[Any] | None) -> int | None:
-    from ..output import write_derivatives
+    from ..output import DiffFormat, write_derivatives
     from ..parser import parse
     from ..symbolic import derivatives, no_cycle_collection, taken_names
     from .values import read_expression
@@ -86,7 +86,8 @@ def _diff(o: dict[str, Any], tokens: list[str], missing: list, keep: list[Any] |
         found = derivatives(expr, list(dict.fromkeys(wrt)) if wrt else None, o["order"])
         if not found:
             raise UsageError("the expression has no variables to differentiate by")
-        write_derivatives(expr.source, found, o["fmt"], sys.stdout, o["order"], taken_names(expr), o["latex"])
+        write_derivatives(expr.source, found, DiffFormat(o["fmt"]), sys.stdout, o["order"], taken_names(expr),
+                          o["latex"])
     return None
 
 
