@@ -40,6 +40,8 @@ class Evaluation:
 
     def _repr_mimebundle_(self, include: object = None, exclude: object = None) -> dict[str, str]:
         # Jupyter's rich display: the graph as SVG (see autodiff_cli.notebook).
+        if self._expression is None:  # made by hand: nothing to draw from
+            return {"text/plain": repr(self)}
         from .notebook import evaluation_bundle
 
         return evaluation_bundle(self, self._copy)

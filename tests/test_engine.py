@@ -126,3 +126,18 @@ def test_parsed_nodes_are_whole_values(text):
         assert node.grad == 0.0 and type(node.data) is float
         if node.op == "var":
             assert expr.variables[node.label] is node
+
+
+def test_a_copy_evaluates_on_its_own_nodes():
+    # Expression.copy() is what an Evaluation is drawn from: same graph, new nodes.
+    expr = parse("e = c*d; f = b + e; L = a*f + a")
+    at = {"a": -2.0, "b": 10.0, "c": 2.0, "d": -3.0}
+    first = expr.evaluate(at)
+    twin = expr.copy()
+    moved = twin.evaluate({"a": 1.0, "b": 1.0, "c": 1.0, "d": 1.0})
+    assert moved.value == 1.0 * (1.0 + 1.0) + 1.0 and moved.gradients == {"a": 3.0, "b": 1.0, "c": 1.0, "d": 1.0}
+    assert expr.output.data == first.value == -10.0  # the original's nodes are untouched
+    assert {n: v.grad for n, v in expr.variables.items()} == first.gradients
+    assert not {id(n) for n in expr.nodes} & {id(n) for n in twin.nodes}
+    assert [(n.op, n.label, n.needs_grad) for n in twin.nodes] == [(n.op, n.label, n.needs_grad) for n in expr.nodes]
+    assert twin.describe(len(twin.nodes) - 1) == expr.describe(len(expr.nodes) - 1)
