@@ -153,6 +153,16 @@ def run_batch(tokens: list[str], fmt: Format, grids: list[str], input_path: str 
     _run_arrays(expr, fixed, fmt, grids, stream, input_path, digits, output)
 
 
+def check_grids(expr: Any, fixed: dict[str, float], grids: list[Any]) -> None:
+    """Each grid sweeps a variable of ``expr`` that has no other value (``eval``'s and ``plot``'s rule)."""
+    names = [g.name for g in grids]
+    for name in names:
+        if name not in expr.variables:
+            raise UsageError(f"--grid {name}: no variable {quoted(name)} in the expression")
+        if name in fixed or names.count(name) > 1:
+            raise UsageError(f"value for {quoted(name)} given twice")
+
+
 def _check_sources(expr: Any, fixed: dict[str, float], columns: AbstractSet[str], where: str) -> None:
 
     # The usual cases, checked at C speed (no set built when nothing is fixed).
@@ -226,12 +236,7 @@ def _run_arrays(expr: Any, fixed: dict[str, float], fmt: Format, grids: list[str
     from .progress import progress
 
     parsed = [parse_grid(g) for g in grids]
-    names = [g.name for g in parsed]
-    for name in names:
-        if name not in expr.variables:
-            raise UsageError(f"--grid {name}: no variable {quoted(name)} in the expression")
-        if name in fixed or names.count(name) > 1:
-            raise UsageError(f"value for {quoted(name)} given twice")
+    check_grids(expr, fixed, parsed)
     if parsed:
         total: int | None = 1
         for g in parsed:

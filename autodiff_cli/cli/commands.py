@@ -141,6 +141,7 @@ def _write(output: str, data: bytes, kind: str) -> None:
 def _plot(o: dict[str, Any], tokens: list[str], missing: list, keep: list[Any] | None) -> int | None:
     from ..arguments import parse_value
     from ..batch import parse_grid
+    from ..evaluate import check_grids
     from ..plot import DEFAULT_POINTS, draw, draw_terminal, sample, tangent
 
     output, terminal = o["output"], o["terminal"]
@@ -154,10 +155,7 @@ def _plot(o: dict[str, Any], tokens: list[str], missing: list, keep: list[Any] |
         raise UsageError("plot needs -o OUT (a file, or - for standard output) or --terminal")
     kind = output_format(output, o["fmt"], PLOT_FORMATS, "svg") if output is not None else None
     spec = parse_grid(grid, points=DEFAULT_POINTS)
-    if spec.name not in expr.variables:
-        raise UsageError(f"--grid {spec.name}: no variable '{spec.name}' in the expression")
-    if spec.name in fixed:
-        raise UsageError(f"value for '{spec.name}' given twice")
+    check_grids(expr, fixed, [spec])
     if spec.count == 0:
         raise UsageError(f"--grid {grid} holds no points (a range whose STEP leads away from STOP is empty)")
     if spec.count > 10_000_000:
