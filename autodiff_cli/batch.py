@@ -22,7 +22,7 @@ import numpy as np
 
 from .arguments import NAME, as_number, max_input, too_long
 from .arrays import ARRAY
-from .errors import GridError, UsageError, quoted
+from .errors import GridError, NotFiniteError, UsageError, quoted
 from .expression import Expression
 from .inputs import DuplicateKeyError, load_json, read_line, read_rest
 from .ops import OPS
@@ -78,15 +78,17 @@ def parse_grid(text: str, points: int | None = None) -> Grid:
     parts = spec.split(":")
     if not eq or not NAME.fullmatch(name) or len(parts) not in (2, 3):
         raise GridError(f"{quoted(text)}: a grid is NAME=START:STOP[:STEP]")
-    start, stop = (parse_value(name, p.strip()) for p in parts[:2])
-    if len(parts) == 3:
-        step = parse_value(name, parts[2].strip())
-    elif points:
+    try:
+        start, stop = (parse_value(name, p.strip()) for p in parts[:2])
+        step = parse_value(name, parts[2].strip()) if len(parts) == 3 else None
+    except NotFiniteError:
+        raise GridError(f"{quoted(text)}: START, STOP and STEP must be finite") from None
+    if step is None and not points:
+        raise GridError(f"{quoted(text)}: give a step, START:STOP:STEP")
+    if step is None:
         step = stop / points - start / points  # (stop - start) may overflow
         if step == 0:
             raise GridError(f"{quoted(text)}: START and STOP must differ")
-    else:
-        raise GridError(f"{quoted(text)}: give a step, START:STOP:STEP")
     if step == 0:
         raise GridError(f"{quoted(text)}: the step must not be 0")
     grid = Grid(name, start, stop, step)

@@ -167,3 +167,11 @@ def test_bad_input_files(cli, content, message):
 def test_big_table_is_refused(cli):
     run = cli("eval", "x", "--grid", "x=0:20000:1")
     assert run.code == 2 and "--format csv" in run.err
+
+
+@pytest.mark.parametrize("grid", ["x=0:nan:1", "x=-inf:1:1", "x=0:1e309:1", "x=0:1:inf"])
+def test_a_grid_of_non_finite_bounds_is_refused_as_a_grid(cli, grid):
+    # --ieee lets a value be nan or inf, not a range: the message must not send people to --ieee.
+    run = cli("eval", "x", "--grid", grid, "--ieee")
+    assert run.code == 2
+    assert run.err == f"error: --grid '{grid}': START, STOP and STEP must be finite\n"
