@@ -12,6 +12,8 @@ class ExitStatus(IntEnum):
     OK = 0
     FAILURE = 1  # a math domain error, or `check` found a mismatch
     USAGE = 2  # bad syntax, unknown or missing variable, bad option, unreadable file
+    INTERRUPTED = 130  # SIGINT (Ctrl-C): 128 + the signal's number, as shells report it
+    TERMINATED = 143  # SIGTERM
 
 
 def diagnostic(line: str) -> None:
@@ -39,6 +41,12 @@ class AutodiffError(Exception):
 
 class UsageError(AutodiffError):
     status = ExitStatus.USAGE
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where Ctrl-C raises ``KeyboardInterrupt`` (a subclass, so
+    that everything that stops cleanly on Ctrl-C (a write removing its temporary
+    file, a subprocess killed and waited for) does so on SIGTERM too)."""
 
 
 class ExprSyntaxError(UsageError):

