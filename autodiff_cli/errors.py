@@ -11,7 +11,8 @@ from enum import IntEnum
 class ExitStatus(IntEnum):
     OK = 0
     FAILURE = 1  # a math domain error, or `check` found a mismatch
-    USAGE = 2  # bad syntax, unknown or missing variable, bad option, unreadable file
+    USAGE = 2  # bad syntax, unknown or missing variable, bad option, unreadable file, Graphviz missing
+    RENDER = 3  # Graphviz itself failed on a graph: crashed, timed out, gave no image (neither the math nor the user)
     INTERRUPTED = 130  # SIGINT (Ctrl-C): 128 + the signal's number, as shells report it
     TERMINATED = 143  # SIGTERM
 

