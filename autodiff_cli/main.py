@@ -139,6 +139,12 @@ def _restore_signals(previous: dict[int, object]) -> None:
         _signal.signal(signum, handler)
 
 
+def _interrupted(exc: KeyboardInterrupt) -> int:
+    terminated = isinstance(exc, Terminated)
+    diagnostic("error: terminated" if terminated else "error: interrupted")
+    return ExitStatus.TERMINATED if terminated else ExitStatus.INTERRUPTED
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; every failure becomes one ``error:`` line and an exit status."""
     argv = sys.argv[1:] if argv is None else argv
@@ -167,9 +173,7 @@ def main(argv: list[str] | None = None) -> int:
         _discard_output()
         return ExitStatus.FAILURE
     except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM (Terminated)
-        terminated = isinstance(exc, Terminated)
-        diagnostic("error: terminated" if terminated else "error: interrupted")
-        return ExitStatus.TERMINATED if terminated else ExitStatus.INTERRUPTED
+        return _interrupted(exc)
     except Exception as exc:  # noqa: BLE001 - the last line of defence against tracebacks
         if hasattr(exc, "exit_code") and hasattr(exc, "format_message"):  # Typer/Click usage errors
             diagnostic("error: " + " ".join(str(exc.format_message()).split()))
@@ -193,8 +197,11 @@ def run() -> None:
     the teardown would free the runtime under it.
     """
     global _signalled
-    _catch_signals()  # for the whole process, past main()
-    status = main()
+    try:
+        _catch_signals()  # for the whole process, past main()
+        status = main()
+    except KeyboardInterrupt as exc:  # in the instant before main() takes over
+        status = _interrupted(exc)
     _signalled = True  # all is said: a signal from here on ends the process at once
     import atexit
 
