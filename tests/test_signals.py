@@ -213,3 +213,27 @@ def select_readable(fd: int) -> bool:
     import select
 
     return bool(select.select([fd], [], [], 0.05)[0])
+
+
+SECOND_SIGNAL = """
+import os, sys, time
+from autodiff_cli import files, main
+main._catch_signals()
+tmp = files._create_temporary("x.svg", sys.argv[1])  # a write under way
+try:
+    os.kill(os.getpid(), {signum})
+    time.sleep(60)
+except KeyboardInterrupt:  # the first: unwinding, and a second comes
+    sys.stdout.write("unwinding\\n")
+    sys.stdout.flush()
+    os.kill(os.getpid(), {signum})
+    time.sleep(60)
+"""
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_a_second_signal_while_the_first_unwinds_ends_at_once(tmp_path, signum):
+    proc = subprocess.run([sys.executable, "-c", SECOND_SIGNAL.format(signum=int(signum)), str(tmp_path)], cwd=ROOT,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, timeout=60)
+    assert (proc.returncode, proc.stdout, proc.stderr) == (128 + signum, b"unwinding\n", b"")  # no traceback
+    assert os.listdir(tmp_path) == []  # the temporary file removed all the same
