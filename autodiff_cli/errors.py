@@ -11,7 +11,10 @@ from enum import IntEnum
 class ExitStatus(IntEnum):
     OK = 0
     FAILURE = 1  # a math domain error, or `check` found a mismatch
-    USAGE = 2  # bad syntax, unknown or missing variable, bad option, unreadable file
+    USAGE = 2  # bad syntax, unknown or missing variable, bad option, unreadable file, Graphviz missing
+    RENDER = 3  # Graphviz itself failed on a graph: crashed, timed out, gave no image (neither the math nor the user)
+    INTERRUPTED = 130  # SIGINT (Ctrl-C): 128 + the signal's number, as shells report it
+    TERMINATED = 143  # SIGTERM
 
 
 def diagnostic(line: str) -> None:
@@ -49,6 +52,12 @@ class GridError(UsageError):
 class NotFiniteError(UsageError):
     """``nan``, ``inf`` or ``-inf`` given where a finite number is needed; the
     command line adds which of its options take them."""
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where Ctrl-C raises ``KeyboardInterrupt`` (a subclass, so
+    that everything that stops cleanly on Ctrl-C (a write removing its temporary
+    file, a subprocess killed and waited for) does so on SIGTERM too)."""
 
 
 class ExprSyntaxError(UsageError):

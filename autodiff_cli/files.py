@@ -91,8 +91,10 @@ def _create_temporary(name: str, directory: str) -> str:
 
 @contextmanager
 def _removed_on_signal() -> Iterator[None]:
-    """While inside: SIGTERM and SIGHUP first remove pending temporary files,
-    then go to the handler that was there before (by default, the end of the process)."""
+    """While inside: SIGTERM and SIGHUP go to the Python handler that was there
+    before, if any (one that raises unwinds the write, which removes its file);
+    otherwise they first remove pending temporary files, then take their default
+    course (the end of the process)."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -100,6 +102,9 @@ def _removed_on_signal() -> Iterator[None]:
     previous = {sig: old for sig in _SIGNALS if (old := signal.getsignal(sig)) is not signal.SIG_IGN}
 
     def handler(signum: int, frame: object) -> None:
+        if callable(previous[signum]):  # a Python handler (the command line's raises): the write unwinds
+            previous[signum](signum, frame)
+            return
         cleanup()
         for sig, old in previous.items():
             signal.signal(sig, old if old is not None else signal.SIG_DFL)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import sys
 
-from .errors import AutodiffError, ExitStatus, GridError, NotFiniteError, UsageError, diagnostic
+from .errors import AutodiffError, ExitStatus, GridError, NotFiniteError, Terminated, UsageError, diagnostic
 
 
 def _program(argv: list[str], keep: list[object] | None) -> int:
@@ -91,6 +91,60 @@ def _discard_output() -> None:
         pass
 
 
+_SIGINT, _SIGTERM = 2, 15  # the same numbers on every POSIX system and on Windows
+
+
+def _on_signal(signum: int, frame: object) -> None:
+    """The first SIGINT or SIGTERM is raised where the program is, so that it
+    unwinds as from an error (a temporary file removed, Graphviz stopped) into
+    one ``error:`` line. A second one, while that happens, ends the process at
+    once: temporary files removed, nothing printed (a second exception could
+    escape the first's handling as a traceback)."""
+    global _signalled
+    if _signalled:
+        files = sys.modules.get("autodiff_cli.files")
+        if files is not None:
+            files.cleanup()
+        os._exit(128 + signum)
+    _signalled = True
+    raise KeyboardInterrupt if signum == _SIGINT else Terminated
+
+
+_signalled = False
+
+
+def _catch_signals() -> dict[int, object]:
+    """Route SIGINT and SIGTERM to :func:`_on_signal`; the handlers replaced.
+    One ignored from the start (``nohup``, a background job) stays ignored."""
+    global _signalled
+    # The C core of `signal` is loaded with the interpreter; `signal` adds a
+    # millisecond of enums to every start.
+    import _signal
+
+    _signalled = False
+    previous = {}
+    for signum in (_SIGINT, _SIGTERM):
+        try:
+            if _signal.getsignal(signum) not in (_signal.SIG_IGN, None):
+                previous[signum] = _signal.signal(signum, _on_signal)
+        except ValueError:  # not the main thread (an embedding program's own thread)
+            break
+    return previous
+
+
+def _restore_signals(previous: dict[int, object]) -> None:
+    import _signal
+
+    for signum, handler in previous.items():
+        _signal.signal(signum, handler)
+
+
+def _interrupted(exc: KeyboardInterrupt) -> int:
+    terminated = isinstance(exc, Terminated)
+    diagnostic("error: terminated" if terminated else "error: interrupted")
+    return ExitStatus.TERMINATED if terminated else ExitStatus.INTERRUPTED
+
+
 def main(argv: list[str] | None = None, keep: list[object] | None = None) -> int:
     """Run the CLI; every failure becomes one ``error:`` line and an exit status.
     ``keep`` (from :func:`run`) receives what must outlive the command."""
@@ -100,6 +154,7 @@ def main(argv: list[str] | None = None, keep: list[object] | None = None) -> int
     if sys.stdout is None:  # started with standard output closed (>&-)
         sys.stdout = _Closed("standard output")
     _text_streams()
+    previous = _catch_signals()
     try:
         status = _program(argv, keep)
         sys.stdout.flush()
@@ -118,9 +173,8 @@ def main(argv: list[str] | None = None, keep: list[object] | None = None) -> int
         diagnostic(f"error: cannot write the output: {exc.strerror or exc}")
         _discard_output()
         return ExitStatus.FAILURE
-    except KeyboardInterrupt:
-        diagnostic("error: interrupted")
-        return 130
+    except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM (Terminated)
+        return _interrupted(exc)
     except Exception as exc:  # noqa: BLE001 - the last line of defence against tracebacks
         if hasattr(exc, "exit_code") and hasattr(exc, "format_message"):  # Typer/Click usage errors
             diagnostic("error: " + " ".join(str(exc.format_message()).split()))
@@ -130,6 +184,8 @@ def main(argv: list[str] | None = None, keep: list[object] | None = None) -> int
             return ExitStatus.USAGE
         diagnostic(f"error: internal error: {type(exc).__name__}: {exc}")
         return ExitStatus.FAILURE
+    finally:
+        _restore_signals(previous)
 
 
 def _message(exc: AutodiffError) -> str:
@@ -150,14 +206,25 @@ def run() -> None:
     collected anyway, and not rescanned by every later collection). When
     nothing is registered to run at exit, the process then ends without the
     interpreter's teardown, which would only free memory: for a big expression
-    that is its whole graph, node by node (milliseconds per 10,000 nodes).
+    that is its whole graph, node by node (milliseconds per 10,000 nodes). It
+    leaves so as well when a render interrupted by a signal still runs in its
+    thread: the teardown would free the runtime under it. SIGINT and SIGTERM are
+    routed here too (:func:`_catch_signals`) for the whole process.
     """
+    global _signalled
     keep: list[object] = []
-    status = main(keep=keep)
+    try:
+        _catch_signals()  # for the whole process, past main()
+        status = main(keep=keep)
+    except KeyboardInterrupt as exc:  # in the instant before main() takes over
+        status = _interrupted(exc)
+    _signalled = True  # all is said: a signal from here on ends the process at once
     import atexit
 
+    render = sys.modules.get("autodiff_cli.render")
+    abandoned = render is not None and render.rendering()
     # CPython counts the exit hooks; where it does not, leave the normal way.
-    if getattr(atexit, "_ncallbacks", lambda: 1)() == 0:
+    if abandoned or getattr(atexit, "_ncallbacks", lambda: 1)() == 0:
         try:  # what a failing batch wrote before its error still goes out
             for stream in (sys.stdout, sys.stderr):
                 if stream is not None:

@@ -1,5 +1,5 @@
-"""The README documents every command and every option, and its Quick start is
-the two commands the contract asks for."""
+"""The README documents every command, every option and every exit status, and
+its Quick start is the two commands the contract asks for."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import pytest
 import typer
 
 from autodiff_cli.cli.typer_app import build_app
+from autodiff_cli.errors import ExitStatus
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
 COMMAND = typer.main.get_command(build_app())
@@ -32,3 +33,9 @@ def test_quick_start_is_two_commands():
     assert lines[0].startswith("pip install . && autodiff eval ")
     assert lines[1] == 'pip install ".[test]" && python -m pytest'
     assert lines[1] in (Path(__file__).resolve().parent.parent / ".ci" / "run").read_text()
+
+
+def test_every_exit_status_is_in_the_errors_table():
+    section = README.split("## Errors and exit status", 1)[1].split("\n## ", 1)[0]
+    documented = {int(n) for cell in re.findall(r"^\| ([\d, ]+) \|", section, re.M) for n in cell.split(",")}
+    assert documented == {int(status) for status in ExitStatus}

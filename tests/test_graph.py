@@ -160,7 +160,7 @@ def test_failed_render_keeps_old_file_and_leaves_no_temp(cli, tmp_path, monkeypa
     target = out_dir / "graph.svg"
     target.write_bytes(b"old drawing")
     run = cli("graph", "a*b", "a=1", "b=2", "-o", str(target))
-    assert run.code == 1 and "Graphviz failed: Error: layout failed" in run.err
+    assert run.code == 3 and "failed (exit status 1: 'Error: layout failed')" in run.err
     assert target.read_bytes() == b"old drawing"
     assert os.listdir(out_dir) == ["graph.svg"]
 
