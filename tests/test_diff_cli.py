@@ -73,7 +73,8 @@ def test_printed_derivative_is_defined_where_the_engines_gradient_is(text, at):
     for name, printed in diff(expr).items():
         again = parse(printed)
         try:
-            got = again.evaluate({k: v for k, v in values.items() if k in again.variables}).value
+            # Its value only: the printed derivative's own gradient may overflow where it is finite.
+            got = again.forward({k: v for k, v in values.items() if k in again.variables})
         except DomainError:
             assert _zero_base(parse(text), values), (text, name, printed, values)
             continue
