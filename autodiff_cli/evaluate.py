@@ -354,8 +354,11 @@ def run_dask(tokens: list[str], grids: list[str], input_path: str | None, output
     # Signals are noted from before the cluster starts until it is gone: the
     # dataset is all or nothing, decided by whether its directory was renamed
     # into place (then an interrupt stops nothing more and the status is 0).
+    # A second one is noted too: the run is stopping already (its local workers
+    # killed, not closed in order), and a cluster left half closed would be
+    # closed again at exit, where a Ctrl-C is a traceback. A third acts at once.
     complete = False
-    with deferred_signals() as signals, progress(total) as bar:
+    with deferred_signals(noted=2) as signals, progress(total) as bar:
         def stopped() -> bool:
             return signals.received is not None
 

@@ -194,6 +194,24 @@ def test_ctrl_c_while_the_local_cluster_starts_stops_the_run(tmp_path, existing)
     assert still_running(started, within=1.0) == []
 
 
+def test_a_second_ctrl_c_while_the_run_stops_is_the_same_one_line(tmp_path):
+    src = dataset(tmp_path / "points", files=4, rows=1_000_000)
+    out = tmp_path / "out"
+    proc = start(EXPR, "--input", str(src), "-o", str(out), "--dask", "local:2")
+    running = workers(proc)
+    deadline = time.monotonic() + 60
+    while not [p for p in tmp_path.iterdir() if p.name.startswith(".autodiff-")] and time.monotonic() < deadline:
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGINT)
+    time.sleep(0.02)  # the run is stopping: its workers being killed, its cluster closed
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = finish(proc)
+    assert proc.returncode == 130
+    assert err.startswith(f"error: interrupted: '{out}' not written (") and len(err.splitlines()) == 1, err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["points"]
+    assert still_running(running, within=1.0) == []
+
+
 @pytest.mark.parametrize("when", ["starting", "running"])
 def test_sigterm_takes_the_local_workers_with_it(tmp_path, when):
     src = dataset(tmp_path / "points", files=4, rows=1_000_000 if when == "running" else 1_000)
