@@ -173,8 +173,9 @@ def _check_sources(expr: Any, fixed: dict[str, float], columns: AbstractSet[str]
 
     variables = expr.variables
     results = [n for n in ("value", *(f"grad_{v}" for v in variables)) if n in columns and n not in variables]
+    ignored = set(results)  # a set: a file may hold 100,000 variables and as many gradients
     for name in columns:
-        if name in results:
+        if name in ignored:
             continue
         if name not in variables:
             raise UsageError(f"{where}: no variable {quoted(name)} in the expression")
