@@ -129,8 +129,8 @@ def evaluate_partition(text: str, fixed: dict[str, float], part: Partition, targ
     return part.rows
 
 
-def _local_cluster(distributed: Any, count: int) -> Any:
-    """A scheduler in this process and ``count`` worker processes on loopback.
+def _local_cluster(distributed: Any) -> Any:
+    """A scheduler in this process, for worker processes on loopback.
 
     The workers must not see the terminal's Ctrl-C (it reaches every process of
     the group, and the command, not each worker, decides how the run stops), yet
@@ -138,9 +138,9 @@ def _local_cluster(distributed: Any, count: int) -> Any:
     ignored, while the cluster's event loop thread is made: that thread, the
     threads it makes and the worker processes they start inherit the blocked
     signal, and the command's main thread unblocks it at once (a Ctrl-C that
-    came meanwhile is delivered then). No worker is started here: they are
-    asked for, not waited for, and start while the command watches for signals
-    (see :func:`run`).
+    came meanwhile is delivered then). No worker is started here: the caller
+    asks for them (``scale``) and does not wait, so that they start while the
+    command watches for signals (see :func:`run`).
     """
     import logging
     import signal
@@ -193,7 +193,7 @@ def connect(address: str, stopped: Callable[[], bool] = lambda: False) -> Iterat
             count = address.partition(":")[2] or str(os.cpu_count() or 1)
             if not count.isdigit() or not 1 <= int(count) <= 1024:
                 raise UsageError(f"local:N takes a number of workers from 1 to 1024, not {quoted(count)}")
-            cluster = _local_cluster(distributed, int(count))
+            cluster = _local_cluster(distributed)
             client = distributed.Client(cluster, timeout=CONNECT_TIMEOUT * 6)
             cluster.scale(int(count))  # made a client first: once workers start, the loop is busy for seconds
         else:
