@@ -52,7 +52,23 @@ def dataset_files(source: str) -> list[str]:
         found = sorted(p for p in glob.glob(source, recursive=True) if os.path.isfile(p))
     if not found:
         raise UsageError(f"no Parquet files at {quoted(source, PATH_LIMIT)}")
+    for path in found:
+        _parquet_or_refuse(path)
     return found
+
+
+def _parquet_or_refuse(path: str) -> None:
+    """A file of the dataset that is not Parquet (by its first bytes, as pyarrow
+    would find out with a message of its own) is a usage error that says what
+    ``--dask`` reads."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(4)
+    except OSError as exc:
+        raise UsageError(f"cannot read {quoted(path, PATH_LIMIT)}: {exc.strerror or exc}") from None
+    if head != b"PAR1":
+        raise UsageError(f"{quoted(path, PATH_LIMIT)} is not a Parquet file: --dask reads a Parquet dataset "
+                         "(a file, a directory or a glob of Parquet files); CSV and JSON are read without --dask")
 
 
 def partitions(files: list[str], rows: int = PARTITION_ROWS) -> Iterator[tuple[Partition, list[str]]]:
@@ -113,29 +129,60 @@ def evaluate_partition(text: str, fixed: dict[str, float], part: Partition, targ
     return part.rows
 
 
-def _local_cluster(distributed: Any, count: int) -> Any:
-    """Worker processes on loopback, started with Ctrl-C ignored (a disposition
-    they keep): Ctrl-C in the terminal reaches every process of the group, and
-    the command, not each worker, decides how the run stops."""
+def _local_cluster(distributed: Any) -> Any:
+    """A scheduler in this process, for worker processes on loopback.
+
+    The workers must not see the terminal's Ctrl-C (it reaches every process of
+    the group, and the command, not each worker, decides how the run stops), yet
+    the command must see it from its first second. So SIGINT is blocked, not
+    ignored, while the cluster's event loop thread is made: that thread, the
+    threads it makes and the worker processes they start inherit the blocked
+    signal, and the command's main thread unblocks it at once (a Ctrl-C that
+    came meanwhile is delivered then). No worker is started here: the caller
+    asks for them (``scale``) and does not wait, so that they start while the
+    command watches for signals (see :func:`run`).
+    """
     import logging
     import signal
-    import threading
+    from multiprocessing import resource_tracker
 
-    main = threading.current_thread() is threading.main_thread()
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None
+    # Started here first: started by the loop thread, it would unblock SIGINT there.
+    resource_tracker.ensure_running()
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
         # Their failures come back to the command as its own error line, not as worker logs.
-        return distributed.LocalCluster(n_workers=count, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                        dashboard_address=None, silence_logs=logging.CRITICAL)
+        cluster = distributed.LocalCluster(n_workers=0, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                           dashboard_address=None, silence_logs=logging.CRITICAL)
     finally:
-        if main:
-            signal.signal(signal.SIGINT, previous)
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+    return cluster
+
+
+def _kill_workers(cluster: Any) -> None:
+    """Ends the local cluster's worker processes at once (a run that stops
+    discards their work): left to the cluster's orderly close, one still
+    starting up lives on for seconds, as it only notices that its parent is
+    gone once started. Each nanny is told first, so that it does not start its
+    worker again. The workers are the children that multiprocessing started
+    (``--multiprocessing-fork``): this command starts no other."""
+    import psutil  # a dependency of distributed
+
+    for nanny in list(cluster.workers.values()):
+        getattr(nanny, "close_gracefully", lambda: None)()
+    for child in psutil.Process().children(recursive=True):
+        try:
+            if "--multiprocessing-fork" in child.cmdline():
+                child.kill()
+        except psutil.Error:
+            pass  # gone already
 
 
 @contextmanager
-def connect(address: str) -> Iterator[Any]:
+def connect(address: str, stopped: Callable[[], bool] = lambda: False) -> Iterator[Any]:
     """A Dask client of the scheduler at ``address``, or of a new cluster of
-    worker processes on this machine's loopback (``local`` or ``local:N``)."""
+    worker processes on this machine's loopback (``local`` or ``local:N``).
+    When the block ends by an error or with ``stopped()`` true, the local
+    workers are killed rather than closed in order."""
     distributed = require("distributed", "Running on Dask")
     import logging
 
@@ -146,18 +193,24 @@ def connect(address: str) -> Iterator[Any]:
             count = address.partition(":")[2] or str(os.cpu_count() or 1)
             if not count.isdigit() or not 1 <= int(count) <= 1024:
                 raise UsageError(f"local:N takes a number of workers from 1 to 1024, not {quoted(count)}")
-            cluster = _local_cluster(distributed, int(count))
+            cluster = _local_cluster(distributed)
             client = distributed.Client(cluster, timeout=CONNECT_TIMEOUT * 6)
+            cluster.scale(int(count))  # made a client first: once workers start, the loop is busy for seconds
         else:
             client = distributed.Client(address, timeout=CONNECT_TIMEOUT)
     except (OSError, TimeoutError, ValueError) as exc:
         if cluster is not None:
+            _kill_workers(cluster)
             cluster.close()
         why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise UsageError(f"cannot reach the Dask scheduler at {quoted(address)}: {why}") from None
+    failed = True
     try:
         yield client
+        failed = False
     finally:
+        if cluster is not None and (failed or stopped()):
+            _kill_workers(cluster)
         client.close()
         if cluster is not None:
             cluster.close()

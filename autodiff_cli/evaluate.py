@@ -127,10 +127,12 @@ def run_batch(tokens: list[str], fmt: Format, grids: list[str], input_path: str 
               output: str | None = None, keep: list[Any] | None = None) -> None:
     """Evaluate at every point of the grids or the input file, streaming the output."""
     from .cli.spec import EVAL
-    from .inputs import open_input, parquet_input, single_point, where
+    from .inputs import one_file, open_input, parquet_input, single_point, where
 
     if input_path == "-" and "-" in tokens:
         raise UsageError("standard input can hold the expression (-) or the points (--input -), not both")
+    if input_path is not None:
+        one_file(input_path)
     expr, fixed = load(tokens, True, EVAL, keep)
     if input_path is not None and grids:
         raise UsageError("give the points with --grid or with --input, not both")
@@ -146,7 +148,10 @@ def run_batch(tokens: list[str], fmt: Format, grids: list[str], input_path: str 
     if single is not None:
         # One point (thousands of values for one big expression): the scalar
         # engine, without numpy, which would only slow a single point down.
-        _check_sources(expr, fixed, single.keys(), where(input_path))
+        results = _check_sources(expr, fixed, single.keys(), where(input_path))
+        _note_results(results, where(input_path))
+        for name in results:
+            del single[name]
         with destination(output, fmt) as out:
             _write_single(expr, fmt, {**fixed, **single}, digits, out)
         return
@@ -163,24 +168,40 @@ def check_grids(expr: Any, fixed: dict[str, float], grids: list[Any]) -> None:
             raise UsageError(f"value for {quoted(name)} given twice")
 
 
-def _check_sources(expr: Any, fixed: dict[str, float], columns: AbstractSet[str], where: str) -> None:
-
+def _check_sources(expr: Any, fixed: dict[str, float], columns: AbstractSet[str], where: str) -> list[str]:
+    """Checks that each variable comes from exactly one place; returns the
+    columns of results (``value``, ``grad_NAME`` of this expression's variables,
+    none of them a variable), which are ignored: autodiff's own output can be
+    read back as input."""
     # The usual cases, checked at C speed (no set built when nothing is fixed).
     if not fixed:
         usual = columns == expr.variables.keys()
     else:
         usual = not columns & fixed.keys() and columns | fixed.keys() == expr.variables.keys()
     if usual:
-        return
+        return []
 
+    variables = expr.variables
+    results = [n for n in ("value", *(f"grad_{v}" for v in variables)) if n in columns and n not in variables]
+    ignored = set(results)  # a set: a file may hold 100,000 variables and as many gradients
     for name in columns:
-        if name not in expr.variables:
+        if name in ignored:
+            continue
+        if name not in variables:
             raise UsageError(f"{where}: no variable {quoted(name)} in the expression")
         if name in fixed:
             raise UsageError(f"value for {quoted(name)} given twice (fixed and in {where})")
-    missing = [n for n in expr.variables if n not in fixed and n not in columns]
+    missing = [n for n in variables if n not in fixed and n not in columns]
     if missing:
         raise UsageError("missing value for " + ", ".join(quoted(n) for n in missing))
+    return results
+
+
+def _note_results(results: list[str], where: str) -> None:
+    if results:
+        shown = ", ".join(quoted(n) for n in results[:3]) + (f" and {len(results) - 3:,} more"
+                                                              if len(results) > 3 else "")
+        diagnostic(f"note: {where}: result columns ignored ({shown}): computed anew")
 
 
 def _write_single(expr: Any, fmt: Format, point: dict[str, float], digits: int, out: Any) -> None:
@@ -247,7 +268,8 @@ def _run_arrays(expr: Any, fixed: dict[str, float], fmt: Format, grids: list[str
         chunks = file_points(source, where(input_path)) if hasattr(source, "readline") else source
     first = next(chunks, None)
     if first is not None:
-        _check_sources(expr, fixed, set(first), where(input_path) if input_path else "--grid")
+        origin = where(input_path) if input_path else "--grid"
+        _note_results(_check_sources(expr, fixed, set(first), origin), origin)
     program = ArrayProgram(expr)
     failed = seen = 0
     kinks: dict[str, int] = {}
@@ -322,11 +344,32 @@ def run_dask(tokens: list[str], grids: list[str], input_path: str | None, output
     from . import cluster
 
     parts = []
+    results: set[str] = set()
     for part, names in cluster.partitions(cluster.dataset_files(input_path)):
-        _check_sources(expr, fixed, set(names), where(part.path))
+        results.update(_check_sources(expr, fixed, set(names), where(part.path)))
         parts.append(part)
+    _note_results([n for n in ("value", *(f"grad_{v}" for v in expr.variables)) if n in results],
+                  where(input_path))
     total = sum(p.rows for p in parts)
-    with cluster.connect(address) as client, progress(total) as bar, deferred_signals() as signals:
-        cluster.run(client, expr.source, fixed, parts, output, bar.advance, lambda: signals.received is not None)
-    if signals.received:
+    # Signals are noted from before the cluster starts until it is gone: the
+    # dataset is all or nothing, decided by whether its directory was renamed
+    # into place (then an interrupt stops nothing more and the status is 0).
+    # A second one is noted too: the run is stopping already (its local workers
+    # killed, not closed in order), and a cluster left half closed would be
+    # closed again at exit, where a Ctrl-C is a traceback. A third acts at once.
+    complete = False
+    with deferred_signals(noted=2) as signals, progress(total) as bar:
+        def stopped() -> bool:
+            return signals.received is not None
+
+        try:
+            with cluster.connect(address, stopped) as client:
+                complete = not stopped() and cluster.run(client, expr.source, fixed, parts, output, bar.advance,
+                                                         stopped)
+        except UsageError:
+            if not stopped():
+                raise
+    if signals.received and not complete:
         raise BatchInterruptedError(signals.received, bar.done, output)
+    if signals.received:
+        diagnostic(f"note: the interrupt came after the last partition: {where(output)} is complete")

@@ -41,6 +41,23 @@ def parquet_input(path: str) -> bool:
         return False  # reported where the file is opened as text
 
 
+def one_file(path: str) -> None:
+    """Refuses a directory or a glob (a dataset) with a hint: one process reads one file."""
+    import os
+
+    if path == "-" or os.path.isfile(path):
+        return
+    hint = "a Parquet dataset is read with --dask (--dask local runs it on this machine), or name one file"
+    if os.path.isdir(path):
+        from .errors import UsageError
+
+        raise UsageError(f"--input {where(path)} is a directory: {hint}")
+    if not os.path.exists(path) and any(c in path for c in "*?["):
+        from .errors import UsageError
+
+        raise UsageError(f"--input {where(path)} is a glob, which names no one file: {hint}")
+
+
 def open_input(path: str) -> Any:
     """The input as text: UTF-8, a byte-order mark skipped (on standard input too),
     line ends kept as they are (CSV needs them)."""

@@ -31,10 +31,12 @@ class BatchInterruptedError(AutodiffError):
 
 
 class deferred_signals:  # noqa: N801 - used as a context manager, like a function
-    """While active, the first SIGINT or SIGTERM only sets ``received``."""
+    """While active, the first ``noted`` SIGINTs or SIGTERMs only set ``received``
+    (to the first one's number); the next acts at once."""
 
-    def __init__(self) -> None:
+    def __init__(self, noted: int = 1) -> None:
         self.received: int | None = None
+        self.left = noted
         self.previous: dict[int, Any] = {}
 
     def __enter__(self) -> deferred_signals:
@@ -44,8 +46,12 @@ class deferred_signals:  # noqa: N801 - used as a context manager, like a functi
         return self
 
     def _note(self, signum: int, frame: object) -> None:
-        self.received = signum
-        signal.signal(signum, self.previous[signum])  # the next one is not deferred
+        if self.received is None:
+            self.received = signum
+        self.left -= 1
+        if self.left <= 0:
+            for number, handler in self.previous.items():  # the next one is not deferred
+                signal.signal(number, handler)
 
     def __exit__(self, *exc: object) -> None:
         for signum, handler in self.previous.items():

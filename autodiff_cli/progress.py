@@ -17,8 +17,10 @@ SHOWN_FROM = 200_000  # points; smaller batches end before a bar would help
 
 
 class progress:  # noqa: N801 - used as a context manager, like a function
-    """Counts points; shows a bar once the batch is known to be large (``total``
-    when the grids give it, else the points seen so far)."""
+    """Counts points; shows a bar once the batch is known to be large: from the
+    start when ``total`` says so (grids, a dataset's metadata: a cluster run may
+    take a while before its first partition is done), else once the points seen
+    so far do."""
 
     def __init__(self, total: int | None) -> None:
         self.total = total
@@ -27,6 +29,8 @@ class progress:  # noqa: N801 - used as a context manager, like a function
         self.wanted = sys.stderr is not None and sys.stderr.isatty()
 
     def __enter__(self) -> progress:
+        if self.wanted and (self.total or 0) >= SHOWN_FROM:
+            self._start()
         return self
 
     def advance(self, count: int) -> None:

@@ -246,3 +246,46 @@ def test_a_missing_extra_says_how_to_install_it(tmp_path, hidden, args, what):
     assert run.returncode == 2
     assert run.stderr == f'error: {what}, which is not installed: pip install "autodiff-cli[cluster]"\n'
     assert os.listdir(tmp_path) == ["p.parquet"]
+
+
+@pytest.mark.parametrize("kind", ["directory", "glob"])
+def test_a_dataset_without_dask_is_one_error_with_a_hint(cli, tmp_path, kind):
+    src = tmp_path / "points"
+    src.mkdir()
+    write_parquet(src / "p.parquet", {"x": [1.0]})
+    given = src if kind == "directory" else src / "*.parquet"
+    run = cli("eval", "x", "--input", str(given), "-o", str(tmp_path / "out.csv"))
+    what = "is a directory" if kind == "directory" else "is a glob, which names no one file"
+    assert (run.code, run.out) == (2, "")
+    assert run.err == (f"error: --input '{given}' {what}: a Parquet dataset is read with --dask "
+                       "(--dask local runs it on this machine), or name one file\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["points"]
+
+
+@pytest.mark.parametrize("suffix", ["parquet", "csv", "tsv"])
+@pytest.mark.parametrize("points", [1, 7])
+def test_autodiffs_own_output_reads_back(cli, tmp_path, suffix, points):
+    first, second = tmp_path / f"first.{suffix}", tmp_path / f"second.{suffix}"
+    grid = ["--grid", f"a=1:{points + 1}:1", "--grid", "c=0.5:1:1"]  # no zeros: no signed zero to differ
+    assert cli("eval", "a*(b+c*d)", *grid, "b=2", "d=-3", "-o", str(first)).code == 0
+    run = cli("eval", "a*(b+c*d)", "--input", str(first), "-o", str(second))  # b and d are columns now
+    assert run.code == 0, run.err
+    assert run.err == (f"note: '{first}': result columns ignored ('value', 'grad_a', 'grad_b' and 2 more): "
+                       "computed anew\n")
+    if suffix == "parquet":
+        assert pq.read_table(second).equals(pq.read_table(first))
+    else:
+        assert second.read_bytes() == first.read_bytes()
+
+
+def test_only_this_expressions_result_columns_are_ignored(cli, tmp_path):
+    src = write_parquet(tmp_path / "p.parquet", {"x": [1.0, 2.0], "value": [0.0, 0.0], "grad_x": [0.0, 0.0]})
+    run = cli("eval", "3*x", "--input", str(src), "--format", "csv")
+    assert run.code == 0 and run.out == "x,value,grad_x\r\n1.0,3.0,3.0\r\n2.0,6.0,3.0\r\n"
+    for extra in ("grad_z", "values", "grad_"):  # not a result of x: unknown, as before
+        stray = write_parquet(tmp_path / "s.parquet", {"x": [1.0], extra: [0.0]})
+        run = cli("eval", "x", "--input", str(stray), "--format", "csv")
+        assert (run.code, run.err) == (2, f"error: '{stray}': no variable '{extra}' in the expression\n")
+    named = write_parquet(tmp_path / "v.parquet", {"value": [2.0]})  # a variable called value is a variable
+    run = cli("eval", "value*2", "--input", str(named), "--format", "jsonl")
+    assert run.code == 0 and json.loads(run.out)["variables"] == {"value": 2.0} and run.err == ""

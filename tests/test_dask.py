@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import faulthandler
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -15,6 +16,7 @@ from functools import partial
 from pathlib import Path
 
 import numpy as np
+import psutil
 import pytest
 
 pa = pytest.importorskip("pyarrow")
@@ -83,6 +85,18 @@ def test_dask_local_2_equals_one_process_bit_for_bit(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "points", "single.parquet", "whole.parquet"]
 
 
+def test_a_datasets_results_read_back_on_the_cluster(tmp_path):
+    src = dataset(tmp_path / "points", files=2, rows=1_000)
+    first, second = tmp_path / "first", tmp_path / "second"
+    for given, out in ((src, first), (first, second)):
+        run = subprocess.run([sys.executable, "-m", "autodiff_cli", "eval", EXPR, "--input", str(given), "--output",
+                              str(out), "--dask", "local:1"], cwd=ROOT, capture_output=True, text=True, timeout=180)
+        assert run.returncode == 0, run.stderr
+    assert run.stderr == (f"note: '{first}': result columns ignored ('value', 'grad_a', 'grad_b' and 2 more): "
+                          "computed anew\n")
+    assert same_tables(parts(second), parts(first))
+
+
 def test_an_unreachable_scheduler_is_one_error_line(tmp_path):
     src = dataset(tmp_path / "points", files=1, rows=10)
     with socket.socket() as s:  # a port nobody listens on
@@ -114,6 +128,159 @@ def test_ctrl_c_stops_the_cluster_run_and_leaves_nothing(tmp_path):
             os.killpg(proc.pid, signal.SIGKILL)
     assert proc.returncode == 130
     assert err.startswith(f"error: interrupted: '{out}' not written (") and len(err.splitlines()) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["points"]
+
+
+def start(*args: str, stderr=subprocess.PIPE) -> subprocess.Popen:
+    """``autodiff eval ARGS`` in a session of its own: a signal to its group reaches
+    the workers too, as Ctrl-C in a terminal does."""
+    return subprocess.Popen([sys.executable, "-m", "autodiff_cli", "eval", *args], cwd=ROOT, stderr=stderr,
+                            stdout=subprocess.PIPE, text=True, start_new_session=True)
+
+
+def workers(proc: subprocess.Popen, timeout: float = 60) -> list[psutil.Process]:
+    """The command's worker processes, once the first one is there (its cluster is starting up)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            found = [p for p in psutil.Process(proc.pid).children(recursive=True)
+                     if "--multiprocessing-fork" in p.cmdline()]
+        except psutil.Error:
+            found = []
+        if found:
+            return found
+        time.sleep(0.01)
+    raise AssertionError("no worker process started")
+
+
+def finish(proc: subprocess.Popen) -> tuple[str, str]:
+    try:
+        return proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
+def still_running(procs: list[psutil.Process], within: float) -> list[psutil.Process]:
+    """Those of ``procs`` still running after ``within`` seconds (a zombie has ended)."""
+    deadline = time.monotonic() + within
+    while True:
+        left = []
+        for p in procs:
+            try:
+                if p.is_running() and p.status() != psutil.STATUS_ZOMBIE:
+                    left.append(p)
+            except psutil.Error:
+                pass
+        if not left or time.monotonic() > deadline:
+            return left
+        time.sleep(0.05)
+
+
+@pytest.mark.parametrize("existing", [False, True], ids=["new output", "empty output directory"])
+def test_ctrl_c_while_the_local_cluster_starts_stops_the_run(tmp_path, existing):
+    src = dataset(tmp_path / "points", files=2, rows=1_000)
+    out = tmp_path / "out"
+    if existing:
+        out.mkdir()
+    proc = start(EXPR, "--input", str(src), "-o", str(out), "--dask", "local:2")
+    started = workers(proc)  # the first worker process is starting: the cluster is not up yet
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = finish(proc)
+    assert proc.returncode == 130, err
+    assert err == f"error: interrupted: '{out}' not written (0 points were evaluated)\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == (["out", "points"] if existing else ["points"])
+    assert not existing or list(out.iterdir()) == []  # an empty directory given as --output is kept, empty
+    assert still_running(started, within=1.0) == []
+
+
+def test_a_second_ctrl_c_while_the_run_stops_is_the_same_one_line(tmp_path):
+    src = dataset(tmp_path / "points", files=4, rows=1_000_000)
+    out = tmp_path / "out"
+    proc = start(EXPR, "--input", str(src), "-o", str(out), "--dask", "local:2")
+    running = workers(proc)
+    deadline = time.monotonic() + 60
+    while not [p for p in tmp_path.iterdir() if p.name.startswith(".autodiff-")] and time.monotonic() < deadline:
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGINT)
+    time.sleep(0.02)  # the run is stopping: its workers being killed, its cluster closed
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = finish(proc)
+    assert proc.returncode == 130
+    assert err.startswith(f"error: interrupted: '{out}' not written (") and len(err.splitlines()) == 1, err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["points"]
+    assert still_running(running, within=1.0) == []
+
+
+@pytest.mark.parametrize("when", ["starting", "running"])
+def test_sigterm_takes_the_local_workers_with_it(tmp_path, when):
+    src = dataset(tmp_path / "points", files=4, rows=1_000_000 if when == "running" else 1_000)
+    out = tmp_path / "out"
+    proc = start(EXPR, "--input", str(src), "-o", str(out), "--dask", "local:2")
+    deadline = time.monotonic() + 60
+    while (when == "running" and not [p for p in tmp_path.iterdir() if p.name.startswith(".autodiff-")]
+           and time.monotonic() < deadline):
+        time.sleep(0.05)
+    running = workers(proc)  # when starting: a worker still importing does not yet watch its parent
+    os.kill(proc.pid, signal.SIGTERM)  # the command alone, as `kill PID` does
+    _, err = finish(proc)
+    assert proc.returncode == 143, err
+    assert err.startswith(f"error: terminated: '{out}' not written (") and len(err.splitlines()) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["points"]
+    assert still_running(running, within=1.0) == []
+
+
+SIGNAL_AFTER_RENAME = """
+import os, signal, sys
+from autodiff_cli import cluster
+from autodiff_cli.main import main
+
+real = cluster.run
+
+def run(*args, **kwargs):
+    whole = real(*args, **kwargs)
+    os.kill(os.getpid(), signal.{name})  # the directory is in place; the cluster not yet closed
+    return whole
+
+cluster.run = run
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.parametrize("name", ["SIGINT", "SIGTERM"])
+def test_a_signal_once_the_dataset_is_in_place_is_a_note(tmp_path, name):
+    src = dataset(tmp_path / "points", files=2, rows=1_000)
+    out = tmp_path / "out"
+    run = subprocess.run([sys.executable, "-c", SIGNAL_AFTER_RENAME.format(name=name), "eval", EXPR, "--input",
+                          str(src), "-o", str(out), "--dask", "local:1"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert run.stderr == f"note: the interrupt came after the last partition: '{out}' is complete\n"
+    assert parts(out).num_rows == 2_000
+
+
+def test_the_progress_bar_shows_while_the_cluster_starts(tmp_path):
+    from test_terminal import ANSI
+    from test_terminal import run as run_in_terminal
+
+    src = dataset(tmp_path / "points", files=3, rows=100_000)
+    out = tmp_path / "out"
+    code, stdout, err = run_in_terminal(["eval", EXPR, "--input", str(src), "-o", str(out), "--dask", "local:2"],
+                                        stderr_tty=True)
+    shown = ANSI.sub(b"", err)
+    assert code == 0 and stdout == b""
+    assert b"points" in shown and re.search(rb"(?<![0-9])0/300000", shown)  # drawn before any partition was done
+    assert parts(out).num_rows == 300_000
+
+
+def test_dask_reads_parquet_only(cli, tmp_path):
+    src = dataset(tmp_path / "points", files=1, rows=10)
+    (src / "notes.csv").write_text("a,b,c,d\n1,2,3,4\n")
+    for given in (src / "notes.csv", src, src / "*"):
+        run = cli("eval", EXPR, "--input", str(given), "-o", str(tmp_path / "out"), "--dask", "local:1")
+        assert run.code == 2 and run.out == ""
+        assert run.err == (f"error: '{src / 'notes.csv'}' is not a Parquet file: --dask reads a Parquet dataset "
+                           "(a file, a directory or a glob of Parquet files); CSV and JSON are read without --dask\n")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["points"]
 
 
