@@ -151,8 +151,10 @@ def _local_cluster(distributed: Any) -> Any:
     blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
         # Their failures come back to the command as its own error line, not as worker logs.
+        # The dashboard on a free port: None still means 8787 (dask/distributed#8136),
+        # and a second run beside a first would warn that it is taken.
         cluster = distributed.LocalCluster(n_workers=0, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                           dashboard_address=None, silence_logs=logging.CRITICAL)
+                                           dashboard_address="127.0.0.1:0", silence_logs=logging.CRITICAL)
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
     return cluster

@@ -85,6 +85,24 @@ def test_dask_local_2_equals_one_process_bit_for_bit(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "points", "single.parquet", "whole.parquet"]
 
 
+def test_a_second_local_cluster_beside_a_first_says_nothing(tmp_path):
+    # Dask's dashboard port (8787) taken, as by another run or a notebook's cluster:
+    # standard error stays empty.
+    src = dataset(tmp_path / "points", files=1, rows=100)
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(("127.0.0.1", 8787))
+        except OSError:
+            pass  # taken already: the case itself
+        else:
+            s.listen()
+        run = subprocess.run([sys.executable, "-m", "autodiff_cli", "eval", EXPR, "--input", str(src), "--output",
+                              str(tmp_path / "out"), "--dask", "local:1"], cwd=ROOT, capture_output=True, text=True,
+                             timeout=180)
+    assert (run.returncode, run.stdout, run.stderr) == (0, "", "")
+
+
 def test_a_datasets_results_read_back_on_the_cluster(tmp_path):
     src = dataset(tmp_path / "points", files=2, rows=1_000)
     first, second = tmp_path / "first", tmp_path / "second"
