@@ -179,6 +179,34 @@ def _kill_workers(cluster: Any) -> None:
             pass  # gone already
 
 
+def _remote_client(distributed: Any, address: str) -> Any:
+    """``distributed.Client(address)``, bounded in time. Its own timeout bounds
+    the connection only: a listener that accepts and then never answers as a
+    scheduler would (or answers as something else) held it for good, and a
+    reply that is not Dask's came back as a ``MemoryError``."""
+    import threading
+
+    box: dict[str, Any] = {}
+
+    def connect() -> None:
+        try:
+            box["client"] = distributed.Client(address, timeout=CONNECT_TIMEOUT)
+        except BaseException as exc:  # noqa: BLE001 - handed to the command below
+            box["error"] = exc
+
+    thread = threading.Thread(target=connect, name="autodiff-connect", daemon=True)
+    thread.start()
+    thread.join(CONNECT_TIMEOUT * 2)
+    if thread.is_alive():
+        raise TimeoutError(f"no answer as a Dask scheduler in {CONNECT_TIMEOUT * 2:g} s")
+    error = box.get("error")
+    if isinstance(error, OSError | TimeoutError | ValueError):
+        raise error
+    if error is not None:
+        raise OSError(f"not a Dask scheduler's answer ({type(error).__name__})")
+    return box["client"]
+
+
 @contextmanager
 def connect(address: str, stopped: Callable[[], bool] = lambda: False) -> Iterator[Any]:
     """A Dask client of the scheduler at ``address``, or of a new cluster of
@@ -199,7 +227,7 @@ def connect(address: str, stopped: Callable[[], bool] = lambda: False) -> Iterat
             client = distributed.Client(cluster, timeout=CONNECT_TIMEOUT * 6)
             cluster.scale(int(count))  # made a client first: once workers start, the loop is busy for seconds
         else:
-            client = distributed.Client(address, timeout=CONNECT_TIMEOUT)
+            client = _remote_client(distributed, address)
     except (OSError, TimeoutError, ValueError) as exc:
         if cluster is not None:
             _kill_workers(cluster)

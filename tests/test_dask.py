@@ -129,6 +129,46 @@ def test_an_unreachable_scheduler_is_one_error_line(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["points"]
 
 
+@pytest.mark.parametrize("answer", [None, b"HTTP/1.1 400 Bad Request\r\n\r\n" + b"garbage " * 64],
+                         ids=["never answers", "answers as something else"])
+def test_a_listener_that_is_not_a_scheduler_is_one_error_line(tmp_path, answer):
+    # Accepts the connection, then says nothing (or not Dask's protocol): the
+    # client's own timeout bounds the connection only, and an answer that is not
+    # Dask's came back as a MemoryError.
+    import threading
+
+    src = dataset(tmp_path / "points", files=1, rows=10)
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    port = server.getsockname()[1]
+    held = []
+
+    def serve() -> None:
+        while True:
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return
+            held.append(conn)
+            if answer:
+                conn.sendall(answer)
+
+    threading.Thread(target=serve, daemon=True).start()
+    try:
+        run = subprocess.run([sys.executable, "-m", "autodiff_cli", "eval", "a+b+c+d", "--input", str(src),
+                              "--output", str(tmp_path / "out"), "--dask", f"tcp://127.0.0.1:{port}"],
+                             cwd=ROOT, capture_output=True, text=True, timeout=60)
+    finally:
+        server.close()
+        for conn in held:
+            conn.close()
+    assert run.returncode == 2 and run.stdout == ""
+    assert run.stderr.startswith(f"error: cannot reach the Dask scheduler at 'tcp://127.0.0.1:{port}': ")
+    assert len(run.stderr.splitlines()) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["points"]
+
+
 def test_ctrl_c_stops_the_cluster_run_and_leaves_nothing(tmp_path):
     src = dataset(tmp_path / "points", files=4, rows=1_000_000)
     out = tmp_path / "out"
