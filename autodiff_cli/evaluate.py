@@ -333,11 +333,15 @@ def run_dask(tokens: list[str], grids: list[str], input_path: str | None, output
     from .cli.spec import EVAL
     from .inputs import where
     from .interrupts import BatchInterruptedError, deferred_signals
+    from .output import SUFFIXES
     from .progress import progress
 
     if grids or input_path in (None, "-") or output in (None, "-"):
         raise UsageError("--dask evaluates a Parquet dataset: give --input DATASET (a file, a directory or a glob) "
                          "and --output DIR")
+    if os.path.splitext(output.rstrip("/" + os.sep))[1].lower() in SUFFIXES:
+        raise UsageError(f"--output {where(output)} names a file, but --dask writes a directory (one Parquet file "
+                         "per partition): give a directory name")
     if os.path.exists(output) and (not os.path.isdir(output) or os.listdir(output)):
         raise UsageError(f"--output {where(output)} exists: --dask writes a new directory (or an empty one)")
     expr, fixed = load(tokens, True, EVAL)

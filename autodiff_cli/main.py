@@ -50,7 +50,7 @@ class _Closed:
     def read(self, *args: object) -> str:
         raise UsageError(f"{self.name} is closed")
 
-    readline = read
+    readline = readable = read1 = peek = read  # whichever way a reader starts, the same line
 
     def write(self, data: object) -> int:
         raise OSError(9, f"{self.name} is closed")

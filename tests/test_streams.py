@@ -60,8 +60,10 @@ def test_a_reader_that_leaves_ends_quietly(args):
     assert proc.wait(timeout=60) == 0 and err == b""
 
 
-def test_input_closed():
-    proc = _run(["eval", "-"], close=0, capture_output=True)
+@pytest.mark.parametrize("args", [["eval", "-"], ["eval", "x", "--input", "-"],
+                                  ["eval", "x", "--input", "-", "--format", "csv"]], ids=" ".join)
+def test_input_closed(args):
+    proc = _run(args, close=0, capture_output=True)
     assert proc.returncode == 2 and proc.stderr.decode() == "error: standard input is closed\n"
 
 
