@@ -309,6 +309,12 @@ def _run_arrays(expr: Any, fixed: dict[str, float], fmt: Format, grids: list[str
             if signals.received:  # Ctrl-C in a pipeline: the reader went with it
                 raise BatchInterruptedError(signals.received, written) from None
             raise
+        except UsageError as exc:  # a bad line of the input, met after `written` points
+            if written and output in (None, "-") and fmt is not Format.table:
+                writer.close()  # what went out stays whole: a JSON document closed, whole rows
+                out.flush()
+                raise UsageError(f"{exc} ({written:,} points before it written, each a whole row)") from None
+            raise
         finally:
             writer.abort()
     for rule, count in kinks.items():

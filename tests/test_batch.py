@@ -175,3 +175,23 @@ def test_a_grid_of_non_finite_bounds_is_refused_as_a_grid(cli, grid):
     run = cli("eval", "x", "--grid", grid, "--ieee")
     assert run.code == 2
     assert run.err == f"error: --grid '{grid}': START, STOP and STEP must be finite\n"
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv", "jsonl"])
+def test_a_bad_line_after_whole_chunks_leaves_a_whole_document(cli, tmp_path, fmt):
+    # The points before the bad line went out already: the JSON is closed, every
+    # row is whole, and the error says how many there are.
+    path = tmp_path / "late.csv"
+    path.write_text("a,b\n" + "".join(f"{i},1\n" for i in range(100_000)) + "x,1\n")
+    run = cli("eval", "a*b", "--input", str(path), "--format", fmt)
+    assert run.code == 2
+    written = int(run.err.split("(")[1].split(" points")[0].replace(",", ""))
+    assert run.err == (f"error: '{path}', line 100002: 'x' is not a number ({written:,} points before it written, "
+                       "each a whole row)\n")
+    if fmt == "json":
+        points = json.loads(run.out)["points"]
+    elif fmt == "jsonl":
+        points = [json.loads(line) for line in run.out.splitlines()]
+    else:
+        points = rows(run.out)[1:]
+    assert 0 < len(points) == written < 100_000
