@@ -24,6 +24,7 @@ from .expression import Expression
 from .factoring import factored
 from .forward import next_derivative, settle
 from .nodes import Node
+from .parser import parse
 from .printer import TextPrinter
 from .printer import to_text as printed
 from .reverse import Graph, Term, node_of
@@ -89,23 +90,32 @@ def derivative(builder: Graph, root: Node, name: str, order: int = 1) -> Node:
     return node
 
 
+def _parsed(expr: Expression | str) -> Expression:
+    return parse(expr) if isinstance(expr, str) else expr
+
+
 def to_text(node: Node, taken: Iterable[str] = ()) -> str:
     """``node`` printed in autodiff's language (see :mod:`autodiff_cli.printer`)."""
     return printed(node, taken)
 
 
-def diff(expr: Expression, wrt: list[str] | None = None, order: int = 1) -> dict[str, str]:
-    """Printed derivatives of the output, by variable (all variables unless ``wrt``)."""
+def diff(expr: Expression | str, wrt: list[str] | None = None, order: int = 1) -> dict[str, str]:
+    """Printed derivatives of the output, by variable (all variables unless ``wrt``);
+    ``expr`` parsed or its text."""
+    expr = _parsed(expr)
     taken = taken_names(expr)
     with no_cycle_collection():
         return {name: to_text(node, taken) for name, node in derivatives(expr, wrt, order).items()}
 
 
-def hessian(expr: Expression, values: Mapping[str, float], ieee: bool = False) -> dict[str, dict[str, float]]:
-    """Second derivatives of the output at a point, rows and columns in variable order.
+def hessian(expr: Expression | str, values: Mapping[str, float], ieee: bool = False) -> dict[str, dict[str, float]]:
+    """Second derivatives of the output at a point, rows and columns in variable
+    order; ``expr`` parsed or its text, ``values`` checked as ``evaluate`` checks them.
 
     Each row is one numeric backward pass over the symbolic gradient of one
     variable, lowered to a graph of op-table nodes (reverse over reverse)."""
+    expr = _parsed(expr)
+    expr.check_values(values)
     graph = Graph()
     grads = derivatives(expr, graph=graph)
     roots = {name: graph.lower(node) for name, node in grads.items()}

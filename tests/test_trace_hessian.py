@@ -98,3 +98,18 @@ def test_hessian_matches_sympy(pair, at):
                 assume(False)
             assume(math.isfinite(exact.real) and exact.imag == 0)
             assert abs(value - exact.real) <= 1e-8 * max(1.0, abs(exact.real), scale * scale), (text, r, c)
+
+
+def test_the_library_hessian_takes_text_and_checks_its_values():
+    from autodiff_cli.errors import UsageError
+    from autodiff_cli.symbolic import diff
+
+    # d2(x**2*y): [[2y, 2x], [2x, 0]] at x=3, y=2, by hand.
+    assert hessian("x**2*y", {"x": 3.0, "y": 2.0}) == {"x": {"x": 4.0, "y": 6.0}, "y": {"x": 6.0, "y": 0.0}}
+    assert diff("x**2*y") == {"x": "2*x*y", "y": "x**2"}
+    try:
+        hessian(parse("x**2*y"), {"x": 3.0})
+    except UsageError as exc:
+        assert str(exc) == "missing value for 'y'"
+    else:
+        raise AssertionError("a missing value must be a UsageError")
