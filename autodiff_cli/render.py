@@ -42,13 +42,38 @@ def _is_format(data: bytes, fmt: str) -> bool:
     return True
 
 
+def _run_killed_on_exit(argv: list[str], data: bytes, timeout: float | None) -> subprocess.CompletedProcess:
+    """``subprocess.run(argv, input=data, capture_output=True)``, with the child
+    killed and waited for whatever ends the wait. A signal is held off while the
+    child starts: raised between its fork and its exec, it would leave a child
+    that no ``Popen`` knows of, running on (``dot`` for minutes). The child
+    starts with them held too, so it is this process that stops it, by SIGKILL."""
+    import signal
+
+    held = {signal.SIGINT, signal.SIGTERM}
+    proc = None
+    try:
+        mask = signal.pthread_sigmask(signal.SIG_BLOCK, held) if hasattr(signal, "pthread_sigmask") else None
+        try:
+            proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        finally:
+            if mask is not None:
+                signal.pthread_sigmask(signal.SIG_SETMASK, mask)  # a signal that came meanwhile is raised here
+        stdout, stderr = proc.communicate(data, timeout=timeout)
+    except BaseException:
+        if proc is not None:
+            proc.kill()
+            proc.wait()
+        raise
+    return subprocess.CompletedProcess(argv, proc.returncode, stdout, stderr)
+
+
 def _run_dot(program: str, dot_source: str, fmt: str, timeout: float | None) -> bytes:
     """``dot -Tfmt`` on ``dot_source``; every way it can fail is a RenderError
     (Ctrl-C or SIGTERM meanwhile: ``subprocess.run`` kills it and waits)."""
     name = "Graphviz's 'dot'"
     try:
-        proc = subprocess.run([program, f"-T{fmt}"], input=dot_source.encode("utf-8"),
-                              capture_output=True, timeout=timeout, check=False)
+        proc = _run_killed_on_exit([program, f"-T{fmt}"], dot_source.encode("utf-8"), timeout)
     except subprocess.TimeoutExpired:
         raise RenderError(f"{name} took longer than {timeout:g} s to lay out the graph; "
                           "write .dot instead") from None
