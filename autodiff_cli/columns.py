@@ -17,7 +17,7 @@ caller already has them, and nobody else pays for them.
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Container, Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -112,17 +112,25 @@ def as_float64(column: Any, name: str, where: str = "the batch") -> np.ndarray:
         raise UsageError(f"{where}: the column {quoted(name)} holds {exc or 'values'}, not numbers") from None
 
 
+def one_place(variables: Iterable[str], fixed: Mapping[str, float], columns: Container[str], where: str,
+              hint: str = "") -> None:
+    """The rule of every batch: each variable's values come from exactly one
+    place, fixed or a column of ``where``; ``hint`` ends the message for a missing one."""
+    twice = next((n for n in fixed if n in columns), None)
+    if twice is not None:
+        raise UsageError(f"value for {quoted(twice)} given twice (fixed and in {where})")
+    missing = [n for n in variables if n not in fixed and n not in columns]
+    if missing:
+        raise UsageError(f"missing value for {', '.join(map(quoted, missing))}{hint}")
+
+
 def _sources(prog: ArrayProgram, names: list[str], fixed: Mapping[str, float], where: str) -> list[str]:
     """The variables the batch gives (the rest are fixed); each variable from exactly one place."""
     variables = prog.expr.variables
     for name in fixed:
         if name not in variables:
             raise UsageError(f"no variable {quoted(name)} in the expression")
-        if name in names:
-            raise UsageError(f"value for {quoted(name)} given twice (fixed and in {where})")
-    missing = [n for n in variables if n not in fixed and n not in names]
-    if missing:
-        raise UsageError(f"missing value for {', '.join(map(quoted, missing))} ({where} has no such column)")
+    one_place(variables, fixed, names, where, f" ({where} has no such column)")
     taken = [n for n in result_names(prog) if n in names]
     if taken:
         raise UsageError(f"{where} already has a column {quoted(taken[0])}")

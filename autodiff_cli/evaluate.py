@@ -184,16 +184,12 @@ def _check_sources(expr: Any, fixed: dict[str, float], columns: AbstractSet[str]
     variables = expr.variables
     results = [n for n in ("value", *(f"grad_{v}" for v in variables)) if n in columns and n not in variables]
     ignored = set(results)  # a set: a file may hold 100,000 variables and as many gradients
-    for name in columns:
-        if name in ignored:
-            continue
-        if name not in variables:
-            raise UsageError(f"{where}: no variable {quoted(name)} in the expression")
-        if name in fixed:
-            raise UsageError(f"value for {quoted(name)} given twice (fixed and in {where})")
-    missing = [n for n in variables if n not in fixed and n not in columns]
-    if missing:
-        raise UsageError("missing value for " + ", ".join(quoted(n) for n in missing))
+    from .columns import one_place  # numpy's module: imported by batches only
+
+    unknown = next((n for n in columns if n not in variables and n not in ignored), None)
+    if unknown is not None:
+        raise UsageError(f"{where}: no variable {quoted(unknown)} in the expression")
+    one_place(variables, fixed, columns, where)
     return results
 
 
