@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 import os
 import re
+from collections.abc import Container, Iterable, Mapping
 
 from .errors import AutodiffError, NotFiniteError, UsageError, quoted
 
@@ -68,3 +69,21 @@ def parse_value(name: str, text: str, ieee: bool = False) -> float:
     if not ieee and not math.isfinite(value):
         raise NotFiniteError(f"value for {quoted(name)} is not finite ({quoted(text)})")
     return value
+
+
+def result_columns(variables: Iterable[str]) -> list[str]:
+    """The columns of results a batch gains (and an input may hold, read back):
+    ``value``, then ``grad_NAME`` per variable."""
+    return ["value", *(f"grad_{n}" for n in variables)]
+
+
+def one_place(variables: Iterable[str], fixed: Mapping[str, float], columns: Container[str], where: str,
+              hint: str = "") -> None:
+    """The rule of every batch: each variable's values come from exactly one
+    place, fixed or a column of ``where``; ``hint`` ends the message for a missing one."""
+    twice = next((n for n in fixed if n in columns), None)
+    if twice is not None:
+        raise UsageError(f"value for {quoted(twice)} given twice (fixed and in {where})")
+    missing = [n for n in variables if n not in fixed and n not in columns]
+    if missing:
+        raise UsageError(f"missing value for {', '.join(map(quoted, missing))}{hint}")

@@ -17,11 +17,12 @@ caller already has them, and nobody else pays for them.
 from __future__ import annotations
 
 import functools
-from collections.abc import Container, Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
+from .arguments import one_place, result_columns
 from .batch import CHUNK, ArrayProgram
 from .errors import UsageError, quoted
 from .expression import Expression
@@ -63,7 +64,7 @@ def program(expr: Expression | str | ArrayProgram) -> ArrayProgram:
 
 def result_names(prog: ArrayProgram) -> list[str]:
     """The columns a batch gains: ``value``, then ``grad_NAME`` per variable in order of first appearance."""
-    return ["value", *(f"grad_{n}" for n in prog.expr.variables)]
+    return result_columns(prog.expr.variables)
 
 
 def evaluate_arrays(prog: ArrayProgram, columns: Mapping[str, Any], size: int,
@@ -110,18 +111,6 @@ def as_float64(column: Any, name: str, where: str = "the batch") -> np.ndarray:
         return np.ascontiguousarray(array, dtype=np.float64)
     except (TypeError, ValueError) as exc:
         raise UsageError(f"{where}: the column {quoted(name)} holds {exc or 'values'}, not numbers") from None
-
-
-def one_place(variables: Iterable[str], fixed: Mapping[str, float], columns: Container[str], where: str,
-              hint: str = "") -> None:
-    """The rule of every batch: each variable's values come from exactly one
-    place, fixed or a column of ``where``; ``hint`` ends the message for a missing one."""
-    twice = next((n for n in fixed if n in columns), None)
-    if twice is not None:
-        raise UsageError(f"value for {quoted(twice)} given twice (fixed and in {where})")
-    missing = [n for n in variables if n not in fixed and n not in columns]
-    if missing:
-        raise UsageError(f"missing value for {', '.join(map(quoted, missing))}{hint}")
 
 
 def _sources(prog: ArrayProgram, names: list[str], fixed: Mapping[str, float], where: str) -> list[str]:

@@ -181,11 +181,11 @@ def _check_sources(expr: Any, fixed: dict[str, float], columns: AbstractSet[str]
     if usual:
         return []
 
-    variables = expr.variables
-    results = [n for n in ("value", *(f"grad_{v}" for v in variables)) if n in columns and n not in variables]
-    ignored = set(results)  # a set: a file may hold 100,000 variables and as many gradients
-    from .columns import one_place  # numpy's module: imported by batches only
+    from .arguments import one_place, result_columns
 
+    variables = expr.variables
+    results = [n for n in result_columns(variables) if n in columns and n not in variables]
+    ignored = set(results)  # a set: a file may hold 100,000 variables and as many gradients
     unknown = next((n for n in columns if n not in variables and n not in ignored), None)
     if unknown is not None:
         raise UsageError(f"{where}: no variable {quoted(unknown)} in the expression")
@@ -354,7 +354,9 @@ def run_dask(tokens: list[str], grids: list[str], input_path: str | None, output
     for part, names in cluster.partitions(cluster.dataset_files(input_path)):
         results.update(_check_sources(expr, fixed, set(names), where(part.path)))
         parts.append(part)
-    _note_results([n for n in ("value", *(f"grad_{v}" for v in expr.variables)) if n in results],
+    from .arguments import result_columns
+
+    _note_results([n for n in result_columns(expr.variables) if n in results],
                   where(input_path))
     total = sum(p.rows for p in parts)
     # Signals are noted from before the cluster starts until it is gone: the

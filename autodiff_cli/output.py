@@ -16,6 +16,7 @@ import json
 import math
 from enum import Enum
 
+from .arguments import result_columns
 from .expression import Evaluation
 
 TYPE_CHECKING = False  # typing itself costs start-up time
@@ -107,7 +108,7 @@ def write_jsonl(ev: Evaluation, out: TextIO, intermediates: bool) -> None:
 
 
 def csv_header(ev: Evaluation, intermediates: bool) -> list[str]:
-    header = [*ev.variables, "value", *(f"grad_{k}" for k in ev.gradients)]
+    header = [*ev.variables, *result_columns(ev.gradients)]
     if intermediates:
         for name in ev.nodes:
             header += [name, f"grad_{name}"]
@@ -212,7 +213,7 @@ class BatchWriter:
     def __init__(self, expr: Any, fmt: Format, out: TextIO, digits: int = 6) -> None:
         self.expr, self.fmt, self.out, self.digits = expr, fmt, out, digits
         self.variables = list(expr.variables)
-        self.header = [*self.variables, "value", *(f"grad_{n}" for n in self.variables)]
+        self.header = [*self.variables, *result_columns(self.variables)]
         self.delimiter = "," if fmt is Format.csv else "\t"
         self.keys = [json.dumps(n, ensure_ascii=False) for n in self.variables]
         self.first = True

@@ -70,7 +70,7 @@ def _run_killed_on_exit(argv: list[str], data: bytes, timeout: float | None) -> 
 
 def _run_dot(program: str, dot_source: str, fmt: str, timeout: float | None) -> bytes:
     """``dot -Tfmt`` on ``dot_source``; every way it can fail is a RenderError
-    (Ctrl-C or SIGTERM meanwhile: ``subprocess.run`` kills it and waits)."""
+    (Ctrl-C or SIGTERM meanwhile: it is killed and waited for)."""
     name = "Graphviz's 'dot'"
     try:
         proc = _run_killed_on_exit([program, f"-T{fmt}"], dot_source.encode("utf-8"), timeout)
