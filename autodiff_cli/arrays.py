@@ -40,10 +40,22 @@ def _pow_dbase(x: Array, y: Array) -> Array:
     return np.where(y == 0, 0.0, y * np.power(x, y - 1.0))
 
 
+def _xlogy(x: Array, y: Array) -> Array:
+    return np.where(x == 0, 0.0, x * np.log(y))
+
+
+def _xlogy_dx(x: Array, y: Array) -> Array:
+    return np.where((x == 0) & (y <= 0), 0.0, np.log(y))
+
+
+def _xlogy_dy(x: Array, y: Array) -> Array:
+    return np.where(x == 0, 0.0, x / y)
+
+
 ARRAY = SimpleNamespace(
     **{name: getattr(np, name) for name in TRANSCENDENTAL},
     sigmoid=_sigmoid, relu=lambda x: np.maximum(x, 0.0), abs=np.abs, sign=np.sign,
-    pow=_pow, pow_dbase=_pow_dbase, pow_dexp=_pow_dexp,
+    pow=_pow, pow_dbase=_pow_dbase, pow_dexp=_pow_dexp, xlogy=_xlogy, xlogy_dx=_xlogy_dx, xlogy_dy=_xlogy_dy,
 )
 
 __all__ = ["ARRAY", "np"]

@@ -296,9 +296,10 @@ class ArrayProgram:
                         grads[k] = share if isinstance(before, float) and before == 0.0 else before + share
         kinks: dict[str, int] = {}
         for i, op in self.kinks:
-            hits = int(np.count_nonzero(np.broadcast_to(data[self.children[i][0]] == 0, (size,))))
+            at, rule = OPS[op].kink
+            hits = int(np.count_nonzero(np.broadcast_to(at(*[data[k] for k in self.children[i]]), (size,))))
             if hits:
-                kinks[OPS[op].kink[1]] = kinks.get(OPS[op].kink[1], 0) + hits
+                kinks[rule] = kinks.get(rule, 0) + hits
         value = np.broadcast_to(np.asarray(data[self.output], dtype=np.float64), (size,))
         gradients = {name: np.broadcast_to(np.asarray(grads[i], dtype=np.float64), (size,))
                      for name, i in self.leaves.items()}

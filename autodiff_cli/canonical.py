@@ -28,6 +28,7 @@ one stays one opaque operand, so building stays linear on 100,000-deep inputs.
 from __future__ import annotations
 
 import math
+import zlib
 from fractions import Fraction
 
 from .nodes import (
@@ -71,7 +72,7 @@ class Builder:
         if kind == MUL:
             node.sums = any(b.sums or e.sums for b, e in node.args)
         elif kind in (CALL, LET):
-            node.sums = node.args[0].sums
+            node.sums = any(a.sums for a in node.args)
         return node
 
     def power(self, base: Node, exp: Number | Node) -> Node:
@@ -86,7 +87,8 @@ class Builder:
     def _leaf(self, kind: int, name: str, key: tuple) -> Node:
         node = self._table.get((kind, name))
         if node is None:
-            node = self._table[(kind, name)] = self._own(Node(kind, (*key, self._next()), name=name))
+            node = self._table[(kind, name)] = self._own(Node(kind, (*key, (_mix(kind, _text(name)),), self._next()),
+                                                              name=name))
         return node
 
     def num(self, value: Number) -> Node:
@@ -94,7 +96,8 @@ class Builder:
         table_key = (NUM, type(value) is float, value)
         node = self._table.get(table_key)
         if node is None:
-            node = self._table[table_key] = self._own(Node(NUM, (3, "", 0, 0, self._next()), value=value))
+            node = self._table[table_key] = self._own(Node(NUM, (3, "", 0, 0, (_mix(NUM, hash(value)),), self._next()),
+                                                           value=value))
         return node
 
     def var(self, name: str) -> Node:
@@ -110,7 +113,8 @@ class Builder:
             b, e = factors[0]
             tier, stem, index = b.key[:3]
             degree = -e.value if e.kind == NUM and b.kind != NUM and b is not self.e else 0
-            node = self._table[table_key] = self._own(Node(MUL, (tier, stem, index, degree, self._next()),
+            shape = (_mix(MUL, hash(coeff), *(k for f, e in factors for k in (f.key[4][-1], e.key[4][-1]))),)
+            node = self._table[table_key] = self._own(Node(MUL, (tier, stem, index, degree, shape, self._next()),
                                                            coeff=coeff, args=factors))
         return node
 
@@ -119,7 +123,9 @@ class Builder:
         node = self._table.get(table_key)
         if node is None:
             first = terms[0][0].key  # a sum among factors sorts by its first term: (a + b)*(c - d)
-            node = self._table[table_key] = self._own(Node(ADD, (7, first[1], first[2], 0, self._next()),
+            # (y + 1)*(y + 2): ties on the first term broken by the constant, then by shape
+            shape = (const, _mix(ADD, hash(const), *(k for t, c in terms for k in (t.key[4][-1], hash(c)))))
+            node = self._table[table_key] = self._own(Node(ADD, (7, first[1], first[2], 0, shape, self._next()),
                                                            coeff=const, args=terms))
         return node
 
@@ -324,8 +330,10 @@ class Builder:
                 return self.mul([self.num(c), self._mul_node(1, ((rest, exp),))])
         return self._mul_node(1, ((base, exp),))
 
-    def call(self, name: str, arg: Node) -> Node:
-        """The op ``name`` of the op table applied to ``arg``."""
+    def call(self, name: str, arg: Node, *more: Node) -> Node:
+        """The op ``name`` of the op table applied to ``arg`` (and ``more``, for xlogy)."""
+        if more:
+            return self._xlogy(arg, *more)
         if name == "exp":
             return self.pow(self.e, arg)
         if name == "sqrt":
@@ -342,8 +350,25 @@ class Builder:
         table_key = (CALL, name, id(arg))
         node = self._table.get(table_key)
         if node is None:
-            node = self._table[table_key] = self._own(Node(CALL, (4, name, 0, 0, self._next()), name=name,
+            shape = (_mix(CALL, _text(name), arg.key[4][-1]),)
+            node = self._table[table_key] = self._own(Node(CALL, (4, name, 0, 0, shape, self._next()), name=name,
                                                            args=(arg,)))
+        return node
+
+    def _xlogy(self, x: Node, y: Node) -> Node:
+        """``xlogy(x, y)``: ``x*log(y)`` where that is the same (``x`` a number
+        other than 0, ``y`` a positive number or ``exp(u)``), else a node of its own."""
+        if x.kind == NUM and x.value == 0:
+            return self.zero
+        log = self.call("log", y)
+        if x.kind == NUM or y.kind == SYM or (y.kind == NUM and y.value > 0) or log.kind != CALL:
+            return self.mul([x, log])  # log(exp(u)) is u, defined everywhere
+        table_key = (CALL, "xlogy", id(x), id(y))
+        node = self._table.get(table_key)
+        if node is None:
+            shape = (_mix(CALL, _text("xlogy"), x.key[4][-1], y.key[4][-1]),)
+            node = self._table[table_key] = self._own(Node(CALL, (4, "xlogy", 0, 0, shape, self._next()),
+                                                           name="xlogy", args=(x, y)))
         return node
 
     def let(self, definition: Node, label: str = "") -> Node:
@@ -354,7 +379,8 @@ class Builder:
         node = self._table.get(table_key)
         if node is None:
             stem, index = name_key(label or "t")
-            node = self._table[table_key] = self._own(Node(LET, (2, stem, index, -1, self._next()), name=label,
+            shape = (_mix(LET, _text(label), definition.key[4][-1]),)
+            node = self._table[table_key] = self._own(Node(LET, (2, stem, index, -1, shape, self._next()), name=label,
                                                            args=(definition,)))
             node.label = label
         return node
@@ -373,6 +399,24 @@ class Builder:
 def _divided(c: Number, k: Number) -> Number:
     """``c/k`` exactly where both are exact (``4/2`` is ``2``, not ``2.0``)."""
     return exact(Fraction(c) / Fraction(k) if is_exact(c) and is_exact(k) else c / k)
+
+
+_MASK = (1 << 64) - 1
+
+
+def _mix(*parts: int) -> int:
+    """A hash of a node's shape from its parts' (fixed across processes: numbers'
+    own hashes, names by CRC-32), the last item of a key's shape slot. Operands
+    whose keys tie otherwise are ordered by it, not by which was made first, so
+    that printing a form and reading it back gives the same form again."""
+    h = 0x9E3779B97F4A7C15
+    for part in parts:
+        h = ((h ^ (part & _MASK)) * 0x100000001B3) & _MASK
+    return h
+
+
+def _text(name: str) -> int:
+    return zlib.crc32(name.encode("utf-8", "surrogatepass"))
 
 
 def _factor_key(pair: tuple) -> tuple:

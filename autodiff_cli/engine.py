@@ -305,7 +305,7 @@ def _push(nodes: Sequence[Value], node: Value, i: int, ieee: bool, check: bool, 
 def _gradient_message(node: Value, share: float) -> str:
     what = "undefined gradient (nan)" if math.isnan(share) else "infinite gradient"
     kink = OPS[node.op].kink
-    if kink and kink[0](node.children[0].data):
+    if kink and kink[0](*[c.data for c in node.children]):
         what += f", {kink[1]},"
     return what
 

@@ -255,7 +255,7 @@ class Expression:
         nodes, where = self.live()
         for i, node in enumerate(nodes):
             kink = OPS[node.op].kink
-            if kink and node.needs_grad and kink[0](node.children[0].data):
+            if kink and node.needs_grad and kink[0](*[c.data for c in node.children]):
                 found.setdefault(kink[1], []).append(i)
         notes = []
         for rule, found_at in found.items():

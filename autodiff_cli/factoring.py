@@ -152,8 +152,8 @@ def factored(root: Node, printer: Printer) -> Node:
                 made = b.mul([b.num(plan[0]), *(b.power(base, e) for base, e in plan[1])])
         elif kind == MUL and any(new.get(id(c), c) is not c for c in node.children()):
             made = b.mul([b.num(node.coeff), *(b.pow(new.get(id(f), f), new.get(id(e), e)) for f, e in node.args)])
-        elif kind in (CALL, LET) and new.get(id(node.args[0]), node.args[0]) is not node.args[0]:
-            arg = new[id(node.args[0])]
-            made = b.call(node.name, arg) if kind == CALL else b.let(arg, node.label)
+        elif kind in (CALL, LET) and any(new.get(id(a), a) is not a for a in node.args):
+            args = [new.get(id(a), a) for a in node.args]
+            made = b.call(node.name, *args) if kind == CALL else b.let(args[0], node.label)
         new[id(node)] = made
     return new[id(root)]

@@ -62,7 +62,8 @@ def tangent(graph: Graph, root: Node, name: str, tidy: Any = None) -> Node:
         elif kind == ADD:
             result = b.add([b.scale(c, dt) for (_, c), dt in zip(node.args, d, strict=True)])
         elif kind == CALL:
-            result = b.mul([node_of(b, OPS[node.name].grads[0](graph.math, out, *args)), d[0]])
+            result = b.add([b.mul([node_of(b, rule(graph.math, out, *args)), dx])
+                            for rule, dx in zip(OPS[node.name].grads, d, strict=True) if dx is not zero])
         elif node.coeff == 1 and len(node.args) == 1:  # one power
             if parts[0] is b.e:
                 op, inputs, tangents = OPS["exp"], args[1:], d[1:]
@@ -181,7 +182,7 @@ def _rebuild(root: Node, change: Any) -> Node:
             elif kind == MUL:
                 made = b.mul([b.num(node.coeff), *(new[id(p)] for p in parts)])
             elif kind == CALL:
-                made = b.call(node.name, new[id(parts[0])])
+                made = b.call(node.name, *(new[id(p)] for p in parts))
             elif kind == LET:
                 made = b.let(new[id(parts[0])], node.label)
         new[id(node)] = change(node, made)

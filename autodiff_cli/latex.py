@@ -98,7 +98,10 @@ class LatexPrinter(Printer):
         if node.name == "abs":
             return [r"\left|", (arg, 0), r"\right|"], ATOM
         command = FUNCTIONS.get(node.name, rf"\operatorname{{{node.name}}}")
-        return [command + r"\left(", (arg, 0), r"\right)"], ATOM
+        pieces: list[Any] = [command + r"\left(", (arg, 0)]
+        for more in node.args[1:]:
+            pieces += [", ", (more, 0)]
+        return [*pieces, r"\right)"], ATOM
 
     def power(self, base: Node, e: Any) -> Template:
         if isinstance(e, Node) and e.kind == NUM:

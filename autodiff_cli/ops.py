@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from types import SimpleNamespace
+from typing import Any
 
 Rule = Callable[..., object]
 
@@ -31,15 +32,15 @@ class Op:
     ``kind`` says how it is written: ``infix`` (``a + b``), ``prefix``
     (``-a``), ``call`` (``exp(a)``) or ``leaf``; ``tier`` is its precedence and
     ``text`` how a printer writes it (``" + "`` with spaces, ``"*"`` without).
-    ``kink`` flags inputs at which the op is not differentiable and the
-    convention we use there (PyTorch's); ``domain`` says what a math error in
+    ``kink`` flags inputs at which the op is not differentiable (a test of all
+    its inputs, floats or arrays) and the convention we use there (PyTorch's); ``domain`` says what a math error in
     its forward rule means, for error messages.
     """
 
     __slots__ = ("arity", "domain", "forward", "grads", "kind", "kink", "name", "roles", "symbol", "text", "tier")
 
     def __init__(self, name: str, symbol: str, kind: str, arity: int, forward: Rule, grads: tuple[Rule, ...] = (),
-                 kink: tuple[Callable[[float], bool], str] | None = None, roles: tuple[str, ...] = (),
+                 kink: tuple[Callable[..., Any], str] | None = None, roles: tuple[str, ...] = (),
                  tier: int = ATOM, text: str = "", domain: str = "") -> None:
         self.name, self.symbol, self.kind, self.arity = name, symbol, kind, arity
         self.forward, self.grads, self.kink = forward, grads, kink
@@ -74,6 +75,22 @@ def _pow_dbase(x: float, y: float) -> float:
     return 0.0 if y == 0.0 else y * math.pow(x, y - 1.0)
 
 
+def _xlogy(x: float, y: float) -> float:
+    # x*log(y), 0 where x == 0 whatever y is (SciPy's and PyTorch's xlogy): what
+    # d(x**y)/dy = x**y*log(x) needs to be defined where the engine's rule is (0 at x = 0).
+    return 0.0 if x == 0.0 else x * math.log(y)
+
+
+def _xlogy_dx(x: float, y: float) -> float:
+    # d xlogy(x, y)/dx = log(y); PyTorch defines it as 0 where x == 0 and y <= 0.
+    return 0.0 if x == 0.0 and y <= 0.0 else math.log(y)
+
+
+def _xlogy_dy(x: float, y: float) -> float:
+    # d xlogy(x, y)/dy = x/y; 0 where x == 0, as xlogy(0, y) is 0 for every y (PyTorch: nan at y == 0).
+    return 0.0 if x == 0.0 else x / y
+
+
 def _sign(x: float) -> float:
     return (x > 0) - (x < 0) + 0.0
 
@@ -84,12 +101,12 @@ TRANSCENDENTAL = ("exp", "log", "sqrt", "sin", "cos", "tan", "tanh")
 SCALAR = SimpleNamespace(
     **{name: getattr(math, name) for name in TRANSCENDENTAL},
     sigmoid=_sigmoid, relu=lambda x: x if x > 0 else 0.0, abs=abs, sign=_sign,
-    pow=_pow, pow_dbase=_pow_dbase, pow_dexp=_pow_dexp,
+    pow=_pow, pow_dbase=_pow_dbase, pow_dexp=_pow_dexp, xlogy=_xlogy, xlogy_dx=_xlogy_dx, xlogy_dy=_xlogy_dy,
 )
 """The float interpretation of the math namespace (Python's ``math``)."""
 
 
-def _call(name: str, grad: Rule, kink: tuple[Callable[[float], bool], str] | None = None, domain: str = "") -> Op:
+def _call(name: str, grad: Rule, kink: tuple[Callable[..., Any], str] | None = None, domain: str = "") -> Op:
     """A one-argument function op whose forward rule is ``m.<name>``."""
     return Op(name, name, "call", 1, lambda m, x: getattr(m, name)(x), (grad,), kink, domain=domain)
 
@@ -126,6 +143,10 @@ OPS: dict[str, Op] = {
         _call("relu", lambda m, o, x: m.relu(m.sign(x)), (lambda x: x == 0.0, "relu'(0) = 0")),
         _call("abs", lambda m, o, x: m.sign(x), (lambda x: x == 0.0, "abs'(0) = 0")),
         _call("sign", lambda m, o, x: 0.0 * x),
+        Op("xlogy", "xlogy", "call", 2, lambda m, x, y: m.xlogy(x, y),
+           (lambda m, o, x, y: m.xlogy_dx(x, y), lambda m, o, x, y: m.xlogy_dy(x, y)),
+           (lambda x, y: (x == 0.0) & (y <= 0.0), "xlogy's slopes at x = 0, y <= 0 are 0"), roles=("x", "y"),
+           domain="xlogy(x, y) with x != 0 and y <= 0"),
     )
 }
 """Every op by name. The grammar's aliases and the parser's function names are these names."""

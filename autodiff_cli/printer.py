@@ -170,7 +170,7 @@ class Printer:
             if kind in (NUM, VAR, SYM):
                 size = len(number_text(node.value)[0]) if kind == NUM else len(node.name)
             elif kind == CALL:
-                size = len(node.name) + 2 + lengths[id(node.args[0])]
+                size = len(node.name) + 2 * len(node.args) + sum(lengths[id(a)] for a in node.args)
             elif kind == LET:
                 size = lengths[id(node.args[0])]
             elif kind == ADD:
@@ -223,7 +223,10 @@ class TextPrinter(Printer):
         return "pi" if node.name == "pi" else "exp(1)"
 
     def call(self, node: Node) -> Template:
-        return [f"{node.name}(", (node.args[0], 0), ")"], ATOM
+        pieces: list[Piece] = [f"{node.name}("]
+        for k, arg in enumerate(node.args):
+            pieces += [", ", (arg, 0)] if k else [(arg, 0)]
+        return [*pieces, ")"], ATOM
 
     def power(self, base: Node, e: Any) -> Template:
         """``base**e``: ``sqrt(u)``, ``exp(u)``, ``x**2``, ``x**(y - 1)``."""

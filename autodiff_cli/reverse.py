@@ -18,7 +18,7 @@ from typing import Any
 from .canonical import Builder as CanonicalBuilder
 from .engine import Value
 from .expression import Expression
-from .nodes import ADD, CALL, LET, MUL, NUM, SYM, VAR, Node, postorder
+from .nodes import ADD, CALL, LET, MUL, NUM, SYM, VAR, Node, fold, postorder
 from .ops import OPERATORS, OPS
 
 _SUMS = ("add", "sub", "neg")
@@ -76,6 +76,29 @@ def _exact_rule_number(x: float | int) -> Fraction | int:
     return Fraction(x) if isinstance(x, float) else x
 
 
+def _vanishes_with(power: Node, base: Node) -> bool:
+    """Whether ``power`` is ``base**e`` with ``e`` 0 wherever ``base`` is (``x**x``,
+    ``x**abs(2*x)``): there ``base**e`` is 1, not 0, so xlogy would not make
+    ``base**e*log(base)`` defined at ``base == 0``, and ``log`` reads better."""
+    if not (power.kind == MUL and power.coeff == 1 and len(power.args) == 1 and power.args[0][0] is base):
+        return False
+    vanishes: dict[int, bool] = {}
+    for node in postorder(power.args[0][1], lambda n: n.children()):
+        kind = node.kind
+        if node is base:
+            found = True
+        elif kind == MUL:
+            found = any(vanishes[id(f)] and e.kind == NUM and e.value > 0 for f, e in node.args)
+        elif kind == ADD:
+            found = node.coeff == 0 and all(vanishes[id(t)] for t, _ in node.args)
+        elif kind == CALL:
+            found = vanishes[id(node.args[0])] and (node.name == "xlogy" or fold(node.name, 0) == 0)
+        else:
+            found = kind == LET and vanishes[id(node.args[0])]
+        vanishes[id(node)] = found
+    return vanishes[id(power.args[0][1])]
+
+
 class Graph:
     """Canonical forms of the nodes of :class:`Value` graphs, made on demand and
     kept; the builder and the symbolic math namespace the op table's rules run in."""
@@ -89,23 +112,29 @@ class Graph:
         self._vars: dict[str, Value] = {}
 
         def call(name: str) -> Any:
-            return lambda x: Term(self, b.call(name, _node(x)))
+            return lambda *xs: Term(self, b.call(name, *map(_node, xs)))
 
         def _node(x: Any) -> Node:
             return x.node if isinstance(x, Term) else b.num(_exact_rule_number(x))
 
         def pow_dexp(out: Term, x: Term) -> Any:
             # The engine's convention: 0 where the base is 0 (then out is 0 or 1 wherever defined).
+            # xlogy(out, x) is that wherever out is 0; a number base is never 0 where it matters.
             base = _node(x)
             if base.kind == NUM and base.value == 0:
                 return 0.0
-            return out * Term(self, b.call("log", base))
+            if base.kind in (NUM, SYM) or _vanishes_with(_node(out), base):
+                return out * Term(self, b.call("log", base))
+            return Term(self, b.call("xlogy", _node(out), base))
 
         self.math = SimpleNamespace(
             **{name: call(name) for name, op in OPS.items() if op.kind == "call"},
             pow=lambda x, y: Term(self, b.pow(_node(x), _node(y))),
             pow_dbase=lambda x, y: y * Term(self, b.pow(_node(x), b.add([_node(y), b.minus_one]))),
             pow_dexp=pow_dexp,
+            # xlogy's slopes as written by hand: at x = 0, y <= 0 the engine's conventions give 0.
+            xlogy_dx=lambda x, y: Term(self, b.call("log", _node(y))),
+            xlogy_dy=lambda x, y: x / y,
         )
         """The symbolic interpretation of the op table's math namespace."""
 
@@ -199,7 +228,7 @@ class Graph:
         args = [canon[id(c)] for _, c in operands]
         if op == "pow":
             return b.pow(*args)
-        return b.call(op, args[0])
+        return b.call(op, *args)
 
     def _made(self, share: Any) -> Node:
         """A share as a node: the product of its factors, made at once."""
@@ -239,7 +268,7 @@ class Graph:
                 var = self._vars[node.name] = Value(0.0, (), "var", node.name)
             return var
         if kind == CALL:
-            return Value(0.0, (low[id(node.args[0])],), node.name)
+            return Value(0.0, tuple(low[id(a)] for a in node.args), node.name)
         if kind == LET:
             return low[id(node.args[0])]
         parts: list[Value] = []

@@ -10,6 +10,7 @@ from hypothesis import assume
 from hypothesis import strategies as st
 
 from autodiff_cli import DomainError, parse
+from autodiff_cli.ops import OPS
 
 VARIABLES = ("x", "y", "z")
 SYMBOLS = {name: sympy.Symbol(name, real=True) for name in VARIABLES}
@@ -21,7 +22,8 @@ UNARY_TEXT = {
     "cos": "cos({})", "tan": "tan({})", "tanh": "tanh({})", "sigmoid": "sigmoid({})", "relu": "relu({})",
     "abs": "abs({})", "square": "({})**2", "cube": "({})^3", "inverse": "({})**-1",
 }
-BINARY_TEXT = {"+": "({}) + ({})", "-": "({}) - ({})", "*": "({})*({})", "/": "({})/({})", "pow": "pow({}, {})"}
+BINARY_TEXT = {"+": "({}) + ({})", "-": "({}) - ({})", "*": "({})*({})", "/": "({})/({})", "pow": "pow({}, {})",
+               "xlogy": "xlogy({}, {})"}
 
 UNARY_SYMPY = {
     "neg": lambda a: -a, "exp": sympy.exp, "log": sympy.log, "sqrt": sympy.sqrt, "sin": sympy.sin,
@@ -34,7 +36,8 @@ UNARY_SYMPY = {
 BINARY_SYMPY = {"+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b,
                 "/": lambda a, b: a / b,
                 # Unevaluated: 9**(9**9) as an exact integer would take sympy forever to build.
-                "pow": lambda a, b: sympy.Pow(a, b, evaluate=False)}
+                "pow": lambda a, b: sympy.Pow(a, b, evaluate=False),
+                "xlogy": lambda a, b: a * sympy.log(b)}  # away from a == 0 (see evaluate_point)
 LEAVES_SYMPY = {"pi": sympy.pi}
 
 leaves = st.one_of(
@@ -84,7 +87,8 @@ points = st.fixed_dictionaries({v: st.floats(-3, 3, allow_nan=False).map(lambda 
 def evaluate_point(text: str, at: dict[str, float], smooth: bool = True, **options: Any):
     """Parse and evaluate ``text`` at ``at``; the example is discarded where the
     engine reports a domain error and, if ``smooth``, where an oracle cannot
-    judge it: at (or within rounding of) a kink or 0**y (the conventions, relu'(0) = 0 and 0**0 = 1,
+    judge it: at (or within rounding of) a kink of the op table (relu, abs, sqrt, xlogy) or 0**y
+    (the conventions, relu'(0) = 0, sqrt'(0) = inf, xlogy(0, y) = 0, 0**0 = 1,
     differ from sympy's and from a symmetric difference by design, and are
     tested on their own) or with huge values (exp(exp(9)) makes sympy crawl)."""
     expr = parse(text)
@@ -95,7 +99,7 @@ def evaluate_point(text: str, at: dict[str, float], smooth: bool = True, **optio
         assume(False)
     if smooth:
         # "At" includes a rounding of an exact zero: sin(pi) is 1.2e-16 in floats, 0 for sympy.
-        assume(not any(n.op in ("relu", "abs", "pow") and abs(n.children[0].data) < 1e-12 for n in expr.nodes))
+        assume(not any((OPS[n.op].kink or n.op == "pow") and abs(n.children[0].data) < 1e-12 for n in expr.nodes))
         assume(all(abs(n.data) < 1e6 for n in expr.nodes))
     return expr, values, result
 

@@ -43,23 +43,52 @@ def test_power_conventions():
     # d/dz 0**tanh(z): the engine's 0 (0**u is 0 or 1 wherever it is defined), not 0**u*log(0).
     assert diff(parse("pow(0, tanh(z))")) == {"z": "0"}
     assert diff(parse("0**x + 2**x")) == {"x": "2**x*log(2)"}
-    # d/dy x**y is x**y*log(x): undefined at x = 0, where the engine's gradient is 0
-    # (its limit from x > 0); the README says so.
+    # d/dy x**y was x**y*log(x): undefined at x = 0, where the engine's gradient is 0.
     printed = diff(parse("x**y"), ["y"])["y"]
-    assert printed == "x**y*log(x)"
-    assert parse("x**y").evaluate({"x": 0.0, "y": 2.0}).gradients["y"] == 0.0
+    assert printed == "xlogy(x**y, x)"
+    for x, y in ((0.0, 2.0), (0.0, 0.5), (2.0, 3.0), (0.5, -1.5)):
+        want = parse("x**y").evaluate({"x": x, "y": y}, ieee=True).gradients["y"]  # d/dx is inf at (0, 0.5)
+        assert parse(printed).forward({"x": x, "y": y}) == want == (0.0 if x == 0 else x**y * math.log(x))
+    # A negative base: log(x) is undefined in both.
+    assert math.isnan(parse("x**y").evaluate({"x": -2.0, "y": 3.0}, ieee=True).gradients["y"])
+    assert math.isnan(parse(printed).evaluate({"x": -2.0, "y": 3.0}, ieee=True).value)
+    # At 0**0, the one point left, both are PyTorch's 0 in the engine and undefined printed.
+    assert parse("x**y").evaluate({"x": 0.0, "y": 0.0}).gradients == {"x": 0.0, "y": 0.0}
+    for printed in diff(parse("x**y")).values():
+        try:
+            parse(printed).forward({"x": 0.0, "y": 0.0})
+        except DomainError:
+            continue
+        raise AssertionError(f"the README says {printed} is undefined at 0**0")
+    # Where the base is 0 the exponent is too (x**x): xlogy would not help, log reads better.
+    assert diff(parse("x**x")) == {"x": "x**x*(log(x) + 1)"}
+    assert diff(parse("(x + 1)**y"), ["y"]) == {"y": "xlogy((x + 1)**y, x + 1)"}
+
+
+def test_xlogy_is_x_log_y_and_0_at_x_0():
+    # By hand: 2*log(3); 0 where x == 0 whatever y is (SciPy's and PyTorch's xlogy).
+    at = parse("xlogy(x, y)").evaluate({"x": 2.0, "y": 3.0})
+    assert at.value == 2.0 * math.log(3.0) and at.gradients == {"x": math.log(3.0), "y": 2.0 / 3.0}
+    for y in (0.0, -1.0, 5.0):
+        at = parse("xlogy(x, y)").evaluate({"x": 0.0, "y": y})
+        assert at.value == 0.0 and at.gradients == {"x": math.log(y) if y > 0 else 0.0, "y": 0.0}
     try:
-        parse(printed).evaluate({"x": 0.0, "y": 2.0})
-    except DomainError:
-        pass
+        parse("xlogy(x, y)").forward({"x": 1.0, "y": 0.0})
+    except DomainError as exc:
+        assert "xlogy" in str(exc)
     else:
-        raise AssertionError("the README says x**y*log(x) is undefined at x = 0")
+        raise AssertionError("xlogy(1, 0) is log(0)")
+    assert diff(parse("xlogy(x, y)")) == {"x": "log(y)", "y": "x/y"}
+    assert diff(parse("xlogy(3, y) + xlogy(x, 2) + xlogy(0, y)")) == {"y": "3/y", "x": "log(2)"}
 
 
 def _zero_base(expr, values) -> bool:
-    """Whether the expression raises 0 to a power at this point (the documented exception)."""
+    """Whether the expression raises 0 to the power 0 at this point, or has xlogy(0, y <= 0)
+    (the documented exceptions)."""
     expr.evaluate(values, ieee=True)
-    return any(n.op == "pow" and n.children[0].data == 0.0 for n in expr.nodes)
+    return any((n.op == "pow" and n.children[0].data == 0.0 and n.children[1].data == 0.0)
+               or (n.op == "xlogy" and n.children[0].data == 0.0 and n.children[1].data <= 0.0)
+               for n in expr.nodes)
 
 
 @settings(max_examples=examples(300), deadline=None)

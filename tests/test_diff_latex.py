@@ -105,7 +105,7 @@ class Reader:
             self.skip()
             if self.peek(r"\cdot"):
                 self.take(r"\cdot")
-            elif self.i >= len(self.s) or self.s[self.i] in "+-}" or self.peek(r"\right") or self.peek(";"):
+            elif self.i >= len(self.s) or self.s[self.i] in "+-},;" or self.peek(r"\right"):
                 break
             factors.append(self.power())
         return "*".join(f"({f})" for f in factors)
@@ -147,6 +147,13 @@ class Reader:
         if self.peek(r"\pi"):
             self.take(r"\pi")
             return "pi"
+        if self.peek(r"\operatorname{xlogy}\left("):
+            self.take(r"\operatorname{xlogy}\left(")
+            x = self.sum()
+            self.take(", ")
+            y = self.sum()
+            self.take(r"\right)")
+            return f"xlogy({x}, {y})"
         for command, name in [*FUNCTIONS.items(), *((rf"\operatorname{{{n}}}", n) for n in ("relu", "sign"))]:
             if self.peek(command) and not s[self.i + len(command):self.i + len(command) + 1].isalpha():
                 self.take(command)

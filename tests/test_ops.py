@@ -38,6 +38,7 @@ DOMAINS: dict[str, list[tuple[float, float]]] = {
     "relu": [(0.01, 5)],
     "abs": [(0.01, 5)],
     "sign": [(0.01, 5)],
+    "xlogy": [(-5, 5), (0.05, 20)],
 }
 # The same ops by Python's math, written independently of the op table.
 REFERENCE = {
@@ -45,7 +46,7 @@ REFERENCE = {
     "div": lambda x, y: x / y, "pow": lambda x, y: x**y, "neg": lambda x: -x, "exp": math.exp,
     "log": math.log, "sqrt": math.sqrt, "sin": math.sin, "cos": math.cos, "tan": math.tan,
     "tanh": math.tanh, "sigmoid": lambda x: 1 / (1 + math.exp(-x)), "relu": lambda x: max(x, 0.0),
-    "abs": abs, "sign": lambda x: math.copysign(1.0, x),
+    "abs": abs, "sign": lambda x: math.copysign(1.0, x), "xlogy": lambda x, y: x * math.log(y),
 }
 COMPUTED = [name for name, op in OPS.items() if op.kind != "leaf"]
 
@@ -56,7 +57,7 @@ def source(name: str) -> str:
         return f"x {op.symbol} y"
     if op.kind == "prefix":
         return f"{op.symbol}x"
-    return f"{name}(x)"
+    return f"{name}({', '.join('xy'[:op.arity])})"
 
 
 def points(name: str, count: int = 60) -> list[dict[str, float]]:
@@ -152,7 +153,7 @@ def test_grammar_aliases_transformer_methods_and_ops_line_up():
     # Functions are called by their op-table name.
     for name, op in OPS.items():
         if op.kind == "call":
-            assert parse(f"{name}(x)").output.op == name
+            assert parse(source(name)).output.op == name
     assert parse("pow(x, y)").output.op == "pow"
 
 

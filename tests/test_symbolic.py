@@ -24,7 +24,8 @@ def to_sympy(text: str) -> sympy.Expr:
     built: dict[int, sympy.Expr] = {}
     funcs = {"exp": sympy.exp, "log": sympy.log, "sqrt": sympy.sqrt, "sin": sympy.sin, "cos": sympy.cos,
              "tan": sympy.tan, "tanh": sympy.tanh, "sigmoid": lambda a: 1 / (1 + sympy.exp(-a)),
-             "relu": lambda a: sympy.Max(0, a), "abs": sympy.Abs, "sign": sympy.sign}
+             "relu": lambda a: sympy.Max(0, a), "abs": sympy.Abs, "sign": sympy.sign,
+             "xlogy": lambda a, b: a * sympy.log(b)}
     for node in expr.nodes:
         args = [built[id(c)] for c in node.children]
         if node.op == "var":
