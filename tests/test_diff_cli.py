@@ -11,7 +11,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from autodiff_cli import DomainError, parse
-from autodiff_cli.symbolic import diff
+from autodiff_cli.symbolic import diff, hessian
 
 from conftest import examples
 from strategies import evaluate_point, expressions
@@ -110,3 +110,34 @@ def test_printed_derivative_is_defined_where_the_engines_gradient_is(text, at):
         want = result.gradients[name]
         if not _zero_base(parse(text), values) and not any(n.op in ("relu", "abs", "sign") for n in expr.nodes):
             assert math.isclose(got, want, rel_tol=1e-9, abs_tol=1e-9 * max(1.0, abs(want))), (text, name, printed)
+
+
+def test_printing_is_a_fixed_point_where_operands_tie():
+    # Was: (z - y)*(y + 1), read back, printed (y + 1)*(z - y): both sums start with y,
+    # and the tie went to whichever was made first.
+    from autodiff_cli.reverse import Graph
+    from autodiff_cli.symbolic import to_text
+
+    for text, want in (("((y) - (z))*((1) - ((y) + (2)))", "(z - y)*(y + 1)"),
+                       ("(y + 2)*(y + 1)", "(y + 1)*(y + 2)"), ("(y + 1)*(y + 2)", "(y + 1)*(y + 2)")):
+        graph = Graph()
+        expr = parse(text)
+        graph.add_input(expr)
+        printed = to_text(graph.canon(expr.output))
+        again = parse(printed)
+        graph.add_input(again)
+        assert printed == want and to_text(graph.canon(again.output)) == printed, text
+
+
+def test_second_derivatives_at_a_zero_base_as_the_readme_says():
+    # --hessian follows the conventions (0 at x = 0, y = 2); the printed d2/dy2 does not.
+    assert parse("x**y").evaluate({"x": 0.0, "y": 2.0}).gradients["y"] == 0.0
+    assert hessian("x**y", {"x": 0.0, "y": 2.0})["y"]["y"] == 0.0
+    printed = diff(parse("x**y"), ["y"], order=2)["y"]
+    assert printed == "log(x)*xlogy(x**y, x)"
+    assert math.isclose(parse(printed).forward({"x": 2.0, "y": 3.0}), 8 * math.log(2.0) ** 2, rel_tol=1e-15)
+    try:
+        parse(printed).forward({"x": 0.0, "y": 2.0})
+    except DomainError:
+        return
+    raise AssertionError("the README says log(x)*xlogy(x**y, x) is undefined at x = 0")
