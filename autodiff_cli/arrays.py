@@ -41,7 +41,7 @@ def _pow_dbase(x: Array, y: Array) -> Array:
 
 
 def _xlogy(x: Array, y: Array) -> Array:
-    return np.where(x == 0, 0.0, x * np.log(y))
+    return np.where((x == 0) & (y == y), 0.0, x * np.log(y))
 
 
 def _xlogy_dx(x: Array, y: Array) -> Array:
@@ -49,7 +49,7 @@ def _xlogy_dx(x: Array, y: Array) -> Array:
 
 
 def _xlogy_dy(x: Array, y: Array) -> Array:
-    return np.where(x == 0, 0.0, x / y)
+    return np.where((x == 0) & (y == y), 0.0, x / y)
 
 
 ARRAY = SimpleNamespace(

@@ -28,8 +28,8 @@ one stays one opaque operand, so building stays linear on 100,000-deep inputs.
 from __future__ import annotations
 
 import math
-import zlib
 from fractions import Fraction
+from typing import Any
 
 from .nodes import (
     ADD,
@@ -48,6 +48,7 @@ from .nodes import (
     is_integer,
     name_key,
     number_power,
+    shape_of,
 )
 
 FLAT = 256
@@ -84,21 +85,22 @@ class Builder:
         self._serial += 1
         return self._serial
 
-    def _leaf(self, kind: int, name: str, key: tuple) -> Node:
-        node = self._table.get((kind, name))
+    def _made(self, table_key: tuple, kind: int, prefix: tuple, **fields: Any) -> Node:
+        """The node for ``table_key``, made the first time: its key is ``prefix``,
+        its shape (:func:`~autodiff_cli.nodes.shape_of`) and a serial."""
+        node = self._table.get(table_key)
         if node is None:
-            node = self._table[(kind, name)] = self._own(Node(kind, (*key, (_mix(kind, _text(name)),), self._next()),
-                                                              name=name))
+            node = Node(kind, (), **fields)
+            node.key = (*prefix, shape_of(node), self._next())
+            node = self._table[table_key] = self._own(node)
         return node
+
+    def _leaf(self, kind: int, name: str, key: tuple) -> Node:
+        return self._made((kind, name), kind, key, name=name)
 
     def num(self, value: Number) -> Node:
         value = exact(value)
-        table_key = (NUM, type(value) is float, value)
-        node = self._table.get(table_key)
-        if node is None:
-            node = self._table[table_key] = self._own(Node(NUM, (3, "", 0, 0, (_mix(NUM, hash(value)),), self._next()),
-                                                           value=value))
-        return node
+        return self._made((NUM, type(value) is float, value), NUM, (3, "", 0, 0), value=value)
 
     def var(self, name: str) -> Node:
         stem, index = name_key(name)
@@ -107,27 +109,16 @@ class Builder:
     # -- compound nodes -------------------------------------------------------
     def _mul_node(self, coeff: Number, factors: tuple) -> Node:
         """The MUL node of already canonical, sorted factors."""
-        table_key = (MUL, type(coeff) is float, coeff, factors)  # exponents are nodes: 2 and 2.0 differ
-        node = self._table.get(table_key)
-        if node is None:
-            b, e = factors[0]
-            tier, stem, index = b.key[:3]
-            degree = -e.value if e.kind == NUM and b.kind != NUM and b is not self.e else 0
-            shape = (_mix(MUL, hash(coeff), *(k for f, e in factors for k in (f.key[4][-1], e.key[4][-1]))),)
-            node = self._table[table_key] = self._own(Node(MUL, (tier, stem, index, degree, shape, self._next()),
-                                                           coeff=coeff, args=factors))
-        return node
+        b, e = factors[0]
+        degree = -e.value if e.kind == NUM and b.kind != NUM and b is not self.e else 0
+        # Exponents are nodes: 2 and 2.0 differ.
+        return self._made((MUL, type(coeff) is float, coeff, factors), MUL, (*b.key[:3], degree), coeff=coeff,
+                          args=factors)
 
     def _add_node(self, const: Number, terms: tuple) -> Node:
-        table_key = (ADD, type(const) is float, const, *[(id(t), type(c) is float, c) for t, c in terms])
-        node = self._table.get(table_key)
-        if node is None:
-            first = terms[0][0].key  # a sum among factors sorts by its first term: (a + b)*(c - d)
-            # (y + 1)*(y + 2): ties on the first term broken by the constant, then by shape
-            shape = (const, _mix(ADD, hash(const), *(k for t, c in terms for k in (t.key[4][-1], hash(c)))))
-            node = self._table[table_key] = self._own(Node(ADD, (7, first[1], first[2], 0, shape, self._next()),
-                                                           coeff=const, args=terms))
-        return node
+        first = terms[0][0].key  # a sum among factors sorts by its first term: (a + b)*(c - d)
+        return self._made((ADD, type(const) is float, const, *[(id(t), type(c) is float, c) for t, c in terms]),
+                          ADD, (7, first[1], first[2], 0), coeff=const, args=terms)
 
     def scale(self, c: Number, node: Node) -> Node:
         """``c*node`` for a number ``c``."""
@@ -212,6 +203,8 @@ class Builder:
                         self.num(entry[1].value + e.value)
         if coeff == 0:
             return self.zero
+        if sum(1 for b, _ in factors.values() if b.kind == ADD) > 1:
+            coeff = self._pair_opposites(factors, coeff)
         kept = []
         for b, e in factors.values():
             if e.kind == NUM:
@@ -251,6 +244,20 @@ class Builder:
         kept.sort(key=_factor_key)
         return self._mul_node(coeff, tuple(kept))
 
+    def _pair_opposites(self, factors: dict[int, list], coeff: Number) -> Number:
+        """``(z - 1)*(1 - z)`` is ``-(z - 1)**2``: a sum whose first term is negative
+        joins its opposite where the product has it, both to integer powers (so the
+        sign comes out exactly). Else the printer, moving a sign into a sum, would
+        print a text that reads back as another form."""
+        for key, (b, e) in list(factors.items()):
+            if b.kind == ADD and b.args[0][1] < 0 and e.kind == NUM and is_integer(e.value) and len(b.args) <= FLAT:
+                other = factors.get(id(self.scale(-1, b)))
+                if other is not None and other[0] is not b and other[1].kind == NUM and is_integer(other[1].value):
+                    other[1] = self.num(other[1].value + e.value)
+                    coeff *= -1 if int(e.value) % 2 else 1
+                    del factors[key]
+        return coeff
+
     def _merge_power_of_product(self, kept: list, k: int) -> list | None:
         """``(L/g)**(-1/2) * L/g**2`` is ``(L/g)**(1/2)/g``: the factors of a
         power's base present in the product go into the power, as whole powers
@@ -271,7 +278,7 @@ class Builder:
             j = where[id(b)]
             out[j] = (b, self.num(out[j][1].value - m * f.value))
         out[k] = (base, self.num(e.value + m))
-        return [(b, e) for b, e in out if e.value != 0]
+        return [(b, e) for b, e in out if e.kind != NUM or e.value != 0]  # exp(y): e**y stays
 
     def primitive(self, node: Node) -> tuple[Number, Node]:
         """A sum as ``k*s``: ``k`` the content of its coefficients (their gcd over
@@ -347,13 +354,7 @@ class Builder:
             value = fold(name, arg.value)
             if value is not None:
                 return self.num(value)
-        table_key = (CALL, name, id(arg))
-        node = self._table.get(table_key)
-        if node is None:
-            shape = (_mix(CALL, _text(name), arg.key[4][-1]),)
-            node = self._table[table_key] = self._own(Node(CALL, (4, name, 0, 0, shape, self._next()), name=name,
-                                                           args=(arg,)))
-        return node
+        return self._made((CALL, name, id(arg)), CALL, (4, name, 0, 0), name=name, args=(arg,))
 
     def _xlogy(self, x: Node, y: Node) -> Node:
         """``xlogy(x, y)``: ``x*log(y)`` where that is the same (``x`` a number
@@ -363,26 +364,15 @@ class Builder:
         log = self.call("log", y)
         if x.kind == NUM or y.kind == SYM or (y.kind == NUM and y.value > 0) or log.kind != CALL:
             return self.mul([x, log])  # log(exp(u)) is u, defined everywhere
-        table_key = (CALL, "xlogy", id(x), id(y))
-        node = self._table.get(table_key)
-        if node is None:
-            shape = (_mix(CALL, _text("xlogy"), x.key[4][-1], y.key[4][-1]),)
-            node = self._table[table_key] = self._own(Node(CALL, (4, "xlogy", 0, 0, shape, self._next()),
-                                                           name="xlogy", args=(x, y)))
-        return node
+        return self._made((CALL, "xlogy", id(x), id(y)), CALL, (4, "xlogy", 0, 0), name="xlogy", args=(x, y))
 
     def let(self, definition: Node, label: str = "") -> Node:
         """A named intermediate standing for ``definition`` (see :data:`~autodiff_cli.nodes.LET`)."""
         if definition.kind in (NUM, SYM, VAR, LET):
             return definition
-        table_key = (LET, id(definition), label)
-        node = self._table.get(table_key)
-        if node is None:
-            stem, index = name_key(label or "t")
-            shape = (_mix(LET, _text(label), definition.key[4][-1]),)
-            node = self._table[table_key] = self._own(Node(LET, (2, stem, index, -1, shape, self._next()), name=label,
-                                                           args=(definition,)))
-            node.label = label
+        stem, index = name_key(label or "t")
+        node = self._made((LET, id(definition), label), LET, (2, stem, index, -1), name=label, args=(definition,))
+        node.label = label
         return node
 
     # -- shorthands -------------------------------------------------------------
@@ -399,24 +389,6 @@ class Builder:
 def _divided(c: Number, k: Number) -> Number:
     """``c/k`` exactly where both are exact (``4/2`` is ``2``, not ``2.0``)."""
     return exact(Fraction(c) / Fraction(k) if is_exact(c) and is_exact(k) else c / k)
-
-
-_MASK = (1 << 64) - 1
-
-
-def _mix(*parts: int) -> int:
-    """A hash of a node's shape from its parts' (fixed across processes: numbers'
-    own hashes, names by CRC-32), the last item of a key's shape slot. Operands
-    whose keys tie otherwise are ordered by it, not by which was made first, so
-    that printing a form and reading it back gives the same form again."""
-    h = 0x9E3779B97F4A7C15
-    for part in parts:
-        h = ((h ^ (part & _MASK)) * 0x100000001B3) & _MASK
-    return h
-
-
-def _text(name: str) -> int:
-    return zlib.crc32(name.encode("utf-8", "surrogatepass"))
 
 
 def _factor_key(pair: tuple) -> tuple:

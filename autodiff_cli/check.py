@@ -85,6 +85,8 @@ def check_gradients(expr: Expression, values: Mapping[str, float], method: str =
             numeric, used, h = _adaptive(f, x, f0, method, defaults["step"])
         error = abs(analytic - numeric)
         ok = error <= atol + rtol * abs(numeric)
+        if not ok and result.notes and not math.isfinite(h):  # no step worked: look with the default one
+            h = _exact(x, defaults["step"] * max(1.0, abs(x)))
         note = "" if ok or not result.notes else _kink(f, x, f0, h, result.notes)
         checks[name] = GradientCheck(analytic, numeric, error, ok, used, h, note)
     expr.evaluate(values)  # leave the graph at the point itself
@@ -119,10 +121,13 @@ def _adaptive(f, x: float, f0: float, method: str, s: float) -> tuple[float, str
 
 
 def _kink(f, x: float, f0: float, h: float, conventions: list[str]) -> str:
-    """Why a variable fails at a kink: its slopes on the two sides differ."""
+    """Why a variable fails at a kink: its slopes on the two sides differ, or there are none."""
     if not math.isfinite(h):
         return ""
     hi, lo = f(x + h), f(x - h)
+    if hi is None and lo is None:  # xlogy(x, 0) at x = 0: defined at the point alone
+        return (f"sits on {'; '.join(conventions)}; the analytic gradient follows that convention, and "
+                f"no finite difference exists: the expression is undefined on both sides")
     if hi is None or lo is None:
         return ""
     right, left = (hi - f0) / h, (f0 - lo) / h

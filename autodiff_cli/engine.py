@@ -97,12 +97,18 @@ class Value:
     def __abs__(self) -> Value:
         return Value.apply("abs", self)
 
-    def __getattr__(self, name: str) -> Callable[[], Value]:
-        # v.exp(), v.tanh(), ... for every one-argument function in the op table.
+    def __getattr__(self, name: str) -> Callable[..., Value]:
+        # v.exp(), v.tanh(), ... for every function in the op table; v.xlogy(y), as PyTorch has it.
         op = OPS.get(name)
         if op is None or op.kind != "call":
             raise AttributeError(name)
-        return lambda: Value.apply(name, self)
+
+        def method(*more: Value | float) -> Value:
+            if len(more) != op.arity - 1:
+                raise TypeError(f"{name}() takes {op.arity - 1} argument(s), got {len(more)}")
+            return Value.apply(name, self, *more)
+
+        return method
 
     def backward(self) -> None:
         """Fill ``.grad`` of every node below with d(self)/d(node).

@@ -78,7 +78,7 @@ def _pow_dbase(x: float, y: float) -> float:
 def _xlogy(x: float, y: float) -> float:
     # x*log(y), 0 where x == 0 whatever y is (SciPy's and PyTorch's xlogy): what
     # d(x**y)/dy = x**y*log(x) needs to be defined where the engine's rule is (0 at x = 0).
-    return 0.0 if x == 0.0 else x * math.log(y)
+    return 0.0 if x == 0.0 and y == y else x * math.log(y)  # y == y: not nan, which stays nan
 
 
 def _xlogy_dx(x: float, y: float) -> float:
@@ -88,7 +88,7 @@ def _xlogy_dx(x: float, y: float) -> float:
 
 def _xlogy_dy(x: float, y: float) -> float:
     # d xlogy(x, y)/dy = x/y; 0 where x == 0, as xlogy(0, y) is 0 for every y (PyTorch: nan at y == 0).
-    return 0.0 if x == 0.0 else x / y
+    return 0.0 if x == 0.0 and y == y else x / y
 
 
 def _sign(x: float) -> float:
@@ -145,8 +145,8 @@ OPS: dict[str, Op] = {
         _call("sign", lambda m, o, x: 0.0 * x),
         Op("xlogy", "xlogy", "call", 2, lambda m, x, y: m.xlogy(x, y),
            (lambda m, o, x, y: m.xlogy_dx(x, y), lambda m, o, x, y: m.xlogy_dy(x, y)),
-           (lambda x, y: (x == 0.0) & (y <= 0.0), "xlogy's slopes at x = 0, y <= 0 are 0"), roles=("x", "y"),
-           domain="xlogy(x, y) with x != 0 and y <= 0"),
+           (lambda x, y: (x == 0.0) & (y <= 0.0), "xlogy'(0, y <= 0) = 0"), roles=("factor", "log"),
+           domain="xlogy of a non-positive number"),
     )
 }
 """Every op by name. The grammar's aliases and the parser's function names are these names."""
