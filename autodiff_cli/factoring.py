@@ -105,9 +105,16 @@ def _common_factors(node: Node) -> list[tuple[Node, Node | None, Any]]:
     """The factors every term of a sum has: (base, symbolic exponent or None, number)."""
     b = node.owner
     common: dict[int, tuple[Node, Node | None, Any]] | None = None
+    parts: dict[int, tuple[Node | None, Any]] = {}  # by exponent: many factors share one (y - 1)
     for t, _ in node.args:
         pairs = t.args if t.kind == MUL else ((t, b.one),)
-        mine = {id(base): (base, *_exponent_parts(e)) for base, e in pairs}
+        mine = {}
+        for base, e in pairs:
+            if common is None or id(base) in common:  # only what can still be common
+                found = parts.get(id(e))
+                if found is None:
+                    found = parts[id(e)] = _exponent_parts(e)
+                mine[id(base)] = (base, *found)
         if common is None:
             common = mine
             continue

@@ -173,34 +173,26 @@ def finite(x: Number) -> bool:
     return is_exact(x) or math.isfinite(x)
 
 
-MASK = (1 << 64) - 1
-
-
-def shape_hash(*parts: int) -> int:
-    """A hash of parts (fixed across processes: numbers' own hashes, names by CRC-32)."""
-    h = 0x9E3779B97F4A7C15
-    for part in parts:
-        h = ((h ^ (part & MASK)) * 0x100000001B3) & MASK
-    return h
-
-
 def shape_of(node: Node) -> tuple:
     """The shape slot of a node's key, after its kind's (tier, stem, index, degree):
     operands whose keys tie there are ordered by it, not by which was made first,
     so that printing a form and reading it back gives the same form again. Its last
-    but one item is a hash of the node's shape from its parts'. A sum's slot starts
-    with its constant, so that ``(y + 1)*(y + 2)`` sorts as written, and is taken
-    with the first term positive: a printer may move a product's sign into a sum
-    (``-(y - 2)*(y + 1)`` is ``(2 - y)*(y + 1)``), and the sum read back must sort
-    the same; its sign comes last, for a sum and its opposite."""
+    but one item is a hash of the node's shape from its parts' (Python's hash of a
+    tuple of numbers, the same in every process; names by CRC-32). A sum's slot
+    starts with its constant, so that ``(y + 1)*(y + 2)`` sorts as written, and is
+    taken with the first term positive: a printer may move a product's sign into a
+    sum (``-(y - 2)*(y + 1)`` is ``(2 - y)*(y + 1)``), and the sum read back must
+    sort the same; its sign comes last, for a sum and its opposite."""
     kind, args = node.kind, node.args
     if kind == ADD:
         sign = -1 if args[0][1] < 0 else 1
         const = sign * node.coeff
-        return const, shape_hash(ADD, hash(const), *(k for t, c in args for k in (t.key[4][-2], hash(sign * c)))), sign
+        shape = (ADD, const, tuple([t.key[4][-2] for t, _ in args]), tuple([sign * c for _, c in args]))
+        return const, hash(shape), sign
     if kind == MUL:
-        return shape_hash(MUL, hash(node.coeff), *(k for f, e in args for k in (f.key[4][-2], e.key[4][-2]))), 0
+        return hash((MUL, node.coeff, tuple([f.key[4][-2] for f, _ in args]),
+                     tuple([e.key[4][-2] for _, e in args]))), 0
     if kind == NUM:
-        return shape_hash(NUM, hash(node.value)), 0
+        return hash((NUM, node.value)), 0
     name = zlib.crc32(node.name.encode("utf-8", "surrogatepass"))
-    return shape_hash(kind, name, *(a.key[4][-2] for a in args)), 0
+    return hash((kind, name, *[a.key[4][-2] for a in args])), 0
