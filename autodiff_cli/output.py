@@ -174,7 +174,12 @@ def write_derivatives(expression: str, derivatives: dict, fmt: DiffFormat, out: 
     elif len(texts) == 1:
         out.write(next(iter(texts.values())) + "\n")
     else:
-        out.writelines(f"{label[name]}{text}\n" for name, text in texts.items())
+        # A labelled line reads as mathematics: its named intermediates after it ("where t1 = ..."),
+        # not between the label and the expression (d/dw = t1 = ...; ...).
+        separator, where = (r";\quad ", r", \quad\text{where } ") if fmt is DiffFormat.latex else ("; ", ", where ")
+        for name, text in texts.items():
+            *names, main = text.split(separator)
+            out.write(f"{label[name]}{main}{where}{separator.join(names)}\n" if names else f"{label[name]}{text}\n")
 
 
 def write_evaluation(ev: Evaluation, fmt: Format, out: TextIO, intermediates: bool = False, title: str = "",

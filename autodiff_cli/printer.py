@@ -143,14 +143,30 @@ class Printer:
         for base, e in factors:
             value = _number(e)
             digit = base.kind == NUM
-            if value == 1:  # a named product in a product needs no parentheses where it is written out
-                inner = PRODUCT if base.kind == LET and base.args[0].kind == MUL and base.args[0].coeff > 0 else POWER
-                num.append(([(base, inner)], POWER, digit))
+            if value == 1:  # a product in a product needs no parentheses where it is written out
+                num.append(([(base, PRODUCT if self._plain_product(base) else POWER)], POWER, digit))
             elif isinstance(value, Node) or value > 0 or is_e(base):
                 num.append(([(base.owner.power(base, e), POWER)], POWER, digit))
             else:
                 den.append(([(base.owner.power(base, -value), POWER)], POWER, digit))
         return self.join(num, den)
+
+    def _plain_product(self, node: Node) -> bool:
+        """Whether ``node`` prints as a product with no sign and no denominator
+        (``log(x)*(log(x) + 1)``, a sum printed with its common factors taken
+        out, or a named product), which a product takes without parentheses."""
+        if node.kind == LET:
+            node = node.args[0]
+        if node.kind == ADD:
+            plan = self.plan(node)
+            if not isinstance(plan, tuple):
+                return False
+            coeff, factors = plan
+        elif node.kind == MUL:
+            coeff, factors = node.coeff, node.args
+        else:
+            return False
+        return coeff > 0 and all(isinstance(_number(e), Node) or _number(e) > 0 for _, e in factors)
 
     # -- common factors of a sum -------------------------------------------------
     def plan(self, node: Node) -> tuple[Any, list[tuple[Node, Any]]] | Node | None:

@@ -48,8 +48,19 @@ def derivatives(expr: Expression, wrt: list[str] | None = None, order: int = 1,
         found = {name: settle(node) for name, node in found.items()}
     # Sums with a common factor factored in the node itself, so that a product
     # around such a sum merges with the factor: x*((a + b)/c)/c is x*(a + b)/c**2.
+    # Again on what that made (a factor taken out of some terms is a new product
+    # with a new sum in it), until nothing changes: (u + 1)*(x**x + x**x*u) is
+    # x**x*(u + 1)**2.
     tidy = TextPrinter()
-    return {name: factored(found[name], tidy) for name in names}
+    out = {}
+    for name in names:
+        node, before = found[name], None
+        for _ in range(4):
+            before, node = node, factored(node, tidy)
+            if node is before:
+                break
+        out[name] = node
+    return out
 
 
 @contextmanager

@@ -148,7 +148,8 @@ def test_no_factor_is_lost_where_a_power_of_a_product_merges():
     # every factor with a symbolic exponent (exp(y), 2**y, 0**y).
     cases = [("(y/z)**(1/3)*exp(y)", "z", {"y": 2.0, "z": 1.0}), ("(y/z)**(1/3)*2**y", "z", {"y": 2.0, "z": 1.5}),
              ("w*x*y*sqrt(x*y)*exp(y)", "w", {"w": 1.0, "x": 2.0, "y": 3.0}),
-             ("((y*y)**(x**3))**sqrt(x*y)", "y", {"x": 1.0, "y": 2.0}), ("(y/z)**(1/3)*0**y", "z", {"y": 2.0, "z": 1.0})]
+             ("((y*y)**(x**3))**sqrt(x*y)", "y", {"x": 1.0, "y": 2.0}),
+             ("(y/z)**(1/3)*0**y", "z", {"y": 2.0, "z": 1.0})]
     for text, name, at in cases:
         printed = diff(parse(text), [name])[name]
         want = parse(text).evaluate(at).gradients[name]
@@ -209,3 +210,16 @@ def test_xlogy_edges_check_nan_and_the_python_api(cli):
         assert "xlogy() takes 1 argument(s), got 0" in str(exc)
     else:
         raise AssertionError("xlogy needs its y")
+
+
+def test_labelled_lines_put_named_intermediates_after_the_expression(cli):
+    # Was: d^2/dw^2 = t1 = tanh(b + w*x); ..., which reads as d^2/dw^2 = t1.
+    run = cli("diff", "tanh(w*x + b)", "--order", "2", "--wrt", "w", "--wrt", "b")
+    assert run.out == ("d^2/dw^2 = 2*x**2*t1*(t1**2 - 1), where t1 = tanh(b + w*x)\n"
+                       "d^2/db^2 = 2*t1*(t1**2 - 1), where t1 = tanh(b + w*x)\n")
+    latex = cli("diff", "tanh(w*x + b)", "--order", "2", "--wrt", "w", "--wrt", "b", "--format", "latex").out
+    assert latex.splitlines()[0] == (r"\frac{\partial^{2} f}{\partial w^{2}} = 2 x^{2} t_{1} \left(t_{1}^{2} - 1\right), "
+                                     r"\quad\text{where } t_{1} = \tanh\left(b + w x\right)")
+    # One variable: still the program autodiff reads back.
+    one = cli("diff", "tanh(w*x + b)", "--order", "2", "--wrt", "w").out
+    assert one == "t1 = tanh(b + w*x); 2*x**2*t1*(t1**2 - 1)\n"
