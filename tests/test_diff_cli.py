@@ -218,8 +218,8 @@ def test_labelled_lines_put_named_intermediates_after_the_expression(cli):
     assert run.out == ("d^2/dw^2 = 2*x**2*t1*(t1**2 - 1), where t1 = tanh(b + w*x)\n"
                        "d^2/db^2 = 2*t1*(t1**2 - 1), where t1 = tanh(b + w*x)\n")
     latex = cli("diff", "tanh(w*x + b)", "--order", "2", "--wrt", "w", "--wrt", "b", "--format", "latex").out
-    assert latex.splitlines()[0] == (r"\frac{\partial^{2} f}{\partial w^{2}} = 2 x^{2} t_{1} \left(t_{1}^{2} - 1\right), "
-                                     r"\quad\text{where } t_{1} = \tanh\left(b + w x\right)")
+    first = r"\frac{\partial^{2} f}{\partial w^{2}} = 2 x^{2} t_{1} \left(t_{1}^{2} - 1\right), "
+    assert latex.splitlines()[0] == first + r"\quad\text{where } t_{1} = \tanh\left(b + w x\right)"
     # One variable: still the program autodiff reads back.
     one = cli("diff", "tanh(w*x + b)", "--order", "2", "--wrt", "w").out
     assert one == "t1 = tanh(b + w*x); 2*x**2*t1*(t1**2 - 1)\n"
