@@ -126,8 +126,8 @@ def _kink(f, x: float, f0: float, h: float, conventions: list[str]) -> str:
         return ""
     hi, lo = f(x + h), f(x - h)
     if hi is None and lo is None:  # xlogy(x, 0) at x = 0: defined at the point alone
-        return (f"sits on {'; '.join(conventions)}; the analytic gradient follows that convention, and "
-                f"no finite difference exists: the expression is undefined on both sides")
+        return (f"sits where no finite difference exists (the expression is undefined on both sides): "
+                f"{'; '.join(conventions)}; the analytic gradient follows that convention")
     if hi is None or lo is None:
         return ""
     right, left = (hi - f0) / h, (f0 - lo) / h

@@ -145,7 +145,7 @@ OPS: dict[str, Op] = {
         _call("sign", lambda m, o, x: 0.0 * x),
         Op("xlogy", "xlogy", "call", 2, lambda m, x, y: m.xlogy(x, y),
            (lambda m, o, x, y: m.xlogy_dx(x, y), lambda m, o, x, y: m.xlogy_dy(x, y)),
-           (lambda x, y: (x == 0.0) & (y <= 0.0), "xlogy'(0, y <= 0) = 0"), roles=("factor", "log"),
+           (lambda x, y: (x == 0.0) & (y <= 0.0), "xlogy'(0, <= 0) = 0"), roles=("factor", "log"),
            domain="xlogy of a non-positive number"),
     )
 }

@@ -117,7 +117,8 @@ class _Builder:
         text = token_text(name)
         op = FUNCTIONS.get(text)
         if op is None:
-            raise self._error(f"unknown function {quoted(text)}{did_you_mean(text, FUNCTIONS)}", name.start())
+            hint = did_you_mean(text, FUNCTIONS) or f" (the functions: {', '.join(FUNCTIONS)})"
+            raise self._error(f"unknown function {quoted(text)}{hint}", name.start())
         if len(args) != op.arity:
             want = "1 argument" if op.arity == 1 else f"{op.arity} arguments"
             raise self._error(f"{text}() takes {want}, got {len(args)}", name.start())

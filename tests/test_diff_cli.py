@@ -195,7 +195,7 @@ def test_xlogy_edges_check_nan_and_the_python_api(cli):
     assert data["value"] is None
     # check: at xlogy(0, 0) no finite difference exists for x; a note says why it fails.
     run = cli("check", "xlogy(x, y)", "x=0", "y=0")
-    assert run.code == 1 and "no finite difference exists" in run.err and "xlogy'(0, y <= 0) = 0" in run.err
+    assert run.code == 1 and "no finite difference exists" in run.err and "xlogy'(0, <= 0) = 0 used" in run.err
     # --hessian differentiates the printed log(y): undefined at y <= 0 (the README says so).
     run = cli("eval", "xlogy(x, y)", "x=0", "y=-1", "--hessian")
     assert run.code == 1 and run.out == "" and run.err.startswith("error: log of a non-positive number")
@@ -223,3 +223,13 @@ def test_labelled_lines_put_named_intermediates_after_the_expression(cli):
     # One variable: still the program autodiff reads back.
     one = cli("diff", "tanh(w*x + b)", "--order", "2", "--wrt", "w").out
     assert one == "t1 = tanh(b + w*x); 2*x**2*t1*(t1**2 - 1)\n"
+
+
+def test_the_functions_are_listed_where_a_person_looks(cli):
+    from autodiff_cli.ops import FUNCTIONS
+
+    text = " ".join(cli("--help").out.split())  # as wrapped to the width
+    assert all(name in text for name in FUNCTIONS) and "xlogy(x, y)" in text and "pow(x, y)" in text
+    run = cli("eval", "foo(x)", "x=1")
+    assert run.code == 2 and f"(the functions: {', '.join(FUNCTIONS)})" in run.err.splitlines()[0]
+    assert "did you mean 'tanh'?" in cli("eval", "tanhh(x)", "x=1").err

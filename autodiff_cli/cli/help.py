@@ -6,7 +6,7 @@ whole, and a command's summary is shown complete."""
 
 from __future__ import annotations
 
-from .spec import COMMANDS, COMPLETION_FLAGS, PROGRAM, SUMMARY, VERSION_FLAG, Command
+from .spec import COMMANDS, COMPLETION_FLAGS, LANGUAGE, PROGRAM, SUMMARY, VERSION_FLAG, Command
 
 TYPE_CHECKING = False  # typing itself costs start-up time
 if TYPE_CHECKING:
@@ -89,6 +89,8 @@ def write_help(out: TextIO, command: Command | None = None) -> None:
                               (0, 0, 0, 1)))
         console.print()
         line(SUMMARY)
+        console.print()
+        line(LANGUAGE, DIM)
         console.print()
         rows = [(_text((VERSION_FLAG, SWITCH)), _text(("Print the version and exit.", ""))),
                 (_text((COMPLETION_FLAGS[0], SWITCH)), _text(("Install completion for the current shell.", ""))),

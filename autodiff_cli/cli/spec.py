@@ -8,6 +8,8 @@ parser and Typer on the same argument lists and requires the same result.
 
 from __future__ import annotations
 
+from ..ops import CONSTANTS, FUNCTIONS
+
 TYPE_CHECKING = False  # typing itself costs start-up time
 if TYPE_CHECKING:
     from typing import Any
@@ -172,6 +174,12 @@ need nothing beyond pip install; PNG and PDF need Graphviz's dot program.""",
 COMMANDS = {c.name: c for c in (EVAL, CHECK, DIFF, PLOT, GRAPH)}
 PROGRAM = "autodiff"
 SUMMARY = "Differentiate math expressions: values, gradients, graphs."
+
+LANGUAGE = ("Expressions: + - * / ** (or ^), unary minus, parentheses; the functions "
+            + " ".join(name if op.arity == 1 else f"{name}(x, y)" for name, op in FUNCTIONS.items())
+            + f"; the constant{'s' if len(CONSTANTS) > 1 else ''} {' '.join(CONSTANTS)}; "
+            "statements as in e = c*d; L = a*e (the last one is the output).")
+"""The language in one paragraph, from the op table: where a person looks for the functions."""
 HELP_FLAGS = ("--help", "-h")
 VERSION_FLAG = "--version"
 COMPLETION_FLAGS = ("--install-completion", "--show-completion")
