@@ -34,7 +34,12 @@ def width_of(stream: TextIO) -> int:
 def make_console(stream: TextIO) -> Any:
     from rich.console import Console
 
-    console = Console(file=stream, width=width_of(stream), highlight=False, soft_wrap=False)
+    width = width_of(stream)
+    try:
+        terminal = stream.isatty()
+    except (AttributeError, OSError, ValueError):
+        terminal = False
+    console = Console(file=stream if terminal else _Trimmed(stream), width=width, highlight=False, soft_wrap=False)
     # Rich exits with status 1 on a closed pipe; the entry point ends quietly with 0, as for every format.
     console.on_broken_pipe = _broken_pipe
     return console
@@ -42,6 +47,21 @@ def make_console(stream: TextIO) -> Any:
 
 def _broken_pipe() -> None:
     raise BrokenPipeError
+
+
+class _Trimmed:
+    """A stream that drops the spaces Rich pads each line with: a table written
+    to a file or a pipe has no trailing whitespace (on a terminal it is invisible)."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        self._stream.write("\n".join(line.rstrip(" ") for line in text.split("\n")))
+        return len(text)
+
+    def __getattr__(self, name: str) -> Any:  # flush, fileno, isatty, encoding, ...
+        return getattr(self._stream, name)
 
 
 class Sheet:

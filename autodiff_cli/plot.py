@@ -137,7 +137,8 @@ def draw_terminal(curves: Curves, title: str, line: Tangent | None = None, width
     if line is not None:
         head.append(f"tangent at {curves.name} = {line.at:.6g} (dots): f = {line.value:.6g}, "
                     f"slope df/d{curves.name} = {line.slope:.6g}")
-    return "\n".join([*head, *panels[0], "", *panels[1], " " * 11 + axis, " " * 11 + curves.name.center(width)])
+    lines = [*head, *panels[0], "", *panels[1], " " * 11 + axis, " " * 11 + curves.name.center(width)]
+    return "\n".join(line.rstrip() for line in lines)  # no trailing spaces
 
 
 def _fraction(v: np.ndarray, low: float, high: float) -> np.ndarray:

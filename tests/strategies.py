@@ -69,10 +69,19 @@ def to_sympy(tree: Tree) -> sympy.Expr:
             return SYMBOLS[tree]
         return LEAVES_SYMPY.get(tree) or sympy.Rational(tree)
     op, *args = tree
+    operands = [to_sympy(a) for a in args]
+    if len(operands) == 2 and any(map(_huge_power, operands)):
+        return sympy.nan  # 9**(9**9) times 9 is 9**(9**9 + 1), built as an exact integer: forever
     try:
-        return (UNARY_SYMPY.get(op) or BINARY_SYMPY[op])(*map(to_sympy, args))
+        return (UNARY_SYMPY.get(op) or BINARY_SYMPY[op])(*operands)
     except (ValueError, TypeError, ArithmeticError):
         return sympy.nan
+
+
+def _huge_power(expr: sympy.Expr) -> bool:
+    """Whether an integer is raised to a constant exponent that is not a small number in it (9**(9**9))."""
+    return any(isinstance(p, sympy.Pow) and p.base.is_Integer and abs(p.base) > 1 and p.exp.is_number
+               and not (p.exp.is_Number and abs(p.exp) <= 64) for p in sympy.preorder_traversal(expr))
 
 
 expressions = trees.map(to_text)

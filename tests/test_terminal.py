@@ -126,8 +126,10 @@ def test_tables_on_a_terminal_never_cut_a_number(args, columns):
     assert code == 0
     text = ANSI.sub(b"", shown)
     assert "…".encode() not in text
-    # On a terminal only colours are added: the same characters as in a file.
-    assert text == plain
+    # On a terminal only colours and the padding at the ends of lines are added: the same
+    # characters as in a file, where lines end without spaces.
+    assert re.sub(rb" +(\r?\n)", rb"\1", text) == plain
+    assert not re.search(rb" \r?\n", plain)
     numbers = re.findall(rb"-?\d+\.\d+(?:e[-+]\d+)?", run(["eval", *args[1:], "--format", "json"])[1]) \
         if args[0] == "eval" and "--grid" not in args and "--help" not in args else []
     for number in numbers:  # each value and gradient shown whole, to six significant digits
