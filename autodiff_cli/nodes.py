@@ -187,12 +187,17 @@ def shape_of(node: Node) -> tuple:
     if kind == ADD:
         sign = -1 if args[0][1] < 0 else 1
         const = sign * node.coeff
-        shape = (ADD, const, tuple([t.key[4][-2] for t, _ in args]), tuple([sign * c for _, c in args]))
+        shape = (ADD, _code(const), tuple([t.key[4][-2] for t, _ in args]), tuple([_code(sign * c) for _, c in args]))
         return const, hash(shape), sign
     if kind == MUL:
-        return hash((MUL, node.coeff, tuple([f.key[4][-2] for f, _ in args]),
+        return hash((MUL, _code(node.coeff), tuple([f.key[4][-2] for f, _ in args]),
                      tuple([e.key[4][-2] for _, e in args]))), 0
     if kind == NUM:
-        return hash((NUM, node.value)), 0
+        return hash((NUM, _code(node.value))), 0
     name = zlib.crc32(node.name.encode("utf-8", "surrogatepass"))
     return hash((kind, name, *[a.key[4][-2] for a in args])), 0
+
+
+def _code(x: Number) -> int:
+    """A number's hash for a shape: ``hash(-1) == hash(-2)`` in Python, ``y - z`` and ``y - 2*z`` must differ."""
+    return hash((x, x + 1))
