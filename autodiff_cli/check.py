@@ -128,8 +128,10 @@ def _kink(f, x: float, f0: float, h: float, conventions: list[str]) -> str:
     if hi is None and lo is None:  # xlogy(x, 0) at x = 0: defined at the point alone
         return (f"sits where no finite difference exists (the expression is undefined on both sides): "
                 f"{'; '.join(conventions)}; the analytic gradient follows that convention")
-    if hi is None or lo is None:
-        return ""
+    if hi is None or lo is None:  # x**x at 0: the one side's slope is not the convention's
+        return (f"sits where the expression is defined on one side only: {'; '.join(conventions)}; the analytic "
+                f"gradient follows that convention, the finite difference sees the {'left' if hi is None else 'right'}"
+                f" side's slope")
     right, left = (hi - f0) / h, (f0 - lo) / h
     if abs(right - left) <= 1e-3 * max(abs(right), abs(left)):
         return ""

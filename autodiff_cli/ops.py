@@ -91,6 +91,14 @@ def _xlogy_dy(x: float, y: float) -> float:
     return 0.0 if x == 0.0 and y == y else x / y
 
 
+def _zero_to_zero(x: Any, y: Any) -> Any:
+    # Where d(x**y)/dy is PyTorch's 0 and no slope: 0**0 (for y > 0, 0**y is 0 all along).
+    # A constant exponent other than 0 costs no test per point.
+    if isinstance(y, float) and y != 0.0:
+        return False
+    return (x == 0.0) & (y == 0.0)
+
+
 def _sign(x: float) -> float:
     return (x > 0) - (x < 0) + 0.0
 
@@ -128,8 +136,9 @@ OPS: dict[str, Op] = {
            (lambda m, o, a, b: 1.0 / b, lambda m, o, a, b: -a / (b * b)), roles=("num", "den"), tier=PRODUCT,
            domain="division by zero"),
         Op("pow", "**", "infix", 2, lambda m, a, b: m.pow(a, b),
-           (lambda m, o, a, b: m.pow_dbase(a, b), lambda m, o, a, b: m.pow_dexp(o, a)), roles=("base", "exp"),
-           tier=POWER, domain="power with no real result"),
+           (lambda m, o, a, b: m.pow_dbase(a, b), lambda m, o, a, b: m.pow_dexp(o, a)),
+           (_zero_to_zero, "d(x**y)/dy = 0 at 0**0"), roles=("base", "exp"), tier=POWER,
+           domain="power with no real result"),
         Op("neg", "-", "prefix", 1, lambda m, a: -a, (lambda m, o, a: -1.0,), tier=UNARY),
         _call("exp", lambda m, o, x: o),
         _call("log", lambda m, o, x: 1.0 / x, domain="log of a non-positive number"),

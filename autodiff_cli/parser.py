@@ -144,7 +144,12 @@ class _Builder:
     sub = _binary("sub")
     mul = _binary("mul")
     div = _binary("div")
-    pow = _binary("pow")
+    _pow = _binary("pow")
+
+    def pow(self, base: Value, exponent: Value) -> Value:
+        # Notes at 0**0 are looked for only where the exponent can vary (x**2 has none).
+        self.kinked = self.kinked or exponent.op != "const"
+        return self._pow(base, exponent)
 
     def neg(self, minus: Match[str], operand: Value) -> Value:
         node = Value.made((operand,), "neg")
