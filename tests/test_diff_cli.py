@@ -235,3 +235,17 @@ def test_the_functions_are_listed_where_a_person_looks(cli):
     run = cli("eval", "foo(x)", "x=1")
     assert run.code == 2 and f"(the functions: {', '.join(FUNCTIONS)})" in run.err.splitlines()[0]
     assert "did you mean 'tanh'?" in cli("eval", "tanhh(x)", "x=1").err
+
+
+def test_a_note_at_0_to_the_0_where_the_exponent_varies(cli):
+    # d(x**y)/dy = 0 at 0**0 is PyTorch's convention (0**y is 1 at y = 0, 0 for y > 0);
+    # it was silent, and check "x**x" x=0 failed with no word on why.
+    note = "note: d(x**y)/dy = 0 at 0**0 used at 'x**x' (line 1, column 1) (PyTorch's convention)"
+    run = cli("eval", "x**x", "x=0", "--format", "json")
+    assert json.loads(run.out)["gradients"] == {"x": 0.0} and run.err.splitlines() == [note]
+    assert cli("eval", "x**y", "x=0", "y=2").err == ""  # 0**y for y > 0 is 0 all along: a true slope
+    assert cli("eval", "x**2", "x=0").err == "" and cli("eval", "x**0", "x=0").err == ""  # constant exponents
+    run = cli("eval", "x**y", "--grid", "x=0:2:1", "--grid", "y=0:2:1", "--format", "csv")
+    assert run.err.splitlines() == ["note: d(x**y)/dy = 0 at 0**0 used at 1 point(s) (PyTorch's convention)"]
+    run = cli("check", "x**x", "x=0")
+    assert run.code == 1 and "sits where the expression is defined on one side only" in run.err
