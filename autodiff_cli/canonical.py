@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import math
 from fractions import Fraction
-from typing import Any
 
 from .nodes import (
     ADD,
@@ -85,13 +84,15 @@ class Builder:
         self._serial += 1
         return self._serial
 
-    def _made(self, table_key: tuple, kind: int, prefix: tuple, **fields: Any) -> Node:
+    def _made(self, table_key: tuple, kind: int, prefix: tuple, value: Number = 0, name: str = "",
+              coeff: Number = 1, args: tuple = ()) -> Node:
         """The node for ``table_key``, made the first time: its key is ``prefix``,
         its shape (:func:`~autodiff_cli.nodes.shape_of`) and a serial."""
         node = self._table.get(table_key)
         if node is None:
-            node = Node(kind, (), **fields)
-            node.key = (*prefix, shape_of(node), self._next())
+            node = Node(kind, (), value, name, coeff, args)
+            self._serial += 1
+            node.key = (*prefix, shape_of(node), self._serial)
             node = self._table[table_key] = self._own(node)
         return node
 
@@ -175,6 +176,7 @@ class Builder:
         coeff: Number = 1
         factors: dict[int, list] = {}
         one = self.one
+        sums = 0  # sums among the factors: two may be opposites
         work = list(operands)
         while work:
             op = work.pop()
@@ -195,6 +197,8 @@ class Builder:
             else:
                 pairs = ((op, one),)
             for b, e in pairs:
+                if b.kind == ADD:
+                    sums += 1
                 entry = factors.get(id(b))
                 if entry is None:
                     factors[id(b)] = [b, e]
@@ -203,7 +207,7 @@ class Builder:
                         self.num(entry[1].value + e.value)
         if coeff == 0:
             return self.zero
-        if sum(1 for b, _ in factors.values() if b.kind == ADD) > 1:
+        if sums > 1:
             coeff = self._pair_opposites(factors, coeff)
         kept = []
         for b, e in factors.values():

@@ -194,8 +194,13 @@ def shape_of(node: Node) -> tuple:
                      tuple([e.key[4][-2] for _, e in args]))), 0
     if kind == NUM:
         return hash((NUM, _code(node.value))), 0
-    name = zlib.crc32(node.name.encode("utf-8", "surrogatepass"))
+    name = _NAMES.get(node.name)
+    if name is None:
+        name = _NAMES[node.name] = zlib.crc32(node.name.encode("utf-8", "surrogatepass"))
     return hash((kind, name, *[a.key[4][-2] for a in args])), 0
+
+
+_NAMES: dict[str, int] = {}  # names' CRC-32, once each
 
 
 def _code(x: Number) -> int:

@@ -239,6 +239,8 @@ class TextPrinter(Printer):
         return "pi" if node.name == "pi" else "exp(1)"
 
     def call(self, node: Node) -> Template:
+        if len(node.args) == 1:
+            return [f"{node.name}(", (node.args[0], 0), ")"], ATOM
         pieces: list[Piece] = [f"{node.name}("]
         for k, arg in enumerate(node.args):
             pieces += [", ", (arg, 0)] if k else [(arg, 0)]
