@@ -117,9 +117,12 @@ class Builder:
                           args=factors)
 
     def _add_node(self, const: Number, terms: tuple) -> Node:
-        first = terms[0][0].key  # a sum among factors sorts by its first term: (a + b)*(c - d)
+        # A sum among factors sorts by its first term, (a + b)*(c - d), then by its constant,
+        # (y + 1)*(y + 2), taken with the first term positive (see nodes.shape_of).
+        first = terms[0][0].key
+        degree = -const if terms[0][1] < 0 else const
         return self._made((ADD, type(const) is float, const, *[(id(t), type(c) is float, c) for t, c in terms]),
-                          ADD, (7, first[1], first[2], 0), coeff=const, args=terms)
+                          ADD, (7, first[1], first[2], degree), coeff=const, args=terms)
 
     def scale(self, c: Number, node: Node) -> Node:
         """``c*node`` for a number ``c``."""

@@ -173,31 +173,32 @@ def finite(x: Number) -> bool:
     return is_exact(x) or math.isfinite(x)
 
 
-def shape_of(node: Node) -> tuple:
-    """The shape slot of a node's key, after its kind's (tier, stem, index, degree):
-    operands whose keys tie there are ordered by it, not by which was made first,
-    so that printing a form and reading it back gives the same form again. Its last
-    but one item is a hash of the node's shape from its parts' (Python's hash of a
-    tuple of numbers, the same in every process; names by CRC-32). A sum's slot
-    starts with its constant, so that ``(y + 1)*(y + 2)`` sorts as written, and is
-    taken with the first term positive: a printer may move a product's sign into a
-    sum (``-(y - 2)*(y + 1)`` is ``(2 - y)*(y + 1)``), and the sum read back must
-    sort the same; its sign comes last, for a sum and its opposite."""
+def shape_of(node: Node) -> int:
+    """The shape slot of a node's key, after its kind's (tier, stem, index, degree;
+    a sum's degree is its constant): operands whose keys tie there are ordered by
+    it, not by which was made first, so that printing a form and reading it back
+    gives the same form again. It is a hash of the node's shape from its parts'
+    (Python's hash of a tuple of numbers, the same in every process; names by
+    CRC-32). A sum's is taken with its first term positive: a printer may move a
+    product's sign into a sum (``-(y - 2)*(y + 1)`` is ``(2 - y)*(y + 1)``), and
+    the sum read back must sort the same."""
     kind, args = node.kind, node.args
     if kind == ADD:
         sign = -1 if args[0][1] < 0 else 1
-        const = sign * node.coeff
-        shape = (ADD, _code(const), tuple([t.key[4][-2] for t, _ in args]), tuple([_code(sign * c) for _, c in args]))
-        return const, hash(shape), sign
+        return hash((ADD, _code(sign * node.coeff), tuple([t.key[4] for t, _ in args]),
+                     tuple([_code(sign * c) for _, c in args])))
     if kind == MUL:
-        return hash((MUL, _code(node.coeff), tuple([f.key[4][-2] for f, _ in args]),
-                     tuple([e.key[4][-2] for _, e in args]))), 0
+        if len(args) == 1:  # a power, the commonest
+            return hash((MUL, _code(node.coeff), args[0][0].key[4], args[0][1].key[4]))
+        return hash((MUL, _code(node.coeff), tuple([f.key[4] for f, _ in args]), tuple([e.key[4] for _, e in args])))
     if kind == NUM:
-        return hash((NUM, _code(node.value))), 0
+        return hash((NUM, _code(node.value)))
     name = _NAMES.get(node.name)
     if name is None:
         name = _NAMES[node.name] = zlib.crc32(node.name.encode("utf-8", "surrogatepass"))
-    return hash((kind, name, *[a.key[4][-2] for a in args])), 0
+    if len(args) == 1:
+        return hash((kind, name, args[0].key[4]))
+    return hash((kind, name, *[a.key[4] for a in args]))
 
 
 _NAMES: dict[str, int] = {}  # names' CRC-32, once each

@@ -112,6 +112,8 @@ class Graph:
         self._vars: dict[str, Value] = {}
 
         def call(name: str) -> Any:
+            if OPS[name].arity == 1:
+                return lambda x: Term(self, b.call(name, _node(x)))
             return lambda *xs: Term(self, b.call(name, *map(_node, xs)))
 
         def _node(x: Any) -> Node:
