@@ -66,23 +66,10 @@ class Builder:
         self.e = self._leaf(SYM, "e", (5, "exp", 0, 0))
 
     # -- leaves ---------------------------------------------------------------
-    def _own(self, node: Node) -> Node:
-        node.owner = self
-        kind = node.kind
-        if kind == MUL:
-            node.sums = any(b.sums or e.sums for b, e in node.args)
-        elif kind in (CALL, LET):
-            node.sums = any(a.sums for a in node.args)
-        return node
-
     def power(self, base: Node, exp: Number | Node) -> Node:
         """The node ``base**exp`` for a factor of a product, as it stands (no rewriting)."""
         exp = exp if isinstance(exp, Node) else self.num(exp)
         return base if exp.kind == NUM and exp.value == 1 else self._mul_node(1, ((base, exp),))
-
-    def _next(self) -> int:
-        self._serial += 1
-        return self._serial
 
     def _made(self, table_key: tuple, kind: int, prefix: tuple, value: Number = 0, name: str = "",
               coeff: Number = 1, args: tuple = ()) -> Node:
@@ -90,10 +77,14 @@ class Builder:
         its shape (:func:`~autodiff_cli.nodes.shape_of`) and a serial."""
         node = self._table.get(table_key)
         if node is None:
-            node = Node(kind, (), value, name, coeff, args)
+            node = self._table[table_key] = Node(kind, (), value, name, coeff, args)
             self._serial += 1
             node.key = (*prefix, shape_of(node), self._serial)
-            node = self._table[table_key] = self._own(node)
+            node.owner = self
+            if kind == MUL:
+                node.sums = any(b.sums or e.sums for b, e in args)
+            elif kind in (CALL, LET):
+                node.sums = any(a.sums for a in args)
         return node
 
     def _leaf(self, kind: int, name: str, key: tuple) -> Node:

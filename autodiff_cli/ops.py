@@ -33,8 +33,8 @@ class Op:
     (``-a``), ``call`` (``exp(a)``) or ``leaf``; ``tier`` is its precedence and
     ``text`` how a printer writes it (``" + "`` with spaces, ``"*"`` without).
     ``kink`` flags inputs at which the op is not differentiable (a test of all
-    its inputs, floats or arrays) and the convention we use there (PyTorch's); ``domain`` says what a math error in
-    its forward rule means, for error messages.
+    its inputs, floats or arrays) and the convention we use there (PyTorch's);
+    ``domain`` says what a math error in its forward rule means, for error messages.
     """
 
     __slots__ = ("arity", "domain", "forward", "grads", "kind", "kink", "name", "roles", "symbol", "text", "tier")

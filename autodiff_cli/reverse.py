@@ -79,11 +79,22 @@ def _exact_rule_number(x: float | int) -> Fraction | int:
 def _vanishes_with(power: Node, base: Node) -> bool:
     """Whether ``power`` is ``base**e`` with ``e`` 0 wherever ``base`` is (``x**x``,
     ``x**abs(2*x)``): there ``base**e`` is 1, not 0, so xlogy would not make
-    ``base**e*log(base)`` defined at ``base == 0``, and ``log`` reads better."""
+    ``base**e*log(base)`` defined at ``base == 0``, and ``log`` reads better.
+    Only small exponents are looked into (xlogy is right for the others too), so
+    that nested powers stay linear."""
     if not (power.kind == MUL and power.coeff == 1 and len(power.args) == 1 and power.args[0][0] is base):
         return False
+    exponent = power.args[0][1]
+    seen, stack = set(), [exponent]
+    while stack:
+        node = stack.pop()
+        if id(node) not in seen:
+            seen.add(id(node))
+            if len(seen) > 64:
+                return False
+            stack += node.children()
     vanishes: dict[int, bool] = {}
-    for node in postorder(power.args[0][1], lambda n: n.children()):
+    for node in postorder(exponent, lambda n: n.children()):
         kind = node.kind
         if node is base:
             found = True
@@ -96,7 +107,7 @@ def _vanishes_with(power: Node, base: Node) -> bool:
         else:
             found = kind == LET and vanishes[id(node.args[0])]
         vanishes[id(node)] = found
-    return vanishes[id(power.args[0][1])]
+    return vanishes[id(exponent)]
 
 
 class Graph:
