@@ -74,12 +74,15 @@ class Builder:
     def _made(self, table_key: tuple, kind: int, prefix: tuple, value: Number = 0, name: str = "",
               coeff: Number = 1, args: tuple = ()) -> Node:
         """The node for ``table_key``, made the first time: its key is ``prefix``,
-        its shape (:func:`~autodiff_cli.nodes.shape_of`) and a serial."""
+        its shape (:func:`~autodiff_cli.nodes.shape_of`), whether a sum's first term
+        is negative, or a power's base's (a sum before its opposite, ``1/(y - x) +
+        1/(x - y)``), and a serial."""
         node = self._table.get(table_key)
         if node is None:
             node = self._table[table_key] = Node(kind, (), value, name, coeff, args)
             self._serial += 1
-            node.key = (*prefix, shape_of(node), self._serial)
+            opposite = args[0][1] < 0 if kind == ADD else args[0][0].key[5] if kind == MUL else False
+            node.key = (*prefix, shape_of(node), opposite, self._serial)
             node.owner = self
             if kind == MUL:
                 node.sums = any(b.sums or e.sums for b, e in args)

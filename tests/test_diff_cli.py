@@ -11,7 +11,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from autodiff_cli import DomainError, parse
-from autodiff_cli.symbolic import diff, hessian
+from autodiff_cli.symbolic import diff, hessian, taken_names
 
 from conftest import examples
 from strategies import evaluate_point, expressions
@@ -249,3 +249,22 @@ def test_a_note_at_0_to_the_0_where_the_exponent_varies(cli):
     assert run.err.splitlines() == ["note: d(x**y)/dy = 0 at 0**0 used at 1 point(s) (PyTorch's convention)"]
     run = cli("check", "x**x", "x=0")
     assert run.code == 1 and "sits where the expression is defined on one side only" in run.err
+
+
+@settings(max_examples=examples(300), deadline=None)
+@given(expressions)
+def test_printed_derivatives_print_the_same_when_read_back(text):
+    # Was: -sign(y)*(1/(tan(x) - abs(y)) + 1/(abs(y) - tan(x))) printed again with the two
+    # terms swapped: a sum and its opposite tied, and the first made went first.
+    from autodiff_cli.reverse import Graph
+    from autodiff_cli.symbolic import to_text
+
+    try:
+        printed = diff(parse(text))
+    except DomainError:
+        return
+    for derivative in printed.values():
+        graph = Graph()
+        again = parse(derivative)
+        graph.add_input(again)
+        assert to_text(graph.canon(again.output), taken_names(again)) == derivative, (text, derivative)
