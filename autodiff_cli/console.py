@@ -55,9 +55,13 @@ class _Trimmed:
 
     def __init__(self, stream: TextIO) -> None:
         self._stream = stream
+        self._spaces = ""  # the spaces a write ended with: written only if the line goes on
 
     def write(self, text: str) -> int:
-        self._stream.write("\n".join(line.rstrip(" ") for line in text.split("\n")))
+        *lines, last = (self._spaces + text).split("\n")
+        body = last.rstrip(" ")
+        self._spaces = last[len(body):]
+        self._stream.write("".join(line.rstrip(" ") + "\n" for line in lines) + body)
         return len(text)
 
     def __getattr__(self, name: str) -> Any:  # flush, fileno, isatty, encoding, ...

@@ -207,3 +207,16 @@ def test_binary_output_goes_to_a_pipe_not_to_a_terminal(args):
     assert code == 2 and out == b"" and b"would write PNG bytes to the terminal" in err
     code, out, err = run(args)
     assert code == 0 and out.startswith(b"\x89PNG\r\n\x1a\n")
+
+
+def test_lines_lose_their_trailing_spaces_only_at_their_ends():
+    # Spaces a write ends with are the line's padding only if a newline comes next.
+    import io
+
+    from autodiff_cli.console import _Trimmed
+
+    out = io.StringIO()
+    trimmed = _Trimmed(out)
+    for chunk in ["a   ", "b  \n", "  c  ", "", "\n", "x ", " y\n  \n"]:
+        trimmed.write(chunk)
+    assert out.getvalue() == "a   b\n  c\nx  y\n\n"
