@@ -25,7 +25,7 @@ from .arrays import ARRAY
 from .errors import GridError, NotFiniteError, UsageError, quoted
 from .expression import Expression
 from .inputs import DuplicateKeyError, load_json, read_line, read_rest
-from .ops import OPS
+from .ops import OPS, kink_matters
 
 CHUNK = 65_536
 
@@ -263,7 +263,7 @@ class ArrayProgram:
         self.constants = {i: np.float64(n.data) for i, n in enumerate(nodes) if n.op == "const"}
         self.leaves = {n.label: i for i, n in enumerate(nodes) if n.op == "var"}
         self.output = position[id(expr.output)]
-        self.kinks = [(i, n.op) for i, n in enumerate(nodes) if OPS[n.op].kink and n.needs_grad]
+        self.kinks = [(i, n.op) for i, n in enumerate(nodes) if kink_matters(n)]
 
     def run(self, values: Mapping[str, Any], size: int) -> tuple[np.ndarray, dict[str, np.ndarray], dict[str, int]]:
         """Value and gradients at ``size`` points (``values``: arrays or scalars per variable),
@@ -294,12 +294,12 @@ class ArrayProgram:
                         share = g if isinstance(local, float) and local == 1.0 else g * local
                         before = grads[k]
                         grads[k] = share if isinstance(before, float) and before == 0.0 else before + share
-        kinks: dict[str, int] = {}
+        hit: dict[str, Any] = {}  # by rule, the points where some node used it (counted once each)
         for i, op in self.kinks:
             at, rule = OPS[op].kink
-            hits = int(np.count_nonzero(np.broadcast_to(at(*[data[k] for k in self.children[i]]), (size,))))
-            if hits:
-                kinks[rule] = kinks.get(rule, 0) + hits
+            mask = np.broadcast_to(at(*[data[k] for k in self.children[i]]), (size,))
+            hit[rule] = mask if rule not in hit else hit[rule] | mask
+        kinks = {rule: n for rule, mask in hit.items() if (n := int(np.count_nonzero(mask)))}
         value = np.broadcast_to(np.asarray(data[self.output], dtype=np.float64), (size,))
         gradients = {name: np.broadcast_to(np.asarray(grads[i], dtype=np.float64), (size,))
                      for name, i in self.leaves.items()}

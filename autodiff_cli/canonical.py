@@ -137,7 +137,7 @@ class Builder:
                     const = total
                     continue
                 pairs = ((op, 1),)  # 1e308 + 1e308 stays as it is: folded, it is not a number
-            elif kind == ADD and len(op.args) <= FLAT:
+            elif kind == ADD and len(op.args) <= FLAT and finite(const + op.coeff):
                 const += op.coeff
                 pairs = op.args
             elif kind == MUL and op.coeff != 1:
@@ -150,8 +150,10 @@ class Builder:
                 entry = terms.get(id(t))
                 if entry is None:
                     terms[id(t)] = [t, c]
-                else:
+                elif finite(entry[1] + c):
                     entry[1] += c
+                else:  # 1e308*x + 1e308*x stays two terms: folded, its coefficient is not a number
+                    terms[len(terms) - (1 << 62)] = [t, c]
         items = [(t, exact(c)) for t, c in terms.values() if c != 0]
         const = exact(const)
         if not items:
@@ -159,7 +161,7 @@ class Builder:
         if len(items) == 1 and const == 0:
             t, c = items[0]
             return self.scale(c, t)
-        items.sort(key=_term_key)
+        items.sort(key=_key)
         return self._add_node(const, tuple(items))
 
     def mul(self, operands: list[Node]) -> Node:
@@ -184,12 +186,13 @@ class Builder:
                     coeff = product
                     continue
                 pairs = ((op, one),)  # 1e200*1e200 stays as it is
-            elif kind == MUL and len(op.args) <= FLAT:
+            elif kind == MUL and len(op.args) <= FLAT and finite(coeff * op.coeff):
                 coeff *= op.coeff
                 pairs = op.args
             elif kind == ADD:
-                k, op = self.primitive(op)  # 2*x - 2*y is 2*(x - y)
-                coeff *= k
+                k, rest = self.primitive(op)  # 2*x - 2*y is 2*(x - y)
+                if finite(coeff * k):
+                    coeff, op = coeff * k, rest
                 pairs = ((op, one),)
             else:
                 pairs = ((op, one),)
@@ -242,7 +245,7 @@ class Builder:
                 merged = self._merge_power_of_product(kept, k)
                 if merged is not None:
                     return self.mul([self.num(coeff), *(self.power(b, e) for b, e in merged)])
-        kept.sort(key=_factor_key)
+        kept.sort(key=_key)
         return self._mul_node(coeff, tuple(kept))
 
     def _pair_opposites(self, factors: dict[int, list], coeff: Number) -> Number:
@@ -392,9 +395,6 @@ def _divided(c: Number, k: Number) -> Number:
     return exact(Fraction(c) / Fraction(k) if is_exact(c) and is_exact(k) else c / k)
 
 
-def _factor_key(pair: tuple) -> tuple:
-    return pair[0].key
-
-
-def _term_key(pair: tuple) -> tuple:
+def _key(pair: tuple) -> tuple:
+    """A term's or a factor's order: its node's key."""
     return pair[0].key

@@ -301,8 +301,8 @@ def _push(nodes: Sequence[Value], node: Value, i: int, ieee: bool, check: bool, 
             if not ieee:
                 raise DomainError(_gradient_message(node, share), i if i >= 0 else nodes.index(node),
                                   describe or _describe_default(nodes)) from None
-        if check and not math.isfinite(share):
-            raise DomainError(_gradient_message(node, share), i, describe or _describe_default(nodes))
+        if check and not (math.isfinite(share) and math.isfinite(child.grad + share)):  # or a sum of them overflows
+            raise DomainError(_gradient_message(node, child.grad + share), i, describe or _describe_default(nodes))
         child.grad += share
         if record is not None:
             record.append((i, k, local, share, child.grad))

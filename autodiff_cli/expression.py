@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 
 from .engine import Value, all_finite_grads, backward, forward
 from .errors import UsageError, did_you_mean, quoted
-from .ops import OPS
+from .ops import OPS, kink_matters
 
 TYPE_CHECKING = False  # typing itself costs start-up time
 if TYPE_CHECKING:
@@ -254,9 +254,8 @@ class Expression:
         found: dict[str, list[int]] = {}
         nodes, where = self.live()
         for i, node in enumerate(nodes):
-            kink = OPS[node.op].kink
-            if kink and node.needs_grad and kink[0](*[c.data for c in node.children]):
-                found.setdefault(kink[1], []).append(i)
+            if kink_matters(node) and OPS[node.op].kink[0](*[c.data for c in node.children]):
+                found.setdefault(OPS[node.op].kink[1], []).append(i)
         notes = []
         for rule, found_at in found.items():
             more = f" and {len(found_at) - 1} more place(s)" if len(found_at) > 1 else ""

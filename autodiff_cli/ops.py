@@ -33,17 +33,19 @@ class Op:
     (``-a``), ``call`` (``exp(a)``) or ``leaf``; ``tier`` is its precedence and
     ``text`` how a printer writes it (``" + "`` with spaces, ``"*"`` without).
     ``kink`` flags inputs at which the op is not differentiable (a test of all
-    its inputs, floats or arrays) and the convention we use there (PyTorch's);
-    ``domain`` says what a math error in its forward rule means, for error messages.
+    its inputs, floats or arrays) and the convention we use there (PyTorch's),
+    about the slopes of the inputs ``kink_of`` (all if None: only the exponent's
+    for a power); ``domain`` says what a math error in its forward rule means.
     """
 
-    __slots__ = ("arity", "domain", "forward", "grads", "kind", "kink", "name", "roles", "symbol", "text", "tier")
+    __slots__ = ("arity", "domain", "forward", "grads", "kind", "kink", "kink_of", "name", "roles", "symbol", "text",
+                 "tier")
 
     def __init__(self, name: str, symbol: str, kind: str, arity: int, forward: Rule, grads: tuple[Rule, ...] = (),
                  kink: tuple[Callable[..., Any], str] | None = None, roles: tuple[str, ...] = (),
-                 tier: int = ATOM, text: str = "", domain: str = "") -> None:
+                 tier: int = ATOM, text: str = "", domain: str = "", kink_of: tuple[int, ...] | None = None) -> None:
         self.name, self.symbol, self.kind, self.arity = name, symbol, kind, arity
-        self.forward, self.grads, self.kink = forward, grads, kink
+        self.forward, self.grads, self.kink, self.kink_of = forward, grads, kink, kink_of
         self.roles = roles  # what each input is, where order matters (graph edge labels)
         self.tier, self.text = tier, text or symbol
         self.domain = domain or f"{name} outside its domain"
@@ -138,7 +140,7 @@ OPS: dict[str, Op] = {
         Op("pow", "**", "infix", 2, lambda m, a, b: m.pow(a, b),
            (lambda m, o, a, b: m.pow_dbase(a, b), lambda m, o, a, b: m.pow_dexp(o, a)),
            (_zero_to_zero, "d(x**y)/dy = 0 at 0**0"), roles=("base", "exp"), tier=POWER,
-           domain="power with no real result"),
+           domain="power with no real result", kink_of=(1,)),
         Op("neg", "-", "prefix", 1, lambda m, a: -a, (lambda m, o, a: -1.0,), tier=UNARY),
         _call("exp", lambda m, o, x: o),
         _call("log", lambda m, o, x: 1.0 / x, domain="log of a non-positive number"),
@@ -159,6 +161,16 @@ OPS: dict[str, Op] = {
     )
 }
 """Every op by name. The grammar's aliases and the parser's function names are these names."""
+
+def kink_matters(node: Any) -> bool:
+    """Whether a node's op has a convention that can reach a gradient: a slope it is
+    about is needed (``pow(x, 0)`` at 0 needs no slope in its constant exponent)."""
+    op = OPS[node.op]
+    if op.kink is None:
+        return False
+    inputs = node.children if op.kink_of is None else [node.children[k] for k in op.kink_of]
+    return any(c.needs_grad for c in inputs)
+
 
 FUNCTIONS: dict[str, Op] = {op.name: op for op in OPS.values() if op.kind == "call"}
 FUNCTIONS["pow"] = OPS["pow"]  # pow(x, y) is the call form of x ** y

@@ -15,6 +15,7 @@ Everything is linear in the size of its input and iterative (any depth).
 from __future__ import annotations
 
 import gc
+import math
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 
@@ -40,6 +41,9 @@ def derivatives(expr: Expression, wrt: list[str] | None = None, order: int = 1,
     unknown = [n for n in names if n not in expr.variables]
     if unknown:
         raise UsageError(f"no variable '{unknown[0]}' in the expression")
+    for i, node in enumerate(expr.nodes):  # 1e309: as eval says (printed, it would read "inf", a name)
+        if node.op == "const" and not math.isfinite(node.data):
+            raise DomainError("number too large", i, expr.describe)
     graph = graph or Graph()
     found = graph.gradients(graph.add_input(expr), names)
     if order > 1:

@@ -268,3 +268,27 @@ def test_printed_derivatives_print_the_same_when_read_back(text):
         again = parse(derivative)
         graph.add_input(again)
         assert to_text(graph.canon(again.output), taken_names(again)) == derivative, (text, derivative)
+
+
+def test_coefficients_that_would_overflow_are_not_folded(cli):
+    # Was: x*inf, where inf reads back as a variable; eval's gradient is 5e+307.
+    for text, at in (("y*(1e308*x + 1e308*x - 1e308*x)", {"x": 0.5, "y": 1.0}),
+                     ("y*(1e308*x + 1e308*x - (1e308*x + 1e308*x))", {"x": 0.5, "y": 1.0})):
+        printed = diff(parse(text), ["y"])["y"]
+        assert "inf" not in printed
+        want = parse(text).evaluate(at, ieee=True).gradients["y"]  # d/dx overflows in the second
+        assert parse(printed).forward({"x": at["x"]}) == want, (text, printed)
+    run = cli("diff", "y*1e309", "--wrt", "y")  # as eval says, not a printed "inf"
+    assert run.code == 1 and run.out == "" and run.err.startswith("error: number too large in '1e309'")
+    # A gradient that is a sum of finite shares overflowing: an error, not a silent -inf.
+    run = cli("eval", "y*(1e308*x+1e308*x - (1e308*x+1e308*x))", "x=0.5", "y=1", "--format", "json")
+    assert run.code == 1 and run.out == "" and run.err.startswith("error: infinite gradient")
+
+
+def test_the_0_to_the_0_note_counts_points_and_needs_a_varying_exponent(cli, tmp_path):
+    for text in ("pow(x, 0)", "x**(1 - 1)", "x**(2*0)"):  # no slope in a constant exponent
+        assert cli("eval", text, "x=0").err == "", text
+    data = tmp_path / "points.csv"
+    data.write_text("x,y\n0,0\n1,1\n")
+    run = cli("eval", "x**y + y**x", "--input", str(data), "--format", "csv")
+    assert run.err.splitlines() == ["note: d(x**y)/dy = 0 at 0**0 used at 1 point(s) (PyTorch's convention)"]
