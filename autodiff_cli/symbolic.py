@@ -81,8 +81,10 @@ def no_cycle_collection() -> Iterator[None]:
 
 
 def taken_names(expr: Expression) -> set[str]:
-    """Names a printed intermediate must not take."""
-    return set(expr.variables) | set(expr.names)
+    """Names a printed intermediate must not take: the input's, and those that
+    read the same in LaTeX (a variable ``t_1`` is ``t_{1}``, as ``t1`` is)."""
+    names = set(expr.variables) | set(expr.names)
+    return names | {name.replace("_", "") for name in names}
 
 
 class Builder(Graph):

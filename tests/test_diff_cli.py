@@ -306,3 +306,9 @@ def test_the_0_to_the_0_note_counts_points_and_needs_a_varying_exponent(cli, tmp
     data.write_text("x,y\n0,0\n1,1\n")
     run = cli("eval", "x**y + y**x", "--input", str(data), "--format", "csv")
     assert run.err.splitlines() == ["note: d(x**y)/dy = 0 at 0**0 used at 1 point(s) (PyTorch's convention)"]
+
+
+def test_a_named_intermediate_never_reads_like_a_variable_in_latex(cli):
+    # Was: the variable t_1 and the intermediate t1 both t_{1}.
+    run = cli("diff", "t_1*tanh(w*x+b)", "--order", "2", "--wrt", "w", "--format", "latex")
+    assert run.out == r"t_{2} = \tanh\left(b + w x\right);\quad 2 t_{1} x^{2} t_{2} \left(t_{2}^{2} - 1\right)" + "\n"
