@@ -116,6 +116,9 @@ class _Builder:
         args = [a for a in args if a is not None]
         text = token_text(name)
         op = FUNCTIONS.get(text)
+        if op is None and text in CONSTANTS:
+            raise self._error(f"{quoted(text)} is a constant, not a function: to multiply, write {text}*(...)",
+                              name.start())
         if op is None:
             hint = did_you_mean(text, FUNCTIONS) or f" (the functions: {', '.join(FUNCTIONS)})"
             raise self._error(f"unknown function {quoted(text)}{hint}", name.start())

@@ -312,3 +312,9 @@ def test_a_named_intermediate_never_reads_like_a_variable_in_latex(cli):
     # Was: the variable t_1 and the intermediate t1 both t_{1}.
     run = cli("diff", "t_1*tanh(w*x+b)", "--order", "2", "--wrt", "w", "--format", "latex")
     assert run.out == r"t_{2} = \tanh\left(b + w x\right);\quad 2 t_{1} x^{2} t_{2} \left(t_{2}^{2} - 1\right)" + "\n"
+
+
+def test_a_constant_called_as_a_function_says_so(cli):
+    run = cli("eval", "pi(x)", "x=1")
+    assert run.code == 2 and run.err.splitlines()[0] == (
+        "error: 'pi' is a constant, not a function: to multiply, write pi*(...) at line 1, column 1")
