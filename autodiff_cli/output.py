@@ -155,15 +155,17 @@ def write_derivatives(expression: str, derivatives: dict, fmt: DiffFormat, out: 
 
     taken = taken if taken is not None else set()
     if fmt is DiffFormat.latex:
-        from .latex import latex_name, to_latex
+        from .latex import SEPARATOR, latex_name, to_latex
 
         texts = {name: to_latex(node, taken) for name, node in derivatives.items()}
         power = f"^{{{order}}}" if order > 1 else ""
         label = {name: f"\\frac{{\\partial{power} f}}{{\\partial {latex_name(name)}{power}}} = " for name in texts}
+        separator, where = SEPARATOR, r", \quad\text{where } "
     else:
         texts = {name: to_text(node, taken) for name, node in derivatives.items()}
         power = f"^{order}" if order > 1 else ""
         label = {name: f"d{power}/d{name}{power} = " for name in texts}
+        separator, where = "; ", ", where "
     if fmt is DiffFormat.json:
         data = {"expression": expression, "order": order, "derivatives": texts}
         if latex:
@@ -176,7 +178,6 @@ def write_derivatives(expression: str, derivatives: dict, fmt: DiffFormat, out: 
     else:
         # A labelled line reads as mathematics: its named intermediates after it ("where t1 = ..."),
         # not between the label and the expression (d/dw = t1 = ...; ...).
-        separator, where = (r";\quad ", r", \quad\text{where } ") if fmt is DiffFormat.latex else ("; ", ", where ")
         for name, text in texts.items():
             *names, main = text.split(separator)
             out.write(f"{label[name]}{main}{where}{separator.join(names)}\n" if names else f"{label[name]}{text}\n")

@@ -58,11 +58,12 @@ def derivatives(expr: Expression, wrt: list[str] | None = None, order: int = 1,
     tidy = TextPrinter()
     out = {}
     for name in names:
-        node, before = found[name], None
-        for _ in range(4):
-            before, node = node, factored(node, tidy)
-            if node is before:
+        node = found[name]
+        for _ in range(4):  # at most: each pass is linear, and one or two do it
+            again = factored(node, tidy)
+            if again is node:
                 break
+            node = again
         out[name] = node
     return out
 
