@@ -221,7 +221,7 @@ def forward(nodes: Sequence[Value], strict: bool = True, describe: Describe | No
             node.data = op.forward(SCALAR, *args)
         except (ArithmeticError, ValueError) as exc:
             if strict:
-                why = "overflow" if isinstance(exc, OverflowError) else op.domain
+                why = "overflow" if isinstance(exc, OverflowError) else op.domain_error(*args)
                 raise DomainError(why, nodes.index(node), describe or _describe_default(nodes)) from None
             node.data = _ieee(op.forward, *args)
     if strict and not all(map(math.isfinite, [n.data for n in nodes])):

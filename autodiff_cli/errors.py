@@ -214,7 +214,8 @@ def _lookalike(word: str, choice: str) -> str:
 def did_you_mean(word: str, choices: Iterable[str], prefix: str = "") -> str:
     """`` (did you mean 'tanh'?)`` for the closest choice, or ``""``.
 
-    Closest is fewest edits, then the nearest length; at most a third of the
+    Closest is fewest edits, then the nearest length, then the longest common
+    start (``xlog`` is ``xlogy``, not ``log``); at most a third of the
     word (and at most ``MAX_EDITS``) may differ, so unrelated names are not
     suggested. A name that differs only in look-alike letters (Cyrillic
     ``а`` for Latin ``a``) is suggested whatever its length, with the letter named.
@@ -226,14 +227,16 @@ def did_you_mean(word: str, choices: Iterable[str], prefix: str = "") -> str:
             if note:
                 return f" (did you mean {quoted(prefix + choice)}?{note})"
     limit = min(max(1, len(word) // 3), MAX_EDITS) if len(word) >= 2 else 0
-    best: tuple[int, int, str] | None = None
+    best: tuple[int, int, int, str] | None = None
     for choice in choices:
         if abs(len(choice) - len(word)) > limit:
             continue
-        scored = (_edits(word, choice, limit), abs(len(choice) - len(word)), choice)
+        pairs = enumerate(zip(word, choice, strict=False))
+        start = next((i for i, (a, b) in pairs if a != b), min(len(word), len(choice)))
+        scored = (_edits(word, choice, limit), abs(len(choice) - len(word)), -start, choice)
         if scored[0] <= limit and (best is None or scored < best):
             best = scored
             limit = scored[0]  # nothing further away can win
     if best is not None:
-        return f" (did you mean {quoted(prefix + best[2])}?)"
+        return f" (did you mean {quoted(prefix + best[3])}?)"
     return ""

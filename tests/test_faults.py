@@ -331,15 +331,25 @@ def reference_edits(a: str, b: str) -> int:
     return d[-1][-1]
 
 
+def common_start(a: str, b: str) -> int:
+    n = 0
+    while n < min(len(a), len(b)) and a[n] == b[n]:
+        n += 1
+    return n
+
+
 def test_suggestions_match_the_whole_table():
     rng = random.Random(4)
     for _ in range(3000):
         word = "".join(rng.choice("abc") for _ in range(rng.randint(1, 9)))
         choices = ["".join(rng.choice("abc") for _ in range(rng.randint(1, 9))) for _ in range(4)]
         limit = max(1, len(word) // 3) if len(word) >= 2 else 0
-        scored = sorted((reference_edits(word, c), abs(len(c) - len(word)), c) for c in choices)
-        expected = f" (did you mean '{scored[0][2]}'?)" if scored[0][0] <= limit else ""
+        scored = sorted((reference_edits(word, c), abs(len(c) - len(word)), -common_start(word, c), c)
+                        for c in choices)
+        expected = f" (did you mean '{scored[0][3]}'?)" if scored[0][0] <= limit else ""
         assert did_you_mean(word, choices) == expected, (word, choices)
+    # A tie in edits and length goes to the longer common start, not the alphabet.
+    assert did_you_mean("xlog", ["log", "xlogy"]) == " (did you mean 'xlogy'?)"
 
 
 def test_a_100000_character_name_one_letter_off():
