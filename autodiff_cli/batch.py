@@ -41,12 +41,15 @@ class Points(dict):
 
 @dataclass
 class Grid:
-    """``name=start:stop:step``: the points ``start + i*step`` before ``stop``."""
+    """``name=start:stop:step``: the points ``start + i*step`` before ``stop``, as
+    ``numpy.arange``; ``through``: up to ``stop`` itself, as ``numpy.linspace``
+    (a range divided into a number of points, whose last should be STOP)."""
 
     name: str
     start: float
     stop: float
     step: float
+    through: bool = False
 
     @property
     def count(self) -> int:
@@ -55,6 +58,8 @@ class Grid:
             span = self.stop / self.step - self.start / self.step
         if not math.isfinite(span):  # a step that small is more points than any limit
             return 2**64
+        if self.through:
+            return round(span) + 1
         return max(0, math.ceil(span))
 
     def values(self, index: np.ndarray) -> np.ndarray:
@@ -65,12 +70,14 @@ class Grid:
             bad = ~np.isfinite(x)
             if bad.any():
                 x[bad] = 2 * (self.start / 2 + index[bad] * (self.step / 2))
+        if self.through:
+            x[index == self.count - 1] = self.stop  # not 0.9999999999999999
         return x
 
 
 def parse_grid(text: str, points: int | None = None) -> Grid:
     """Read ``x=-5:5:0.25`` (the parts may be constant expressions: ``t=0:2*pi:pi/8``).
-    Without a STEP, ``points`` (if given) divide the range evenly."""
+    Without a STEP, ``points`` (if given) divide the range evenly, STOP the last."""
     from .arguments import parse_value
 
     name, eq, spec = text.partition("=")
@@ -85,13 +92,14 @@ def parse_grid(text: str, points: int | None = None) -> Grid:
         raise GridError(f"{quoted(text)}: START, STOP and STEP must be finite") from None
     if step is None and not points:
         raise GridError(f"{quoted(text)}: give a step, START:STOP:STEP")
+    through = step is None
     if step is None:
-        step = stop / points - start / points  # (stop - start) may overflow
+        step = stop / (points - 1) - start / (points - 1)  # (stop - start) may overflow
         if step == 0:
             raise GridError(f"{quoted(text)}: START and STOP must differ")
     if step == 0:
         raise GridError(f"{quoted(text)}: the step must not be 0")
-    grid = Grid(name, start, stop, step)
+    grid = Grid(name, start, stop, step, through)
     if grid.count > 10**12:
         many = f"{grid.count:,}" if grid.count < 2**64 else "more than 10^19"
         raise GridError(f"{quoted(text)} has {many} points; the limit is 10^12 (fixed)")

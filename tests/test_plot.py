@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import re
 import subprocess
 import sys
@@ -50,9 +49,20 @@ def test_png_and_pdf(cli, tmp_path, suffix, magic):
     assert out.read_bytes().startswith(magic)
 
 
-def test_default_is_500_points():
-    curves = sample(parse("x*x"), parse_grid("x=-5:5", points=500), {})
-    assert len(curves.x) == 500 and curves.x[0] == -5.0 and math.isclose(curves.x[-1], 4.98)
+def test_default_is_500_points_from_start_to_stop():
+    # As numpy.linspace(-5, 5, 500): STOP is the last point (it was 4.98, before STOP, as arange).
+    for spec, (start, stop) in (("x=-5:5", (-5.0, 5.0)), ("x=0:1", (0.0, 1.0)), ("x=1:0", (1.0, 0.0)),
+                                ("x=0:0.3", (0.0, 0.3)), ("x=-1e308:1e308", (-1e308, 1e308))):
+        curves = sample(parse("x*x" if "e308" not in spec else "x"), parse_grid(spec, points=500), {})
+        assert len(curves.x) == 500 and curves.x[0] == start and curves.x[-1] == stop
+        # (linspace itself overflows over -1e308:1e308; halved, it does not.)
+        assert np.allclose(curves.x, 2 * np.linspace(start / 2, stop / 2, 500), rtol=1e-12, atol=0)
+
+
+def test_the_tangent_at_stop(cli):
+    # STOP is plotted, so --at STOP is inside the range (it was "outside 0 .. 0.998").
+    run = cli("plot", "x**2", "--grid", "x=0:1", "--at", "1", "--terminal")
+    assert run.code == 0 and "tangent at x = 1 (dots): f = 1, slope df/dx = 2" in run.out, (run.out, run.err)
 
 
 def test_undefined_points_are_gaps(cli, tmp_path):
