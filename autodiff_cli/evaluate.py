@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 from contextlib import contextmanager
 
-from .errors import UsageError, diagnostic, did_you_mean, quoted
+from .errors import DomainError, UsageError, diagnostic, did_you_mean, quoted
 from .output import Format
 
 TYPE_CHECKING = False  # typing itself costs start-up time
@@ -91,7 +91,15 @@ def run_eval(tokens: list[str], fmt: Format, intermediates: bool, ieee: bool, tr
     if hessian:
         from .symbolic import hessian as second_derivatives
 
-        result.hessian = second_derivatives(expr, values, ieee)
+        try:
+            result.hessian = second_derivatives(expr, values, ieee)
+        except DomainError as exc:
+            # The derivative of a convention (0 at 0**0) is the printed derivative's, undefined there.
+            rules = ", ".join(expr.conventions(unwritten=True))
+            if not rules:
+                raise
+            where = f"{exc.where}, at a point where eval's gradient is a convention ({rules}) with no derivative"
+            raise DomainError(exc.why, exc.index, lambda _: where) from None
     if keep is not None:
         keep.append(result)
     for note in result.notes:

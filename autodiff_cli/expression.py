@@ -247,15 +247,26 @@ class Expression:
                 name = self.name_of(child, _in_nodes(where, position[id(child)]))
                 trace[-1].inputs.append(TraceInput(name, local, share, total))
 
-    def notes(self) -> list[str]:
-        """Where the last evaluation passed through a non-differentiable point."""
+    def conventions(self, unwritten: bool = False) -> dict[str, list[int]]:
+        """The conventions the last evaluation used (``relu'(0) = 0``), each with the
+        positions in ``live()`` of the nodes where it did; ``unwritten``: only those
+        no printed derivative follows (0 at ``0**0``)."""
         if not self.kinked:
-            return []
+            return {}
         found: dict[str, list[int]] = {}
-        nodes, where = self.live()
-        for i, node in enumerate(nodes):
+        for i, node in enumerate(self.live()[0]):
+            if unwritten and OPS[node.op].written:
+                continue
             if kink_matters(node) and OPS[node.op].kink[0](*[c.data for c in node.children]):
                 found.setdefault(OPS[node.op].kink[1], []).append(i)
+        return found
+
+    def notes(self) -> list[str]:
+        """Where the last evaluation passed through a non-differentiable point."""
+        found = self.conventions()
+        if not found:
+            return []
+        where = self.live()[1]
         notes = []
         for rule, found_at in found.items():
             more = f" and {len(found_at) - 1} more place(s)" if len(found_at) > 1 else ""

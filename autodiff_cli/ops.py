@@ -35,20 +35,22 @@ class Op:
     ``kink`` flags inputs at which the op is not differentiable (a test of all
     its inputs, floats or arrays) and the convention we use there (PyTorch's),
     about the slopes of the inputs ``kink_of`` (all if None: only the exponent's
-    for a power); ``domain`` says what a math error in its forward rule means
+    for a power); ``written``: whether a printed derivative can follow that
+    convention (``sign(x)`` is abs's slope, 0 at 0; no readable form is 0 at
+    ``0**0``); ``domain`` says what a math error in its forward rule means
     (a function of the inputs where that depends on them: ``0**-1`` is a division
     by zero, ``(-8)**0.5`` a power with no real result).
     """
 
     __slots__ = ("arity", "domain", "forward", "grads", "kind", "kink", "kink_of", "name", "roles", "symbol", "text",
-                 "tier")
+                 "tier", "written")
 
     def __init__(self, name: str, symbol: str, kind: str, arity: int, forward: Rule, grads: tuple[Rule, ...] = (),
                  kink: tuple[Callable[..., Any], str] | None = None, roles: tuple[str, ...] = (),
                  tier: int = ATOM, text: str = "", domain: str | Callable[..., str] = "",
-                 kink_of: tuple[int, ...] | None = None) -> None:
+                 kink_of: tuple[int, ...] | None = None, written: bool = True) -> None:
         self.name, self.symbol, self.kind, self.arity = name, symbol, kind, arity
-        self.forward, self.grads, self.kink, self.kink_of = forward, grads, kink, kink_of
+        self.forward, self.grads, self.kink, self.kink_of, self.written = forward, grads, kink, kink_of, written
         self.roles = roles  # what each input is, where order matters (graph edge labels)
         self.tier, self.text = tier, text or symbol
         self.domain = domain or f"{name} outside its domain"
@@ -147,7 +149,8 @@ OPS: dict[str, Op] = {
         Op("pow", "**", "infix", 2, lambda m, a, b: m.pow(a, b),
            (lambda m, o, a, b: m.pow_dbase(a, b), lambda m, o, a, b: m.pow_dexp(o, a)),
            (_zero_to_zero, "d(x**y)/dy = 0 at 0**0"), roles=("base", "exp"), tier=POWER,
-           domain=lambda x, y: "division by zero" if x == 0.0 else "power with no real result", kink_of=(1,)),
+           domain=lambda x, y: "division by zero" if x == 0.0 else "power with no real result", kink_of=(1,),
+           written=False),
         Op("neg", "-", "prefix", 1, lambda m, a: -a, (lambda m, o, a: -1.0,), tier=UNARY),
         _call("exp", lambda m, o, x: o),
         _call("log", lambda m, o, x: 1.0 / x, domain="log of a non-positive number"),
@@ -164,7 +167,7 @@ OPS: dict[str, Op] = {
         Op("xlogy", "xlogy", "call", 2, lambda m, x, y: m.xlogy(x, y),
            (lambda m, o, x, y: m.xlogy_dx(x, y), lambda m, o, x, y: m.xlogy_dy(x, y)),
            (lambda x, y: (x == 0.0) & (y <= 0.0), "xlogy'(0, <= 0) = 0"), roles=("factor", "log"),
-           domain="xlogy of a non-positive number"),
+           domain="xlogy of a non-positive number", written=False),
     )
 }
 """Every op by name. The grammar's aliases and the parser's function names are these names."""
