@@ -58,6 +58,10 @@ def parse_value(name: str, text: str, ieee: bool = False) -> float:
         try:
             expr = parse(text)
         except AutodiffError as exc:
+            decimal = text.strip().replace(",", ".", 1)
+            if "," in text and _NUMBER.fullmatch(decimal):  # 3,5: a decimal comma
+                raise UsageError(f"value for {quoted(name)}: {quoted(text)} is not a number; the decimal "
+                                 f"point is '.': {decimal}") from None
             raise UsageError(f"value for {quoted(name)}: {exc}") from None
         if expr.variables:
             raise UsageError(f"value for {quoted(name)} must be a number or a constant expression such as pi/4, "

@@ -118,7 +118,7 @@ def _sources(prog: ArrayProgram, names: list[str], fixed: Mapping[str, float], w
     variables = prog.expr.variables
     for name in fixed:
         if name not in variables:
-            raise UsageError(f"no variable {quoted(name)} in the expression")
+            raise prog.expr.no_variable(name)
     one_place(variables, fixed, names, where, f" ({where} has no such column)")
     taken = [n for n in result_names(prog) if n in names]
     if taken:

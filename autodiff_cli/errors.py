@@ -217,8 +217,9 @@ def did_you_mean(word: str, choices: Iterable[str], prefix: str = "") -> str:
     Closest is fewest edits, then the nearest length, then the longest common
     start (``xlog`` is ``xlogy``, not ``log``); at most a third of the
     word (and at most ``MAX_EDITS``) may differ, so unrelated names are not
-    suggested. A name that differs only in look-alike letters (Cyrillic
-    ``а`` for Latin ``a``) is suggested whatever its length, with the letter named.
+    suggested; a name that differs only in case is suggested first. A name
+    that differs only in look-alike letters (Cyrillic ``а`` for Latin ``a``) is
+    suggested whatever its length, with the letter named.
     """
     choices = list(choices)
     if not word.isascii():
@@ -226,6 +227,10 @@ def did_you_mean(word: str, choices: Iterable[str], prefix: str = "") -> str:
             note = _lookalike(word, choice)
             if note:
                 return f" (did you mean {quoted(prefix + choice)}?{note})"
+    folded = word.casefold()
+    for choice in choices:
+        if choice.casefold() == folded and choice != word:  # X for x: too short for edits to tell
+            return f" (did you mean {quoted(prefix + choice)}?)"
     limit = min(max(1, len(word) // 3), MAX_EDITS) if len(word) >= 2 else 0
     best: tuple[int, int, int, str] | None = None
     for choice in choices:

@@ -171,7 +171,7 @@ def check_grids(expr: Any, fixed: dict[str, float], grids: list[Any]) -> None:
     names = [g.name for g in grids]
     for name in names:
         if name not in expr.variables:
-            raise UsageError(f"--grid {name}: no variable {quoted(name)} in the expression")
+            raise expr.no_variable(name, f"--grid {name}: ")
         if name in fixed or names.count(name) > 1:
             raise UsageError(f"value for {quoted(name)} given twice")
 
@@ -196,7 +196,7 @@ def _check_sources(expr: Any, fixed: dict[str, float], columns: AbstractSet[str]
     ignored = set(results)  # a set: a file may hold 100,000 variables and as many gradients
     unknown = next((n for n in columns if n not in variables and n not in ignored), None)
     if unknown is not None:
-        raise UsageError(f"{where}: no variable {quoted(unknown)} in the expression")
+        raise expr.no_variable(unknown, f"{where}: ")
     one_place(variables, fixed, columns, where)
     return results
 

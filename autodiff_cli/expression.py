@@ -184,6 +184,17 @@ class Expression:
         column = start - (self.source.rfind("\n", 0, start) + 1) + 1
         return f"'{snippet}' (line {line}, column {column})"
 
+    def no_variable(self, name: str, where: str = "") -> UsageError:
+        """The error for a value, option or column naming no variable, with the
+        closest variable or else the variables: a one-letter slip (``x`` for ``X``)
+        is too short for a "did you mean"."""
+        hint = did_you_mean(name, self.variables)
+        if not hint:
+            names = [quoted(n, 20) for n in list(self.variables)[:7]]
+            more = f" and {len(self.variables) - 6:,} more" if len(names) > 6 else ""
+            hint = f" (its variables: {', '.join(names[:6])}{more})" if names else " (it has no variables)"
+        return UsageError(f"{where}no variable {quoted(name)} in the expression{hint}")
+
     def check_values(self, values: Mapping[str, float], complete: bool = True) -> None:
         """Raise :class:`UsageError` for unknown or assigned names and, if
         ``complete``, for variables without a value."""
@@ -193,9 +204,10 @@ class Expression:
         if assigned:
             raise UsageError(f"{_names(assigned)} assigned in the expression and cannot be given a value")
         unknown = [n for n in values if n not in self.variables]
+        if len(unknown) == 1:
+            raise self.no_variable(unknown[0])
         if unknown:
-            hint = did_you_mean(unknown[0], self.variables) if len(unknown) == 1 else ""
-            raise UsageError(f"no variable {_names(unknown, verb=False)} in the expression{hint}")
+            raise UsageError(f"no variable {_names(unknown, verb=False)} in the expression")
         missing = [n for n in self.variables if n not in values] if complete else []
         if missing:
             raise UsageError(f"missing value for {_names(missing, verb=False)}")

@@ -287,7 +287,7 @@ of STAR. The differential tests against Lark check that tokens come out the same
 
 _TOKEN_NAMES = {
     "NUMBER": "a number", "NAME": "a name", "LPAR": "'('", "RPAR": "')'", "MINUS": "'-'",
-    "PLUS": "'+'", "_SEP": "';' or a newline", "_POW": "'**'", "$END": "the end",
+    "PLUS": "'+'", "_SEP": "';', a newline", "_POW": "'**'", "$END": "the end",
 }
 
 
@@ -307,7 +307,8 @@ def _syntax_error(exc: ParseError, text: str) -> ExprSyntaxError:
         return ExprSyntaxError(what, text, exc.pos)
     tok = exc.token
     expected = sorted({_TOKEN_NAMES.get(t, repr(t)) for t in exc.expected if not t.startswith("__")})
-    hint = f"; expected {', '.join(expected[:5])}" if expected and len(expected) <= 5 else ""
+    items = ", ".join(expected).rsplit(", ", 1)  # "'+', '-', ';', a newline or the end"
+    hint = f"; expected {' or '.join(items)}" if expected and len(expected) <= 5 else ""
     return ExprSyntaxError(f"unexpected {_describe_token(tok)}{hint}", text, exc.pos)
 
 

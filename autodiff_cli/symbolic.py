@@ -20,7 +20,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 
 from .engine import all_finite_grads, backward, forward, topological_order
-from .errors import DomainError, UsageError
+from .errors import DomainError
 from .expression import Expression
 from .factoring import factored
 from .forward import next_derivative, settle
@@ -40,7 +40,7 @@ def derivatives(expr: Expression, wrt: list[str] | None = None, order: int = 1,
     names = wrt or list(expr.variables)
     unknown = [n for n in names if n not in expr.variables]
     if unknown:
-        raise UsageError(f"no variable '{unknown[0]}' in the expression")
+        raise expr.no_variable(unknown[0])
     for i, node in enumerate(expr.nodes):  # 1e309: as eval says (printed, it would read "inf", a name)
         if node.op == "const" and not math.isfinite(node.data):
             raise DomainError("number too large", i, expr.describe)

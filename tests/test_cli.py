@@ -151,7 +151,17 @@ def test_gradient_infinite_is_error_in_strict_mode(cli):
     ("args", "message"),
     [
         (["eval", "x*y", "--x", "1"], "error: missing value for 'y'"),
-        (["eval", "x", "--x", "1", "--z", "2"], "error: no variable 'z' in the expression"),
+        (["eval", "x", "--x", "1", "--z", "2"], "error: no variable 'z' in the expression (its variables: 'x')"),
+        # One letter is too short for a "did you mean" by edits; one in another case is not.
+        (["eval", "X**2", "x=3"], "error: no variable 'x' in the expression (did you mean 'X'?)"),
+        (["eval", "2 + 3", "x=3"], "error: no variable 'x' in the expression (it has no variables)"),
+        (["eval", "a + b + c + d + f + g + h + k", "q=1"], "(its variables: 'a', 'b', 'c', 'd', 'f', 'g' and 2 more)"),
+        (["diff", "X**2", "--wrt", "x"], "error: no variable 'x' in the expression (did you mean 'X'?)"),
+        (["eval", "X**2", "--grid", "x=0:1:0.5"], "error: --grid x: no variable 'x' in the expression (did you"),
+        (["eval", "SIN(x)", "x=1"], "unknown function 'SIN' (did you mean 'sin'?)"),
+        # A decimal comma, as many locales write 3.5.
+        (["eval", "x", "x=3,5"], "error: value for 'x': '3,5' is not a number; the decimal point is '.': 3.5"),
+        (["eval", "x", "x=3,5,6"], "expected '+', '-', ';', a newline or the end at line 1, column 2"),
         (["eval", "x", "--x", "1", "--fromat", "json"], "did you mean '--format'?"),
         (["eval", "e = 2*x; e", "--x", "1", "--e", "2"], "'e' is assigned in the expression"),
         (["eval", "x", "--x"], "--x needs a value (--x VALUE sets the variable 'x'"),
@@ -177,7 +187,7 @@ def test_usage_errors_exit_2(cli, args, message):
 def test_syntax_error_shows_caret(cli):
     run = cli("eval", "a*(b+)")
     assert run.err.splitlines() == [
-        "error: unexpected ')'; expected '(', '+', '-', a name, a number at line 1, column 6",
+        "error: unexpected ')'; expected '(', '+', '-', a name or a number at line 1, column 6",
         "  a*(b+)",
         "       ^",
     ]

@@ -147,7 +147,8 @@ def test_parquet_is_known_by_its_first_bytes_and_checked_like_csv(cli, tmp_path)
     src = write_parquet(tmp_path / "points.data", {"x": [1, 2], "y": [3.0, 4.0]})
     run = cli("eval", "x*y", "--input", str(src), "--format", "jsonl")
     assert [json.loads(line)["value"] for line in run.out.splitlines()] == [3.0, 8.0]
-    assert cli("eval", "x", "--input", str(src)).err == f"error: '{src}': no variable 'y' in the expression\n"
+    assert cli("eval", "x", "--input", str(src)).err == (
+        f"error: '{src}': no variable 'y' in the expression (its variables: 'x')\n")
     words = write_parquet(tmp_path / "w.parquet", {"x": ["a"]})
     assert cli("eval", "x", "--input", str(words)).err.startswith("error: '")
     assert "column 'x' holds string" in cli("eval", "x", "--input", str(words)).err
@@ -285,7 +286,8 @@ def test_only_this_expressions_result_columns_are_ignored(cli, tmp_path):
     for extra in ("grad_z", "values", "grad_"):  # not a result of x: unknown, as before
         stray = write_parquet(tmp_path / "s.parquet", {"x": [1.0], extra: [0.0]})
         run = cli("eval", "x", "--input", str(stray), "--format", "csv")
-        assert (run.code, run.err) == (2, f"error: '{stray}': no variable '{extra}' in the expression\n")
+        assert (run.code, run.err) == (
+            2, f"error: '{stray}': no variable '{extra}' in the expression (its variables: 'x')\n")
     named = write_parquet(tmp_path / "v.parquet", {"value": [2.0]})  # a variable called value is a variable
     run = cli("eval", "value*2", "--input", str(named), "--format", "jsonl")
     assert run.code == 0 and json.loads(run.out)["variables"] == {"value": 2.0} and run.err == ""
