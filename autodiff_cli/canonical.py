@@ -47,6 +47,7 @@ from .nodes import (
     is_integer,
     name_key,
     number_power,
+    product,
     shape_of,
 )
 
@@ -181,17 +182,17 @@ class Builder:
             op = work.pop()
             kind = op.kind
             if kind == NUM:
-                product = coeff * op.value
-                if finite(product):
-                    coeff = product
+                folded = product(coeff, op.value)
+                if folded is not None:
+                    coeff = folded
                     continue
-                pairs = ((op, one),)  # 1e200*1e200 stays as it is
-            elif kind == MUL and len(op.args) <= FLAT and finite(coeff * op.coeff):
+                pairs = ((op, one),)  # 1e200*1e200 and 1e-200*1e-200 stay as they are
+            elif kind == MUL and len(op.args) <= FLAT and product(coeff, op.coeff) is not None:
                 coeff *= op.coeff
                 pairs = op.args
             elif kind == ADD:
                 k, rest = self.primitive(op)  # 2*x - 2*y is 2*(x - y)
-                if finite(coeff * k):
+                if product(coeff, k) is not None:
                     coeff, op = coeff * k, rest
                 pairs = ((op, one),)
             else:
@@ -216,7 +217,7 @@ class Builder:
                     continue
                 if b.kind == NUM:
                     value = number_power(b.value, e.value)
-                    if value is not None and finite(coeff * value):
+                    if value is not None and product(coeff, value) is not None:
                         coeff *= value
                         continue
                 elif b.kind == MUL and is_integer(e.value) and e is not one and len(b.args) <= FLAT:

@@ -124,6 +124,8 @@ def number_power(a: Number, b: Number) -> Number | None:
         r = math.pow(float(a), float(b))
     except (ValueError, OverflowError, ZeroDivisionError):
         return None
+    if abs(r) < TINY and a != 0 and b != 1:  # underflowed: 1e-200**2 is not 0
+        return None
     return exact(r) if math.isfinite(r) else None
 
 
@@ -160,6 +162,8 @@ def fold(name: str, x: Number) -> Number | None:
         if is_exact(x):
             if x != 0:
                 r = OPS[name].forward(SCALAR, Fraction(x))
+                if r == 0 and name == "relu":  # relu(-1) is 0.0, a float, but exactly 0 (exp(-1000) is not)
+                    return 0
                 return exact(r) if is_exact(r) else None
             r = OPS[name].forward(SCALAR, 0.0)
             return exact(Fraction(r)) if math.isfinite(r) else None
@@ -171,6 +175,24 @@ def fold(name: str, x: Number) -> Number | None:
 
 def finite(x: Number) -> bool:
     return is_exact(x) or math.isfinite(x)
+
+
+TINY = 2.2250738585072014e-308
+"""The smallest normal float: a float product below it has lost digits, or all."""
+
+
+def product(a: Number, b: Number) -> Number | None:
+    """``a*b`` as a fold may make it: None where the float product is not a number
+    (1e200*1e200 is inf) or underflowed (1e-200*1e-200 is 0, not 1e-400: folded,
+    ``1/(x*1e-200)`` would have a derivative over 0)."""
+    r = a * b
+    if is_exact(r):
+        return r
+    if not math.isfinite(r):
+        return None
+    if abs(r) < TINY and Fraction(r) != Fraction(a) * Fraction(b):
+        return None
+    return r
 
 
 def shape_of(node: Node) -> int:

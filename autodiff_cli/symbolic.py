@@ -15,7 +15,6 @@ Everything is linear in the size of its input and iterative (any depth).
 from __future__ import annotations
 
 import gc
-import math
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 
@@ -33,6 +32,19 @@ from .reverse import Graph, Term, node_of
 __all__ = ["Builder", "Graph", "Term", "derivative", "derivatives", "diff", "hessian", "node_of", "to_text"]
 
 
+def _check_constants(expr: Expression) -> None:
+    """Raise as ``eval`` would where a part without variables is not a number:
+    ``x + 1/0`` has no derivative, and ``1e309`` printed would read ``inf``, a name."""
+    constant: set[int] = set()
+    parts, at = [], []
+    for i, node in enumerate(expr.nodes):  # every statement, as eval runs them
+        if node.op != "var" and all(id(c) in constant for c in node.children):
+            constant.add(id(node))
+            parts.append(node)
+            at.append(i)
+    forward(parts, strict=True, describe=lambda k: expr.describe(at[k]))
+
+
 def derivatives(expr: Expression, wrt: list[str] | None = None, order: int = 1,
                 graph: Graph | None = None) -> dict[str, Node]:
     """The ``order``-th derivative of the output by each variable (all unless
@@ -41,9 +53,7 @@ def derivatives(expr: Expression, wrt: list[str] | None = None, order: int = 1,
     unknown = [n for n in names if n not in expr.variables]
     if unknown:
         raise expr.no_variable(unknown[0])
-    for i, node in enumerate(expr.nodes):  # 1e309: as eval says (printed, it would read "inf", a name)
-        if node.op == "const" and not math.isfinite(node.data):
-            raise DomainError("number too large", i, expr.describe)
+    _check_constants(expr)
     graph = graph or Graph()
     found = graph.gradients(graph.add_input(expr), names)
     if order > 1:

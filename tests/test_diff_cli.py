@@ -324,3 +324,25 @@ def test_a_constant_called_as_a_function_says_so(cli):
     run = cli("eval", "pi(x)", "x=1")
     assert run.code == 2 and run.err.splitlines()[0] == (
         "error: 'pi' is a constant, not a function: to multiply, write pi*(...) at line 1, column 1")
+
+
+def test_float_folds_that_would_underflow_are_not_made(cli):
+    # 1e-200*1e-200 is 0 in floats: folded, d/dx 1/(x*1e-200) printed -1e-200/0, everywhere undefined.
+    for text, at in (("1/(x*1e-200)", 1e100),
+                     ("x*1e-300*1e-300", 1.0), ("(x*1e-200)**2", 1e150), ("x*2*5e-324", 1.0)):
+        printed = diff(parse(text))["x"]
+        assert "/0" not in printed and printed != "0", (text, printed)
+        want = parse(text).evaluate({"x": at}).gradients["x"]
+        got = parse(printed).forward({"x": at} if "x" in parse(printed).variables else {})
+        assert math.isclose(got, want, rel_tol=1e-12), (text, printed, got, want)
+    # relu of a negative number is exactly 0, so x**relu(-1) is 1 and its derivative 0, also at x = 0.
+    assert diff(parse("x**relu(-1)")) == {"x": "0"}
+    assert diff(parse("x*exp(-1000)")) == {"x": "exp(-1000)"}  # 0 in floats, not in fact: not folded
+
+
+def test_diff_fails_where_eval_fails_without_variables(cli):
+    # x + 1/0 is nowhere defined: diff said 1.
+    for text in ("x + 1/0", "x*sqrt(-1)", "a = log(0); x", "x*exp(1000)", "x*1e309"):
+        want = cli("eval", text, "x=1")
+        run = cli("diff", text)
+        assert (run.code, run.out, run.err) == (want.code, "", want.err) and want.code == 1, (text, run, want)

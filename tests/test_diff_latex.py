@@ -219,7 +219,11 @@ def test_corpus_latex_reads_back_as_the_plain_form(text, name, order):
 def test_random_derivatives_in_latex_read_back(text, at):
     expr = parse(text)
     assume(expr.variables)
-    for node in derivatives(expr).values():
+    try:
+        found = derivatives(expr)
+    except DomainError:  # a part without variables is not a number (log(log(1))): eval fails too
+        assume(False)
+    for node in found.values():
         taken = taken_names(expr)
         agree(to_text(node, taken), to_latex(node, taken), list(expr.variables), int(at["x"] * 1000))
 
