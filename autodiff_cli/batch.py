@@ -42,24 +42,24 @@ class Points(dict):
 @dataclass
 class Grid:
     """``name=start:stop:step``: the points ``start + i*step`` before ``stop``, as
-    ``numpy.arange``; ``through``: up to ``stop`` itself, as ``numpy.linspace``
-    (a range divided into a number of points, whose last should be STOP)."""
+    ``numpy.arange``; or, given ``points``, that many from ``start`` to ``stop``
+    itself, as ``numpy.linspace`` (a range divided evenly, STOP the last)."""
 
     name: str
     start: float
     stop: float
     step: float
-    through: bool = False
+    points: int = 0
 
     @property
     def count(self) -> int:
+        if self.points:
+            return self.points
         span = (self.stop - self.start) / self.step
         if not math.isfinite(span):  # the span overflowed (-1e308:1e308): divide first
             span = self.stop / self.step - self.start / self.step
         if not math.isfinite(span):  # a step that small is more points than any limit
             return 2**64
-        if self.through:
-            return round(span) + 1
         return max(0, math.ceil(span))
 
     def values(self, index: np.ndarray) -> np.ndarray:
@@ -70,8 +70,9 @@ class Grid:
             bad = ~np.isfinite(x)
             if bad.any():
                 x[bad] = 2 * (self.start / 2 + index[bad] * (self.step / 2))
-        if self.through:
-            x[index == self.count - 1] = self.stop  # not 0.9999999999999999
+        if self.points:  # rounding must not step past STOP, nor miss it (0.9999999999999999)
+            x[index == self.points - 1] = self.stop
+            np.clip(x, min(self.start, self.stop), max(self.start, self.stop), out=x)
         return x
 
 
@@ -92,14 +93,18 @@ def parse_grid(text: str, points: int | None = None) -> Grid:
         raise GridError(f"{quoted(text)}: START, STOP and STEP must be finite") from None
     if step is None and not points:
         raise GridError(f"{quoted(text)}: give a step, START:STOP:STEP")
-    through = step is None
     if step is None:
-        step = stop / (points - 1) - start / (points - 1)  # (stop - start) may overflow
-        if step == 0:
+        if start == stop:
             raise GridError(f"{quoted(text)}: START and STOP must differ")
+        step = (stop - start) / (points - 1)
+        if not math.isfinite(step):  # the span overflowed (-1e308:1e308): divide first
+            step = stop / (points - 1) - start / (points - 1)
+        if step == 0:  # 0:1e-321 holds fewer floats than points
+            raise GridError(f"{quoted(text)}: too narrow for {points} points; give a STEP")
+        return Grid(name, start, stop, step, points)
     if step == 0:
         raise GridError(f"{quoted(text)}: the step must not be 0")
-    grid = Grid(name, start, stop, step, through)
+    grid = Grid(name, start, stop, step)
     if grid.count > 10**12:
         many = f"{grid.count:,}" if grid.count < 2**64 else "more than 10^19"
         raise GridError(f"{quoted(text)} has {many} points; the limit is 10^12 (fixed)")

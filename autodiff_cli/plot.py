@@ -53,14 +53,17 @@ class Tangent:
     value: float  # f(a)
     slope: float  # f'(a)
     x: np.ndarray
-    y: np.ndarray  # f(a) + f'(a) (x - a) over the plotted range
+    y: np.ndarray  # f(a) + f'(a) (x - a) over the plotted range, inf where that overflows
+    notes: list[str]  # the conventions the slope used (relu'(0) = 0), as eval notes them
 
 
 def tangent(curves: Curves, expr: Expression, fixed: dict[str, float], at: float) -> Tangent:
     """The tangent line at ``at`` (a single strict evaluation: it must be defined there)."""
     result = expr.evaluate({**fixed, curves.name: at})
     slope = result.gradients[curves.name]
-    return Tangent(at, result.value, slope, curves.x, result.value + slope * (curves.x - at))
+    with np.errstate(over="ignore", invalid="ignore"):  # x*1e308: the line leaves the picture
+        y = result.value + slope * (curves.x - at)
+    return Tangent(at, result.value, slope, curves.x, y, result.notes)
 
 
 def draw(curves: Curves, title: str, fmt: str, line: Tangent | None = None) -> bytes:
@@ -119,7 +122,7 @@ def _within_range(curves: Curves, line: Tangent | None) -> tuple[Curves, Tangent
     sx, sy = scales["x"], scales["y"]
     scaled = Curves(curves.name, curves.x / sx, curves.y / sy, curves.dy / scales["dy"], curves.gaps)
     if line is not None:
-        line = Tangent(line.at / sx, line.value / sy, line.slope, line.x / sx, line.y / sy)
+        line = Tangent(line.at / sx, line.value / sy, line.slope, line.x / sx, line.y / sy, line.notes)
     return scaled, line, scales
 
 

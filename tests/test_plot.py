@@ -59,6 +59,33 @@ def test_default_is_500_points_from_start_to_stop():
         assert np.allclose(curves.x, 2 * np.linspace(start / 2, stop / 2, 500), rtol=1e-12, atol=0)
 
 
+def test_narrow_ranges_hold_500_points_up_to_stop():
+    # A range a few floats wide: rounding gave 507 or 513 points; they never pass STOP.
+    for spec in ("x=0:1e-320", "x=1e16:10000000000000002", "x=1:1.0000000000000002", "x=2:1.9999999999999998"):
+        grid = parse_grid(spec, points=500)
+        x = grid.values(np.arange(grid.count))
+        assert grid.count == 500 and x[0] == grid.start and x[-1] == grid.stop, spec
+        assert (np.diff(x) * np.sign(grid.stop - grid.start) >= 0).all(), spec
+
+
+def test_a_range_too_narrow_or_empty_says_so(cli):
+    run = cli("plot", "x", "--grid", "x=0:1e-321", "--terminal")
+    assert (run.code, run.err) == (2, "error: --grid 'x=0:1e-321': too narrow for 500 points; give a STEP\n")
+    run = cli("plot", "x", "--grid", "x=1:1", "--terminal")
+    assert (run.code, run.err) == (2, "error: --grid 'x=1:1': START and STOP must differ\n")
+
+
+def test_a_tangent_at_a_kink_notes_the_convention_and_overflow_is_quiet(cli):
+    run = cli("plot", "relu(x)", "--grid", "x=-2:2", "--at", "0", "--terminal")
+    assert run.code == 0
+    assert run.err == "note: relu'(0) = 0 used at 'relu(x)' (line 1, column 1) (PyTorch's convention)\n"
+    # The line f(1) + f'(1)(x - 1) overflows at x = -1: no numpy warning on stderr.
+    for args in (["x*1e308", "--grid", "x=-1:1", "--at", "1"],
+                 ["x", "--grid", "x=-1.7e308:1.7e308", "--at", "1.7e308"]):
+        run = cli("plot", *args, "--terminal")
+        assert run.code == 0 and run.err == "", run.err
+
+
 def test_the_tangent_at_stop(cli):
     # STOP is plotted, so --at STOP is inside the range (it was "outside 0 .. 0.998").
     run = cli("plot", "x**2", "--grid", "x=0:1", "--at", "1", "--terminal")

@@ -172,6 +172,8 @@ def _plot(o: dict[str, Any], tokens: list[str], missing: list, keep: list[Any] |
         if not low <= at <= high:
             raise UsageError(f"--at {o['at']} is outside the plotted range {low:g} .. {high:g}")
         line = tangent(curves, expr, fixed, at)
+        for note in line.notes:
+            diagnostic(f"note: {note}")
     title = expr.text(limit=80)
     if curves.gaps:
         diagnostic(f"note: undefined at {curves.gaps:,} of {len(curves.x):,} points (drawn as gaps)")
