@@ -167,8 +167,8 @@ class Expression:
 
     def text(self, limit: int = 0) -> str:
         """The source as one line, shortened to ``limit`` characters when given."""
-        lines = (line.split("#", 1)[0].strip() for line in self.source.splitlines())
-        text = "; ".join(line for line in lines if line)
+        parts = (part.strip() for line in self.source.splitlines() for part in line.split("#", 1)[0].split(";"))
+        text = "; ".join(part for part in parts if part)  # x**2; is x**2
         text = " ".join(text.split())
         if limit and len(text) > limit:
             text = text[: limit - 3] + "..."

@@ -87,7 +87,11 @@ def draw(curves: Curves, title: str, fmt: str, line: Tangent | None = None) -> b
     bottom.plot(curves.x, curves.dy, color="#15803d", linewidth=1.8, label=f"df/d{curves.name}",
                 gid="derivative")
     bottom.axhline(0.0, color="#9ca3af", linewidth=0.8)
-    top.set_title(f"f({curves.name}) = {title}", fontsize=11, loc="left")
+    import textwrap
+
+    # Two lines where one would run off the figure (7 inches hold about 70 characters at 11 points).
+    top.set_title(textwrap.fill(f"f({curves.name}) = {title}", width=68, break_long_words=False,
+                                break_on_hyphens=False), fontsize=11, loc="left")
     top.set_ylabel(_scaled_label("f", scales["y"]))
     bottom.set_ylabel(_scaled_label(f"df/d{curves.name}", scales["dy"]))
     bottom.set_xlabel(_scaled_label(curves.name, scales["x"]))

@@ -281,3 +281,9 @@ def test_entry_point_delivers_pending_output_on_an_error():
     proc = _entry_point("eval", "log(x)", "x=-1", setup="sys.stdout.write('written before\\n')")
     assert proc.returncode == 1 and proc.stderr.startswith("error: ")
     assert proc.stdout == "written before\n"
+
+
+def test_the_title_is_the_statements_without_empty_ones(cli):
+    # "x**2;" ends in an empty statement: the title was "x**2; = 1.0".
+    assert cli("eval", "x**2;", "x=1").out.splitlines()[0] == "x**2 = 1.0"
+    assert cli("eval", "a=x*2;b=a+1 # b\nb*3", "x=1").out.splitlines()[0] == "a=x*2; b=a+1; b*3 = 9.0"

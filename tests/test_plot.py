@@ -86,6 +86,17 @@ def test_a_tangent_at_a_kink_notes_the_convention_and_overflow_is_quiet(cli):
         assert run.code == 0 and run.err == "", run.err
 
 
+def test_a_long_title_is_two_lines_within_the_figure(cli, tmp_path):
+    text = "sigmoid(very_long_variable_name*x) + relu(x - 1)*exp(-x/10) - log(1 + exp(x))"
+    out = tmp_path / "long.svg"
+    run = cli("plot", text, "--grid", "x=-5:5", "very_long_variable_name=2", "-o", str(out))
+    assert run.code == 0, run.err
+    texts = [t.text or "" for t in ET.fromstring(out.read_bytes()).iter(f"{SVG}text")]
+    first = next(i for i, t in enumerate(texts) if t.startswith("f(x) = "))
+    cut = text.index(" log(")  # broken at a space, not in a name, within 68 characters
+    assert texts[first:first + 2] == [f"f(x) = {text[:cut]}", text[cut + 1:]] and len(texts[first]) <= 68
+
+
 def test_the_tangent_at_stop(cli):
     # STOP is plotted, so --at STOP is inside the range (it was "outside 0 .. 0.998").
     run = cli("plot", "x**2", "--grid", "x=0:1", "--at", "1", "--terminal")
