@@ -97,11 +97,19 @@ class LatexPrinter(Printer):
         arg = node.args[0]
         if node.name == "abs":
             return [r"\left|", (arg, 0), r"\right|"], ATOM
+        if node.name == "xlogy":  # as written by hand, x log y: its 0 at x = 0 is a convention, not notation
+            return [(arg, PRODUCT), r" \log\left(", (node.args[1], 0), r"\right)"], PRODUCT
         command = FUNCTIONS.get(node.name, rf"\operatorname{{{node.name}}}")
         pieces: list[Any] = [command + r"\left(", (arg, 0)]
         for more in node.args[1:]:
             pieces += [", ", (more, 0)]
         return [*pieces, r"\right)"], ATOM
+
+    def _product_call(self, node: Node) -> bool:
+        if node.name != "xlogy":
+            return False
+        factor = node.args[0]
+        return factor.kind in (VAR, CALL) or (factor.kind == NUM and factor.value > 0) or self._plain_product(factor)
 
     def power(self, base: Node, e: Any) -> Template:
         if isinstance(e, Node) and e.kind == NUM:
@@ -125,8 +133,17 @@ class LatexPrinter(Printer):
         if not num:
             num = [(["1"], ATOM, True)]
         if den:
-            return [r"\frac{", *_join(num), "}{", *_join(den), "}"], PRODUCT
+            return [r"\frac{", *_join(_alone(num)), "}{", *_join(_alone(den)), "}"], PRODUCT
         return _join(num), PRODUCT if len(num) > 1 else num[0][1]
+
+
+def _alone(parts: list[Part]) -> list[Part]:
+    r"""A numerator or denominator of one factor, which the fraction bar already
+    sets apart: ``\frac{x + 1}{y}``, not ``\frac{\left(x + 1\right)}{y}``."""
+    if len(parts) == 1 and len(parts[0][0]) == 1 and isinstance(parts[0][0][0], tuple):
+        (node, _), = parts[0][0]
+        return [([(node, 0)], parts[0][1], parts[0][2])]
+    return parts
 
 
 def _join(parts: list[Part]) -> list[Piece]:

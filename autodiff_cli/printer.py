@@ -165,8 +165,12 @@ class Printer:
         elif node.kind == MUL:
             coeff, factors = node.coeff, node.args
         else:
-            return False
+            return node.kind == CALL and self._product_call(node)
         return coeff > 0 and all(isinstance(_number(e), Node) or _number(e) > 0 for _, e in factors)
+
+    def _product_call(self, node: Node) -> bool:
+        """Whether this printer writes a call as a plain product (LaTeX: xlogy as x log y)."""
+        return False
 
     # -- common factors of a sum -------------------------------------------------
     def plan(self, node: Node) -> tuple[Any, list[tuple[Node, Any]]] | Node | None:

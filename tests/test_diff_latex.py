@@ -147,13 +147,6 @@ class Reader:
         if self.peek(r"\pi"):
             self.take(r"\pi")
             return "pi"
-        if self.peek(r"\operatorname{xlogy}\left("):
-            self.take(r"\operatorname{xlogy}\left(")
-            x = self.sum()
-            self.take(", ")
-            y = self.sum()
-            self.take(r"\right)")
-            return f"xlogy({x}, {y})"
         for command, name in [*FUNCTIONS.items(), *((rf"\operatorname{{{n}}}", n) for n in ("relu", "sign"))]:
             if self.peek(command) and not s[self.i + len(command):self.i + len(command) + 1].isalpha():
                 self.take(command)
@@ -241,6 +234,10 @@ def test_random_derivatives_in_latex_read_back(text, at):
         ("pi*x**2/4 + 1e-5*x", r"\frac{\pi x}{2} + 10^{-5}"),
         ("x*2**y", r"2^{y}"),
         ("x**3*2**x", r"x^{2} \cdot 2^{x} \left(x \log\left(2\right) + 3\right)"),
+        # xlogy as written by hand; a lone sum over a fraction bar needs no parentheses.
+        ("x**y*z", r"x^{y - 1} y z"),
+        ("(x + 1)*log(z)", r"\log\left(z\right)"),
+        ("log(x)/(x + 1)", r"\frac{\frac{1}{x} - \frac{\log\left(x\right)}{x + 1}}{x + 1}"),
     ],
 )
 def test_latex_texts(text, latex):
@@ -280,3 +277,16 @@ def test_corpus_covers_the_latex_commands():
     every = " ".join(to_latex(derivatives(parse(t), order=1)[n]) for t, _ in CORPUS for n in parse(t).variables)
     for command in (r"\frac", r"\sqrt", r"\sin", r"\cos", r"\tan", r"\tanh", r"\log", r"\sigma", r"\pi", r"\left|"):
         assert command in every, command
+
+
+def test_xlogy_is_written_as_x_log_y():
+    # d/dy x**y is xlogy(x**y, x) in text (0 at x = 0); in LaTeX, as a person writes it.
+    assert to_latex(derivatives(parse("z*x**y"), ["y"])["y"]) == r"z x^{y} \log\left(x\right)"
+    assert to_latex(derivatives(parse("xlogy(x, y)**2"), ["y"])["y"]) == r"\frac{2 x x \log\left(y\right)}{y}"
+    assert to_latex(derivatives(parse("(x + 1)*log(y)"), ["y"])["y"]) == r"\frac{x + 1}{y}"
+    # A power of it, and a sum as its factor, keep their parentheses.
+    from autodiff_cli.reverse import Graph
+
+    graph, expr = Graph(), parse("xlogy(x + 1, y)**2")
+    graph.add_input(expr)
+    assert to_latex(graph.canon(expr.output)) == r"\left(\left(x + 1\right) \log\left(y\right)\right)^{2}"
