@@ -162,6 +162,7 @@ def test_gradient_infinite_is_error_in_strict_mode(cli):
         # A decimal comma, as many locales write 3.5.
         (["eval", "x", "x=3,5"], "error: value for 'x': '3,5' is not a number; the decimal point is '.': 3.5"),
         (["eval", "x", "x=3,5,6"], "expected '+', '-', ';', a newline or the end at line 1, column 2"),
+        (["diff", "x*y", "--wrtt", "x"], "error: diff has no option '--wrtt' (did you mean '--wrt'?)"),
         (["eval", "x", "--x", "1", "--fromat", "json"], "did you mean '--format'?"),
         (["eval", "e = 2*x; e", "--x", "1", "--e", "2"], "'e' is assigned in the expression"),
         (["eval", "x", "--x"], "--x needs a value (--x VALUE sets the variable 'x'"),

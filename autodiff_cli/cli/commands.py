@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import sys
 
-from ..errors import AutodiffError, ExitStatus, UsageError, diagnostic, quoted
+from ..errors import AutodiffError, ExitStatus, UsageError, diagnostic, did_you_mean, quoted
 from .spec import COMMANDS
 
 TYPE_CHECKING = False  # typing itself costs start-up time
@@ -77,6 +77,10 @@ def _diff(o: dict[str, Any], tokens: list[str], missing: list, keep: list[Any] |
     if not tokens:
         raise UsageError("missing expression: autodiff diff EXPR (see 'autodiff diff --help')")
     if len(tokens) > 1:
+        flag = next((t.partition("=")[0] for t in tokens[1:] if t.startswith("--")), "")
+        hint = did_you_mean(flag[2:], [o.name for o in COMMANDS["diff"].options], prefix="--") if flag else ""
+        if hint:  # --wrtt x
+            raise UsageError(f"diff has no option {quoted(flag)}{hint}")
         raise UsageError(f"diff takes one expression, and no values (got {quoted(tokens[1])} too)")
     if o["latex"] and o["fmt"] != "json":
         raise UsageError("--latex adds LaTeX to --format json; for LaTeX alone use --format latex")
