@@ -22,7 +22,7 @@ import numpy as np
 
 from .arguments import NAME, as_number, max_input, too_long
 from .arrays import ARRAY
-from .errors import GridError, NotFiniteError, UsageError, quoted
+from .errors import GridError, NotFiniteError, UsageError, plural, quoted
 from .expression import Expression
 from .inputs import DuplicateKeyError, load_json, read_line, read_rest
 from .ops import OPS, kink_matters
@@ -228,7 +228,8 @@ def _csv_chunks(lines: Iterator[tuple[int, str]], where: str, chunk: int, limit:
             if not row or all(not cell.strip() for cell in row):
                 continue
             if len(row) != len(names):
-                raise UsageError(f"{where}, line {offset + reader.line_num}: {len(row)} values for {len(names)} names")
+                raise UsageError(f"{where}, line {offset + reader.line_num}: {plural(len(row), 'value')} "
+                                 f"for {plural(len(names), 'name')}")
             block.append(row)
             if len(block) == chunk:
                 yield _csv_columns(names, block, where, offset + reader.line_num - len(block))

@@ -61,8 +61,7 @@ class Builder:
     def __init__(self) -> None:
         self._table: dict[tuple, Node] = {}
         self._serial = 0
-        self.zero, self.one, self.minus_one = self.num(0), self.num(1), self.num(-1)
-        self.half = self.num(Fraction(1, 2))
+        self.zero, self.one, self.minus_one, self.half = map(self.num, (0, 1, -1, Fraction(1, 2)))
         self.pi = self._leaf(SYM, "pi", (1, "pi", 0, 0))
         self.e = self._leaf(SYM, "e", (5, "exp", 0, 0))
 

@@ -101,6 +101,11 @@ class DomainError(AutodiffError):
         super().__init__(f"{why} in {self.where}")
 
 
+def plural(n: int, noun: str) -> str:
+    """``1 point``, ``2 points``, ``65,536 points``."""
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
 PATH_LIMIT = 240  # a file's path in a message: long, but not unbounded
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 from contextlib import contextmanager
 
-from .errors import DomainError, UsageError, diagnostic, did_you_mean, quoted
+from .errors import DomainError, UsageError, diagnostic, did_you_mean, plural, quoted
 from .output import Format
 
 TYPE_CHECKING = False  # typing itself costs start-up time
@@ -218,7 +218,7 @@ def _write_single(expr: Any, fmt: Format, point: dict[str, float], digits: int, 
     for note in result.notes:
         diagnostic(f"note: {note}")
     if not all(map(math.isfinite, (result.value, *result.gradients.values()))):
-        diagnostic("note: 1 of 1 points gave a non-finite value or gradient (written as IEEE results)")
+        diagnostic("note: the point gave a non-finite value or gradient (written as IEEE results)")
 
 
 @contextmanager
@@ -322,9 +322,9 @@ def _run_arrays(expr: Any, fixed: dict[str, float], fmt: Format, grids: list[str
         finally:
             writer.abort()
     for rule, count in kinks.items():
-        diagnostic(f"note: {rule} used at {count:,} point(s) (PyTorch's convention)")
+        diagnostic(f"note: {rule} used at {plural(count, 'point')} (PyTorch's convention)")
     if failed:
-        diagnostic(f"note: {failed:,} of {seen:,} points gave a non-finite value or gradient "
+        diagnostic(f"note: {failed:,} of {plural(seen, 'point')} gave a non-finite value or gradient "
                    "(written as IEEE results)")
     if not seen:
         where_from = f"--grid {' --grid '.join(grids)}" if grids else where(input_path)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 from .engine import Value, all_finite_grads, backward, forward
-from .errors import UsageError, did_you_mean, quoted
+from .errors import UsageError, did_you_mean, plural, quoted
 from .ops import OPS, kink_matters
 
 TYPE_CHECKING = False  # typing itself costs start-up time
@@ -281,7 +281,7 @@ class Expression:
         where = self.live()[1]
         notes = []
         for rule, found_at in found.items():
-            more = f" and {len(found_at) - 1} more place(s)" if len(found_at) > 1 else ""
+            more = f" and {plural(len(found_at) - 1, 'more place')}" if len(found_at) > 1 else ""
             notes.append(f"{rule} used at {self.describe(_in_nodes(where, found_at[0]))}{more} (PyTorch's convention)")
         return notes
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from .errors import AutodiffError, UsageError
+from .errors import AutodiffError, UsageError, plural
 from .graph import MAX_LAYOUT_NODES, fmt_number, nodes_size, nodes_to_dot, to_dot
 
 TYPE_CHECKING = False  # typing itself costs start-up time
@@ -197,12 +197,8 @@ def _counts(nodes: list[Value]) -> tuple[int, int]:
 def _value_summary(nodes: list[Value], root: Value) -> str:
     values, operations = _counts(nodes)
     name = f"{root.label} = " if root.label else ""
-    return (f"{_plural(values, 'value')}, {_plural(operations, 'operation')}; "
+    return (f"{plural(values, 'value')}, {plural(operations, 'operation')}; "
             f"output {name}{fmt_number(root.data, 4)} (gradient {fmt_number(root.grad, 4)})")
-
-
-def _plural(n: int, noun: str) -> str:
-    return f"{n:,} {noun}{'' if n == 1 else 's'}"
 
 
 def _evaluation_summary(result: Evaluation) -> str:

@@ -152,7 +152,7 @@ def test_batch_usage_errors(cli, args, message):
 
 @pytest.mark.parametrize(
     ("content", "message"),
-    [("x\n1\nfoo\n", "line 3: 'foo' is not a number"), ("x,y\n1\n", "1 values for 2 names"),
+    [("x\n1\nfoo\n", "line 3: 'foo' is not a number"), ("x,y\n1\n", "1 value for 2 names"),
      ('{"x": 1}\n{"y": 2}\n', "line 2"), ('{"x": "a"}\n', "values must be numbers"), ("[1, 2]", "point 1"),
      ("x\n1\n", None)],
 )

@@ -252,7 +252,7 @@ def test_a_note_at_0_to_the_0_where_the_exponent_varies(cli):
     assert cli("eval", "x**y", "x=0", "y=2").err == ""  # 0**y for y > 0 is 0 all along: a true slope
     assert cli("eval", "x**2", "x=0").err == "" and cli("eval", "x**0", "x=0").err == ""  # constant exponents
     run = cli("eval", "x**y", "--grid", "x=0:2:1", "--grid", "y=0:2:1", "--format", "csv")
-    assert run.err.splitlines() == ["note: d(x**y)/dy = 0 at 0**0 used at 1 point(s) (PyTorch's convention)"]
+    assert run.err.splitlines() == ["note: d(x**y)/dy = 0 at 0**0 used at 1 point (PyTorch's convention)"]
     run = cli("check", "x**x", "x=0")
     assert run.code == 1 and "sits where the expression is defined on one side only" in run.err
 
@@ -311,7 +311,7 @@ def test_the_0_to_the_0_note_counts_points_and_needs_a_varying_exponent(cli, tmp
     data = tmp_path / "points.csv"
     data.write_text("x,y\n0,0\n1,1\n")
     run = cli("eval", "x**y + y**x", "--input", str(data), "--format", "csv")
-    assert run.err.splitlines() == ["note: d(x**y)/dy = 0 at 0**0 used at 1 point(s) (PyTorch's convention)"]
+    assert run.err.splitlines() == ["note: d(x**y)/dy = 0 at 0**0 used at 1 point (PyTorch's convention)"]
 
 
 def test_a_named_intermediate_never_reads_like_a_variable_in_latex(cli):
