@@ -144,13 +144,53 @@ def _print_block(console: Any, sheet: Sheet, heading: str, chosen: list[int], wi
         header, kind, style = sheet.columns[k]
         table.add_column(header, justify="right" if kind == "number" else "left", overflow="fold", style=style,
                          width=size[k])
+    texts = [k for k in chosen if sheet.columns[k][1] == "text"]
     for cells, style, gap in sheet.rows:
         if gap:
             table.add_section()
-        table.add_row(*(cells[k] for k in chosen), style=style)
+        row = {k: cells[k] for k in chosen}
+        for k in texts:
+            row[k] = wrap(row[k], size[k])
+        table.add_row(*row.values(), style=style)
     width = console.width
     console.width = max(width, width - room)  # print(width=) cannot go beyond the console's width
     if heading:
         console.print(Text(heading, overflow="fold"))
     console.print(table)
     console.width = width
+
+
+def wrap(text: str, width: int) -> str:
+    """``text`` in lines of at most ``width``, broken at spaces; a part too long
+    for a line is broken after a ``*``, ``/`` or ``,`` and, if still too long,
+    after a ``(`` (``b)*`` over ``exp(-x1**2)``, never ``exp(-x1*`` over
+    ``*2)``); a part still too long is cut where the line ends."""
+    if len(text) <= width:
+        return text
+    parts = text.replace(" ", " \0").split("\0")  # each word with its space
+    for marks in ("*/,", "("):
+        parts = [piece for part in parts for piece in _split(part, marks, width)]
+    lines: list[str] = []
+    line = ""
+    for part in parts:
+        if line and len(line) + len(part.rstrip()) > width:
+            lines.append(line.rstrip())
+            line = ""
+        line += part
+        while len(line.rstrip()) > width:
+            lines.append(line[:width])
+            line = line[width:]
+    lines.append(line.rstrip())
+    return "\n".join(lines)
+
+
+def _split(word: str, marks: str, width: int) -> list[str]:
+    """``word`` broken after each of ``marks`` if it is too long for a line (``**`` is not a ``*``)."""
+    if len(word.rstrip()) <= width:
+        return [word]
+    pieces, start = [], 0
+    for i, c in enumerate(word):
+        if c in marks and not (c == "*" and "*" in (word[i - 1:i], word[i + 1:i + 2])):
+            pieces.append(word[start:i + 1])
+            start = i + 1
+    return [*pieces, word[start:]] if word[start:] else pieces

@@ -40,7 +40,7 @@ def _short(text: str, shortened: list[bool]) -> str:
     """``text``, shortened in the middle if long; ``shortened`` notes that some text was."""
     if len(text) > LONG_TEXT:
         half = (LONG_TEXT - len(SHORTENED)) // 2
-        text = f"{text[:half]}{SHORTENED}{text[-half:]}"
+        text = f"{text[:half].rstrip()}{SHORTENED}{text[-half:].lstrip()}"
     if SHORTENED in text:
         shortened.append(True)
     return text
@@ -86,7 +86,7 @@ def _title(text: str, room: int) -> str:
     if len(text) <= room:
         return text
     half = (room - len(SHORTENED)) // 2
-    return f"{text[:half]}{SHORTENED}{text[len(text) - half:]}"
+    return f"{text[:half].rstrip()}{SHORTENED}{text[len(text) - half:].lstrip()}"
 
 
 def write_check_table(expression: str, value: float, checks: dict, out: TextIO, digits: int = DIGITS) -> None:

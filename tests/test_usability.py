@@ -200,3 +200,19 @@ def test_a_useless_columns_setting_still_shows_the_table(cli, monkeypatch, colum
         run = cli(*args)
         assert run.code == 0 and run.err == ""
         assert "1.0" in run.out and "…" not in run.out
+
+
+def test_table_texts_break_between_parts_not_inside_them(cli, monkeypatch):
+    from autodiff_cli.console import wrap
+
+    # Was "b)*exp(-x1*" over "*2)": a line ended inside x1**2.
+    assert wrap("tanh(w1*x1 + w2*x2 + b)*exp(-x1**2)", 11).splitlines() == [
+        "tanh(w1*x1", "+ w2*x2 +", "b)*", "exp(-x1**2)"]
+    assert wrap("w1*x1 + w2*x2", 11).splitlines() == ["w1*x1 +", "w2*x2"]  # at a space where one fits
+    assert wrap("very_long_name*x", 6).splitlines() == ["very_l", "ong_na", "me*x"]  # a name wider than a line
+    monkeypatch.setenv("COLUMNS", "80")
+    text = "tanh(w1*x1 + w2*x2 + b)*exp(-x1**2) + sin(lr*x2)"
+    out = cli("eval", text, "w1=0.5", "w2=-1.5", "x1=1", "x2=2", "b=0.1", "lr=0.01", "--trace").out
+    lines = out.splitlines()
+    assert any(line.rstrip().endswith("exp(-x1**2)") for line in lines)
+    assert not any(line.rstrip().endswith(("exp(-x1*", "x1**")) for line in lines), out
