@@ -25,7 +25,9 @@ At a kink (``relu(x)`` at 0) no difference can match the analytic gradient,
 which follows PyTorch's convention (``relu'(0) = 0``) while the central
 difference sees the average of the two sides: a failing variable whose slopes
 on the two sides differ, at a point where the evaluation used such a
-convention, gets a ``note`` saying so.
+convention, gets a ``note`` saying so; so does one at an ``x`` so large that
+the floats around it are further apart than the step a function turning on a
+scale of 1 needs (``sin(x)`` at 1e12).
 """
 
 from __future__ import annotations
@@ -88,6 +90,10 @@ def check_gradients(expr: Expression, values: Mapping[str, float], method: str =
         if not ok and result.notes and not math.isfinite(h):  # no step worked: look with the default one
             h = _exact(x, defaults["step"] * max(1.0, abs(x)))
         note = "" if ok or not result.notes else _kink(f, x, f0, h, result.notes)
+        if not ok and not note and step is None and math.ulp(x) > defaults["step"]:
+            note = (f"sits at {x:g}, where floats are {math.ulp(x):.3g} apart: too coarse for a difference to "
+                    f"follow a function that turns on a scale of 1 (sin, cos), which needs a step near "
+                    f"{defaults['step']:.3g}")
         checks[name] = GradientCheck(analytic, numeric, error, ok, used, h, note)
     expr.evaluate(values)  # leave the graph at the point itself
     return f0, checks

@@ -85,3 +85,14 @@ def test_bad_options(cli, args, message):
 def test_domain_error_at_the_point(cli):
     run = cli("check", "log(x)", "x=0")
     assert run.code == 1 and "log of a non-positive number" in run.err
+
+
+def test_where_floats_are_too_coarse_a_note_says_so(cli):
+    # Near 1e12 floats are 2**-13 apart, wider than the 6e-6 step sin needs: the check fails, and says why.
+    run = cli("check", "sin(x)", "x=1e12")
+    assert run.code == 1 and run.err.splitlines() == [
+        f"note: 'x' sits at 1e+12, where floats are {2.0**-13:.3g} apart: too coarse for a difference to follow "
+        "a function that turns on a scale of 1 (sin, cos), which needs a step near 6.06e-06",
+        "error: the gradient check failed for 'x'"]
+    assert cli("check", "sin(x)", "x=1e9").code == 0  # fine below that: no note
+    assert cli("check", "x**2", "x=1e12").err == ""  # and none where the check passes
