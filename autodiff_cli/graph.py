@@ -98,12 +98,14 @@ def nodes_to_dot(nodes: Sequence[Value], output: Value, names: Mapping[int, str]
                                       "fontsize": "9", "fontcolor": "#6b7280"})
     for i, node in enumerate(nodes):
         name = f"n{i}"
-        label = node.label or names.get(id(node), "")
+        named = node.op == "const" and id(node) in names  # a = 2, as the lecture's a = Value(2.0)
+        label = names[id(node)] if named else node.label or names.get(id(node), "")
         if not label and node.op == "const":  # a number mixed in by Value's operators (2 * a)
             label = f"{node.data:g}"
-        kind = "output" if node is output else {"var": "var", "const": "const"}.get(node.op, "value")
+        kind = "var" if named or node.op == "var" else "const" if node.op == "const" else "value"
+        kind = "output" if node is output else kind
         fields = [_record_text(label)] if label else []
-        if with_values and node.op != "const":
+        if with_values and (node.op != "const" or named):
             fields += [f"value: {fmt_number(node.data, precision)}",
                        f"gradient: {fmt_number(node.grad, precision)}"]
         size = {}

@@ -37,3 +37,23 @@ def test_lecture_through_cli(cli):
     data = json.loads(run.out)
     assert data == {"expression": "a*(b+c*d)", "value": -8.0, "variables": LECTURE, "gradients": LECTURE_GRADS}
     assert list(data) == ["expression", "value", "variables", "gradients"]
+
+
+# The lecture as typed with its numbers in statements: a = Value(2.0), b = Value(-3.0), ...
+CONSTANTS = "a = 2; b = -3; c = 10; e = a*b; d = e + c; f = -2; L = d*f"
+# L = (a*b + c)*f = -8; dL/dd = f = -2, dL/df = d = 4, dL/de = dL/dc = -2, dL/da = -2*b = 6, dL/db = -2*a = -4
+CONSTANT_GRADS = {"a": 6.0, "b": -4.0, "c": -2.0, "e": -2.0, "d": -2.0, "f": 4.0, "L": 1.0}
+
+
+def test_named_numbers_have_their_gradients(cli):
+    # No variable lies below them, so backward skipped them: --all showed 0.0 for each.
+    data = json.loads(cli("eval", CONSTANTS, "--all", "--format", "json").out)
+    assert data["value"] == -8.0 and {k: v["gradient"] for k, v in data["nodes"].items()} == CONSTANT_GRADS
+    # The graph draws them too, a named number as the lecture's leaf Value.
+    dot = cli("graph", CONSTANTS, "-o", "-", "--format", "dot").out
+    for name, grad in CONSTANT_GRADS.items():
+        assert f"{name} | value: " in dot and f"gradient: {grad:.4f} }}" in dot, name
+    # With variables too, the variables' gradients are as without --all; a slope that is inf is shown, not an error.
+    result = parse("a = 0; s = sqrt(a); t = 3; s*x + t*x").evaluate({"x": 2.0}, intermediates=True)
+    assert result.gradients == {"x": 3.0}
+    assert result.nodes == {"a": (0.0, float("inf")), "s": (0.0, 2.0), "t": (3.0, 2.0)}

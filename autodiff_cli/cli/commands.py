@@ -201,6 +201,7 @@ def _graph(o: dict[str, Any], tokens: list[str], missing: list, keep: list[Any] 
     with_values = bool(values) or not expr.variables
     if with_values:
         result = expr.evaluate(values, ieee=ieee)
+        expr.fill_gradients()  # a = 2; e = a*b: the lecture's graph shows a's gradient, not 0
         for note in result.notes:
             diagnostic(f"note: {note}")
     size = graph_size(expr)
