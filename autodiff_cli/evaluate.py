@@ -104,6 +104,9 @@ def run_eval(tokens: list[str], fmt: Format, intermediates: bool, ieee: bool, tr
         keep.append(result)
     for note in result.notes:
         diagnostic(f"note: {note}")
+    if not expr.variables and expr.names and not intermediates:  # the lecture's a = 2; b = -3; ...
+        diagnostic("note: no variables (every name is given a number): --all shows the gradient with respect "
+                   "to each named node")
     write_evaluation(result, fmt, sys.stdout, intermediates, title=expr.text() if fmt is Format.table else "",
                      digits=digits)
 

@@ -97,6 +97,7 @@ class Expression:
         self.output_name = output_name
         self.kinked = kinked  # False: no op with a kink, so no notes (and no pass to find them)
         self._live: tuple[list[Value], list[int] | None] | None = None
+        self._numbers: dict[int, str] | None = None  # named numbers' names, by id (see name_of)
 
     @property
     def spans(self) -> list[tuple[int, int]]:
@@ -139,8 +140,6 @@ class Expression:
         gradient from the last evaluation (:class:`~autodiff_cli.notebook.Graph`)."""
         from .notebook import draw_expression  # lazily: the drawing's imports cost start-up time
 
-        if with_values:
-            self.fill_gradients()
         return draw_expression(self, with_values, precision, rankdir)
 
     def _repr_mimebundle_(self, include: object = None, exclude: object = None) -> dict[str, str]:
@@ -223,7 +222,14 @@ class Expression:
         return self.output.data
 
     def name_of(self, node: Value, index: int) -> str:
-        """How a trace names ``nodes[index]``: its label, else its source text."""
+        """How a trace names ``nodes[index]``: its label (a named number's name), else its source text."""
+        if node.op == "const" and self.names:  # a = 2: 'a', not '2' (the label is the number's text)
+            if self._numbers is None:
+                self._numbers = {}
+                for name, named in self.names.items():
+                    self._numbers.setdefault(id(named), name)
+            if id(node) in self._numbers:
+                return self._numbers[id(node)]
         if node.label:
             return node.label
         start, end = self.spans[index]
@@ -287,25 +293,6 @@ class Expression:
             notes.append(f"{rule} used at {self.describe(_in_nodes(where, found_at[0]))}{more} (PyTorch's convention)")
         return notes
 
-    def fill_gradients(self) -> None:
-        """Make every operation's and named node's ``grad`` d(output)/d(node), also
-        where no variable lies below it (the lecture's ``a = 2; b = -3; e = a*b``),
-        which backward skips: ``--all`` and drawings show them. One more pass with
-        those marked, IEEE (``sqrt(a)`` at ``a = 0`` has slope inf: shown, not an
-        error), the marks restored after; the variables' gradients come out as they were."""
-        nodes = self.live()[0]
-        named = {id(v) for v in self.names.values()}
-        marks = [n.needs_grad for n in nodes]
-        if all(mark or not (n.children or id(n) in named) for n, mark in zip(nodes, marks, strict=True)):
-            return
-        try:
-            for n in nodes:
-                n.needs_grad = n.needs_grad or bool(n.children) or id(n) in named
-            backward(nodes, self.output, ieee=True)
-        finally:
-            for n, mark in zip(nodes, marks, strict=True):
-                n.needs_grad = mark
-
     def evaluate(self, values: Mapping[str, float], ieee: bool = False, intermediates: bool = False,
                  trace: bool = False) -> Evaluation:
         """Forward and backward pass at one point.
@@ -326,7 +313,6 @@ class Expression:
             trace=steps,
         )
         if intermediates:
-            self.fill_gradients()
             result.nodes = {n: (v.data, v.grad) for n, v in self.names.items()}
         result._expression = self
         return result

@@ -148,7 +148,6 @@ def draw_evaluation(result: Evaluation, expr: Expression, precision: int = 4, ra
     expression that made it, evaluated here again (IEEE), so the drawing holds
     this evaluation's numbers even after the expression was evaluated elsewhere."""
     expr.evaluate(result.variables, ieee=True)
-    expr.fill_gradients()  # a = 2; e = a*b: a's gradient, as the lecture draws it
     graph = draw_expression(expr, True, precision, rankdir)
     graph.summary = _evaluation_summary(result)
     return graph

@@ -151,7 +151,7 @@ class _Builder:
 
     def pow(self, base: Value, exponent: Value) -> Value:
         # Notes at 0**0 are looked for only where the exponent can vary (x**2 has none).
-        self.kinked = self.kinked or exponent.op != "const"
+        self.kinked = self.kinked or exponent.op != "const" or exponent.needs_grad
         return self._pow(base, exponent)
 
     def neg(self, minus: Match[str], operand: Value) -> Value:
@@ -175,6 +175,9 @@ class _Builder:
             raise self._error(f"cannot assign to '{label}': it is a built-in name", name.start())
         if node.children and not node.label:
             node.label = label
+        # A named number has a gradient, as the lecture's a = Value(2.0): backward, traces,
+        # --all and graphs reach it, and every node that uses it, as they reach a variable.
+        node.needs_grad = True
         self.names[label] = self.special[label] = node
         return label, node
 

@@ -58,8 +58,11 @@ def write_table(ev: Evaluation, out: TextIO, intermediates: bool, title: str, di
     if intermediates:
         for k, (name, (value, grad)) in enumerate(ev.nodes.items()):
             sheet.add_row(f"{_short(name, shortened)} (node)", fig(value), fig(grad), style="dim", gap=k == 0)
-    print_table(console, sheet)
-    if ev.hessian is not None:
+    if sheet.rows:
+        print_table(console, sheet)
+    else:  # 2 + 3: no variables, no empty table
+        console.print(heading)
+    if ev.hessian:
         hess = Sheet("second derivatives (Hessian)",
                      [("", "text", "bold"), *((_short(n, shortened), "number", None) for n in ev.hessian)], {0})
         for name, row in ev.hessian.items():

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from autodiff_cli import parse
+from autodiff_cli import DomainError, parse
 
 LECTURE = {"a": -2.0, "b": 10.0, "c": 2.0, "d": -3.0}
 # L = a*(b + c*d): dL/da = b + c*d = 4, dL/db = a = -2, dL/dc = a*d = 6, dL/dd = a*c = -4
@@ -53,7 +53,24 @@ def test_named_numbers_have_their_gradients(cli):
     dot = cli("graph", CONSTANTS, "-o", "-", "--format", "dot").out
     for name, grad in CONSTANT_GRADS.items():
         assert f"{name} | value: " in dot and f"gradient: {grad:.4f} }}" in dot, name
-    # With variables too, the variables' gradients are as without --all; a slope that is inf is shown, not an error.
-    result = parse("a = 0; s = sqrt(a); t = 3; s*x + t*x").evaluate({"x": 2.0}, intermediates=True)
+    # With variables too; a named number's gradient is held to what a variable's is: inf is an error,
+    # unless --ieee, and a kink on the way says which convention was used.
+    expr = parse("a = 0; s = sqrt(a); t = 3; s*x + t*x")
+    with pytest.raises(DomainError, match=r"infinite gradient, sqrt'\(0\) = inf, in 'sqrt\(a\)'"):
+        expr.evaluate({"x": 2.0})
+    result = expr.evaluate({"x": 2.0}, ieee=True, intermediates=True)
     assert result.gradients == {"x": 3.0}
     assert result.nodes == {"a": (0.0, float("inf")), "s": (0.0, 2.0), "t": (3.0, 2.0)}
+    run = cli("eval", "a = 0; b = relu(a); L = x + b", "x=1", "--all", "--format", "json")
+    assert json.loads(run.out)["nodes"]["a"] == {"value": 0.0, "gradient": 0.0}
+    assert run.err == "note: relu'(0) = 0 used at 'relu(a)' (line 1, column 12) (PyTorch's convention)\n"
+    # The trace is the lecture's pass by hand, named numbers included.
+    steps = json.loads(cli("eval", CONSTANTS, "--trace", "--format", "json").out)["trace"]
+    assert [(s["node"], [i["node"] for i in s["inputs"]]) for s in steps] == [
+        ("L", ["d", "f"]), ("d", ["e", "c"]), ("e", ["a", "b"])]
+    # Without --all there is no variable to show; a note says where the gradients are.
+    run = cli("eval", CONSTANTS)
+    assert run.err == ("note: no variables (every name is given a number): --all shows the gradient with "
+                       "respect to each named node\n")
+    assert run.out.splitlines() == [f"{CONSTANTS} = -8.0"]
+    assert cli("check", CONSTANTS).err == "error: the expression has no variables to check\n"

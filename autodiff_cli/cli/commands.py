@@ -53,6 +53,8 @@ def _check(o: dict[str, Any], tokens: list[str], missing: list, keep: list[Any] 
         if x is not None and not 0 <= x < float("inf"):
             raise UsageError(f"{name} must be a finite number, 0 or more")
     expr, values = _load(tokens, False, "check", missing, keep)
+    if not expr.variables:  # nothing to check is not a check that passed
+        raise UsageError("the expression has no variables to check")
     value, checks = check_gradients(expr, values, o["method"], step, rtol, atol)
     for name, c in checks.items():
         if c.method not in (o["method"], "none"):
@@ -201,7 +203,6 @@ def _graph(o: dict[str, Any], tokens: list[str], missing: list, keep: list[Any] 
     with_values = bool(values) or not expr.variables
     if with_values:
         result = expr.evaluate(values, ieee=ieee)
-        expr.fill_gradients()  # a = 2; e = a*b: the lecture's graph shows a's gradient, not 0
         for note in result.notes:
             diagnostic(f"note: {note}")
     size = graph_size(expr)
