@@ -59,9 +59,10 @@ def parse_value(name: str, text: str, ieee: bool = False) -> float:
             expr = parse(text)
         except AutodiffError as exc:
             decimal = text.strip().replace(",", ".", 1)
-            if "," in text and _NUMBER.fullmatch(decimal):  # 3,5: a decimal comma
-                raise UsageError(f"value for {quoted(name)}: {quoted(text)} is not a number; the decimal "
-                                 f"point is '.': {decimal}") from None
+            if "," in text and _NUMBER.fullmatch(decimal):  # 3,5: a decimal comma; 1,000: thousands
+                meant = "write it without ','" if len(decimal.rsplit(".", 1)[1]) == 3 else f"write {decimal}"
+                raise UsageError(f"value for {quoted(name)}: {quoted(text)} is not a number ({meant}: the "
+                                 f"decimal point is '.', and no ',' separates thousands)") from None
             raise UsageError(f"value for {quoted(name)}: {exc}") from None
         if expr.variables:
             raise UsageError(f"value for {quoted(name)} must be a number or a constant expression such as pi/4, "

@@ -189,6 +189,8 @@ class Expression:
         """The error for a value, option or column naming no variable, with the
         closest variable or else the variables: a one-letter slip (``x`` for ``X``)
         is too short for a "did you mean"."""
+        if name in self.names:  # a column or value for e in e = c*d
+            return UsageError(f"{where}{_names([name])} assigned in the expression and cannot be given a value")
         hint = did_you_mean(name, self.variables)
         if not hint:
             names = [quoted(n, 20) for n in list(self.variables)[:7]]

@@ -160,7 +160,9 @@ def test_gradient_infinite_is_error_in_strict_mode(cli):
         (["eval", "X**2", "--grid", "x=0:1:0.5"], "error: --grid x: no variable 'x' in the expression (did you"),
         (["eval", "SIN(x)", "x=1"], "unknown function 'SIN' (did you mean 'sin'?)"),
         # A decimal comma, as many locales write 3.5.
-        (["eval", "x", "x=3,5"], "error: value for 'x': '3,5' is not a number; the decimal point is '.': 3.5"),
+        (["eval", "x", "x=3,5"], "error: value for 'x': '3,5' is not a number (write 3.5: the decimal point is '.'"),
+        (["eval", "x", "x=1,000"], "error: value for 'x': '1,000' is not a number (write it without ','"),
+        (["eval", "a = 2; a*x", "x=1", "a=3"], "error: 'a' is assigned in the expression and cannot be given a"),
         (["eval", "x", "x=3,5,6"], "expected '+', '-', ';', a newline or the end at line 1, column 2"),
         (["diff", "x*y", "--wrtt", "x"], "error: diff has no option '--wrtt' (did you mean '--wrt'?)"),
         (["eval", "x", "--x", "1", "--fromat", "json"], "did you mean '--format'?"),
@@ -288,3 +290,10 @@ def test_the_title_is_the_statements_without_empty_ones(cli):
     # "x**2;" ends in an empty statement: the title was "x**2; = 1.0".
     assert cli("eval", "x**2;", "x=1").out.splitlines()[0] == "x**2 = 1.0"
     assert cli("eval", "a=x*2;b=a+1 # b\nb*3", "x=1").out.splitlines()[0] == "a=x*2; b=a+1; b*3 = 9.0"
+
+
+def test_a_column_for_an_assigned_name_says_so(cli):
+    # Was "no variable 'a' in the expression (its variables: 'x')": it is there, assigned.
+    run = cli("eval", "a = 2; L = a*x", "--input", "-", "--format", "csv", stdin=b"x,a\n1,2\n")
+    assert (run.code, run.err) == (
+        2, "error: standard input: 'a' is assigned in the expression and cannot be given a value\n")

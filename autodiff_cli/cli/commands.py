@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import sys
 
-from ..errors import AutodiffError, ExitStatus, UsageError, diagnostic, did_you_mean, quoted
+from ..errors import AutodiffError, ExitStatus, UsageError, diagnostic, did_you_mean, plural, quoted
 from .spec import COMMANDS
 
 TYPE_CHECKING = False  # typing itself costs start-up time
@@ -182,7 +182,8 @@ def _plot(o: dict[str, Any], tokens: list[str], missing: list, keep: list[Any] |
             diagnostic(f"note: {note}")
     title = expr.text(limit=80)
     if curves.gaps:
-        diagnostic(f"note: undefined at {curves.gaps:,} of {len(curves.x):,} points (drawn as gaps)")
+        diagnostic(f"note: the function or its derivative is undefined at {curves.gaps:,} of "
+                   f"{plural(len(curves.x), 'point')} (drawn as gaps)")
     if terminal:
         from ..console import width_of
 
