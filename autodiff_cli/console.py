@@ -161,32 +161,36 @@ def _print_block(console: Any, sheet: Sheet, heading: str, chosen: list[int], wi
 
 
 def wrap(text: str, width: int) -> str:
-    """``text`` in lines of at most ``width``, broken at spaces; a part too long
-    for a line is broken after a ``*``, ``/`` or ``,`` and, if still too long,
-    after a ``(`` (``b)*`` over ``exp(-x1**2)``, never ``exp(-x1*`` over
-    ``*2)``); a part still too long is cut where the line ends."""
-    if len(text) <= width:
+    """``text`` in lines of at most ``width`` cells (a CJK letter takes two),
+    broken at spaces; a part too long for a line is broken after a ``*``, ``/``
+    or ``,`` and, if still too long, after a ``(`` (``b)*`` over ``exp(-x1**2)``,
+    never ``exp(-x1*`` over ``*2)``); a part still too long is cut where the
+    line ends, but not inside a ``**``."""
+    from rich.cells import cell_len
+
+    if cell_len(text) <= width:
         return text
     parts = text.replace(" ", " \0").split("\0")  # each word with its space
     for marks in ("*/,", "("):
-        parts = [piece for part in parts for piece in _split(part, marks, width)]
+        parts = [piece for part in parts for piece in _split(part, marks, width, cell_len)]
     lines: list[str] = []
     line = ""
     for part in parts:
-        if line and len(line) + len(part.rstrip()) > width:
+        if line and cell_len(line) + cell_len(part.rstrip()) > width:
             lines.append(line.rstrip())
             line = ""
         line += part
-        while len(line.rstrip()) > width:
-            lines.append(line[:width])
-            line = line[width:]
+        while cell_len(line.rstrip()) > width:
+            cut = _cut(line, width, cell_len)
+            lines.append(line[:cut])
+            line = line[cut:]
     lines.append(line.rstrip())
     return "\n".join(lines)
 
 
-def _split(word: str, marks: str, width: int) -> list[str]:
+def _split(word: str, marks: str, width: int, cell_len: Any) -> list[str]:
     """``word`` broken after each of ``marks`` if it is too long for a line (``**`` is not a ``*``)."""
-    if len(word.rstrip()) <= width:
+    if cell_len(word.rstrip()) <= width:
         return [word]
     pieces, start = [], 0
     for i, c in enumerate(word):
@@ -194,3 +198,13 @@ def _split(word: str, marks: str, width: int) -> list[str]:
             pieces.append(word[start:i + 1])
             start = i + 1
     return [*pieces, word[start:]] if word[start:] else pieces
+
+
+def _cut(line: str, width: int, cell_len: Any) -> int:
+    """Where to cut ``line`` to fit ``width`` cells: as late as fits, not between two ``*``."""
+    cut = 0
+    while cut < len(line) and cell_len(line[:cut + 1]) <= width:
+        cut += 1
+    if 1 < cut < len(line) and line[cut - 1] == "*" == line[cut]:
+        cut -= 1
+    return max(cut, 1)

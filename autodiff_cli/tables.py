@@ -84,12 +84,18 @@ def write_table(ev: Evaluation, out: TextIO, intermediates: bool, title: str, di
 
 
 def _title(text: str, room: int) -> str:
-    """The expression as a title, shortened in the middle to ``room`` characters (at least 40)."""
-    room = max(room, 40)
-    if len(text) <= room:
+    """The expression as a title, shortened in the middle to ``room`` cells (at least 20)."""
+    from rich.cells import cell_len  # a CJK letter takes two cells
+
+    room = max(room, 20)
+    if cell_len(text) <= room:
         return text
     half = (room - len(SHORTENED)) // 2
-    return f"{text[:half].rstrip()}{SHORTENED}{text[len(text) - half:].lstrip()}"
+    while True:
+        short = f"{text[:half].rstrip()}{SHORTENED}{text[len(text) - half:].lstrip()}"
+        if cell_len(short) <= room or half <= 1:
+            return short
+        half -= 1
 
 
 def write_check_table(expression: str, value: float, checks: dict, out: TextIO, digits: int = DIGITS) -> None:

@@ -210,9 +210,26 @@ def test_table_texts_break_between_parts_not_inside_them(cli, monkeypatch):
         "tanh(w1*x1", "+ w2*x2 +", "b)*", "exp(-x1**2)"]
     assert wrap("w1*x1 + w2*x2", 11).splitlines() == ["w1*x1 +", "w2*x2"]  # at a space where one fits
     assert wrap("very_long_name*x", 6).splitlines() == ["very_l", "ong_na", "me*x"]  # a name wider than a line
+    assert wrap("abcde**2*y", 6).splitlines() == ["abcde", "**2*y"]  # a cut never splits **
+    # A CJK letter takes two cells of a terminal: lines are measured in cells.
+    from rich.cells import cell_len
+
+    lines = wrap("数值乙*数值丙*sin(数值乙)", 10).splitlines()
+    assert lines == ["数值乙*", "数值丙*", "sin(", "数值乙)"] and all(cell_len(line) <= 10 for line in lines)
     monkeypatch.setenv("COLUMNS", "80")
     text = "tanh(w1*x1 + w2*x2 + b)*exp(-x1**2) + sin(lr*x2)"
     out = cli("eval", text, "w1=0.5", "w2=-1.5", "x1=1", "x2=2", "b=0.1", "lr=0.01", "--trace").out
     lines = out.splitlines()
     assert any(line.rstrip().endswith("exp(-x1**2)") for line in lines)
     assert not any(line.rstrip().endswith(("exp(-x1*", "x1**")) for line in lines), out
+
+
+def test_tables_of_wide_letters_fit_the_terminal(cli, monkeypatch):
+    from rich.cells import cell_len
+
+    monkeypatch.setenv("COLUMNS", "50")
+    text = "变量甲 = 数值乙**2*数值丙**3 + 数值乙*数值丙*sin(数值乙*数值丙*数值乙); 结果 = 变量甲*数值乙"
+    run = cli("eval", text, "数值乙=0.5", "数值丙=0.25", "--trace", "--all")
+    assert run.code == 0 and all(cell_len(line) <= 50 for line in run.out.splitlines()), run.out
+    title = run.out.splitlines()[0]  # shortened in the middle, the value kept on its line
+    assert " ... " in title and title.endswith(" = 0.00585683") and cell_len(title) <= 50
