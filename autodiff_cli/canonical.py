@@ -43,6 +43,7 @@ from .nodes import (
     exact,
     finite,
     fold,
+    fold_numbers,
     is_exact,
     is_integer,
     name_key,
@@ -205,8 +206,6 @@ class Builder:
                 else:
                     entry[1] = self.add([entry[1], e]) if entry[1].kind != NUM or e.kind != NUM else \
                         self.num(entry[1].value + e.value)
-        if coeff == 0:
-            return self.zero
         if sums > 1:
             coeff = self._pair_opposites(factors, coeff)
         kept = []
@@ -228,7 +227,7 @@ class Builder:
             kept.append((b, e))
         if work:  # factors that came back to be flattened again
             return self.mul([*work, self.num(exact(coeff)), *(self.pow(b, e) for b, e in kept)])
-        coeff = exact(coeff)
+        coeff, kept = fold_numbers(coeff, kept)
         if coeff == 0:
             return self.zero
         if not kept:

@@ -129,6 +129,29 @@ def number_power(a: Number, b: Number) -> Number | None:
     return exact(r) if math.isfinite(r) else None
 
 
+def fold_numbers(coeff: Number, factors: list[tuple[Node, Node]]) -> tuple[Number, list[tuple[Node, Node]]]:
+    """A product's numbers raised to numbers folded into its coefficient where
+    :func:`product` allows, or a division where the reciprocal alone would
+    overflow (``1e-160/5e-324``); again after each fold, as one can make room for
+    another (``1e-300*1e-200/1e-320``: ``1e-300/1e-320`` first). The coefficient
+    comes back exact where it can be."""
+    changed = True
+    while changed:
+        changed, rest = False, []
+        for b, e in factors:
+            if b.kind == NUM and e.kind == NUM:
+                value = number_power(b.value, e.value)
+                folded = product(coeff, value) if value is not None else None
+                if folded is None and e.value == -1 and b.value != 0:
+                    folded = product(coeff / b.value, 1)
+                if folded is not None:
+                    coeff, changed = folded, True
+                    continue
+            rest.append((b, e))
+        factors = rest
+    return exact(coeff), factors
+
+
 def postorder(root: Any, children: Callable[[Any], Iterable[Any]]) -> list[Any]:
     """Nodes below ``root``, children first, each once (iterative, any depth)."""
     order: list[Any] = []

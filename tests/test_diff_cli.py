@@ -329,7 +329,10 @@ def test_a_constant_called_as_a_function_says_so(cli):
 def test_float_folds_that_would_underflow_are_not_made(cli):
     # 1e-200*1e-200 is 0 in floats: folded, d/dx 1/(x*1e-200) printed -1e-200/0, everywhere undefined.
     for text, at in (("1/(x*1e-200)", 1e100),
-                     ("x*1e-300*1e-300", 1.0), ("(x*1e-200)**2", 1e150), ("x*2*5e-324", 1.0)):
+                     ("x*1e-300*1e-300", 1.0), ("(x*1e-200)**2", 1e150), ("x*2*5e-324", 1.0),
+                     # A division where the reciprocal alone overflows; one fold making room for another.
+                     ("-1e-160/4.9e-324*log(x)", 0.001), ("x*1e-300*(1e-200/1e-320)", 1.0),
+                     ("x*5e-324*(1e-200/1e-320)", 1.0)):
         printed = diff(parse(text))["x"]
         assert "/0" not in printed and printed != "0", (text, printed)
         want = parse(text).evaluate({"x": at}).gradients["x"]
