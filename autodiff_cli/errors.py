@@ -22,12 +22,31 @@ def diagnostic(line: str) -> None:
     With standard error closed or full the line is lost, but never the run: the
     exit status still tells."""
     try:
+        if line.startswith(("error: ", "note: ")) and len(line) > 40 and sys.stderr.isatty():
+            line = _to_width(line, sys.stderr.fileno())
         sys.stderr.write(line + "\n")
         sys.stderr.flush()
     except (OSError, AttributeError, ValueError):  # closed (None), full, or a closed file object
         # Nothing more goes there; dropping the stream spares the interpreter a
         # failing flush at exit (which would turn the exit status into 120).
         sys.stderr = None
+
+
+def _to_width(line: str, fd: int) -> str:
+    """A message on a terminal broken at spaces to its width (``COLUMNS`` if set),
+    the lines after the first indented; into a pipe or a file it stays one line."""
+    import os
+
+    text = os.environ.get("COLUMNS", "").strip()
+    try:
+        width = int(text) if text.isdigit() and int(text) > 0 else os.get_terminal_size(fd).columns
+    except OSError:
+        return line
+    if len(line) <= width or width < 20:
+        return line
+    import textwrap
+
+    return textwrap.fill(line, width, subsequent_indent="  ", break_long_words=False, break_on_hyphens=False)
 
 
 class AutodiffError(Exception):
