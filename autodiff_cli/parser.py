@@ -155,6 +155,10 @@ class _Builder:
         return self._pow(base, exponent)
 
     def neg(self, minus: Match[str], operand: Value) -> Value:
+        if operand.op == "const" and not operand.needs_grad and operand.label[:1].isdigit() \
+                and self.nodes and self.nodes[-1] is operand:  # -3 is the number -3, a leaf (b = -3)
+            operand.data, operand.label = -operand.data, "-" + operand.label
+            return operand
         node = Value.made((operand,), "neg")
         self.nodes.append(node)
         return node
@@ -228,6 +232,8 @@ def _with_span(plain: Any) -> Any:
         made = len(self.nodes)
         value = plain(self, *(a.value if isinstance(a, _Spanned) else a for a in args))
         self.spans += [(start, end)] * (len(self.nodes) - made)
+        if plain is _Builder.neg and len(self.nodes) == made:  # -3 folded into its number: its text is "-3"
+            self.spans[-1] = (start, end)
         return _Spanned(value, start, end)
 
     return method

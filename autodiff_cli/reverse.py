@@ -233,7 +233,7 @@ class Graph:
             if node.label == "pi":
                 return b.pi
             text = node.label
-            return b.num(int(text) if text.isdigit() else node.data)
+            return b.num(int(text) if text.lstrip("-").isdigit() else node.data)
         if op in _SUMS:
             return b.add([canon[id(c)] if s > 0 else b.neg(canon[id(c)]) for s, c in operands])
         if op in _PRODUCTS:

@@ -53,6 +53,8 @@ def test_named_numbers_have_their_gradients(cli):
     dot = cli("graph", CONSTANTS, "-o", "-", "--format", "dot").out
     for name, grad in CONSTANT_GRADS.items():
         assert f"{name} | value: " in dot and f"gradient: {grad:.4f} }}" in dot, name
+    # b = -3 is the number -3, a leaf as the lecture's Value(-3.0): no "-" applied to a 3.
+    assert 'label="-"' not in dot and dot.count("shape=circle") == 3  # the three operations: *, +, *
     # With variables too; a named number's gradient is held to what a variable's is: inf is an error,
     # unless --ieee, and a kink on the way says which convention was used.
     expr = parse("a = 0; s = sqrt(a); t = 3; s*x + t*x")
