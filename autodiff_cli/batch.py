@@ -70,6 +70,7 @@ class Grid:
             bad = ~np.isfinite(x)
             if bad.any():
                 x[bad] = 2 * (self.start / 2 + index[bad] * (self.step / 2))
+        x[index == 0] = self.start  # -0.0 + 0*step is 0.0: numpy.arange keeps -0.0
         if self.points:  # rounding must not step past STOP, nor miss it (0.9999999999999999)
             x[index == self.points - 1] = self.stop
             np.clip(x, min(self.start, self.stop), max(self.start, self.stop), out=x)

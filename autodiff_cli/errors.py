@@ -42,11 +42,18 @@ def _to_width(line: str, fd: int) -> str:
         width = int(text) if text.isdigit() and int(text) > 0 else os.get_terminal_size(fd).columns
     except OSError:
         return line
-    if len(line) <= width or width < 20:
-        return line
-    import textwrap
+    from rich.cells import cell_len  # a CJK letter takes two cells
 
-    return textwrap.fill(line, width, subsequent_indent="  ", break_long_words=False, break_on_hyphens=False)
+    if cell_len(line) <= width or width < 20:
+        return line
+    lines, current = [], ""
+    for word in line.split(" "):
+        joined = f"{current} {word}" if current else word
+        if current.strip() and cell_len(joined) > width:
+            lines.append(current)
+            joined = "  " + word
+        current = joined
+    return "\n".join([*lines, current])
 
 
 class AutodiffError(Exception):

@@ -157,6 +157,7 @@ class Expression:
             twin = Value.leaf(node.op, node.data, node.label) if not node.children else \
                 Value.made(tuple(twins[id(c)] for c in node.children), node.op)
             twin.data, twin.grad, twin.label = node.data, node.grad, node.label
+            twin.needs_grad = node.needs_grad  # a named number's, set by the parser
             twins[id(node)] = twin
             nodes.append(twin)
 

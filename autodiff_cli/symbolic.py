@@ -19,7 +19,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 
 from .engine import all_finite_grads, backward, forward, topological_order
-from .errors import DomainError
+from .errors import DomainError, UsageError, quoted
 from .expression import Expression
 from .factoring import factored
 from .forward import next_derivative, settle
@@ -30,6 +30,10 @@ from .printer import to_text as printed
 from .reverse import Graph, Term, node_of
 
 __all__ = ["Builder", "Graph", "Term", "derivative", "derivatives", "diff", "hessian", "node_of", "to_text"]
+
+
+def _listed(expr: Expression) -> str:
+    return ", ".join(quoted(n, 20) for n in list(expr.variables)[:6]) + (", ..." if len(expr.variables) > 6 else "")
 
 
 def _check_constants(expr: Expression) -> None:
@@ -51,6 +55,9 @@ def derivatives(expr: Expression, wrt: list[str] | None = None, order: int = 1,
     ``wrt``), as canonical nodes. First derivatives come from one sweep."""
     names = wrt or list(expr.variables)
     unknown = [n for n in names if n not in expr.variables]
+    if unknown and unknown[0] in expr.names:
+        raise UsageError(f"{quoted(unknown[0])} is assigned in the expression, not a variable: diff "
+                         f"differentiates by the variables{f' ({_listed(expr)})' if expr.variables else ''}")
     if unknown:
         raise expr.no_variable(unknown[0])
     _check_constants(expr)

@@ -76,3 +76,17 @@ def test_named_numbers_have_their_gradients(cli):
                        "respect to each named node\n")
     assert run.out.splitlines() == [f"{CONSTANTS} = -8.0"]
     assert cli("check", CONSTANTS).err == "error: the expression has no variables to check\n"
+
+
+def test_an_evaluations_graph_draws_the_named_numbers_gradients():
+    # Evaluation.render_graph draws a copy of the expression: the copy kept no gradient for a = 2 (0.0000).
+    result = parse(CONSTANTS).evaluate({}, intermediates=True)
+    source = result.render_graph().source
+    for name, grad in CONSTANT_GRADS.items():
+        assert f"{name} | value: " in source and f"gradient: {grad:.4f}" in source, name
+
+
+def test_diff_by_a_named_number_says_it_is_not_a_variable(cli):
+    run = cli("diff", "a = 2; a*x", "--wrt", "a")
+    assert (run.code, run.err) == (2, "error: 'a' is assigned in the expression, not a variable: diff "
+                                      "differentiates by the variables ('x')\n")

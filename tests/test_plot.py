@@ -68,6 +68,11 @@ def test_narrow_ranges_hold_500_points_up_to_stop():
         assert (np.diff(x) * np.sign(grid.stop - grid.start) >= 0).all(), spec
 
 
+def test_a_grid_from_minus_zero_starts_at_minus_zero():
+    grid = parse_grid("x=-0.0:1:0.5")  # as numpy.arange(-0.0, 1, 0.5): 1/x there is -inf, not inf
+    assert np.array_equal(np.signbit(grid.values(np.arange(grid.count))), [True, False])
+
+
 def test_a_range_too_narrow_or_empty_says_so(cli):
     run = cli("plot", "x", "--grid", "x=0:1e-321", "--terminal")
     assert (run.code, run.err) == (2, "error: --grid 'x=0:1e-321': too narrow for 500 points; give a STEP\n")

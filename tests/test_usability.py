@@ -233,3 +233,15 @@ def test_tables_of_wide_letters_fit_the_terminal(cli, monkeypatch):
     assert run.code == 0 and all(cell_len(line) <= 50 for line in run.out.splitlines()), run.out
     title = run.out.splitlines()[0]  # shortened in the middle, the value kept on its line
     assert " ... " in title and title.endswith(" = 0.00585683") and cell_len(title) <= 50
+
+
+def test_messages_break_at_terminal_cells(monkeypatch):
+    from rich.cells import cell_len
+
+    from autodiff_cli.errors import _to_width
+
+    monkeypatch.setenv("COLUMNS", "40")
+    line = "error: no variable '变量变量变量变量' in the expression (its variables: '数据数据数据数据数据', 'x')"
+    lines = _to_width(line, 2).splitlines()
+    assert len(lines) > 1 and all(cell_len(part) <= 40 for part in lines)
+    assert " ".join(part.strip() for part in lines) == line
