@@ -186,6 +186,12 @@ class Expression:
         column = start - (self.source.rfind("\n", 0, start) + 1) + 1
         return f"'{snippet}' (line {line}, column {column})"
 
+    def listed(self, most: int = 6) -> str:
+        """The variables for a message: ``'a', 'b' and 3 more``."""
+        names = [quoted(n, 20) for n in list(self.variables)[:most + 1]]
+        more = f" and {len(self.variables) - most:,} more" if len(names) > most else ""
+        return ", ".join(names[:most]) + more
+
     def no_variable(self, name: str, where: str = "") -> UsageError:
         """The error for a value, option or column naming no variable, with the
         closest variable or else the variables: a one-letter slip (``x`` for ``X``)
@@ -194,9 +200,7 @@ class Expression:
             return UsageError(f"{where}{_names([name])} assigned in the expression and cannot be given a value")
         hint = did_you_mean(name, self.variables)
         if not hint:
-            names = [quoted(n, 20) for n in list(self.variables)[:7]]
-            more = f" and {len(self.variables) - 6:,} more" if len(names) > 6 else ""
-            hint = f" (its variables: {', '.join(names[:6])}{more})" if names else " (it has no variables)"
+            hint = f" (its variables: {self.listed()})" if self.variables else " (it has no variables)"
         return UsageError(f"{where}no variable {quoted(name)} in the expression{hint}")
 
     def check_values(self, values: Mapping[str, float], complete: bool = True) -> None:

@@ -32,10 +32,6 @@ from .reverse import Graph, Term, node_of
 __all__ = ["Builder", "Graph", "Term", "derivative", "derivatives", "diff", "hessian", "node_of", "to_text"]
 
 
-def _listed(expr: Expression) -> str:
-    return ", ".join(quoted(n, 20) for n in list(expr.variables)[:6]) + (", ..." if len(expr.variables) > 6 else "")
-
-
 def _check_constants(expr: Expression) -> None:
     """Raise as ``eval`` would where a part without variables is not a number:
     ``x + 1/0`` has no derivative, and ``1e309`` printed would read ``inf``, a name."""
@@ -57,7 +53,7 @@ def derivatives(expr: Expression, wrt: list[str] | None = None, order: int = 1,
     unknown = [n for n in names if n not in expr.variables]
     if unknown and unknown[0] in expr.names:
         raise UsageError(f"{quoted(unknown[0])} is assigned in the expression, not a variable: diff "
-                         f"differentiates by the variables{f' ({_listed(expr)})' if expr.variables else ''}")
+                         f"differentiates by the variables{f' ({expr.listed()})' if expr.variables else ''}")
     if unknown:
         raise expr.no_variable(unknown[0])
     _check_constants(expr)
