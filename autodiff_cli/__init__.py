@@ -23,14 +23,14 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from .engine import Value
-    from .errors import AutodiffError, DomainError, ExprSyntaxError, UsageError
-    from .expression import Evaluation, Expression
-    from .parser import parse
+    from .base.errors import AutodiffError, DomainError, ExprSyntaxError, UsageError
+    from .core.engine import Value
+    from .core.expression import Evaluation, Expression
+    from .core.parser import parse
 
-_HOMES = {"parse": "parser", "Value": "engine", "Expression": "expression", "Evaluation": "expression",
-          "AutodiffError": "errors", "DomainError": "errors", "ExprSyntaxError": "errors",
-          "UsageError": "errors"}
+_HOMES = {"parse": "core.parser", "Value": "core.engine", "Expression": "core.expression",
+          "Evaluation": "core.expression", "AutodiffError": "base.errors", "DomainError": "base.errors",
+          "ExprSyntaxError": "base.errors", "UsageError": "base.errors"}
 
 
 def __getattr__(name: str) -> object:

@@ -1,3 +1,3 @@
-from autodiff_cli.main import run
+from autodiff_cli.cli.main import run
 
 run()

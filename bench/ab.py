@@ -25,7 +25,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from run import w1  # noqa: E402 - the suite's own workload
 
-RUN = "import sys; sys.argv = ['autodiff', *{args}]; from autodiff_cli.main import run; run()"
+RUN = "import sys; sys.argv = ['autodiff', *{args}]; from autodiff_cli.cli.main import run; run()"
 
 
 def workloads(folder: Path) -> dict[str, list[str]]:

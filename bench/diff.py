@@ -39,7 +39,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from autodiff_cli import parse  # noqa: E402
-from autodiff_cli.symbolic import diff  # noqa: E402
+from autodiff_cli.symbolic.diff import diff  # noqa: E402
 
 REPEAT = 5
 

@@ -27,8 +27,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from autodiff_cli import parse  # noqa: E402
-from autodiff_cli.check import check_gradients  # noqa: E402
-from autodiff_cli.errors import DomainError, did_you_mean  # noqa: E402
+from autodiff_cli.base.errors import DomainError, did_you_mean  # noqa: E402
+from autodiff_cli.points.check import check_gradients  # noqa: E402
 
 SIZES = (1_000, 2_000, 4_000, 10_000, 100_000)
 

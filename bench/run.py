@@ -186,7 +186,7 @@ def batch(tmp: Path) -> None:
     import numpy as np
 
     from autodiff_cli import parse
-    from autodiff_cli.batch import CHUNK, ArrayProgram
+    from autodiff_cli.points.batch import CHUNK, ArrayProgram
 
     n = 1_000_000 if not QUICK else 100_000
     TARGET_AT = "" if not QUICK else " at 1,000,000 points"  # noqa: N806

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import pytest
 from hypothesis import settings
 
-from autodiff_cli.main import main
+from autodiff_cli.cli.main import main
 
 # CI runs the same examples every time (a failure there is a bug, never bad luck);
 # elsewhere each run explores new ones. AUTODIFF_FUZZ_SCALE=N runs N times as many.

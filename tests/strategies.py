@@ -10,7 +10,7 @@ from hypothesis import assume
 from hypothesis import strategies as st
 
 from autodiff_cli import DomainError, parse
-from autodiff_cli.ops import OPS
+from autodiff_cli.base.ops import OPS
 
 VARIABLES = ("x", "y", "z")
 SYMBOLS = {name: sympy.Symbol(name, real=True) for name in VARIABLES}

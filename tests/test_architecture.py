@@ -1,5 +1,5 @@
 """How the package is built, held as the README's "How it is built" states it:
-modules in layers, each importing only its own layer or those below, so the
+modules in folders that are their layers, each importing only its own layer or those below, so the
 imports form a DAG (no cycle hidden in a function-local import); the library
 never imports the command-line layer; no module over 400 lines."""
 
@@ -12,18 +12,10 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "autodiff_cli"
 
-LAYERS = [
-    ("base", {"errors", "ops", "arrays", "lalr"}),
-    ("drawing", {"graph", "render", "files", "notebook"}),
-    ("engine", {"engine"}),
-    ("expression", {"expression"}),
-    ("language", {"parser"}),
-    ("library", {"arguments", "inputs", "check", "batch", "columns", "parquet", "cluster", "plot", "symbolic",
-                 "nodes", "canonical", "reverse", "forward", "printer", "factoring", "layout", "latex"}),
-    ("command line", {"cli", "evaluate", "output", "tables", "console", "progress", "interrupts", "main",
-                      "__main__"}),
-]
-"""Bottom up, as the README lists them. ``cli`` stands for the ``cli/`` package."""
+FOLDERS = [{"base"}, {"draw"}, {"core"}, {"symbolic", "points"}, {"cli"}]
+"""The layers bottom up, as the README lists them: a module's folder is its layer
+(``symbolic`` and ``points`` are one layer, two folders that never import each other)."""
+LAYERS = [" and ".join(sorted(folders)) for folders in FOLDERS]
 
 
 def _name(path: Path) -> str:
@@ -55,7 +47,7 @@ def run_time_imports(module: str) -> set[str]:
         if isinstance(node, ast.ImportFrom) and node.level:
             base = package[: len(package) - (node.level - 1)]
             target = [*base, *(node.module.split(".") if node.module else [])]
-            names = [".".join([*target, a.name]) for a in node.names] if not node.module else []
+            names = [".".join([*target, a.name]) for a in node.names]  # `from ..points import cluster`
             for candidate in [".".join(target), *names]:
                 if candidate in MODULES and candidate != module:
                     found.add(candidate)
@@ -67,24 +59,30 @@ GRAPH = {module: run_time_imports(module) for module in MODULES}
 
 
 def layer_of(module: str) -> int:
-    top = module.split(".")[0]
-    for k, (_, members) in enumerate(LAYERS):
-        if top in members:
+    """The layer is the module's folder: the path says it, no list does."""
+    folder = module.split(".")[0]
+    for k, folders in enumerate(FOLDERS):
+        if folder in folders:
             return k
-    raise AssertionError(f"{module} is in no layer: add it to the README's list and to LAYERS")
+    raise AssertionError(f"{module} is in no layer's folder: move it into one of {sorted(set().union(*FOLDERS))}")
+
+
+def test_every_module_lives_in_a_layers_folder():
+    loose = [m for m in MODULES if "." not in m and m not in ("__init__", "__main__", *set().union(*FOLDERS))]
+    assert not loose, f"modules outside the layers' folders: {loose}"
 
 
 def test_the_reader_sees_imports_of_every_kind():
     # Top level, inside a function, relative to a subpackage, and `from . import x`.
-    assert "autodiff_cli.engine" not in GRAPH  # names are relative to the package
-    assert "engine" in GRAPH["expression"]
-    assert "notebook" in GRAPH["engine"]  # render_graph's lazy import
+    assert "autodiff_cli.core.engine" not in GRAPH  # names are relative to the package
+    assert "core.engine" in GRAPH["core.expression"]
+    assert "draw.notebook" in GRAPH["core.engine"]  # render_graph's lazy import
     assert "cli.spec" in GRAPH["cli.commands"]
-    assert "cluster" in GRAPH["evaluate"]
-    assert "notebook" not in GRAPH["graph"]
+    assert "points.cluster" in GRAPH["cli.evaluate"]  # `from ..points import cluster`
+    assert "draw.notebook" not in GRAPH["draw.graph"]
 
 
-@pytest.mark.parametrize("module", sorted(m for m in MODULES if m != "__init__"))
+@pytest.mark.parametrize("module", sorted(m for m in MODULES if "." in m))
 def test_every_module_imports_only_its_layer_or_below(module):
     mine = layer_of(module)
     above = {m for m in GRAPH[module] if layer_of(m) > mine}
@@ -114,7 +112,7 @@ def test_the_imports_form_a_dag():
 
 def test_the_library_never_imports_the_command_line_layer():
     cli = len(LAYERS) - 1
-    library = [m for m in MODULES if m != "__init__" and layer_of(m) < cli]
+    library = [m for m in MODULES if "." in m and layer_of(m) < cli]
     assert len(library) >= 25
     for module in library:
         seen, todo = set(), [module]
@@ -128,8 +126,8 @@ def test_the_library_never_imports_the_command_line_layer():
 def test_every_module_is_in_the_readme_table():
     readme = (PACKAGE.parent / "README.md").read_text(encoding="utf-8")
     table = readme.split("## How it is built", 1)[1].split("\n## ", 1)[0]
-    missing = [m for m in MODULES if m not in ("__init__", "__main__", "cli") and
-               f"{m.split('.')[-1]}.py" not in table and f"`{m}`" not in table]
+    missing = [m for m in MODULES if "." in m and not m.endswith("__init__") and
+               f"{m.replace('.', '/')}.py" not in table and f"{m.split('.')[-1]}.py" not in table]
     assert not missing, f"not in the README's 'How it is built': {missing}"
 
 

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from autodiff_cli import parse
-from autodiff_cli.batch import grid_points, parse_grid
+from autodiff_cli.points.batch import grid_points, parse_grid
 
 
 def rows(text: str, delimiter: str = ",") -> list[list[str]]:

@@ -6,8 +6,9 @@ import json
 
 import pytest
 
-from autodiff_cli import ops, parse
-from autodiff_cli.check import check_gradients
+from autodiff_cli import parse
+from autodiff_cli.base import ops
+from autodiff_cli.points.check import check_gradients
 
 from test_ops import COMPUTED, points, source
 

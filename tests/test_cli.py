@@ -217,7 +217,7 @@ def test_real_subprocess():
 
 
 def test_closed_pipe_is_quiet():
-    code = "import sys; from autodiff_cli.main import main; sys.exit(main(sys.argv[1:]))"
+    code = "import sys; from autodiff_cli.cli.main import main; sys.exit(main(sys.argv[1:]))"
     proc = subprocess.Popen([sys.executable, "-c", code, "eval", "x", "x=1", "--format", "json"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     proc.stdout.close()  # the reader goes away before anything is written
@@ -227,8 +227,8 @@ def test_closed_pipe_is_quiet():
 
 
 def _entry_point(*args: str, setup: str = "") -> subprocess.CompletedProcess:
-    """Run the console entry point (``autodiff_cli.main:run``) in a new process, after ``setup``."""
-    code = f"import sys\n{setup}\nfrom autodiff_cli.main import run\nsys.argv[1:] = {list(args)!r}\nrun()\n"
+    """Run the console entry point (``autodiff_cli.cli.main:run``) in a new process, after ``setup``."""
+    code = f"import sys\n{setup}\nfrom autodiff_cli.cli.main import run\nsys.argv[1:] = {list(args)!r}\nrun()\n"
     env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}  # buffered, as users run it
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env)
 
@@ -266,7 +266,7 @@ def test_entry_point_runs_exit_hooks_when_there_are_any():
 def test_entry_point_keeps_the_points_written_before_an_error(tmp_path):
     # A batch streams: the chunks written before a bad line stay written (and
     # flushed) when the entry point ends the process.
-    from autodiff_cli.batch import CHUNK
+    from autodiff_cli.points.batch import CHUNK
 
     rows = [f"{i / 1000!r}" for i in range(CHUNK + 5)]
     (tmp_path / "points.csv").write_text("x\n" + "\n".join(rows) + "\nnot-a-number\n")

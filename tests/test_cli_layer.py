@@ -7,10 +7,10 @@ from __future__ import annotations
 import pytest
 import typer
 
+from autodiff_cli.base.errors import UsageError
 from autodiff_cli.cli.argv import parse_argv
 from autodiff_cli.cli.spec import COMMANDS
 from autodiff_cli.cli.typer_app import build_app
-from autodiff_cli.errors import UsageError
 
 ARGVS = [
     ["eval", "a*b", "a=1", "b=2"],

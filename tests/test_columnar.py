@@ -19,9 +19,9 @@ pa = pytest.importorskip("pyarrow")
 pq = pytest.importorskip("pyarrow.parquet")
 pd = pytest.importorskip("pandas")
 
-from autodiff_cli.batch import CHUNK  # noqa: E402
-from autodiff_cli.columns import evaluate_columns  # noqa: E402
-from autodiff_cli.errors import UsageError  # noqa: E402
+from autodiff_cli.base.errors import UsageError  # noqa: E402
+from autodiff_cli.points.batch import CHUNK  # noqa: E402
+from autodiff_cli.points.columns import evaluate_columns  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 EDGES = np.array([-0.0, 5e-324, 1e308, np.inf, -np.inf, np.nan, 1.5, -2.0, 0.0, -1e-300])
@@ -132,7 +132,7 @@ def test_parquet_in_many_row_groups_equals_csv_in(cli, tmp_path, monkeypatch):
     rows = np.loadtxt(from_parquet.out.splitlines()[1:], delimiter=",")
     for k, column in enumerate(by_hand(*(cols[n] for n in "abcd")).values()):
         assert np.allclose(rows[:, 4 + k], column, rtol=1e-15, atol=0)
-    from autodiff_cli import parquet
+    from autodiff_cli.points import parquet
 
     monkeypatch.setattr(parquet, "ROW_GROUP", CHUNK + 1)  # chunks gathered: 65,537 + 65,535, then the last 5
     assert cli("eval", "a*(b+c*d)", "--input", str(src), "-o", str(tmp_path / "out.parquet")).code == 0
@@ -242,7 +242,8 @@ def test_an_interrupted_output_is_not_written(tmp_path, signum):
 def test_a_missing_extra_says_how_to_install_it(tmp_path, hidden, args, what):
     src = write_parquet(tmp_path / "p.parquet", {"x": [1.0]})
     argv = ["eval", "x", *(a.format(src=src, dir=tmp_path) for a in args)]
-    code = f"import sys; sys.modules[{hidden!r}] = None; from autodiff_cli.main import main; sys.exit(main({argv!r}))"
+    code = (f"import sys; sys.modules[{hidden!r}] = None; from autodiff_cli.cli.main import main; "
+            f"sys.exit(main({argv!r}))")
     run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert run.returncode == 2
     assert run.stderr == f'error: {what}, which is not installed: pip install "autodiff-cli[cluster]"\n'

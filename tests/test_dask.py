@@ -24,9 +24,9 @@ pq = pytest.importorskip("pyarrow.parquet")
 dd = pytest.importorskip("dask.dataframe")
 distributed = pytest.importorskip("distributed")
 
-from autodiff_cli import cluster  # noqa: E402
-from autodiff_cli.columns import evaluate_columns  # noqa: E402
-from autodiff_cli.errors import UsageError  # noqa: E402
+from autodiff_cli.base.errors import UsageError  # noqa: E402
+from autodiff_cli.points import cluster  # noqa: E402
+from autodiff_cli.points.columns import evaluate_columns  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 EXPR = "tanh(a*b) + exp(c)*log(d) + sqrt(a)"  # transcendental: the last bit differs if the work does
@@ -303,8 +303,8 @@ def test_sigterm_takes_the_local_workers_with_it(tmp_path, when):
 
 SIGNAL_AFTER_RENAME = """
 import os, signal, sys
-from autodiff_cli import cluster
-from autodiff_cli.main import main
+from autodiff_cli.points import cluster
+from autodiff_cli.cli.main import main
 
 real = cluster.run
 

@@ -16,7 +16,7 @@ import pytest
 import sympy
 
 from autodiff_cli import parse
-from autodiff_cli.symbolic import diff
+from autodiff_cli.symbolic.diff import diff
 
 # (expression, domain of every variable); the domain keeps every point inside
 # the function's domain (log, sqrt, x**y) and away from kinks.

@@ -20,9 +20,9 @@ from hypothesis import assume, given, settings
 from test_diff_corpus import CORPUS, cases, seed
 
 from autodiff_cli import DomainError, parse
-from autodiff_cli.latex import GREEK, latex_name, to_latex
-from autodiff_cli.printer import to_text
-from autodiff_cli.symbolic import derivatives, taken_names
+from autodiff_cli.symbolic.diff import derivatives, taken_names
+from autodiff_cli.symbolic.latex import GREEK, latex_name, to_latex
+from autodiff_cli.symbolic.printer import to_text
 
 from conftest import examples
 from strategies import expressions, points
@@ -285,7 +285,7 @@ def test_xlogy_is_written_as_x_log_y():
     assert to_latex(derivatives(parse("xlogy(x, y)**2"), ["y"])["y"]) == r"\frac{2 x x \log\left(y\right)}{y}"
     assert to_latex(derivatives(parse("(x + 1)*log(y)"), ["y"])["y"]) == r"\frac{x + 1}{y}"
     # A power of it, and a sum as its factor, keep their parentheses.
-    from autodiff_cli.reverse import Graph
+    from autodiff_cli.symbolic.reverse import Graph
 
     graph, expr = Graph(), parse("xlogy(x + 1, y)**2")
     graph.add_input(expr)

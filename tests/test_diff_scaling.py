@@ -7,7 +7,7 @@ import math
 import time
 
 from autodiff_cli import parse
-from autodiff_cli.symbolic import Graph, derivatives, diff
+from autodiff_cli.symbolic.diff import Graph, derivatives, diff
 
 
 def _best_time(function, repeat: int = 2) -> float:

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import typer
 
+from autodiff_cli.base.errors import ExitStatus
 from autodiff_cli.cli.typer_app import build_app
-from autodiff_cli.errors import ExitStatus
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
 COMMAND = typer.main.get_command(build_app())

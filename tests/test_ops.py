@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 
 from autodiff_cli import parse
-from autodiff_cli.arrays import ARRAY
-from autodiff_cli.ops import OPS, SCALAR
-from autodiff_cli.parser import _Builder
+from autodiff_cli.base.arrays import ARRAY
+from autodiff_cli.base.ops import OPS, SCALAR
+from autodiff_cli.core.parser import _Builder
 
 GRAMMAR = Path(__file__).resolve().parent.parent / "grammars" / "expr.lark"
 

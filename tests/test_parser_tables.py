@@ -10,15 +10,15 @@ from hypothesis import strategies as st
 from lark import Lark, Token
 from lark.exceptions import UnexpectedInput
 
-from autodiff_cli.lalr import LALR, ParseError, token_text
-from autodiff_cli.parser import TABLES, _get_parser, _grammar_text, serialize_tables
+from autodiff_cli.base.lalr import LALR, ParseError, token_text
+from autodiff_cli.core.parser import TABLES, _get_parser, _grammar_text, serialize_tables
 
 from conftest import count, examples
 from strategies import expressions
 
 
 def test_shipped_tables_are_current():
-    # Fails when grammars/expr.lark changed without `python -m autodiff_cli.parser`.
+    # Fails when grammars/expr.lark changed without `python -m autodiff_cli.core.parser`.
     # (Lark numbers its states differently from run to run: compare the grammar, then behaviour below.)
     with open(TABLES, encoding="utf-8") as f:
         shipped = json.load(f)

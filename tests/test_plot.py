@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from autodiff_cli import parse
-from autodiff_cli.batch import parse_grid
-from autodiff_cli.plot import sample, tangent
+from autodiff_cli.points.batch import parse_grid
+from autodiff_cli.points.plot import sample, tangent
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -178,7 +178,8 @@ def test_missing_matplotlib_says_how_to_install_it(cli, tmp_path, monkeypatch):
 
 
 def test_eval_imports_nothing_heavy():
-    code = ("import sys; from autodiff_cli.main import main; main(['eval', 'a*(b+c*d)', 'a=1', 'b=2', 'c=3', 'd=4', "
+    code = ("import sys; from autodiff_cli.cli.main import main; "
+            "main(['eval', 'a*(b+c*d)', 'a=1', 'b=2', 'c=3', 'd=4', "
             "'--format', 'json']); print(sorted(m for m in ('matplotlib', 'numpy', 'rich', 'typer', 'lark', "
             "'graphviz', 'pydantic', 'pyarrow', 'dask', 'distributed', 'pandas') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60).stdout

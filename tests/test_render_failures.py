@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from autodiff_cli.errors import ExitStatus
-from autodiff_cli.render import RenderError, render
+from autodiff_cli.base.errors import ExitStatus
+from autodiff_cli.draw.render import RenderError, render
 
 HAS_WASM = sys.version_info >= (3, 11)  # a dependency from Python 3.11 on (pyproject's marker)
 CAT = shutil.which("cat")

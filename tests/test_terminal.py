@@ -213,7 +213,7 @@ def test_lines_lose_their_trailing_spaces_only_at_their_ends():
     # Spaces a write ends with are the line's padding only if a newline comes next.
     import io
 
-    from autodiff_cli.console import _Trimmed
+    from autodiff_cli.cli.console import _Trimmed
 
     out = io.StringIO()
     trimmed = _Trimmed(out)

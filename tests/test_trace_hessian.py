@@ -11,7 +11,7 @@ import sympy
 from hypothesis import assume, given, settings
 
 from autodiff_cli import parse
-from autodiff_cli.symbolic import hessian
+from autodiff_cli.symbolic.diff import hessian
 
 from conftest import examples
 from strategies import SYMBOLS, conditioning, evaluate_point, expressions, pairs, points
@@ -101,8 +101,8 @@ def test_hessian_matches_sympy(pair, at):
 
 
 def test_the_library_hessian_takes_text_and_checks_its_values():
-    from autodiff_cli.errors import UsageError
-    from autodiff_cli.symbolic import diff
+    from autodiff_cli.base.errors import UsageError
+    from autodiff_cli.symbolic.diff import diff
 
     # d2(x**2*y): [[2y, 2x], [2x, 0]] at x=3, y=2, by hand.
     assert hessian("x**2*y", {"x": 3.0, "y": 2.0}) == {"x": {"x": 4.0, "y": 6.0}, "y": {"x": 6.0, "y": 0.0}}

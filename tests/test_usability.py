@@ -203,7 +203,7 @@ def test_a_useless_columns_setting_still_shows_the_table(cli, monkeypatch, colum
 
 
 def test_table_texts_break_between_parts_not_inside_them(cli, monkeypatch):
-    from autodiff_cli.console import wrap
+    from autodiff_cli.cli.console import wrap
 
     # Was "b)*exp(-x1*" over "*2)": a line ended inside x1**2.
     assert wrap("tanh(w1*x1 + w2*x2 + b)*exp(-x1**2)", 11).splitlines() == [
@@ -238,7 +238,7 @@ def test_tables_of_wide_letters_fit_the_terminal(cli, monkeypatch):
 def test_messages_break_at_terminal_cells(monkeypatch):
     from rich.cells import cell_len
 
-    from autodiff_cli.errors import _to_width
+    from autodiff_cli.base.errors import _to_width
 
     monkeypatch.setenv("COLUMNS", "40")
     line = "error: no variable '变量变量变量变量' in the expression (its variables: '数据数据数据数据数据', 'x')"

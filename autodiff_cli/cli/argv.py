@@ -7,7 +7,7 @@ value for a variable: ``--a 2``)."""
 
 from __future__ import annotations
 
-from ..errors import UsageError, did_you_mean, quoted
+from ..base.errors import UsageError, did_you_mean, quoted
 from .spec import COMMANDS, COMPLETION_FLAGS, HELP_FLAGS, PROGRAM, VERSION_FLAG, Command, Opt
 
 TYPE_CHECKING = False  # typing itself costs start-up time

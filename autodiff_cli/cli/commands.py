@@ -1,12 +1,12 @@
 """Each command's body: its options (already read and converted, by name) in,
 the library called, the result written. Errors are raised, never printed:
-:mod:`autodiff_cli.main` turns them into ``error:`` lines and exit statuses."""
+:mod:`autodiff_cli.cli.main` turns them into ``error:`` lines and exit statuses."""
 
 from __future__ import annotations
 
 import sys
 
-from ..errors import AutodiffError, ExitStatus, UsageError, diagnostic, did_you_mean, plural, quoted
+from ..base.errors import AutodiffError, ExitStatus, UsageError, diagnostic, did_you_mean, plural, quoted
 from .spec import COMMANDS
 
 TYPE_CHECKING = False  # typing itself costs start-up time
@@ -16,14 +16,14 @@ if TYPE_CHECKING:
 
 def run(name: str, values: dict[str, Any], tokens: list[str], keep: list[Any] | None = None) -> int:
     """Run command ``name``; the exit status. ``keep``: the entry point's list
-    of what outlives the command (see :func:`autodiff_cli.main.run`)."""
+    of what outlives the command (see :func:`autodiff_cli.cli.main.run`)."""
     missing = [opt for opt in COMMANDS[name].options if opt.required and values.get(opt.dest) in (None, [])]
     return BODIES[name](values, tokens, missing, keep) or ExitStatus.OK
 
 
 def _eval(o: dict[str, Any], tokens: list[str], missing: list, keep: list[Any] | None) -> int | None:
-    from ..evaluate import run_eval
-    from ..output import Format
+    from .evaluate import run_eval
+    from .output import Format
 
     run_eval(tokens, Format(o["fmt"]), o["intermediates"], o["ieee"], o["trace"], o["hessian"], o["grid"],
              o["input"], o["digits"], o["output"], o["dask"], keep)
@@ -32,7 +32,7 @@ def _eval(o: dict[str, Any], tokens: list[str], missing: list, keep: list[Any] |
 
 def _load(tokens: list[str], ieee: bool, name: str, missing: list,
           keep: list[Any] | None) -> tuple[Any, dict[str, float]]:
-    from ..evaluate import load
+    from .evaluate import load
 
     command = COMMANDS[name]
     expr_values = load(tokens, ieee, command, keep)
@@ -43,8 +43,8 @@ def _load(tokens: list[str], ieee: bool, name: str, missing: list,
 
 
 def _check(o: dict[str, Any], tokens: list[str], missing: list, keep: list[Any] | None) -> int | None:
-    from ..check import check_gradients
-    from ..output import Format, write_checks
+    from ..points.check import check_gradients
+    from .output import Format, write_checks
 
     step, rtol, atol = o["step"], o["rtol"], o["atol"]
     if step is not None and not 0 < step < float("inf"):
@@ -71,10 +71,10 @@ def _check(o: dict[str, Any], tokens: list[str], missing: list, keep: list[Any] 
 
 
 def _diff(o: dict[str, Any], tokens: list[str], missing: list, keep: list[Any] | None) -> int | None:
-    from ..output import DiffFormat, write_derivatives
-    from ..parser import parse
-    from ..symbolic import derivatives, no_cycle_collection, taken_names
-    from .values import read_expression
+    from ..core.parser import parse
+    from ..symbolic.diff import derivatives, no_cycle_collection, taken_names
+    from .arguments import read_expression
+    from .output import DiffFormat, write_derivatives
 
     if not tokens:
         raise UsageError("missing expression: autodiff diff EXPR (see 'autodiff diff --help')")
@@ -127,7 +127,7 @@ def _write(output: str, data: bytes, kind: str) -> None:
     """``data`` to the file ``output``, atomically, or to standard output for ``-``
     (binary formats only when it is not a terminal: PNG bytes would garble it)."""
     if output != "-":
-        from ..files import write_atomic
+        from ..base.files import write_atomic
 
         write_atomic(output, data)
         return
@@ -145,10 +145,10 @@ def _write(output: str, data: bytes, kind: str) -> None:
 
 
 def _plot(o: dict[str, Any], tokens: list[str], missing: list, keep: list[Any] | None) -> int | None:
-    from ..arguments import parse_value
-    from ..batch import parse_grid
-    from ..evaluate import check_grids
-    from ..plot import DEFAULT_POINTS, draw, draw_terminal, sample, tangent
+    from ..core.values import parse_value
+    from ..points.batch import parse_grid
+    from ..points.plot import DEFAULT_POINTS, draw, draw_terminal, sample, tangent
+    from .evaluate import check_grids
 
     output, terminal = o["output"], o["terminal"]
     if terminal and output is not None:
@@ -185,7 +185,7 @@ def _plot(o: dict[str, Any], tokens: list[str], missing: list, keep: list[Any] |
         diagnostic(f"note: the function or its derivative is undefined at {curves.gaps:,} of "
                    f"{plural(len(curves.x), 'point')} (drawn as gaps)")
     if terminal:
-        from ..console import width_of
+        from .console import width_of
 
         sys.stdout.write(draw_terminal(curves, title, line, width=max(20, width_of(sys.stdout) - 13)) + "\n")
     else:
@@ -194,8 +194,8 @@ def _plot(o: dict[str, Any], tokens: list[str], missing: list, keep: list[Any] |
 
 
 def _graph(o: dict[str, Any], tokens: list[str], missing: list, keep: list[Any] | None) -> int | None:
-    from ..graph import MAX_LAYOUT_NODES, graph_size, to_dot
-    from ..render import render
+    from ..draw.graph import MAX_LAYOUT_NODES, graph_size, to_dot
+    from ..draw.render import render
 
     ieee = o["ieee"]
     expr, values = _load(tokens, ieee, "graph", missing, keep)

@@ -75,7 +75,7 @@ def _option_rows(command: Command) -> list[tuple[Any, ...]]:
 def write_help(out: TextIO, command: Command | None = None) -> None:
     from rich.padding import Padding
 
-    from ..console import make_console
+    from .console import make_console
 
     console = make_console(out)
     width = console.width

@@ -8,7 +8,7 @@ parser and Typer on the same argument lists and requires the same result.
 
 from __future__ import annotations
 
-from ..ops import CONSTANTS, FUNCTIONS
+from ..base.ops import CONSTANTS, FUNCTIONS
 
 TYPE_CHECKING = False  # typing itself costs start-up time
 if TYPE_CHECKING:
@@ -47,9 +47,9 @@ class Opt:
 
 class Command:
     def __init__(self, name: str, summary: str, help: str, examples: list[str], argument: str,
-                 options: list[Opt], one_expression: bool = False) -> None:
+                 options: list[Opt]) -> None:
         self.name, self.summary, self.help, self.examples = name, summary, help, examples
-        self.argument, self.options, self.one_expression = argument, options, one_expression
+        self.argument, self.options = argument, options
 
     def option(self, flag: str) -> Opt | None:
         for opt in self.options:
@@ -129,7 +129,6 @@ LaTeX; --latex adds it to --format json.""",
      Opt("order", "int", "Differentiate this many times.", default=1, low=1, high=10),
      Opt("format", "choice", "Output format.", default="text", choices=("text", "json", "latex"), dest="fmt"),
      Opt("latex", "flag", "With --format json: also each derivative in LaTeX.")],
-    one_expression=True,
 )
 
 PLOT = Command(

@@ -1,0 +1,394 @@
+"""The work of `autodiff eval`: a single point, a batch streamed a chunk at a time
+(to standard output or a file), or a Parquet dataset on a Dask cluster."""
+
+from __future__ import annotations
+
+import sys
+from contextlib import contextmanager
+
+from ..base.errors import DomainError, UsageError, diagnostic, did_you_mean, plural, quoted
+from .output import Format
+
+TYPE_CHECKING = False  # typing itself costs start-up time
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from collections.abc import Set as AbstractSet
+    from typing import Any
+
+
+def load(tokens: list[str], ieee: bool, command: Any, keep: list[Any] | None = None) -> tuple[Any, dict[str, float]]:
+    """The parsed expression and the values given for it, checked by name.
+
+    ``command`` is the command's option spec: a value name close to one of its
+    options (``--fromat``), or naming another command's option (``check
+    --grid``), is pointed at the options. ``keep``: the entry point's list of
+    what outlives the command (see :func:`autodiff_cli.cli.main.run`).
+    """
+    from ..core.parser import parse
+    from ..core.values import parse_value
+    from .arguments import read_expression, split_arguments
+
+    options = [o.name for o in command.options]
+    for k, tok in enumerate(tokens):  # --hesian with no value: a misspelt option, not a variable
+        name = tok[2:]
+        if tok.startswith("--") and "=" not in tok and (k + 1 == len(tokens) or tokens[k + 1].startswith("--")):
+            hint = did_you_mean(name, options, prefix="--")
+            if hint:
+                raise UsageError(f"{command.name} has no option {quoted(tok)}{hint}")
+    args = split_arguments(tokens)
+    if args.expression is None:
+        raise UsageError(f"missing expression: autodiff {command.name} {command.argument} "
+                         f"(see 'autodiff {command.name} --help')")
+    expr = parse(read_expression(args.expression))
+    if keep is not None:  # a command that ends the process: see autodiff_cli.cli.main.run
+        import gc
+
+        gc.freeze()  # the graph (acyclic, freed by reference counts) is not rescanned by later collections
+        keep.append(expr)
+    for name in args.values:
+        if name not in expr.variables and name not in expr.names:
+            hint = did_you_mean(name, [o.name for o in command.options], prefix="--")
+            if hint:
+                raise UsageError(f"no variable {quoted(name)} in the expression{hint}")
+            from .spec import COMMANDS
+
+            others = [c.name for c in COMMANDS.values() if c.option(f"--{name}")]
+            if others:
+                raise UsageError(f"{command.name} has no option --{name} ({' and '.join(others)} "
+                                 f"{'has' if len(others) == 1 else 'have'} it), and the expression no variable "
+                                 f"{quoted(name)}")
+    expr.check_values(dict.fromkeys(args.values, 0.0), complete=False)
+    return expr, {name: parse_value(name, text, ieee) for name, text in args.values.items()}
+
+
+
+
+def run_eval(tokens: list[str], fmt: Format, intermediates: bool, ieee: bool, trace: bool, hessian: bool,
+             grid: list[str] | None = None, input: str | None = None, digits: int = 6, output: str | None = None,
+             dask: str | None = None, keep: list[Any] | None = None) -> None:
+    from .output import write_evaluation
+    from .spec import EVAL
+
+    if grid or input is not None:
+        used = [flag for flag, on in (("--all", intermediates), ("--trace", trace), ("--hessian", hessian)) if on]
+        if used:
+            raise UsageError(f"{used[0]} is for single points, not batches (--grid, --input)")
+        if dask is not None:
+            if fmt is not Format.table:
+                raise UsageError(f"--dask writes a Parquet dataset: leave out --format {fmt.value}")
+            run_dask(tokens, grid or [], input, output, dask)
+            return
+        run_batch(tokens, output_format(output, fmt), grid or [], input, digits, output, keep)
+        return
+    if dask is not None:
+        raise UsageError("--dask evaluates a Parquet dataset: give --input DATASET and --output DIR")
+    if output is not None:
+        raise UsageError("--output is for batches: give --grid or --input too")
+    if trace and fmt in (Format.csv, Format.tsv):
+        raise UsageError("--trace is shown as a table or in JSON: use --format table, json or jsonl")
+    expr, values = load(tokens, ieee, EVAL, keep)
+    result = expr.evaluate(values, ieee=ieee, intermediates=intermediates, trace=trace)
+    if hessian:
+        from ..symbolic.diff import hessian as second_derivatives
+
+        try:
+            result.hessian = second_derivatives(expr, values, ieee)
+        except DomainError as exc:
+            # The derivative of a convention (0 at 0**0) is the printed derivative's, undefined there.
+            rules = ", ".join(expr.conventions(unwritten=True))
+            if not rules:
+                raise
+            where = f"{exc.where}, at a point where eval's gradient is a convention ({rules}) with no derivative"
+            raise DomainError(exc.why, exc.index, lambda _: where) from None
+    if keep is not None:
+        keep.append(result)
+    for note in result.notes:
+        diagnostic(f"note: {note}")
+    if not expr.variables and expr.names and not intermediates:  # the lecture's a = 2; b = -3; ...
+        diagnostic("note: no variables (every name is given a number): --all shows the gradient with respect "
+                   "to each named node")
+    write_evaluation(result, fmt, sys.stdout, intermediates, title=expr.text() if fmt is Format.table else "",
+                     digits=digits)
+
+
+def output_format(output: str | None, fmt: Format) -> Format:
+    """The format of a batch: by the suffix of ``--output FILE`` (which must agree
+    with a ``--format`` other than the default table), else ``--format``."""
+    import os.path
+
+    from .output import SUFFIXES
+
+    if output is None or output == "-":
+        return fmt
+    if os.path.isdir(output):
+        raise UsageError(f"cannot write {quoted(output)}: it is a directory (a file name, or --dask for a dataset)")
+    by_name = SUFFIXES.get(os.path.splitext(output)[1].lower())
+    if by_name is None:
+        if fmt is Format.table:
+            raise UsageError(f"cannot tell the format of {quoted(output)}: give it a suffix "
+                             f"({', '.join(SUFFIXES)}) or a --format other than table (tables are for the terminal)")
+        return fmt
+    if fmt not in (Format.table, by_name):
+        raise UsageError(f"--format {fmt.value} does not match the name {quoted(output)}: write {fmt.value} to a "
+                         f"file ending in .{fmt.value}, or leave out --format")
+    return by_name
+
+
+def run_batch(tokens: list[str], fmt: Format, grids: list[str], input_path: str | None, digits: int = 6,
+              output: str | None = None, keep: list[Any] | None = None) -> None:
+    """Evaluate at every point of the grids or the input file, streaming the output."""
+    from ..points.inputs import one_file, open_input, parquet_input, single_point, where
+    from .spec import EVAL
+
+    if input_path == "-" and "-" in tokens:
+        raise UsageError("standard input can hold the expression (-) or the points (--input -), not both")
+    if input_path is not None:
+        one_file(input_path)
+    expr, fixed = load(tokens, True, EVAL, keep)
+    if input_path is not None and grids:
+        raise UsageError("give the points with --grid or with --input, not both")
+    if input_path is not None and parquet_input(input_path):
+        from ..points.parquet import parquet_points
+
+        _run_arrays(expr, fixed, fmt, [], parquet_points(input_path, where(input_path)), input_path, digits, output)
+        return
+    stream = open_input(input_path) if input_path is not None else None
+    single = None
+    if stream is not None and fmt is not Format.parquet:
+        single, stream = single_point(stream, where(input_path))
+    if single is not None:
+        # One point (thousands of values for one big expression): the scalar
+        # engine, without numpy, which would only slow a single point down.
+        results = _check_sources(expr, fixed, single.keys(), where(input_path))
+        _note_results(results, where(input_path))
+        for name in results:
+            del single[name]
+        with destination(output, fmt) as out:
+            _write_single(expr, fmt, {**fixed, **single}, digits, out)
+        return
+    _run_arrays(expr, fixed, fmt, grids, stream, input_path, digits, output)
+
+
+def check_grids(expr: Any, fixed: dict[str, float], grids: list[Any]) -> None:
+    """Each grid sweeps a variable of ``expr`` that has no other value (``eval``'s and ``plot``'s rule)."""
+    names = [g.name for g in grids]
+    for name in names:
+        if name not in expr.variables:
+            raise expr.no_variable(name, f"--grid {name}: ")
+        if name in fixed or names.count(name) > 1:
+            raise UsageError(f"value for {quoted(name)} given twice")
+
+
+def _check_sources(expr: Any, fixed: dict[str, float], columns: AbstractSet[str], where: str) -> list[str]:
+    """Checks that each variable comes from exactly one place; returns the
+    columns of results (``value``, ``grad_NAME`` of this expression's variables,
+    none of them a variable), which are ignored: autodiff's own output can be
+    read back as input."""
+    # The usual cases, checked at C speed (no set built when nothing is fixed).
+    if not fixed:
+        usual = columns == expr.variables.keys()
+    else:
+        usual = not columns & fixed.keys() and columns | fixed.keys() == expr.variables.keys()
+    if usual:
+        return []
+
+    from ..core.values import one_place, result_columns
+
+    variables = expr.variables
+    results = [n for n in result_columns(variables) if n in columns and n not in variables]
+    ignored = set(results)  # a set: a file may hold 100,000 variables and as many gradients
+    unknown = next((n for n in columns if n not in variables and n not in ignored), None)
+    if unknown is not None:
+        raise expr.no_variable(unknown, f"{where}: ")
+    one_place(variables, fixed, columns, where)
+    return results
+
+
+def _note_results(results: list[str], where: str) -> None:
+    if results:
+        shown = ", ".join(quoted(n) for n in results[:3]) + (f" and {len(results) - 3:,} more"
+                                                              if len(results) > 3 else "")
+        diagnostic(f"note: {where}: result columns ignored ({shown}): computed anew")
+
+
+def _write_single(expr: Any, fmt: Format, point: dict[str, float], digits: int, out: Any) -> None:
+    import math
+
+    from .output import write_batch_point
+
+    result = expr.evaluate(point, ieee=True)
+    write_batch_point(result, fmt, out, expr.text() if fmt is Format.table else "", digits)
+    for note in result.notes:
+        diagnostic(f"note: {note}")
+    if not all(map(math.isfinite, (result.value, *result.gradients.values()))):
+        diagnostic("note: the point gave a non-finite value or gradient (written as IEEE results)")
+
+
+@contextmanager
+def destination(output: str | None, fmt: Format) -> Iterator[Any]:
+    """Where a batch goes: standard output, or the file ``output`` written
+    atomically (nothing of it appears unless the block ends well); binary for
+    Parquet, UTF-8 text otherwise."""
+    if output is None or output == "-":
+        yield sys.stdout
+        return
+    import io
+
+    from ..base.files import open_atomic
+
+    with open_atomic(output) as f:
+        if fmt is Format.parquet:
+            yield f
+            return
+        # write_through: every chunk is one big write already, no second buffer needed
+        text = io.TextIOWrapper(f, encoding="utf-8", newline="", write_through=True)
+        try:
+            yield text
+        finally:
+            text.detach()  # the binary file is closed by open_atomic, not by the wrapper
+
+
+def _run_arrays(expr: Any, fixed: dict[str, float], fmt: Format, grids: list[str], source: Any,
+                input_path: str | None, digits: int, output: str | None = None) -> None:
+    """The batch, a chunk of points at a time: ``source`` is the input's text
+    stream, or an iterator of chunks (Parquet)."""
+    import itertools
+
+    import numpy as np
+
+    from ..points.batch import ArrayProgram, file_points, grid_points, parse_grid
+    from ..points.columns import evaluate_arrays
+    from ..points.inputs import where
+    from .interrupts import BatchInterruptedError, deferred_signals
+    from .output import BatchWriter
+    from .progress import progress
+
+    parsed = [parse_grid(g) for g in grids]
+    check_grids(expr, fixed, parsed)
+    if parsed:
+        total: int | None = 1
+        for g in parsed:
+            total *= g.count
+        chunks = grid_points(parsed)
+    else:
+        total = None
+        chunks = file_points(source, where(input_path)) if hasattr(source, "readline") else source
+    first = next(chunks, None)
+    if first is not None:
+        origin = where(input_path) if input_path else "--grid"
+        _note_results(_check_sources(expr, fixed, set(first), origin), origin)
+    program = ArrayProgram(expr)
+    failed = seen = 0
+    kinks: dict[str, int] = {}
+    written = 0
+    complete = False
+    with destination(output, fmt) as out, progress(total) as bar, deferred_signals() as signals:
+        writer = BatchWriter(expr, fmt, out, digits)
+        try:
+            for chunk in itertools.chain([first] if first is not None else [], chunks):
+                size = chunk.size  # points with no variables ({}) still count
+                if not size:
+                    continue
+                point = {**fixed, **chunk}
+                value, gradients, hits = evaluate_arrays(program, point, size)
+                for rule, count in hits.items():
+                    kinks[rule] = kinks.get(rule, 0) + count
+                bad = ~np.isfinite(value)
+                for grad in gradients.values():
+                    bad |= ~np.isfinite(grad)
+                failed += int(np.count_nonzero(bad))
+                seen += size
+                columns_all = {n: np.broadcast_to(np.asarray(point[n], dtype=np.float64), (size,))
+                               for n in expr.variables}
+                writer.write(columns_all, value, gradients)
+                written += size
+                bar.advance(size)
+                if signals.received:
+                    break
+            else:
+                complete = True  # every point written: a signal from here on stops nothing
+            if signals.received and not complete and output not in (None, "-"):
+                # The file is all or nothing: leaving the block by this error removes it.
+                raise BatchInterruptedError(signals.received, written, output)
+            writer.close()
+            out.flush()
+        except BrokenPipeError:
+            if signals.received:  # Ctrl-C in a pipeline: the reader went with it
+                raise BatchInterruptedError(signals.received, written) from None
+            raise
+        except UsageError as exc:  # a bad line of the input, met after `written` points
+            if written and output in (None, "-") and fmt is not Format.table:
+                writer.close()  # what went out stays whole: a JSON document closed, whole rows
+                out.flush()
+                raise UsageError(f"{exc} ({written:,} points before it written, each a whole row)") from None
+            raise
+        finally:
+            writer.abort()
+    for rule, count in kinks.items():
+        diagnostic(f"note: {rule} used at {plural(count, 'point')} (PyTorch's convention)")
+    if failed:
+        diagnostic(f"note: {failed:,} of {plural(seen, 'point')} gave a non-finite value or gradient "
+                   "(written as IEEE results)")
+    if not seen:
+        where_from = f"--grid {' --grid '.join(grids)}" if grids else where(input_path)
+        diagnostic(f"note: {where_from} holds no points" + (" (a range whose STEP leads away from STOP is empty)"
+                                                             if grids else ""))
+    if signals.received and complete:
+        diagnostic("note: the interrupt came after the last point: the output is complete")
+    elif signals.received:
+        raise BatchInterruptedError(signals.received, written)
+
+
+def run_dask(tokens: list[str], grids: list[str], input_path: str | None, output: str | None, address: str) -> None:
+    """``--dask``: the Parquet dataset at ``input_path`` evaluated on a cluster into the directory ``output``."""
+    import os
+
+    from ..points.inputs import where
+    from .interrupts import BatchInterruptedError, deferred_signals
+    from .output import SUFFIXES
+    from .progress import progress
+    from .spec import EVAL
+
+    if grids or input_path in (None, "-") or output in (None, "-"):
+        raise UsageError("--dask evaluates a Parquet dataset: give --input DATASET (a file, a directory or a glob) "
+                         "and --output DIR")
+    if os.path.splitext(output.rstrip("/" + os.sep))[1].lower() in SUFFIXES:
+        raise UsageError(f"--output {where(output)} names a file, but --dask writes a directory (one Parquet file "
+                         "per partition): give a directory name")
+    if os.path.exists(output) and (not os.path.isdir(output) or os.listdir(output)):
+        raise UsageError(f"--output {where(output)} exists: --dask writes a new directory (or an empty one)")
+    expr, fixed = load(tokens, True, EVAL)
+    from ..points import cluster
+
+    parts = []
+    results: set[str] = set()
+    for part, names in cluster.partitions(cluster.dataset_files(input_path)):
+        results.update(_check_sources(expr, fixed, set(names), where(part.path)))
+        parts.append(part)
+    from ..core.values import result_columns
+
+    _note_results([n for n in result_columns(expr.variables) if n in results],
+                  where(input_path))
+    total = sum(p.rows for p in parts)
+    # Signals are noted from before the cluster starts until it is gone: the
+    # dataset is all or nothing, decided by whether its directory was renamed
+    # into place (then an interrupt stops nothing more and the status is 0).
+    # A second one is noted too: the run is stopping already (its local workers
+    # killed, not closed in order), and a cluster left half closed would be
+    # closed again at exit, where a Ctrl-C is a traceback. A third acts at once.
+    complete = False
+    with deferred_signals(noted=2) as signals, progress(total) as bar:
+        def stopped() -> bool:
+            return signals.received is not None
+
+        try:
+            with cluster.connect(address, stopped) as client:
+                complete = not stopped() and cluster.run(client, expr.source, fixed, parts, output, bar.advance,
+                                                         stopped)
+        except UsageError:
+            if not stopped():
+                raise
+    if signals.received and not complete:
+        raise BatchInterruptedError(signals.received, bar.done, output)
+    if signals.received:
+        diagnostic(f"note: the interrupt came after the last partition: {where(output)} is complete")

@@ -1,0 +1,300 @@
+"""Every machine format of ``eval`` in one place: one ``Format`` enum, one
+writer per format serving a single point (:func:`write_evaluation`) and a
+stream of batch chunks (:class:`BatchWriter`) alike, one CSV encoder
+(:func:`csv_line`) and one rule for JSON numbers (:func:`json_number`).
+The tables for people are :mod:`autodiff_cli.cli.tables`.
+
+Machine formats print numbers in the shortest form that round-trips
+(``repr(float)``), keys and columns in order of first appearance. Non-finite
+numbers (``--ieee`` and batches only) are ``null`` in JSON and
+``inf``/``-inf``/``nan`` in CSV/TSV.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from enum import Enum
+
+from ..core.expression import Evaluation
+from ..core.values import result_columns
+
+TYPE_CHECKING = False  # typing itself costs start-up time
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator
+    from typing import Any, TextIO
+
+
+class Format(str, Enum):
+    table = "table"
+    json = "json"
+    jsonl = "jsonl"
+    csv = "csv"
+    tsv = "tsv"
+    parquet = "parquet"  # batches to a file only (--output)
+
+
+class DiffFormat(str, Enum):
+    """``diff``'s formats: a derivative is text, not numbers."""
+
+    text = "text"
+    json = "json"
+    latex = "latex"
+
+
+SUFFIXES = {".csv": Format.csv, ".tsv": Format.tsv, ".jsonl": Format.jsonl, ".json": Format.json,
+            ".parquet": Format.parquet}
+"""The formats a batch file (``--output FILE``) may have, by the file's suffix."""
+
+
+def number(x: float) -> str:
+    """Shortest round-trip text of a float: ``-8.0``, ``1e-05``, ``inf``, ``nan``."""
+    return repr(float(x))
+
+
+def json_number(x: float) -> float | None:
+    """The JSON rule: a finite number as itself (``json`` writes its shortest
+    round-trip text), anything else as ``null``."""
+    return x if math.isfinite(x) else None
+
+
+def csv_line(cells: Iterable[str], delimiter: str) -> str:
+    """One RFC 4180 record: a cell quoted only where it must be, CRLF line ends
+    (TSV: tabs and ``\\n``)."""
+    quoted = ('"' + c.replace('"', '""') + '"' if any(ch in c for ch in (delimiter, '"', "\n", "\r")) else c
+              for c in cells)
+    return delimiter.join(quoted) + ("\r\n" if delimiter == "," else "\n")
+
+
+def _json_numbers(numbers: dict[str, float]) -> dict[str, float | None]:
+    if all(map(math.isfinite, numbers.values())):  # the usual case: nothing to replace
+        return numbers  # type: ignore[return-value]
+    return {k: json_number(v) for k, v in numbers.items()}
+
+
+def point_data(ev: Evaluation, intermediates: bool) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "variables": _json_numbers(ev.variables),
+        "value": json_number(ev.value),
+        "gradients": _json_numbers(ev.gradients),
+    }
+    if intermediates:
+        data["nodes"] = {k: {"value": json_number(v), "gradient": json_number(g)}
+                         for k, (v, g) in ev.nodes.items()}
+    if ev.hessian is not None:
+        data["hessian"] = {r: {c: json_number(v) for c, v in row.items()} for r, row in ev.hessian.items()}
+    if ev.trace is not None:
+        data["trace"] = [
+            {"node": step.node, "op": step.op, "gradient": json_number(step.gradient),
+             "inputs": [{"node": i.node, "local": json_number(i.local), "contribution": json_number(i.contribution),
+                         "accumulated": json_number(i.accumulated)} for i in step.inputs]}
+            for step in ev.trace
+        ]
+    return data
+
+
+def _dumps(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False, allow_nan=False)
+
+
+def write_json(ev: Evaluation, out: TextIO, intermediates: bool) -> None:
+    point = point_data(ev, intermediates)
+    data = {"expression": ev.expression, "value": point.pop("value"), **point}
+    out.write(_dumps(data) + "\n")
+
+
+def write_jsonl(ev: Evaluation, out: TextIO, intermediates: bool) -> None:
+    out.write(_dumps(point_data(ev, intermediates)) + "\n")
+
+
+def csv_header(ev: Evaluation, intermediates: bool) -> list[str]:
+    header = [*ev.variables, *result_columns(ev.gradients)]
+    if intermediates:
+        for name in ev.nodes:
+            header += [name, f"grad_{name}"]
+    if ev.hessian is not None:
+        header += [f"hess_{r}_{c}" for r, row in ev.hessian.items() for c in row]
+    return header
+
+
+def csv_row(ev: Evaluation, intermediates: bool) -> list[str]:
+    row = [*map(number, ev.variables.values()), number(ev.value), *map(number, ev.gradients.values())]
+    if intermediates:
+        for value, grad in ev.nodes.values():
+            row += [number(value), number(grad)]
+    if ev.hessian is not None:
+        row += [number(v) for r in ev.hessian.values() for v in r.values()]
+    return row
+
+
+def write_csv(ev: Evaluation, out: TextIO, intermediates: bool, delimiter: str = ",") -> None:
+    out.write(csv_line(csv_header(ev, intermediates), delimiter) + csv_line(csv_row(ev, intermediates), delimiter))
+
+
+def write_checks(expr: Any, value: float, checks: dict, fmt: Format, out: TextIO, digits: int = 6) -> None:
+    """The gradient check: per variable analytic, numeric, error, ok."""
+    if fmt is Format.table:
+        from .tables import write_check_table
+
+        write_check_table(expr.text(), value, checks, out, digits)
+        return
+    expression = expr.source
+    ok = all(c.ok for c in checks.values())
+    data = {"expression": expression, "value": json_number(value), "ok": ok,
+            "checks": {name: {"analytic": json_number(c.analytic), "numeric": json_number(c.numeric),
+                              "error": json_number(c.error), "ok": c.ok} for name, c in checks.items()}}
+    out.write(_dumps(data) + "\n")
+
+
+def write_derivatives(expression: str, derivatives: dict, fmt: DiffFormat, out: TextIO, order: int = 1,
+                      taken: set[str] | None = None, latex: bool = False) -> None:
+    """Symbolic derivatives (canonical nodes by variable): the bare expression for
+    one variable, else ``d/dNAME = EXPR`` lines (``d^N/dNAME^N`` for order N); in
+    LaTeX in ``DiffFormat.latex``; JSON with the LaTeX too if ``latex``."""
+    from ..symbolic.printer import to_text
+
+    taken = taken if taken is not None else set()
+    if fmt is DiffFormat.latex:
+        from ..symbolic.latex import SEPARATOR, latex_name, to_latex
+
+        texts = {name: to_latex(node, taken) for name, node in derivatives.items()}
+        power = f"^{{{order}}}" if order > 1 else ""
+        label = {name: f"\\frac{{\\partial{power} f}}{{\\partial {latex_name(name)}{power}}} = " for name in texts}
+        separator, where = SEPARATOR, r", \quad\text{where } "
+    else:
+        texts = {name: to_text(node, taken) for name, node in derivatives.items()}
+        power = f"^{order}" if order > 1 else ""
+        label = {name: f"d{power}/d{name}{power} = " for name in texts}
+        separator, where = "; ", ", where "
+    if fmt is DiffFormat.json:
+        data = {"expression": expression, "order": order, "derivatives": texts}
+        if latex:
+            from ..symbolic.latex import to_latex
+
+            data["latex"] = {name: to_latex(node, taken) for name, node in derivatives.items()}
+        out.write(_dumps(data) + "\n")
+    elif len(texts) == 1:
+        out.write(next(iter(texts.values())) + "\n")
+    else:
+        # A labelled line reads as mathematics: its named intermediates after it ("where t1 = ..."),
+        # not between the label and the expression (d/dw = t1 = ...; ...).
+        for name, text in texts.items():
+            *names, main = text.split(separator)
+            out.write(f"{label[name]}{main}{where}{separator.join(names)}\n" if names else f"{label[name]}{text}\n")
+
+
+def write_evaluation(ev: Evaluation, fmt: Format, out: TextIO, intermediates: bool = False, title: str = "",
+                     digits: int = 6) -> None:
+    """Write one evaluation to ``out`` in ``fmt``."""
+    if fmt is Format.table:
+        # Rich is imported by the table alone: machine formats do not pay its import time.
+        from .tables import write_table
+
+        write_table(ev, out, intermediates, title or ev.expression, digits)
+    elif fmt is Format.json:
+        write_json(ev, out, intermediates)
+    elif fmt is Format.jsonl:
+        write_jsonl(ev, out, intermediates)
+    else:
+        write_csv(ev, out, intermediates, "," if fmt is Format.csv else "\t")
+
+
+def write_batch_point(ev: Evaluation, fmt: Format, out: TextIO, title: str = "", digits: int = 6) -> None:
+    """A batch of one point (``--input`` holding one): as :func:`write_evaluation`,
+    but JSON is a batch's document, ``{"expression", "points": [...]}``."""
+    if fmt is Format.json:
+        out.write(_dumps({"expression": ev.expression, "points": [point_data(ev, False)]}) + "\n")
+    else:
+        write_evaluation(ev, fmt, out, title=title, digits=digits)
+
+
+TABLE_LIMIT = 10_000  # points a batch may show as a table; beyond, use csv or jsonl
+
+
+class BatchWriter:
+    """Streams a batch, a chunk of points at a time, in one format; each chunk is
+    written whole (rows are never split between writes). The table collects
+    its rows (up to ``TABLE_LIMIT``) and prints them at the end."""
+
+    def __init__(self, expr: Any, fmt: Format, out: TextIO, digits: int = 6) -> None:
+        self.expr, self.fmt, self.out, self.digits = expr, fmt, out, digits
+        self.variables = list(expr.variables)
+        self.header = [*self.variables, *result_columns(self.variables)]
+        self.delimiter = "," if fmt is Format.csv else "\t"
+        self.keys = [json.dumps(n, ensure_ascii=False) for n in self.variables]
+        self.first = True
+        self.rows: list[list[float]] = []
+        self.sink: Any = None
+        if fmt is Format.parquet:  # a binary ``out``; pyarrow only on this path
+            from ..base.errors import UsageError, quoted
+            from ..points.parquet import ParquetSink
+
+            twice = next((n for k, n in enumerate(self.header) if n in self.header[:k]), None)
+            if twice is not None:
+                raise UsageError(f"a Parquet file cannot hold the column {quoted(twice)} twice: rename the variable")
+            self.sink = ParquetSink(out, self.header)
+
+    def _start(self) -> None:
+        """What comes before the first point (once, even for no points)."""
+        if self.fmt is Format.json:
+            self.out.write(f'{{"expression": {json.dumps(self.expr.source, ensure_ascii=False)}, "points": [')
+        elif self.fmt in (Format.csv, Format.tsv):
+            self.out.write(csv_line(self.header, self.delimiter))
+        self.first = False
+
+    def write(self, columns: dict, value: Any, gradients: dict) -> None:
+        """One chunk of points (numpy arrays), written with one ``write`` call."""
+        separator = "\n" if self.first else ",\n"
+        if self.first:
+            self._start()
+        cols = [*(columns[n] for n in self.variables), value, *(gradients[n] for n in self.variables)]
+        if self.sink is not None:
+            self.sink.write(cols)
+        elif self.fmt in (Format.csv, Format.tsv):
+            # Numbers never need quoting: a row is the texts joined.
+            end = "\r\n" if self.delimiter == "," else "\n"
+            rows = zip(*(map(repr, c.tolist()) for c in cols), strict=True)
+            self.out.write("".join([self.delimiter.join(row) + end for row in rows]))
+        elif self.fmt is Format.jsonl:
+            self.out.write("".join([p + "\n" for p in self._json_points(columns, value, gradients)]))
+        elif self.fmt is Format.json:
+            self.out.write(separator + ",\n".join(self._json_points(columns, value, gradients)))
+        else:
+            from ..base.errors import UsageError
+
+            self.rows += [list(r) for r in zip(*(c.tolist() for c in cols), strict=True)]
+            if len(self.rows) > TABLE_LIMIT:
+                raise UsageError(f"more than {TABLE_LIMIT:,} points to show as a table: "
+                                 "use --format csv, tsv, jsonl or json")
+
+    def _json_points(self, columns: dict, value: Any, gradients: dict) -> Iterator[str]:
+        """One JSON object per point, written by template (``json.dumps`` per point
+        is slow); numbers by :func:`json_number`'s rule, as ``json`` writes them."""
+        var_cols = [columns[n].tolist() for n in self.variables]
+        grad_cols = [gradients[n].tolist() for n in self.variables]
+
+        def num(x: float) -> str:
+            return "null" if json_number(x) is None else repr(x)
+
+        for k, v in enumerate(value.tolist()):
+            vs = ", ".join([f"{key}: {num(col[k])}" for key, col in zip(self.keys, var_cols, strict=True)])
+            gs = ", ".join([f"{key}: {num(col[k])}" for key, col in zip(self.keys, grad_cols, strict=True)])
+            yield f'{{"variables": {{{vs}}}, "value": {num(v)}, "gradients": {{{gs}}}}}'
+
+    def abort(self) -> None:
+        """After a failure: let go of what the format holds open (nothing once closed)."""
+        if self.sink is not None:
+            self.sink.abort()
+
+    def close(self) -> None:
+        self.empty = self.first
+        if self.first:
+            self._start()
+        if self.sink is not None:
+            self.sink.close()
+        elif self.fmt is Format.json:
+            self.out.write("]}\n" if self.empty else "\n]}\n")
+        elif self.fmt is Format.table:
+            from .tables import write_batch_table
+
+            write_batch_table(self.expr.text(), self.header, self.rows, self.out, self.digits)

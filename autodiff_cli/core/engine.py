@@ -1,0 +1,320 @@
+"""The engine: micrograd's ``Value`` plus forward and backward passes over a
+topologically ordered list of nodes.
+
+Every loop here is iterative, never recursive, so a graph 100,000 levels deep
+works under Python's default recursion limit.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Sequence
+
+from ..base.errors import DomainError
+from ..base.ops import OPERATORS, OPS, SCALAR
+
+TYPE_CHECKING = False  # typing itself costs start-up time
+if TYPE_CHECKING:
+    from ..draw.notebook import Graph
+
+
+class Value:
+    """A scalar node: its data, the gradient of the output with respect to it,
+    its inputs *in order* (``a*a`` keeps both edges), the op that made it and a
+    label. ``needs_grad`` is true when a variable lies below it: backward skips
+    partials into constant subgraphs (``x**2`` never asks for d/d2).
+
+    The micrograd lecture's names work too: ``value`` is ``data``, ``gradient``
+    is ``grad`` and ``operation`` is ``op`` (the op's name: ``"mul"``, ``"add"``;
+    ``"var"`` for an input, ``"const"`` for a number), the same fields under a
+    second name. ``render_graph()`` draws the graph below the node, and a
+    notebook shows a ``Value`` as that drawing (:mod:`autodiff_cli.draw.notebook`).
+    """
+
+    __slots__ = ("children", "data", "grad", "label", "needs_grad", "op")
+    # The aliases (set below the class: the slots' own descriptors, so no call and no field).
+    value: float
+    gradient: float
+    operation: str
+
+    def __init__(self, data: float = 0.0, children: tuple[Value, ...] = (), op: str = "var",
+                 label: str = "", gradient: float = 0.0) -> None:
+        self.data = float(data) if data is not None else 0.0
+        self.grad = float(gradient) if gradient else 0.0
+        self.children = children
+        self.op = op
+        self.label = label
+        needs = op == "var"
+        for child in children:  # a plain loop: any() with a generator costs more per node
+            if child.needs_grad:
+                needs = True
+                break
+        self.needs_grad = needs
+
+    @classmethod
+    def made(cls, children: tuple[Value, ...], op: str) -> Value:
+        """A node whose data the next forward pass computes (the parser's constructor:
+        the same fields as ``__init__``, without its checks, for million-node graphs)."""
+        node = cls.__new__(cls)
+        node.data = node.grad = 0.0
+        node.children = children
+        node.op = op
+        node.label = ""
+        needs = False
+        for child in children:
+            if child.needs_grad:
+                needs = True
+                break
+        node.needs_grad = needs
+        return node
+
+    @classmethod
+    def leaf(cls, op: str, data: float, label: str) -> Value:
+        """A variable or constant (the parser's constructor for leaves)."""
+        node = cls.__new__(cls)
+        node.data, node.grad, node.children, node.op, node.label = data, 0.0, (), op, label
+        node.needs_grad = op == "var"
+        return node
+
+    @classmethod
+    def apply(cls, op: str, *inputs: Value | float) -> Value:
+        """Build the node for ``op`` over ``inputs`` and compute its data now (micrograd style)."""
+        children = tuple(x if isinstance(x, Value) else cls(x, op="const") for x in inputs)
+        node = cls(0.0, children, op)
+        forward([node], strict=True)
+        return node
+
+    def __repr__(self) -> str:
+        name = f"{self.label}, " if self.label else ""
+        return f"Value({name}data={self.data!r}, grad={self.grad!r})"
+
+    def __neg__(self) -> Value:
+        return Value.apply("neg", self)
+
+    def __pos__(self) -> Value:
+        return self
+
+    def __abs__(self) -> Value:
+        return Value.apply("abs", self)
+
+    def __getattr__(self, name: str) -> Callable[..., Value]:
+        # v.exp(), v.tanh(), ... for every function in the op table; v.xlogy(y), as PyTorch has it.
+        op = OPS.get(name)
+        if op is None or op.kind != "call":
+            raise AttributeError(name)
+
+        def method(*more: Value | float) -> Value:
+            if len(more) != op.arity - 1:
+                raise TypeError(f"{name}() takes {op.arity - 1} argument(s), got {len(more)}")
+            return Value.apply(name, self, *more)
+
+        return method
+
+    def backward(self) -> None:
+        """Fill ``.grad`` of every node below with d(self)/d(node).
+
+        Gradients are reset first, so calling it twice gives the same result
+        (micrograd accumulates into stale gradients the second time).
+        """
+        backward(topological_order(self), self)
+
+    def render_graph(self, precision: int = 4, rankdir: str = "LR") -> Graph:
+        """The graph below this node as the lecture draws it: left to right, each
+        value a record ``label | value: -8.0000 | gradient: 1.0000``, each
+        operation a node between its inputs and its result. The returned
+        :class:`~autodiff_cli.draw.notebook.Graph` shows as SVG in a notebook (no
+        system Graphviz needed) and ``.save("graph.svg")`` writes it."""
+        from ..draw.notebook import draw  # lazily: the drawing's imports cost start-up time
+
+        return draw(topological_order(self), self, precision, rankdir)
+
+    def _repr_mimebundle_(self, include: object = None, exclude: object = None) -> dict[str, str]:
+        # Jupyter's rich display: the graph below this node (see autodiff_cli.draw.notebook).
+        from ..draw.notebook import value_bundle
+
+        return value_bundle(topological_order(self), self)
+
+
+def _operator(op: str, reflected: bool) -> Callable[[Value, Value | float], Value]:
+    """``self <op> other``, or reflected (``2 * v`` calls ``v.__rmul__(2)``) ``other <op> self``."""
+    if reflected:
+        return lambda self, other: Value.apply(op, other, self)
+    return lambda self, other: Value.apply(op, self, other)
+
+
+# + - * / ** and their reflected forms, each one node of the op table's binary op.
+for _op, _dunder in OPERATORS.items():
+    setattr(Value, f"__{_dunder}__", _operator(_op, reflected=False))
+    setattr(Value, f"__r{_dunder}__", _operator(_op, reflected=True))
+
+
+# The lecture's attribute names: the slot descriptors themselves under a second
+# name, so reading or setting ``v.value`` costs what ``v.data`` does.
+Value.value = Value.data  # type: ignore[misc]
+Value.gradient = Value.grad  # type: ignore[misc]
+Value.operation = Value.op  # type: ignore[misc]
+
+
+def topological_order(root: Value) -> list[Value]:
+    """Nodes below ``root``, children before parents, each once.
+
+    Iterative depth-first search with an explicit stack: a recursive sort
+    raises RecursionError on deep graphs.
+    """
+    order: list[Value] = []
+    seen: set[int] = {id(root)}
+    stack: list[tuple[Value, int]] = [(root, 0)]
+    while stack:
+        node, i = stack.pop()
+        if i < len(node.children):
+            stack.append((node, i + 1))
+            child = node.children[i]
+            if id(child) not in seen:
+                seen.add(id(child))
+                stack.append((child, 0))
+        else:
+            order.append(node)
+    return order
+
+
+Describe = Callable[[int], str]
+
+
+def _describe_default(nodes: Sequence[Value]) -> Describe:
+    return lambda i: nodes[i].label or OPS[nodes[i].op].symbol or repr(nodes[i].data)
+
+
+def _ieee(rule: Callable[..., float], *args: float) -> float:
+    """Recompute a rule with numpy float64, which gives IEEE results (inf, nan)
+    where ``math`` raises. Only reached on the rare failing path."""
+    from ..base.arrays import ARRAY, np
+
+    with np.errstate(all="ignore"):
+        return float(rule(ARRAY, *(np.float64(a) for a in args)))
+
+
+def forward(nodes: Sequence[Value], strict: bool = True, describe: Describe | None = None) -> None:
+    """Recompute ``data`` of every non-leaf node, in order.
+
+    Strict mode raises :class:`DomainError` naming the first node whose value is
+    not finite; otherwise results are IEEE (inf, nan).
+    """
+    for node in nodes:  # no enumerate: the index is found again on the failing path only
+        children = node.children
+        if not children:
+            continue
+        # The commonest ops inline (the table's rules; a test holds them equal):
+        # float + - * cannot raise, and strict mode checks finiteness below.
+        name = node.op
+        if name == "add":
+            node.data = children[0].data + children[1].data
+            continue
+        if name == "mul":
+            node.data = children[0].data * children[1].data
+            continue
+        if name == "sub":
+            node.data = children[0].data - children[1].data
+            continue
+        op = OPS[name]
+        args = [c.data for c in children]
+        try:
+            node.data = op.forward(SCALAR, *args)
+        except (ArithmeticError, ValueError) as exc:
+            if strict:
+                why = "overflow" if isinstance(exc, OverflowError) else op.domain_error(*args)
+                raise DomainError(why, nodes.index(node), describe or _describe_default(nodes)) from None
+            node.data = _ieee(op.forward, *args)
+    if strict and not all(map(math.isfinite, [n.data for n in nodes])):
+        i = next(i for i, n in enumerate(nodes) if not math.isfinite(n.data))
+        node = nodes[i]
+        why = "overflow" if math.isinf(node.data) else "not a number"
+        if node.op == "const":
+            why = "number too large"
+        raise DomainError(why, i, describe or _describe_default(nodes))
+
+
+def backward(nodes: Sequence[Value], output: Value, ieee: bool = False, check: bool = False,
+             describe: Describe | None = None, record: list[tuple[int, int, float, float, float]] | None = None
+             ) -> None:
+    """Reverse-mode sweep: ``nodes`` is topologically ordered and ends in ``output``.
+
+    Each node pushes ``grad * local_derivative`` into each child that needs a
+    gradient; ``+=`` because a node used twice (``a*a``) gets both shares.
+    Unless ``ieee``, a math error in a rule raises :class:`DomainError` at its
+    node; ``check`` also tests every share, to name the node where a
+    non-finite gradient first arises (a slower pass, run only after a failure).
+    ``record`` receives one ``(node index, input index, local derivative,
+    contribution, input's gradient so far)`` per edge: the pass as done by hand.
+    """
+    for node in nodes:
+        node.grad = 0.0
+    output.grad = 1.0
+    if record is not None or check:
+        for i in range(len(nodes) - 1, -1, -1):
+            node = nodes[i]
+            if node.children and node.needs_grad:
+                _push(nodes, node, i, ieee, check, describe, record)
+        return
+    # The usual pass: the commonest ops inline (their shares cannot raise), as in
+    # forward, and no index kept (the rare failing rule finds its node's again).
+    for node in reversed(nodes):
+        children = node.children
+        if not children or not node.needs_grad:
+            continue
+        name = node.op
+        if name == "mul":
+            a, b = children
+            g = node.grad
+            if a.needs_grad:
+                a.grad += g * b.data
+            if b.needs_grad:
+                b.grad += g * a.data
+        elif name == "add" or name == "sub":
+            a, b = children
+            g = node.grad
+            if a.needs_grad:
+                a.grad += g
+            if b.needs_grad:
+                b.grad += g if name == "add" else -g
+        else:
+            _push(nodes, node, -1, ieee, check, describe, record)
+
+
+def _push(nodes: Sequence[Value], node: Value, i: int, ieee: bool, check: bool, describe: Describe | None,
+          record: list[tuple[int, int, float, float, float]] | None) -> None:
+    """One node's step of :func:`backward` by the op table's rules (``i`` is its
+    index in ``nodes``, or -1 for: find it if a message needs it)."""
+    g = node.grad
+    children = node.children
+    grads = OPS[node.op].grads
+    out = node.data
+    args = [c.data for c in children]
+    for k, (rule, child) in enumerate(zip(grads, children, strict=False)):
+        if not child.needs_grad:
+            continue
+        try:
+            local = rule(SCALAR, out, *args)
+            share = g * local
+        except (ArithmeticError, ValueError):
+            local = _ieee(rule, out, *args)
+            share = g * local
+            if not ieee:
+                raise DomainError(_gradient_message(node, share), i if i >= 0 else nodes.index(node),
+                                  describe or _describe_default(nodes)) from None
+        if check and not (math.isfinite(share) and math.isfinite(child.grad + share)):  # or a sum of them overflows
+            raise DomainError(_gradient_message(node, child.grad + share), i, describe or _describe_default(nodes))
+        child.grad += share
+        if record is not None:
+            record.append((i, k, local, share, child.grad))
+
+
+def _gradient_message(node: Value, share: float) -> str:
+    what = "undefined gradient (nan)" if math.isnan(share) else "infinite gradient"
+    kink = OPS[node.op].kink
+    if kink and kink[0](*[c.data for c in node.children]):
+        what += f", {kink[1]},"
+    return what
+
+
+def all_finite_grads(nodes: Iterable[Value]) -> bool:
+    return all(map(math.isfinite, [n.grad for n in nodes]))

@@ -1,0 +1,367 @@
+"""Text to graph: Lark's LALR tables for ``grammars/expr.lark`` with the graph
+builder inside the parser.
+
+The builder is the parser's transformer: each reduction builds its node
+directly, so no parse tree is made and nothing recurses, which is what lets
+100,000 nested parentheses parse. Every node is created after its children,
+so creation order is already a topological order. The tables are Lark's
+analysis of the grammar, shipped as JSON and run by :mod:`autodiff_cli.base.lalr`.
+"""
+
+from __future__ import annotations
+
+import os
+from _thread import allocate_lock  # threading's Lock, without importing threading
+
+from ..base.errors import ExprSyntaxError, did_you_mean, quoted
+from ..base.lalr import LALR, ParseError, Token, spec_from_lark, token_end, token_text
+from ..base.ops import CONSTANTS, FUNCTIONS
+from .engine import Value
+from .expression import Expression
+
+TYPE_CHECKING = False  # typing itself costs start-up time
+if TYPE_CHECKING:
+    from re import Match
+    from typing import Any
+
+
+def _start(value: Any) -> int:
+    # A builder result, a fixed-string token's (start, end), or a token's match.
+    return value.start if isinstance(value, _Spanned) else value[0] if isinstance(value, tuple) else value.start()
+
+
+def _end(value: Any) -> int:
+    return value.end if isinstance(value, _Spanned) else value[1] if isinstance(value, tuple) else token_end(value)
+
+
+class _NeedsSpansError(Exception):
+    """Raised by :class:`_Builder` for an error whose position needs the spans."""
+
+
+def _grammar_text() -> str:
+    # Installed: the grammar ships inside the package; source checkout: the
+    # repository's grammars/; a zipped wheel: through importlib.resources.
+    # os.path: pathlib costs start-up time. The package is this file's folder's parent.
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    for path in (os.path.join(package, "grammars", "expr.lark"),
+                 os.path.join(package, os.pardir, "grammars", "expr.lark")):
+        if os.path.isfile(path):
+            with open(path, encoding="utf-8") as f:
+                return f.read()
+    from importlib import resources  # lazily: only a zipped wheel comes here
+
+    return resources.files("autodiff_cli").joinpath("grammars", "expr.lark").read_text(encoding="utf-8")
+
+
+_BUILT_IN = dict.fromkeys([*CONSTANTS, *FUNCTIONS])
+# The two commonest nodes of a big expression, a new variable and a binary
+# operation, are built inline below (Value.leaf and Value.made without the call:
+# ~10% of a parse each); a test holds them field by field to Value's constructor.
+_new = Value.__new__
+
+
+class _Builder:
+    """Builds the graph as the parser reduces. One method per grammar alias.
+
+    Operands are :class:`Value` nodes, tokens are the lexer's matches. Source
+    spans are not kept here: they matter only for messages, and
+    :class:`_SpanBuilder` finds them by parsing again when they are asked for.
+    """
+
+    positions = False  # tokens without text reach it as None (lalr.LALR.parse)
+
+    def _reset(self, source: str) -> None:
+        self.source = source
+        self.nodes: list[Value] = []
+        self.variables: dict[str, Value] = {}
+        self.names: dict[str, Value] = {}
+        self.special = {**_BUILT_IN}  # and the assigned names, as they come
+        self.kinked = False  # whether an op with a kink (abs, relu, sqrt) was made
+
+    def _error(self, message: str, pos: int) -> ExprSyntaxError:
+        return ExprSyntaxError(message, self.source, pos)
+
+    def number(self, tok: Match[str]) -> Value:
+        text = tok[tok.lastindex]  # type: ignore[index]  # token_text, inline: a hot path
+        node = Value.leaf("const", float(text), text)
+        self.nodes.append(node)
+        return node
+
+    def name(self, tok: Match[str]) -> Value:
+        name = tok[tok.lastindex]  # type: ignore[index]  # token_text, inline: a hot path
+        node = self.variables.get(name)
+        if node is None:
+            if name in self.special:  # one lookup for the rare names, on the path of every new variable
+                return self._special(name, tok)
+            node = self.variables[name] = _new(Value)  # Value.leaf("var", 0.0, name), inline
+            node.data = node.grad = 0.0
+            node.children = ()
+            node.op = "var"
+            node.label = name
+            node.needs_grad = True
+            self.nodes.append(node)
+        return node
+
+    def _special(self, name: str, tok: Match[str]) -> Value:
+        """A name that is not a variable: an assigned intermediate, a constant or a function."""
+        node = self.names.get(name)
+        if node is not None:
+            return node
+        if name in FUNCTIONS:
+            raise self._error(f"'{name}' is a function: call it as {name}(...)", tok.start())
+        node = Value.leaf("const", CONSTANTS[name], name)
+        self.nodes.append(node)
+        return node
+
+    def call(self, name: Match[str], *rest: Any) -> Value:
+        *args, _ = rest
+        args = [a for a in args if a is not None]
+        text = token_text(name)
+        op = FUNCTIONS.get(text)
+        if op is None and text in CONSTANTS:
+            raise self._error(f"{quoted(text)} is a constant, not a function: to multiply, write {text}*(...)",
+                              name.start())
+        if op is None:
+            hint = did_you_mean(text, FUNCTIONS) or f" (the functions: {', '.join(FUNCTIONS)})"
+            raise self._error(f"unknown function {quoted(text)}{hint}", name.start())
+        if len(args) != op.arity:
+            want = "1 argument" if op.arity == 1 else f"{op.arity} arguments"
+            raise self._error(f"{text}() takes {want}, got {len(args)}", name.start())
+        node = Value.made(tuple(args), op.name)
+        self.nodes.append(node)
+        self.kinked = self.kinked or op.kink is not None
+        return node
+
+    def _binary(op: str):  # type: ignore[misc]  # noqa: N805 - builds methods below
+        def method(self: _Builder, left: Value, right: Value) -> Value:
+            node = _new(Value)  # Value.made((left, right), op), inline
+            node.data = node.grad = 0.0
+            node.children = (left, right)
+            node.op = op
+            node.label = ""
+            node.needs_grad = left.needs_grad or right.needs_grad
+            self.nodes.append(node)
+            return node
+
+        return method
+
+    add = _binary("add")
+    sub = _binary("sub")
+    mul = _binary("mul")
+    div = _binary("div")
+    _pow = _binary("pow")
+
+    def pow(self, base: Value, exponent: Value) -> Value:
+        # Notes at 0**0 are looked for only where the exponent can vary (x**2 has none).
+        self.kinked = self.kinked or exponent.op != "const" or exponent.needs_grad
+        return self._pow(base, exponent)
+
+    def neg(self, minus: Match[str], operand: Value) -> Value:
+        if operand.op == "const" and not operand.needs_grad and operand.label[:1].isdigit() \
+                and self.nodes and self.nodes[-1] is operand:  # -3 is the number -3, a leaf (b = -3)
+            operand.data, operand.label = -operand.data, "-" + operand.label
+            return operand
+        node = Value.made((operand,), "neg")
+        self.nodes.append(node)
+        return node
+
+    def pos(self, plus: Match[str], operand: Value) -> Value:
+        return operand
+
+    def group(self, lpar: Match[str], inner: Value, rpar: Match[str]) -> Value:
+        return inner
+
+    def assign(self, name: Match[str], node: Value) -> tuple[str, Value]:
+        label = token_text(name)
+        if label in self.names:
+            raise self._error(f"'{label}' is assigned twice", name.start())
+        if label in self.variables:
+            raise self._error(f"'{label}' is assigned after it is used", name.start())
+        if label in CONSTANTS or label in FUNCTIONS:
+            raise self._error(f"cannot assign to '{label}': it is a built-in name", name.start())
+        if node.children and not node.label:
+            node.label = label
+        # A named number has a gradient, as the lecture's a = Value(2.0): backward, traces,
+        # --all and graphs reach it, and every node that uses it, as they reach a variable.
+        node.needs_grad = True
+        self.names[label] = self.special[label] = node
+        return label, node
+
+    def start(self, *statements: Any) -> Expression:
+        if not statements:
+            raise self._error("empty expression", len(self.source))
+        *init, last = statements
+        if not all(isinstance(stmt, tuple) for stmt in init):
+            raise _NeedsSpansError  # the message names the statement's position
+        name, output = last if isinstance(last, tuple) else (None, last)
+        return Expression(self.source, self.nodes, None, self.variables, self.names, output, name, self.kinked,
+                          locate=spans_of)
+
+
+class _Spanned:
+    """A builder result with the source span it covers."""
+
+    __slots__ = ("end", "start", "value")
+
+    def __init__(self, value: Any, start: int, end: int) -> None:
+        self.value, self.start, self.end = value, start, end
+
+
+class _SpanBuilder(_Builder):
+    """The same builder, keeping each node's source span (``spans[i]`` for
+    ``nodes[i]``): run on a second parse, when a message needs positions."""
+
+    positions = True
+
+    def _reset(self, source: str) -> None:
+        super()._reset(source)
+        self.spans: list[tuple[int, int]] = []
+
+    def start(self, *statements: _Spanned) -> Expression:
+        for stmt in statements[:-1]:
+            if not isinstance(stmt.value, tuple):
+                raise self._error("only the last statement may be a bare expression; "
+                                  "assign this one a name or remove it", stmt.start)
+        expr = _Builder.start(self, *(s.value for s in statements))
+        expr.spans = self.spans
+        return expr
+
+
+def _with_span(plain: Any) -> Any:
+    def method(self: _SpanBuilder, *args: Any) -> _Spanned:
+        present = [a for a in args if a is not None]
+        start, end = _start(present[0]), _end(present[-1])
+        made = len(self.nodes)
+        value = plain(self, *(a.value if isinstance(a, _Spanned) else a for a in args))
+        self.spans += [(start, end)] * (len(self.nodes) - made)
+        if plain is _Builder.neg and len(self.nodes) == made:  # -3 folded into its number: its text is "-3"
+            self.spans[-1] = (start, end)
+        return _Spanned(value, start, end)
+
+    return method
+
+
+for _alias, _method in list(vars(_Builder).items()):  # every grammar alias but start, which it overrides
+    if callable(_method) and not _alias.startswith("_") and _alias != "start":
+        setattr(_SpanBuilder, _alias, _with_span(_method))
+
+
+_lock = allocate_lock()
+_parser: LALR | None = None
+_builder = _Builder()
+_span_builder = _SpanBuilder()
+_OPTIONS = {"parser": "lalr", "lexer": "basic"}
+TABLES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "expr_tables.json")
+
+
+def _grammar_hash(grammar: str) -> str:
+    # A freshness check, not a security one: zlib's CRC is enough, and hashlib
+    # would add ~5 ms to every start.
+    import zlib
+
+    return f"{zlib.crc32(f'{grammar}{_OPTIONS}'.encode()):08x}"
+
+
+def serialize_tables() -> dict[str, Any]:
+    """Lark's analysis of the grammar (terminals, rules, LALR table) as JSON data."""
+    from lark import Lark
+
+    grammar = _grammar_text()
+    spec = spec_from_lark(Lark(grammar, **_OPTIONS))
+    spec["states"] = {str(k): v for k, v in spec["states"].items()}
+    return {"grammar_checksum": _grammar_hash(grammar), **spec}
+
+
+def _get_parser() -> LALR:
+    # The tables are computed by Lark when the grammar changes (`python -m
+    # autodiff_cli.core.parser`) and shipped as JSON: loading them takes a few
+    # milliseconds, where importing Lark and analysing the grammar take tens.
+    global _parser
+    if _parser is None:
+        import json
+
+        grammar = _grammar_text()
+        tables = {}
+        if os.path.isfile(TABLES):
+            with open(TABLES, encoding="utf-8") as f:
+                tables = json.load(f)
+        if tables.get("grammar_checksum") != _grammar_hash(grammar):
+            tables = serialize_tables()  # missing or stale: let Lark analyse the grammar now
+        _parser = LALR(tables, SCAN_FIRST)
+    return _parser
+
+
+SCAN_FIRST = ("NAME", "NUMBER", "_POW", "STAR", "PLUS", "MINUS", "LPAR", "RPAR", "SLASH")
+"""The commonest terminals, tried first when scanning (25% faster than Lark's order).
+Their first characters tell them apart, except ``**`` and ``*``: _POW stays ahead
+of STAR. The differential tests against Lark check that tokens come out the same."""
+
+_TOKEN_NAMES = {
+    "NUMBER": "a number", "NAME": "a name", "LPAR": "'('", "RPAR": "')'", "MINUS": "'-'",
+    "PLUS": "'+'", "_SEP": "';', a newline", "_POW": "'**'", "$END": "the end",
+}
+
+
+def _describe_token(tok: Token) -> str:
+    if tok.type == "$END":
+        return "end of input"
+    if tok.type == "_SEP":
+        return "newline" if tok.value == "\n" else "';'"
+    value = tok.value if len(tok.value) <= 20 else tok.value[:20] + "..."
+    return f"'{value}'"
+
+
+def _syntax_error(exc: ParseError, text: str) -> ExprSyntaxError:
+    if exc.token is None:
+        char = text[exc.pos] if exc.pos < len(text) else ""
+        what = f"unexpected character {char!r}" if char.isprintable() else f"unexpected character {char!a}"
+        return ExprSyntaxError(what, text, exc.pos)
+    tok = exc.token
+    expected = sorted({_TOKEN_NAMES.get(t, repr(t)) for t in exc.expected if not t.startswith("__")})
+    items = ", ".join(expected).rsplit(", ", 1)  # "'+', '-', ';', a newline or the end"
+    hint = f"; expected {' or '.join(items)}" if expected and len(expected) <= 5 else ""
+    return ExprSyntaxError(f"unexpected {_describe_token(tok)}{hint}", text, exc.pos)
+
+
+def _run(text: str, builder: _Builder) -> Any:
+    import gc
+
+    with _lock:
+        parser = _get_parser()
+        builder._reset(text)
+        # The graph holds no reference cycles; the cyclic collector would only
+        # rescan millions of young nodes again and again (super-linear time).
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            return parser.parse(text, builder, positions=builder.positions)
+        except ParseError as exc:
+            raise _syntax_error(exc, text) from None
+        finally:
+            if collecting:
+                gc.enable()
+            builder._reset("")
+
+
+def parse(text: str) -> Expression:
+    """Parse an expression (one or more statements) into an :class:`Expression`.
+
+    Raises :class:`~autodiff_cli.base.errors.ExprSyntaxError` with line and column.
+    """
+    try:
+        return _run(text, _builder)
+    except _NeedsSpansError:
+        return _run(text, _span_builder)  # raises the error, now with its position
+
+
+def spans_of(text: str) -> list[tuple[int, int]]:
+    """The source span of each node :func:`parse` makes from ``text``, in order."""
+    return _run(text, _span_builder).spans
+
+
+if __name__ == "__main__":  # python -m autodiff_cli.core.parser: regenerate the shipped tables
+    import json
+
+    with open(TABLES, "w", encoding="utf-8") as out:
+        out.write(json.dumps(serialize_tables(), separators=(",", ":")) + "\n")
+    print(f"wrote {TABLES}")

@@ -1,0 +1,94 @@
+"""Values as callers give them: value texts that are numbers or constant
+expressions (``pi/4``), numbers read from input files, and the bound on every
+input's size. (How a command line gives them is :mod:`autodiff_cli.cli.arguments`.)"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from collections.abc import Container, Iterable, Mapping
+
+from ..base.errors import AutodiffError, NotFiniteError, UsageError, quoted
+
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+_NON_FINITE = re.compile(r"[+-]?(nan|inf|infinity)", re.IGNORECASE)
+NAME = re.compile(r"[^\W\d]\w*")
+"""A variable name: the grammar's NAME rule (so ``x²`` is one, as in an expression)."""
+
+DEFAULT_MAX_INPUT = 64 * 1024 * 1024
+
+
+def max_input() -> int:
+    """The bound on an expression read from a file or standard input (bytes), and
+    on one line or field of an input file (characters): AUTODIFF_MAX_INPUT_BYTES,
+    64 MiB by default (a 10 MB expression takes 630 MiB to process)."""
+    text = os.environ.get("AUTODIFF_MAX_INPUT_BYTES", "")
+    try:
+        return max(1, int(text)) if text else DEFAULT_MAX_INPUT
+    except ValueError:
+        raise UsageError(f"AUTODIFF_MAX_INPUT_BYTES must be a whole number of bytes, not {quoted(text)}") from None
+
+
+def too_long(what: str, limit: int, unit: str = "bytes") -> UsageError:
+    """The error for an input over the bound, naming it and how to raise it."""
+    return UsageError(f"{what} is longer than the limit of {limit:,} {unit} "
+                      "(set AUTODIFF_MAX_INPUT_BYTES to raise it)")
+
+
+def as_number(x: object) -> float:
+    """A value read from an input file: a number (or numeric text), never a bool or null."""
+    if isinstance(x, bool) or x is None:
+        raise TypeError("not a number")
+    return float(x)  # type: ignore[arg-type]
+
+
+def parse_value(name: str, text: str, ieee: bool = False) -> float:
+    """A value text as a float: a number, or a constant expression such as ``pi/4``;
+    with ``ieee``, also ``nan``, ``inf`` and ``-inf``."""
+    if _NUMBER.fullmatch(text.strip()):
+        value = float(text)
+    elif _NON_FINITE.fullmatch(text.strip()):
+        value = float(text)
+        if not ieee:
+            raise NotFiniteError(f"value for {quoted(name)} is not finite ({text.strip()})")
+    else:
+        from .parser import parse
+
+        try:
+            expr = parse(text)
+        except AutodiffError as exc:
+            decimal = text.strip().replace(",", ".", 1)
+            if "," in text and _NUMBER.fullmatch(decimal):  # 3,5: a decimal comma; 1,000: thousands
+                meant = "write it without ','" if len(decimal.rsplit(".", 1)[1]) == 3 else f"write {decimal}"
+                raise UsageError(f"value for {quoted(name)}: {quoted(text)} is not a number ({meant}: the "
+                                 f"decimal point is '.', and no ',' separates thousands)") from None
+            raise UsageError(f"value for {quoted(name)}: {exc}") from None
+        if expr.variables:
+            raise UsageError(f"value for {quoted(name)} must be a number or a constant expression such as pi/4, "
+                             f"not {quoted(text)}: a value cannot name a variable")
+        try:
+            value = expr.forward({}, ieee=ieee)
+        except AutodiffError as exc:
+            raise UsageError(f"value for {quoted(name)}: {exc}") from None
+    if not ieee and not math.isfinite(value):
+        raise NotFiniteError(f"value for {quoted(name)} is not finite ({quoted(text)})")
+    return value
+
+
+def result_columns(variables: Iterable[str]) -> list[str]:
+    """The columns of results a batch gains (and an input may hold, read back):
+    ``value``, then ``grad_NAME`` per variable."""
+    return ["value", *(f"grad_{n}" for n in variables)]
+
+
+def one_place(variables: Iterable[str], fixed: Mapping[str, float], columns: Container[str], where: str,
+              hint: str = "") -> None:
+    """The rule of every batch: each variable's values come from exactly one
+    place, fixed or a column of ``where``; ``hint`` ends the message for a missing one."""
+    twice = next((n for n in fixed if n in columns), None)
+    if twice is not None:
+        raise UsageError(f"value for {quoted(twice)} given twice (fixed and in {where})")
+    missing = [n for n in variables if n not in fixed and n not in columns]
+    if missing:
+        raise UsageError(f"missing value for {', '.join(map(quoted, missing))}{hint}")

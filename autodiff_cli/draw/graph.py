@@ -1,0 +1,123 @@
+"""The computation graph as DOT, drawn as the micrograd lecture draws it.
+
+Each value is a record ``{ label | value: -2.0000 | gradient: 4.0000 }`` (in
+a notebook the same fields one above another, as the lecture's own
+``render_graph`` has them); each
+operation is a small node showing its symbol between its inputs and its
+result. Graphviz node names are topological indices, so the same expression
+always gives the same DOT (and SVG).
+
+It knows values and expressions by their fields only, so that the engine's
+``Value.render_graph()`` can draw without an import cycle.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+
+from ..base.ops import OPS
+
+TYPE_CHECKING = False  # typing itself costs start-up time
+if TYPE_CHECKING:  # nodes and expressions are read by their fields: see the README's layers
+    from ..core.engine import Value
+    from ..core.expression import Expression
+
+# Colours a reader takes in at a glance: inputs blue, constants grey,
+# operations pale yellow circles, the output green, other values white.
+STYLE = {
+    "var": {"fillcolor": "#dbeafe", "color": "#1d4ed8"},
+    "const": {"fillcolor": "#f3f4f6", "color": "#9ca3af", "fontcolor": "#4b5563"},
+    "value": {"fillcolor": "#ffffff", "color": "#374151"},
+    "output": {"fillcolor": "#dcfce7", "color": "#15803d", "penwidth": "2"},
+    "op": {"fillcolor": "#fef9c3", "color": "#a16207", "shape": "circle", "fixedsize": "false",
+           "margin": "0.02", "fontsize": "12"},
+}
+MAX_LAYOUT_NODES = 8000
+"""Graphviz nodes beyond which laying out takes minutes: refused without --force.
+(``dot`` lays out 7,500 in about 12 s on a 2-core machine; see bench/.)"""
+
+
+def fmt_number(x: float, precision: int) -> str:
+    """Fixed decimals as in the lecture (``-2.0000``); scientific where fixed would be unreadable."""
+    if not math.isfinite(x):
+        return repr(x)
+    if x == 0 or 10.0 ** -precision <= abs(x) < 1e9:
+        return f"{x:.{precision}f}"
+    return f"{x:.{precision}e}"
+
+
+def _record_text(text: str) -> str:
+    # Characters with a meaning inside a Graphviz record label.
+    for ch in "\\{}|<>\" ":
+        text = text.replace(ch, "\\" + ch if ch != " " else "\\ ")
+    return text
+
+
+def graph_size(expr: Expression) -> int:
+    """How many Graphviz nodes the drawing has (values plus operations)."""
+    nodes, _ = expr.live()
+    return nodes_size(nodes)
+
+
+def nodes_size(nodes: Sequence[Value]) -> int:
+    """How many Graphviz nodes drawing ``nodes`` takes (values plus operations)."""
+    return len(nodes) + sum(1 for n in nodes if n.children)
+
+
+def to_dot(expr: Expression, with_values: bool, precision: int = 4, rankdir: str = "LR",
+           stacked: bool = False) -> str:
+    """DOT source for the graph the output depends on.
+
+    ``with_values`` shows each node's value and gradient (after evaluation);
+    without it the graph shows the structure only. ``stacked``: see :func:`nodes_to_dot`.
+    """
+    nodes, _ = expr.live()
+    names = {id(n): name for name, n in expr.names.items()}  # aliases: the first name wins
+    return nodes_to_dot(nodes, expr.output, names, with_values, precision, rankdir, stacked)
+
+
+def nodes_to_dot(nodes: Sequence[Value], output: Value, names: Mapping[int, str] | None = None,
+                 with_values: bool = True, precision: int = 4, rankdir: str = "LR", stacked: bool = False) -> str:
+    """DOT source for ``nodes`` (topologically ordered, every child among them),
+    drawn as :func:`to_dot` draws an expression; ``names`` labels nodes by ``id``
+    where they have no label of their own. ``stacked`` puts each record's label,
+    value and gradient one above another, as the lecture's ``render_graph`` does
+    (about half as wide a drawing); otherwise a left-to-right graph has them side
+    by side, as micrograd's ``draw_dot`` does."""
+    import graphviz
+
+    names = names or {}
+    # A record's fields run across the graph's direction; braces turn them.
+    braces = not stacked or rankdir.upper() not in ("LR", "RL")
+    index = {id(n): i for i, n in enumerate(nodes)}
+    dot = graphviz.Digraph("autodiff", graph_attr={"rankdir": rankdir, "bgcolor": "white", "nodesep": "0.3",
+                                                   "ranksep": "0.35"},
+                           node_attr={"fontname": "Helvetica", "fontsize": "11", "style": "filled"},
+                           edge_attr={"color": "#6b7280", "arrowsize": "0.7", "fontname": "Helvetica",
+                                      "fontsize": "9", "fontcolor": "#6b7280"})
+    for i, node in enumerate(nodes):
+        name = f"n{i}"
+        named = node.op == "const" and id(node) in names  # a = 2, as the lecture's a = Value(2.0)
+        label = names[id(node)] if named else node.label or names.get(id(node), "")
+        if not label and node.op == "const":  # a number mixed in by Value's operators (2 * a)
+            label = f"{node.data:g}"
+        kind = "var" if named or node.op == "var" else "const" if node.op == "const" else "value"
+        kind = "output" if node is output else kind
+        fields = [_record_text(label)] if label else []
+        if with_values and (node.op != "const" or named):
+            fields += [f"value: {fmt_number(node.data, precision)}",
+                       f"gradient: {fmt_number(node.grad, precision)}"]
+        size = {}
+        if not fields:  # an unnamed value in a structure-only graph: a small empty box
+            fields, size = [" "], {"width": "0.3", "height": "0.25"}
+        record = " | ".join(fields)
+        dot.node(name, "{ " + record + " }" if braces else record, shape="record", **size, **STYLE[kind])
+        if node.children:
+            op = OPS[node.op]
+            dot.node(f"{name}_op", op.symbol, **STYLE["op"])
+            dot.edge(f"{name}_op", name)
+            for k, child in enumerate(node.children):
+                extra = {"label": op.roles[k]} if op.roles else {}
+                dot.edge(f"n{index[id(child)]}", f"{name}_op", **extra)
+    return dot.source

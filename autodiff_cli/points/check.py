@@ -1,0 +1,161 @@
+"""The lecture's numerical check: analytic gradients against finite differences.
+
+By default the step is chosen per variable: ``h = s * max(1, |x|)``,
+``h = s * |x|`` and ``h = s`` are tried (``s`` balances truncation against
+rounding for the method), each at ``h`` and ``h/2``. The first is right where
+the function's value dwarfs ``x`` (``1 + x`` at 1e-10), the second where the
+function changes on the scale of ``x`` (``sqrt(x)`` at 1e-9, ``1/x`` at
+1e-11), the third where it changes on a fixed scale (``sin(x)`` at 1e5).
+
+The step whose estimate has the smallest error relative to its size wins. The
+error is the truncation (``|coarse - fine|``) plus the rounding
+(``eps * |f(x)| / h``): without the rounding, a step so small that ``f`` does
+not change (``exp(x)`` at 1e-300 with ``h = s*|x|``) would agree with itself on
+a slope of 0; and without dividing by the size, a step that crosses a pole
+(``1/x`` at 1e-11 with ``h = 6e-6``) would win by having small estimates. A
+step that keeps the method asked for beats one that fell back to one side
+(``log(x)`` at 1e-16: ``h = 6e-22`` stays inside the domain), and a step lost
+in ``x``'s last bit (``x = 5e-324`` with ``h = s*|x|``) is not tried. So the
+check holds from 1e-300 to 1e300 wherever the function and its derivative are
+finite (tested). ``step`` fixes ``h`` instead, as the lecture does
+(``h = 0.001``). Where the function is undefined on one side of ``x`` at every
+step, the one-sided difference on the other side is used.
+
+At a kink (``relu(x)`` at 0) no difference can match the analytic gradient,
+which follows PyTorch's convention (``relu'(0) = 0``) while the central
+difference sees the average of the two sides: a failing variable whose slopes
+on the two sides differ, at a point where the evaluation used such a
+convention, gets a ``note`` saying so; so does one at an ``x`` so large that
+the floats around it are further apart than the step a function turning on a
+scale of 1 needs (``sin(x)`` at 1e12).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from ..base.errors import DomainError
+from ..core.expression import Expression
+
+EPSILON = 2.220446049250313e-16  # float64's: the rounding of one value
+
+# Per method: the relative step (cube root and square root of float64's
+# epsilon) and tolerances a few orders of magnitude above the method's error.
+DEFAULTS = {
+    "central": {"step": 6.0554544523933395e-06, "rtol": 1e-5, "atol": 1e-8},
+    "forward": {"step": 1.4901161193847656e-08, "rtol": 1e-3, "atol": 1e-6},
+}
+
+
+@dataclass
+class GradientCheck:
+    analytic: float
+    numeric: float
+    error: float
+    ok: bool
+    method: str  # the difference used: central, forward, backward (one-sided at a domain edge)
+    step: float
+    note: str = ""  # why a failure is no bug (the variable sits on a kink)
+
+
+def check_gradients(expr: Expression, values: Mapping[str, float], method: str = "central",
+                    step: float | None = None, rtol: float | None = None, atol: float | None = None
+                    ) -> tuple[float, dict[str, GradientCheck]]:
+    """The value, and per variable the analytic and numeric gradient compared:
+    ``ok`` when ``|analytic - numeric| <= atol + rtol * |numeric|``."""
+    defaults = DEFAULTS[method]
+    rtol = defaults["rtol"] if rtol is None else rtol
+    atol = defaults["atol"] if atol is None else atol
+    result = expr.evaluate(values)
+    f0 = result.value
+    checks = {}
+    for name, analytic in result.gradients.items():
+        x = float(values[name])
+
+        def f(at: float, name: str = name) -> float | None:
+            try:
+                return expr.forward({**values, name: at})
+            except DomainError:
+                return None
+
+        if step is not None:
+            h = _exact(x, step)
+            numeric, used = _difference(f, x, h, f0, method)
+        else:
+            numeric, used, h = _adaptive(f, x, f0, method, defaults["step"])
+        error = abs(analytic - numeric)
+        ok = error <= atol + rtol * abs(numeric)
+        if not ok and result.notes and not math.isfinite(h):  # no step worked: look with the default one
+            h = _exact(x, defaults["step"] * max(1.0, abs(x)))
+        note = "" if ok or not result.notes else _kink(f, x, f0, h, result.notes)
+        if not ok and not note and step is None and math.ulp(x) > defaults["step"]:
+            note = (f"sits at {x:g}, where floats are {math.ulp(x):.3g} apart: too coarse for a difference to "
+                    f"follow a function that turns on a scale of 1 (sin, cos), which needs a step near "
+                    f"{defaults['step']:.3g}")
+        checks[name] = GradientCheck(analytic, numeric, error, ok, used, h, note)
+    expr.evaluate(values)  # leave the graph at the point itself
+    return f0, checks
+
+
+def _exact(x: float, h: float) -> float:
+    """``h`` adjusted so that ``x + h`` is exactly ``h`` away from ``x``."""
+    return ((x + h) - x) or h
+
+
+def _adaptive(f, x: float, f0: float, method: str, s: float) -> tuple[float, str, float]:
+    best: tuple[bool, float, float, float, str, float] | None = None  # (fell back, errors, estimate, method, h)
+    for scale in dict.fromkeys((max(1.0, abs(x)), abs(x), 1.0)):
+        h = _exact(x, s * scale)
+        fine_h = _exact(x, h / 2)
+        if not (math.isfinite(h) and x + fine_h != x and x - fine_h != x):
+            continue  # a step lost in x's last bit (x = 5e-324 with h = s*|x|)
+        coarse, used = _difference(f, x, h, f0, method)
+        fine, _ = _difference(f, x, fine_h, f0, method)
+        # The estimate's error: truncation (the two steps disagree) plus
+        # rounding (f's last bit over h: a step too small sees f unchanged).
+        error = abs(coarse - fine) + EPSILON * abs(f0) / fine_h
+        size = max(abs(coarse), abs(fine))
+        relative = error / size if size else (0.0 if error == 0 else math.inf)
+        candidate = (used != method, relative, error, fine, used, fine_h)
+        if not math.isnan(relative) and (best is None or candidate[:3] < best[:3]):
+            best = candidate
+    if best is None:
+        return math.nan, "none", math.nan
+    return best[3], best[4], best[5]
+
+
+def _kink(f, x: float, f0: float, h: float, conventions: list[str]) -> str:
+    """Why a variable fails at a kink: its slopes on the two sides differ, or there are none."""
+    if not math.isfinite(h):
+        return ""
+    hi, lo = f(x + h), f(x - h)
+    if hi is None and lo is None:  # xlogy(x, 0) at x = 0: defined at the point alone
+        return (f"sits where no finite difference exists (the expression is undefined on both sides): "
+                f"{'; '.join(conventions)}; the analytic gradient follows that convention")
+    if hi is None or lo is None:  # x**x at 0: the one side's slope is not the convention's
+        return (f"sits where the expression is defined on one side only: {'; '.join(conventions)}; the analytic "
+                f"gradient follows that convention, the finite difference sees the {'left' if hi is None else 'right'}"
+                f" side's slope")
+    right, left = (hi - f0) / h, (f0 - lo) / h
+    if abs(right - left) <= 1e-3 * max(abs(right), abs(left)):
+        return ""
+    return (f"sits on a kink: {'; '.join(conventions)}; the analytic gradient follows that convention, "
+            f"the finite difference sees the average of the slopes either side ({left:.6g} left, {right:.6g} right)")
+
+
+def _difference(f, x: float, h: float, f0: float, method: str) -> tuple[float, str]:
+    hi = f(x + h)
+    if method == "central":
+        lo = f(x - h)
+        if hi is not None and lo is not None:
+            return (hi - lo) / (2 * h), "central"
+        if lo is not None:
+            return (f0 - lo) / h, "backward"
+    if hi is not None:
+        return (hi - f0) / h, "forward"
+    lo = f(x - h)
+    if lo is not None:
+        return (f0 - lo) / h, "backward"
+    return math.nan, "none"

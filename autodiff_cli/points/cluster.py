@@ -1,0 +1,287 @@
+"""A Parquet dataset evaluated on a Dask cluster, a partition per task.
+
+A partition is a run of one file's row groups (at most ``PARTITION_ROWS``
+rows), so one big file still spreads over the workers. Each task runs the
+single-process path on its rows (:func:`~autodiff_cli.points.parquet.parquet_points`,
+:func:`~autodiff_cli.points.columns.evaluate_arrays`, a
+:class:`~autodiff_cli.points.parquet.ParquetSink`), so the results are the same bit
+for bit, and writes its own file, ``part-NNNNN.parquet`` in dataset order,
+under a temporary name renamed into place: a task that Dask runs again after
+its worker was lost replaces the file, never appends to it.
+
+The directory is built beside the target and renamed into place at the end,
+so a failed or interrupted run leaves no partial dataset. Workers and the
+client must see the same file system (and have autodiff installed).
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import secrets
+import shutil
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from ..base.errors import PATH_LIMIT, UsageError, quoted
+from .columns import require
+
+PARTITION_ROWS = 1 << 21
+CONNECT_TIMEOUT = 5  # seconds: an unreachable scheduler is reported, not waited for
+
+
+class Partition:
+    """Row groups ``groups`` of the file ``path``, ``rows`` rows in all."""
+
+    def __init__(self, path: str, groups: list[int], rows: int) -> None:
+        self.path, self.groups, self.rows = path, groups, rows
+
+
+def dataset_files(source: str) -> list[str]:
+    """The Parquet files of a dataset: a file, a directory (its files, recursively,
+    in name order, hidden and ``_`` files skipped) or a glob."""
+    if os.path.isdir(source):
+        found = []
+        for root, dirs, files in os.walk(source):
+            dirs[:] = sorted(d for d in dirs if not d.startswith((".", "_")))
+            found += [os.path.join(root, f) for f in sorted(files) if not f.startswith((".", "_"))]
+    elif os.path.exists(source):
+        found = [source]
+    else:
+        found = sorted(p for p in glob.glob(source, recursive=True) if os.path.isfile(p))
+    if not found:
+        raise UsageError(f"no Parquet files at {quoted(source, PATH_LIMIT)}")
+    for path in found:
+        _parquet_or_refuse(path)
+    return found
+
+
+def _parquet_or_refuse(path: str) -> None:
+    """A file of the dataset that is not Parquet (by its first bytes, as pyarrow
+    would find out with a message of its own) is a usage error that says what
+    ``--dask`` reads."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(4)
+    except OSError as exc:
+        raise UsageError(f"cannot read {quoted(path, PATH_LIMIT)}: {exc.strerror or exc}") from None
+    if head != b"PAR1":
+        raise UsageError(f"{quoted(path, PATH_LIMIT)} is not a Parquet file: --dask reads a Parquet dataset "
+                         "(a file, a directory or a glob of Parquet files); CSV and JSON are read without --dask")
+
+
+def partitions(files: list[str], rows: int = PARTITION_ROWS) -> Iterator[tuple[Partition, list[str]]]:
+    """The partitions of the files, each with its file's column names (read from footers only)."""
+    pq = require("pyarrow.parquet", "Reading Parquet")
+    import pyarrow as pa
+
+    for path in files:
+        try:
+            meta = pq.ParquetFile(path).metadata
+        except (OSError, pa.ArrowException) as exc:
+            raise UsageError(f"cannot read {quoted(path, PATH_LIMIT)}: {str(exc).splitlines()[0]}") from None
+        names = list(meta.schema.to_arrow_schema().names)
+        groups: list[int] = []
+        count = 0
+        for g in range(meta.num_row_groups):
+            size = meta.row_group(g).num_rows
+            if groups and count + size > rows:
+                yield Partition(path, groups, count), names
+                groups, count = [], 0
+            groups.append(g)
+            count += size
+        if groups or meta.num_row_groups == 0:
+            yield Partition(path, groups, count), names
+
+
+def evaluate_partition(text: str, fixed: dict[str, float], part: Partition, target: str) -> int:
+    """On a worker: the partition's points evaluated and written to ``target``; how many."""
+    import numpy as np
+    import pyarrow.parquet as pq
+
+    from .batch import Points
+    from .columns import as_float64, evaluate_arrays, program, result_names
+    from .parquet import ParquetSink, batches
+
+    prog = program(text)
+    variables = list(prog.expr.variables)
+    tmp = f"{target}.{secrets.token_hex(4)}.tmp"
+    try:
+        with open(tmp, "wb") as out:
+            sink = ParquetSink(out, [*variables, *result_names(prog)])
+            try:
+                source = pq.ParquetFile(part.path)
+                for batch in batches(source, part.groups):
+                    size = batch.num_rows
+                    given = {n: as_float64(batch.column(n), n, part.path) for n in variables if n not in fixed}
+                    points = Points({**{n: np.float64(v) for n, v in fixed.items()}, **given}, size)
+                    value, grads, _ = evaluate_arrays(prog, points, size)
+                    sink.write([*(np.broadcast_to(points[n], (size,)) for n in variables), value, *grads.values()])
+                sink.close()
+            finally:
+                sink.abort()
+        os.replace(tmp, target)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return part.rows
+
+
+def _local_cluster(distributed: Any) -> Any:
+    """A scheduler in this process, for worker processes on loopback.
+
+    The workers must not see the terminal's Ctrl-C (it reaches every process of
+    the group, and the command, not each worker, decides how the run stops), yet
+    the command must see it from its first second. So SIGINT is blocked, not
+    ignored, while the cluster's event loop thread is made: that thread, the
+    threads it makes and the worker processes they start inherit the blocked
+    signal, and the command's main thread unblocks it at once (a Ctrl-C that
+    came meanwhile is delivered then). No worker is started here: the caller
+    asks for them (``scale``) and does not wait, so that they start while the
+    command watches for signals (see :func:`run`).
+    """
+    import logging
+    import signal
+    from multiprocessing import resource_tracker
+
+    # Started here first: started by the loop thread, it would unblock SIGINT there.
+    resource_tracker.ensure_running()
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        # Their failures come back to the command as its own error line, not as worker logs.
+        # The dashboard on a free port: None still means 8787 (dask/distributed#8136),
+        # and a second run beside a first would warn that it is taken.
+        cluster = distributed.LocalCluster(n_workers=0, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                           dashboard_address="127.0.0.1:0", silence_logs=logging.CRITICAL)
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+    return cluster
+
+
+def _kill_workers(cluster: Any) -> None:
+    """Ends the local cluster's worker processes at once (a run that stops
+    discards their work): left to the cluster's orderly close, one still
+    starting up lives on for seconds, as it only notices that its parent is
+    gone once started. Each nanny is told first, so that it does not start its
+    worker again. The workers are the children that multiprocessing started
+    (``--multiprocessing-fork``): this command starts no other."""
+    import psutil  # a dependency of distributed
+
+    for nanny in list(cluster.workers.values()):
+        getattr(nanny, "close_gracefully", lambda: None)()
+    for child in psutil.Process().children(recursive=True):
+        try:
+            if "--multiprocessing-fork" in child.cmdline():
+                child.kill()
+        except psutil.Error:
+            pass  # gone already
+
+
+def _remote_client(distributed: Any, address: str) -> Any:
+    """``distributed.Client(address)``, bounded in time. Its own timeout bounds
+    the connection only: a listener that accepts and then never answers as a
+    scheduler would (or answers as something else) held it for good, and a
+    reply that is not Dask's came back as a ``MemoryError``."""
+    import threading
+
+    box: dict[str, Any] = {}
+
+    def connect() -> None:
+        try:
+            box["client"] = distributed.Client(address, timeout=CONNECT_TIMEOUT)
+        except BaseException as exc:  # noqa: BLE001 - handed to the command below
+            box["error"] = exc
+
+    thread = threading.Thread(target=connect, name="autodiff-connect", daemon=True)
+    thread.start()
+    thread.join(CONNECT_TIMEOUT * 2)
+    if thread.is_alive():
+        raise TimeoutError(f"no answer as a Dask scheduler in {CONNECT_TIMEOUT * 2:g} s")
+    error = box.get("error")
+    if isinstance(error, OSError | TimeoutError | ValueError):
+        raise error
+    if error is not None:
+        raise OSError(f"not a Dask scheduler's answer ({type(error).__name__})")
+    return box["client"]
+
+
+@contextmanager
+def connect(address: str, stopped: Callable[[], bool] = lambda: False) -> Iterator[Any]:
+    """A Dask client of the scheduler at ``address``, or of a new cluster of
+    worker processes on this machine's loopback (``local`` or ``local:N``).
+    When the block ends by an error or with ``stopped()`` true, the local
+    workers are killed rather than closed in order."""
+    distributed = require("distributed", "Running on Dask")
+    import logging
+
+    logging.getLogger("distributed").setLevel(logging.ERROR)
+    cluster = None
+    try:
+        if address == "local" or address.startswith("local:"):
+            count = address.partition(":")[2] or str(os.cpu_count() or 1)
+            if not count.isdigit() or not 1 <= int(count) <= 1024:
+                raise UsageError(f"local:N takes a number of workers from 1 to 1024, not {quoted(count)}")
+            cluster = _local_cluster(distributed)
+            client = distributed.Client(cluster, timeout=CONNECT_TIMEOUT * 6)
+            cluster.scale(int(count))  # made a client first: once workers start, the loop is busy for seconds
+        else:
+            client = _remote_client(distributed, address)
+    except (OSError, TimeoutError, ValueError) as exc:
+        if cluster is not None:
+            _kill_workers(cluster)
+            cluster.close()
+        why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise UsageError(f"cannot reach the Dask scheduler at {quoted(address)}: {why}") from None
+    failed = True
+    try:
+        yield client
+        failed = False
+    finally:
+        if cluster is not None and (failed or stopped()):
+            _kill_workers(cluster)
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def run(client: Any, text: str, fixed: dict[str, float], parts: list[Partition], directory: str,
+        done: Callable[[int], None], stop: Callable[[], bool] = lambda: False) -> bool:
+    """Every partition evaluated on the cluster into ``directory``, built beside it
+    and renamed into place; ``done(rows)`` after each partition. ``stop()`` is
+    asked every tenth of a second, even while no task ends (its workers may be
+    gone): True cancels every task and leaves nothing behind. Whether it ran to the end."""
+    import time
+
+    parent = os.path.dirname(os.path.abspath(directory))
+    tmp = os.path.join(parent, f".autodiff-{secrets.token_hex(5)}.tmp")
+    os.mkdir(tmp)
+    futures = []
+    try:
+        width = max(5, len(str(len(parts) - 1)))
+        targets = [os.path.join(tmp, f"part-{k:0{width}d}.parquet") for k in range(len(parts))]
+        futures = client.map(evaluate_partition, [text] * len(parts), [fixed] * len(parts), parts, targets,
+                             pure=False)
+        pending = list(futures)
+        while pending:
+            if stop():
+                client.cancel(futures)
+                shutil.rmtree(tmp, ignore_errors=True)
+                return False
+            finished = [f for f in pending if f.done()]
+            if not finished:
+                time.sleep(0.1)
+                continue
+            for future in finished:
+                pending.remove(future)
+                done(future.result())
+        for name in os.listdir(tmp):  # what a worker lost mid-write left behind
+            if name.endswith(".tmp"):
+                os.unlink(os.path.join(tmp, name))
+        os.replace(tmp, directory)
+        return True
+    except BaseException:
+        client.cancel(futures)
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise

@@ -1,0 +1,178 @@
+"""A batch of columns in, the same batch with ``value`` and ``grad_NAME`` out:
+the one function that data engines call (Dask's ``map_partitions``, Spark's
+``mapInArrow``, Ray Data's ``map_batches``), and that the command's own
+batches use too.
+
+A batch is an Arrow ``RecordBatch`` or ``Table``, a pandas ``DataFrame``, or a
+mapping of numpy arrays; the result is of the same kind, its columns the input's
+followed by ``value`` and a gradient per variable of the expression. The work is
+:class:`~autodiff_cli.points.batch.ArrayProgram`'s, a slice of ``CHUNK`` points at a
+time (the temporaries of a slice stay in cache; a whole partition's would not).
+Failing points get IEEE results (inf, nan), and so do missing values (null, NA).
+
+pyarrow and pandas are imported only when a batch of theirs is given: the
+caller already has them, and nobody else pays for them.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from ..base.errors import UsageError, quoted
+from ..core.expression import Expression
+from ..core.values import one_place, result_columns
+from .batch import CHUNK, ArrayProgram
+
+EXTRA = 'pip install "autodiff-cli[cluster]"'
+
+
+class MissingExtraError(UsageError):
+    """A path that needs an optional dependency which is not installed."""
+
+
+def require(module: str, what: str) -> Any:
+    """``module`` imported, or a :class:`MissingExtraError` that says how to install it."""
+    from importlib import import_module
+
+    try:
+        return import_module(module)
+    except ImportError:
+        package = module.split(".")[0]
+        raise MissingExtraError(f"{what} needs {package}, which is not installed: {EXTRA}") from None
+
+
+@functools.lru_cache(maxsize=32)
+def _program_of_text(text: str) -> ArrayProgram:
+    # An engine calls once per batch, often with the expression's text: parse it once per process.
+    from ..core.parser import parse
+
+    return ArrayProgram(parse(text))
+
+
+def program(expr: Expression | str | ArrayProgram) -> ArrayProgram:
+    """The array program of an expression, its text, or the program itself."""
+    if isinstance(expr, ArrayProgram):
+        return expr
+    if isinstance(expr, str):
+        return _program_of_text(expr)
+    return ArrayProgram(expr)
+
+
+def result_names(prog: ArrayProgram) -> list[str]:
+    """The columns a batch gains: ``value``, then ``grad_NAME`` per variable in order of first appearance."""
+    return result_columns(prog.expr.variables)
+
+
+def evaluate_arrays(prog: ArrayProgram, columns: Mapping[str, Any], size: int,
+                    ) -> tuple[np.ndarray, dict[str, np.ndarray], dict[str, int]]:
+    """Value and gradients at ``size`` points (``columns``: a float64 array or a
+    scalar per variable), a ``CHUNK`` at a time, and how many points passed
+    through each kink. The results are new, contiguous arrays."""
+    if size <= CHUNK:
+        value, grads, kinks = prog.run(columns, size)
+        return np.array(value), {n: np.array(g) for n, g in grads.items()}, kinks
+    value = np.empty(size)
+    grads = {n: np.empty(size) for n in prog.expr.variables}
+    kinks: dict[str, int] = {}
+    for begin in range(0, size, CHUNK):
+        end = min(begin + CHUNK, size)
+        part = {n: c[begin:end] if getattr(c, "ndim", 0) else c for n, c in columns.items()}
+        v, g, k = prog.run(part, end - begin)
+        value[begin:end] = v
+        for n, out in grads.items():
+            out[begin:end] = g[n]
+        for rule, count in k.items():
+            kinks[rule] = kinks.get(rule, 0) + count
+    return value, grads, kinks
+
+
+def as_float64(column: Any, name: str, where: str = "the batch") -> np.ndarray:
+    """A column as float64 numbers: integers and booleans converted, missing
+    values as nan; text or other kinds refused with the column named."""
+    kind = type(column).__module__.split(".")[0]
+    try:
+        if kind == "pyarrow":
+            import pyarrow as pa
+
+            if not (pa.types.is_floating(column.type) or pa.types.is_integer(column.type)
+                    or pa.types.is_boolean(column.type) or pa.types.is_decimal(column.type)
+                    or pa.types.is_null(column.type)):
+                raise TypeError(str(column.type))
+            column = column.cast(pa.float64()).to_numpy(zero_copy_only=False)
+        elif kind == "pandas":
+            column = column.to_numpy(dtype=np.float64, na_value=np.nan)
+        array = np.asarray(column)
+        if array.dtype.kind not in "fiub":
+            raise TypeError(str(array.dtype))
+        return np.ascontiguousarray(array, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise UsageError(f"{where}: the column {quoted(name)} holds {exc or 'values'}, not numbers") from None
+
+
+def _sources(prog: ArrayProgram, names: list[str], fixed: Mapping[str, float], where: str) -> list[str]:
+    """The variables the batch gives (the rest are fixed); each variable from exactly one place."""
+    variables = prog.expr.variables
+    for name in fixed:
+        if name not in variables:
+            raise prog.expr.no_variable(name)
+    one_place(variables, fixed, names, where, f" ({where} has no such column)")
+    taken = [n for n in result_names(prog) if n in names]
+    if taken:
+        raise UsageError(f"{where} already has a column {quoted(taken[0])}")
+    return [n for n in variables if n not in fixed]
+
+
+def evaluate_columns(expr: Expression | str | ArrayProgram, batch: Any, /, **fixed: float) -> Any:
+    """``batch`` with ``value`` and ``grad_NAME`` columns added, of the same kind.
+
+    ``expr`` is an expression, its text (parsed once per process) or its
+    :class:`~autodiff_cli.points.batch.ArrayProgram`; ``fixed`` gives values that are
+    the same at every point. Every other variable is a column of ``batch``
+    (columns the expression does not use are kept as they are).
+    """
+    prog = program(expr)
+    kind = type(batch).__module__.split(".")[0]
+    if kind == "pyarrow":
+        names = list(batch.schema.names)
+        size = batch.num_rows
+        column = batch.column
+    elif kind == "pandas":
+        names = [str(n) for n in batch.columns]
+        size = len(batch)
+        column = batch.__getitem__
+    elif isinstance(batch, Mapping):
+        names = list(batch)
+        arrays = {n: np.asarray(c) for n, c in batch.items()}
+        sizes = {a.shape[0] for a in arrays.values() if a.ndim}
+        if len(sizes) > 1:
+            raise UsageError(f"the columns have different lengths ({sorted(sizes)})")
+        size = sizes.pop() if sizes else 1
+        column = arrays.__getitem__
+    else:
+        raise TypeError(f"a batch is an Arrow RecordBatch or Table, a pandas DataFrame or a mapping of arrays, "
+                        f"not {type(batch).__name__}")
+    given = _sources(prog, names, fixed, "the batch")
+    values: dict[str, Any] = {n: np.float64(v) for n, v in fixed.items()}
+    values.update({n: as_float64(column(n), n) for n in given})
+    value, grads, _ = evaluate_arrays(prog, values, size)
+    results = dict(zip(result_names(prog), [value, *grads.values()], strict=True))
+    if kind == "pyarrow":
+        import pyarrow as pa
+
+        schema = batch.schema
+        for name in results:
+            schema = schema.append(pa.field(name, pa.float64()))
+        arrays_out = [*batch.columns, *map(pa.array, results.values())]
+        if isinstance(batch, pa.Table):
+            return pa.Table.from_arrays(arrays_out, schema=schema)
+        return pa.RecordBatch.from_arrays(arrays_out, schema=schema)
+    if kind == "pandas":
+        out = batch.copy(deep=False)
+        for name, array in results.items():
+            out[name] = array
+        return out
+    return {**batch, **results}

@@ -1,0 +1,229 @@
+"""Reading batch points from a file or standard input: opening it, reading it
+within the input bound (a file that never ends, ``/dev/zero``, is an error, not
+a process that grows without bound), JSON the way points need it, and the
+single-point shortcut (a file that holds one point is evaluated by the scalar
+engine, without numpy)."""
+
+from __future__ import annotations
+
+import sys
+
+TYPE_CHECKING = False  # typing itself costs start-up time
+if TYPE_CHECKING:
+    from typing import Any
+
+
+def where(path: str | None) -> str:
+    from ..base.errors import PATH_LIMIT, quoted
+
+    return "standard input" if path == "-" else quoted(str(path), PATH_LIMIT)
+
+
+def parquet_input(path: str) -> bool:
+    """Whether the input is a Parquet file: by its name (``.parquet``, ``.parq``,
+    ``.pq``) or its first four bytes (``PAR1``). Standard input cannot be one:
+    a Parquet file's index is at its end."""
+    magic = b"PAR1"
+    if path == "-":
+        buffer = getattr(sys.stdin, "buffer", None)
+        if buffer is not None and hasattr(buffer, "peek") and buffer.peek(4)[:4] == magic:
+            from ..base.errors import UsageError
+
+            raise UsageError("standard input holds Parquet, which is read from a file only "
+                             "(its index is at its end): give the file's name")
+        return False
+    if path.lower().endswith((".parquet", ".parq", ".pq")):
+        return True
+    try:
+        with open(path, "rb") as f:
+            return f.read(4) == magic
+    except (OSError, ValueError):
+        return False  # reported where the file is opened as text
+
+
+def one_file(path: str) -> None:
+    """Refuses a directory or a glob (a dataset) with a hint: one process reads one file."""
+    import os
+
+    if path == "-" or os.path.isfile(path):
+        return
+    hint = "a Parquet dataset is read with --dask (--dask local runs it on this machine), or name one file"
+    if os.path.isdir(path):
+        from ..base.errors import UsageError
+
+        raise UsageError(f"--input {where(path)} is a directory: {hint}")
+    if not os.path.exists(path) and any(c in path for c in "*?["):
+        from ..base.errors import UsageError
+
+        raise UsageError(f"--input {where(path)} is a glob, which names no one file: {hint}")
+
+
+def open_input(path: str) -> Any:
+    """The input as text: UTF-8, a byte-order mark skipped (on standard input too),
+    line ends kept as they are (CSV needs them)."""
+    from ..base.errors import UsageError
+
+    if path == "-":
+        import io
+
+        if not hasattr(sys.stdin, "buffer"):
+            return sys.stdin
+        return io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8-sig", newline="")
+    try:
+        return open(path, encoding="utf-8-sig", newline="")
+    except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the name
+        raise UsageError(f"cannot read {where(path)}: {getattr(exc, 'strerror', None) or exc}") from None
+
+
+def read_line(stream: Any, where: str, number: int, limit: int) -> str:
+    """Line ``number`` of the input (``""`` at its end), at most ``limit`` characters."""
+    from ..core.values import too_long
+
+    try:
+        line = stream.readline(limit + 1)
+    except UnicodeDecodeError:
+        from ..base.errors import UsageError
+
+        raise UsageError(f"{where}: not UTF-8 text (at or after line {number})") from None
+    if len(line) > limit:
+        raise too_long(f"{where}, line {number}", limit, "characters")
+    return line
+
+
+def read_rest(stream: Any, where: str, limit: int) -> str:
+    """All that is left of the input, at most ``limit`` characters."""
+    from ..core.values import too_long
+
+    try:
+        text = stream.read(limit + 1)
+    except UnicodeDecodeError:
+        from ..base.errors import UsageError
+
+        raise UsageError(f"{where} is not UTF-8 text") from None
+    if len(text) > limit:
+        raise too_long(where, limit, "characters")
+    return text
+
+
+class DuplicateKeyError(ValueError):
+    """A JSON object with a key twice (the point would silently take the last)."""
+
+    def __init__(self, name: str) -> None:
+        from ..base.errors import quoted
+
+        super().__init__(f"the name {quoted(name)} appears twice")
+
+
+def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    point = dict(pairs)
+    if len(point) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise DuplicateKeyError(key)
+            seen.add(key)
+    return point
+
+
+def load_json(text: str, where: str) -> Any:
+    """JSON as points need it: integers of any size read as floats (``1e400`` is
+    inf, as in CSV), a key given twice refused (:class:`DuplicateKeyError`), nesting
+    beyond the parser's depth a usage error. Invalid JSON raises JSONDecodeError."""
+    import json
+
+    try:
+        if text.lstrip().startswith("{"):
+            # The usual flat object: one colon per key, then no key was given twice
+            # (checked at C speed; the hook below costs a fifth of the parse).
+            value = json.loads(text, parse_int=float)
+            if isinstance(value, dict) and text.count(":") == len(value):
+                return value
+        return json.loads(text, parse_int=float, object_pairs_hook=_unique)
+    except RecursionError:
+        from ..base.errors import UsageError
+
+        raise UsageError(f"{where}: JSON nested too deeply (a point is one object of numbers; "
+                         "the bound is the JSON parser's, about 1,000 levels, fixed)") from None
+
+
+class Replay:
+    """A text stream whose first lines were already read: reads them again, then the rest."""
+
+    def __init__(self, prefix: str, rest: Any) -> None:
+        self.prefix, self.rest = prefix, rest
+
+    def read(self, size: int = -1) -> str:
+        if size < 0:
+            text, self.prefix = self.prefix + self.rest.read(), ""
+            return text
+        text, self.prefix = self.prefix[:size], self.prefix[size:]
+        return text + (self.rest.read(size - len(text)) if len(text) < size else "")
+
+    def readline(self, size: int = -1) -> str:
+        if not self.prefix:
+            return self.rest.readline(size)
+        end = self.prefix.find("\n") + 1 or len(self.prefix)
+        if size >= 0:
+            end = min(end, size)
+        line, self.prefix = self.prefix[:end], self.prefix[end:]
+        if line.endswith("\n") or self.prefix or len(line) == size:
+            return line
+        return line + self.rest.readline(size - len(line) if size >= 0 else -1)
+
+
+def single_point(stream: Any, where: str) -> tuple[dict[str, float] | None, Any]:
+    """The point, if the input holds exactly one (a JSON object, a one-object
+    array, or a CSV header and one row), and a stream that reads the input again
+    from its start (for the array path when it holds more)."""
+    import csv
+
+    from ..core.values import NAME, as_number, max_input, too_long
+
+    limit = max_input()
+    lines: list[str] = []
+    filled = 0  # lines that are not blank
+    total = 0
+    while filled < 3:
+        line = read_line(stream, where, len(lines) + 1, limit)
+        if not line:
+            break
+        lines.append(line)
+        filled += not line.isspace()
+        total += len(line)
+        if total > limit:  # blank lines without end
+            raise too_long(where, limit, "characters")
+    text = "".join(lines)
+    stripped = text.strip()
+    at_end = filled < 3
+    if stripped.startswith("["):
+        text += read_rest(stream, where, limit)
+        stripped, at_end = text.strip(), True
+    replay = Replay(text, stream)
+    point: Any = None
+    try:
+        if at_end and stripped.startswith("{") and len(stripped.splitlines()) == 1:
+            point = load_json(stripped, where)
+        elif at_end and stripped.startswith("["):
+            rows = load_json(stripped, where)
+            point = rows[0] if isinstance(rows, list) and len(rows) == 1 else None
+        elif at_end and stripped and not stripped.startswith(("{", "[")):
+            rows = [ln for ln in stripped.splitlines() if ln.strip()]
+            if len(rows) == 2:
+                dialect = "excel-tab" if "\t" in rows[0] and "," not in rows[0] else "excel"
+                header, values = csv.reader(rows, dialect=dialect)
+                names = [h.strip() for h in header]
+                if len(header) == len(values) and len(set(names)) == len(names):
+                    point = dict(zip(names, values, strict=True))
+    except (ValueError, csv.Error):  # JSONDecodeError and DuplicateKeyError are ValueErrors
+        point = None
+    if not isinstance(point, dict) or not point:
+        return None, replay  # the array path reads it again, and reports what is wrong
+    if not all(map(str.isidentifier, point)) and not all(map(NAME.fullmatch, point)):
+        return None, replay  # a key that is no name (control characters, say): reported there
+    try:
+        if set(map(type, point.values())) == {float}:  # JSON numbers: nothing to convert
+            return point, replay
+        return {k: as_number(v) for k, v in point.items()}, replay
+    except (TypeError, ValueError):
+        return None, replay  # the array path reports it, with its line number
+

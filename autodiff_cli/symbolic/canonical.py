@@ -1,0 +1,399 @@
+"""The canonical form of symbolic expressions, as computer-algebra systems keep one.
+
+Every expression is built through a :class:`Builder`, which returns one shared
+node per mathematical form it recognises as equal:
+
+- sums and products are n-ary and flat; like terms are collected with their
+  coefficients (``t + t`` is ``2*t``, ``a - a`` is ``0``) and powers of one base
+  combined (``x*x**2`` is ``x**3``, ``x/x**2`` is ``x**-1``);
+- operands are kept in one order (by a key fixed when a node is made), so that
+  ``t1*t2`` and ``t2*t1`` are the same node;
+- numbers written as integers stay exact (:class:`fractions.Fraction`): ``1/3``,
+  ``x**(2/3)``; functions of exact numbers stay symbolic (``log(2)``,
+  ``2**(1/2)``); decimals stay floats and are folded as floats;
+- ``a - b`` is ``a + (-1)*b``, ``a/b`` is ``a*b**-1``, ``sqrt(u)`` is
+  ``u**(1/2)`` and ``exp(u)`` is ``e**u``, so the rules above see through them.
+
+What the rules may assume is in the README (``autodiff diff``): a rewrite may
+make an expression defined where it was not (``x/x`` is ``1``, also at
+``x = 0``), never change a value where both forms are defined. That is why
+``(x**2)**(1/2)`` stays as it is (it is ``abs(x)``), and ``(x*y)**(1/2)`` is not
+split.
+
+Sums and products merge the operands of an operand only up to :data:`FLAT`
+of them, and a number is distributed over a sum only up to that size: a bigger
+one stays one opaque operand, so building stays linear on 100,000-deep inputs.
+"""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+
+from .nodes import (
+    ADD,
+    CALL,
+    LET,
+    MUL,
+    NUM,
+    SYM,
+    VAR,
+    Node,
+    Number,
+    exact,
+    finite,
+    fold,
+    fold_numbers,
+    is_exact,
+    is_integer,
+    name_key,
+    number_power,
+    product,
+    shape_of,
+)
+
+FLAT = 256
+"""The most operands of one sum or product merged into another (see the module's doc)."""
+
+
+class Builder:
+    """Makes canonical nodes, each once (hash-consed)."""
+
+    def __init__(self) -> None:
+        self._table: dict[tuple, Node] = {}
+        self._serial = 0
+        self.zero, self.one, self.minus_one, self.half = map(self.num, (0, 1, -1, Fraction(1, 2)))
+        self.pi = self._leaf(SYM, "pi", (1, "pi", 0, 0))
+        self.e = self._leaf(SYM, "e", (5, "exp", 0, 0))
+
+    # -- leaves ---------------------------------------------------------------
+    def power(self, base: Node, exp: Number | Node) -> Node:
+        """The node ``base**exp`` for a factor of a product, as it stands (no rewriting)."""
+        exp = exp if isinstance(exp, Node) else self.num(exp)
+        return base if exp.kind == NUM and exp.value == 1 else self._mul_node(1, ((base, exp),))
+
+    def _made(self, table_key: tuple, kind: int, prefix: tuple, value: Number = 0, name: str = "",
+              coeff: Number = 1, args: tuple = ()) -> Node:
+        """The node for ``table_key``, made the first time: its key is ``prefix``,
+        its shape (:func:`~autodiff_cli.symbolic.nodes.shape_of`), whether a sum's first term
+        is negative, or a power's base's (a sum before its opposite, ``1/(y - x) +
+        1/(x - y)``), and a serial."""
+        node = self._table.get(table_key)
+        if node is None:
+            node = self._table[table_key] = Node(kind, (), value, name, coeff, args)
+            self._serial += 1
+            opposite = args[0][1] < 0 if kind == ADD else args[0][0].key[5] if kind == MUL else False
+            node.key = (*prefix, shape_of(node), opposite, self._serial)
+            node.owner = self
+            if kind == MUL:
+                node.sums = any(b.sums or e.sums for b, e in args)
+            elif kind in (CALL, LET):
+                node.sums = any(a.sums for a in args)
+        return node
+
+    def _leaf(self, kind: int, name: str, key: tuple) -> Node:
+        return self._made((kind, name), kind, key, name=name)
+
+    def num(self, value: Number) -> Node:
+        value = exact(value)
+        return self._made((NUM, type(value) is float, value), NUM, (3, "", 0, 0), value=value)
+
+    def var(self, name: str) -> Node:
+        stem, index = name_key(name)
+        return self._leaf(VAR, name, (2, stem, index, -1))  # -1: degree 1, as x in x**2 + x
+
+    # -- compound nodes -------------------------------------------------------
+    def _mul_node(self, coeff: Number, factors: tuple) -> Node:
+        """The MUL node of already canonical, sorted factors."""
+        b, e = factors[0]
+        degree = -e.value if e.kind == NUM and b.kind != NUM and b is not self.e else 0
+        # Exponents are nodes: 2 and 2.0 differ.
+        return self._made((MUL, type(coeff) is float, coeff, factors), MUL, (*b.key[:3], degree), coeff=coeff,
+                          args=factors)
+
+    def _add_node(self, const: Number, terms: tuple) -> Node:
+        # A sum among factors sorts by its first term, (a + b)*(c - d), then by its constant,
+        # (y + 1)*(y + 2), taken with the first term positive (see nodes.shape_of).
+        first = terms[0][0].key
+        degree = -const if terms[0][1] < 0 else const
+        return self._made((ADD, type(const) is float, const, *[(id(t), type(c) is float, c) for t, c in terms]),
+                          ADD, (7, first[1], first[2], degree), coeff=const, args=terms)
+
+    def scale(self, c: Number, node: Node) -> Node:
+        """``c*node`` for a number ``c``."""
+        if c == 1:
+            return node
+        return self.mul([self.num(c), node])
+
+    def add(self, operands: list[Node]) -> Node:
+        """The sum of ``operands``: flat, like terms collected, sorted."""
+        const: Number = 0
+        terms: dict[int, list] = {}
+        one = self.one
+        for op in operands:
+            kind = op.kind
+            if kind == NUM:
+                total = const + op.value
+                if finite(total):
+                    const = total
+                    continue
+                pairs = ((op, 1),)  # 1e308 + 1e308 stays as it is: folded, it is not a number
+            elif kind == ADD and len(op.args) <= FLAT and finite(const + op.coeff):
+                const += op.coeff
+                pairs = op.args
+            elif kind == MUL and op.coeff != 1:
+                args = op.args
+                rest = args[0][0] if len(args) == 1 and args[0][1] is one else self._mul_node(1, args)
+                pairs = ((rest, op.coeff),)
+            else:
+                pairs = ((op, 1),)
+            for t, c in pairs:
+                entry = terms.get(id(t))
+                if entry is None:
+                    terms[id(t)] = [t, c]
+                elif finite(entry[1] + c):
+                    entry[1] += c
+                else:  # 1e308*x + 1e308*x stays two terms: folded, its coefficient is not a number
+                    terms[len(terms) - (1 << 62)] = [t, c]
+        items = [(t, exact(c)) for t, c in terms.values() if c != 0]
+        const = exact(const)
+        if not items:
+            return self.num(const)
+        if len(items) == 1 and const == 0:
+            t, c = items[0]
+            return self.scale(c, t)
+        items.sort(key=_key)
+        return self._add_node(const, tuple(items))
+
+    def mul(self, operands: list[Node]) -> Node:
+        """The product of ``operands``: flat, powers of one base combined, sorted."""
+        if len(operands) == 2:  # the commonest case, two plain factors (w*x), made directly
+            a, b = operands
+            if a.kind not in (NUM, MUL, ADD) and b.kind not in (NUM, MUL, ADD) and a is not b:
+                one = self.one
+                pair = ((a, one), (b, one)) if a.key < b.key else ((b, one), (a, one))
+                return self._mul_node(1, pair)
+        coeff: Number = 1
+        factors: dict[int, list] = {}
+        one = self.one
+        sums = 0  # sums among the factors: two may be opposites
+        work = list(operands)
+        while work:
+            op = work.pop()
+            kind = op.kind
+            if kind == NUM:
+                folded = product(coeff, op.value)
+                if folded is not None:
+                    coeff = folded
+                    continue
+                pairs = ((op, one),)  # 1e200*1e200 and 1e-200*1e-200 stay as they are
+            elif kind == MUL and len(op.args) <= FLAT and product(coeff, op.coeff) is not None:
+                coeff *= op.coeff
+                pairs = op.args
+            elif kind == ADD:
+                k, rest = self.primitive(op)  # 2*x - 2*y is 2*(x - y)
+                if product(coeff, k) is not None:
+                    coeff, op = coeff * k, rest
+                pairs = ((op, one),)
+            else:
+                pairs = ((op, one),)
+            for b, e in pairs:
+                if b.kind == ADD:
+                    sums += 1
+                entry = factors.get(id(b))
+                if entry is None:
+                    factors[id(b)] = [b, e]
+                else:
+                    entry[1] = self.add([entry[1], e]) if entry[1].kind != NUM or e.kind != NUM else \
+                        self.num(entry[1].value + e.value)
+        if sums > 1:
+            coeff = self._pair_opposites(factors, coeff)
+        kept = []
+        for b, e in factors.values():
+            if e.kind == NUM:
+                if e.value == 0:
+                    continue
+                if b.kind == NUM:
+                    value = number_power(b.value, e.value)
+                    if value is not None and product(coeff, value) is not None:
+                        coeff *= value
+                        continue
+                elif b.kind == MUL and is_integer(e.value) and e is not one and len(b.args) <= FLAT:
+                    # (x*y)**(1/2) twice is (x*y)**1: flatten again (where pow does).
+                    flat = self.pow(b, e)
+                    if not (flat.kind == MUL and flat.coeff == 1 and flat.args == ((b, e),)):
+                        work.append(flat)
+                        continue
+            kept.append((b, e))
+        if work:  # factors that came back to be flattened again
+            return self.mul([*work, self.num(exact(coeff)), *(self.pow(b, e) for b, e in kept)])
+        coeff, kept = fold_numbers(coeff, kept)
+        if coeff == 0:
+            return self.zero
+        if not kept:
+            return self.num(coeff)
+        if len(kept) == 1:
+            b, e = kept[0]
+            if e is one:
+                if coeff == 1:
+                    return b
+                if b.kind == ADD and len(b.args) <= FLAT:  # 2*(x + y) is 2*x + 2*y
+                    return self.add([self.num(coeff * b.coeff)] + [self.scale(coeff * c, t) for t, c in b.args])
+        for k, (b, e) in enumerate(kept):
+            if b.kind == MUL and e.kind == NUM and b.coeff == 1 and not is_integer(e.value):
+                merged = self._merge_power_of_product(kept, k)
+                if merged is not None:
+                    return self.mul([self.num(coeff), *(self.power(b, e) for b, e in merged)])
+        kept.sort(key=_key)
+        return self._mul_node(coeff, tuple(kept))
+
+    def _pair_opposites(self, factors: dict[int, list], coeff: Number) -> Number:
+        """``(z - 1)*(1 - z)`` is ``-(z - 1)**2``: a sum whose first term is negative
+        joins its opposite where the product has it, both to integer powers (so the
+        sign comes out exactly). Else the printer, moving a sign into a sum, would
+        print a text that reads back as another form."""
+        for key, (b, e) in list(factors.items()):
+            if b.kind == ADD and b.args[0][1] < 0 and e.kind == NUM and is_integer(e.value) and len(b.args) <= FLAT:
+                other = factors.get(id(self.scale(-1, b)))
+                if other is not None and other[0] is not b and other[1].kind == NUM and is_integer(other[1].value):
+                    other[1] = self.num(other[1].value + e.value)
+                    coeff *= -1 if int(e.value) % 2 else 1
+                    del factors[key]
+        return coeff
+
+    def _merge_power_of_product(self, kept: list, k: int) -> list | None:
+        """``(L/g)**(-1/2) * L/g**2`` is ``(L/g)**(1/2)/g``: the factors of a
+        power's base present in the product go into the power, as whole powers
+        of the base (exact: an integer power of a product is the product of powers)."""
+        base, e = kept[k]
+        where = {id(b): j for j, (b, _) in enumerate(kept)}
+        ratios = []
+        for b, f in base.args:
+            j = where.get(id(b))
+            if j is None or f.kind != NUM or kept[j][1].kind != NUM:
+                return None
+            ratios.append(kept[j][1].value / f.value)
+        m = math.floor(min(ratios)) if min(ratios) >= 1 else math.ceil(max(ratios)) if max(ratios) <= -1 else 0
+        if m == 0:
+            return None
+        out = list(kept)
+        for b, f in base.args:
+            j = where[id(b)]
+            out[j] = (b, self.num(out[j][1].value - m * f.value))
+        out[k] = (base, self.num(e.value + m))
+        return [(b, e) for b, e in out if e.kind != NUM or e.value != 0]  # exp(y): e**y stays
+
+    def primitive(self, node: Node) -> tuple[Number, Node]:
+        """A sum as ``k*s``: ``k`` the content of its coefficients (their gcd over
+        the lcm of their denominators), negative where every one is. (Not where
+        only the first is: ``(1 - x)**(1/2)/(1 - x)`` must stay one base.)"""
+        coeffs = [c for _, c in node.args]
+        if node.coeff != 0:
+            coeffs.append(node.coeff)
+        sign = -1 if all(c < 0 for c in coeffs) else 1
+        k: Number = sign
+        if all(is_exact(c) for c in coeffs):
+            fractions = [Fraction(c) for c in coeffs]
+            k = sign * Fraction(math.gcd(*(f.numerator for f in fractions)),
+                                math.lcm(*(f.denominator for f in fractions)))
+        k = exact(k)
+        if k == 1:
+            return 1, node
+        terms = tuple((t, _divided(c, k)) for t, c in node.args)
+        const = _divided(node.coeff, k)
+        return k, self._add_node(const, terms)
+
+    def pow(self, base: Node, exp: Node) -> Node:
+        """``base**exp``."""
+        if exp.kind == NUM:
+            if exp.value == 0:
+                return self.one  # 0**0 = 1, as the engine has it
+            if exp.value == 1:
+                return base
+        if base.kind == NUM:
+            if exp.kind == NUM:
+                value = number_power(base.value, exp.value)
+                if value is not None:
+                    return self.num(value)
+            elif base.value == 1:
+                return self.one
+            return self._mul_node(1, ((base, exp),))
+        if base.kind == MUL:
+            if exp.kind == NUM and is_integer(exp.value) and len(base.args) <= FLAT:
+                # (c*x**a*y**b)**n = c**n * x**(a*n) * y**(b*n) for an integer n.
+                c = number_power(base.coeff, exp.value)
+                if c is not None:
+                    return self.mul([self.num(c)] + [self.pow(b, self.mul([e, exp])) for b, e in base.args])
+            if base.coeff == 1 and len(base.args) == 1:
+                b, a = base.args[0]
+                # (x**a)**b = x**(a*b) unless a is even and b not an integer: (x**2)**(1/2) is abs(x).
+                if b is self.e or (a.kind == NUM and not (is_integer(a.value) and a.value % 2 == 0)):
+                    return self.pow(b, self.mul([a, exp]))
+            elif exp.kind == NUM and is_exact(base.coeff) and base.coeff > 0 and base.coeff != 1:
+                c = number_power(base.coeff, exp.value)  # (4*x)**(1/2) = 2*x**(1/2)
+                if c is not None:
+                    return self.mul([self.num(c), self.pow(self.scale(Fraction(1) / base.coeff, base), exp)])
+        if base.kind == ADD and exp.kind == NUM:
+            k, rest = self.primitive(base)
+            c = number_power(k, exp.value) if k != 1 else None
+            if c is not None:  # (2*x - 2)**2 = 4*(x - 1)**2
+                return self.mul([self.num(c), self._mul_node(1, ((rest, exp),))])
+        return self._mul_node(1, ((base, exp),))
+
+    def call(self, name: str, arg: Node, *more: Node) -> Node:
+        """The op ``name`` of the op table applied to ``arg`` (and ``more``, for xlogy)."""
+        if more:
+            return self._xlogy(arg, *more)
+        if name == "exp":
+            return self.pow(self.e, arg)
+        if name == "sqrt":
+            return self.pow(arg, self.half)
+        if name == "log":
+            if arg.kind == MUL and arg.coeff == 1 and len(arg.args) == 1 and arg.args[0][0] is self.e:
+                return arg.args[0][1]  # log(exp(u)) = u
+            if arg.kind == NUM and arg.value == 1:
+                return self.zero
+        if arg.kind == NUM:
+            value = fold(name, arg.value)
+            if value is not None:
+                return self.num(value)
+        return self._made((CALL, name, id(arg)), CALL, (4, name, 0, 0), name=name, args=(arg,))
+
+    def _xlogy(self, x: Node, y: Node) -> Node:
+        """``xlogy(x, y)``: ``x*log(y)`` where that is the same (``x`` a number
+        other than 0, ``y`` a positive number or ``exp(u)``), else a node of its own."""
+        if x.kind == NUM and x.value == 0:
+            return self.zero
+        log = self.call("log", y)
+        if x.kind == NUM or y.kind == SYM or (y.kind == NUM and y.value > 0) or log.kind != CALL:
+            return self.mul([x, log])  # log(exp(u)) is u, defined everywhere
+        return self._made((CALL, "xlogy", id(x), id(y)), CALL, (4, "xlogy", 0, 0), name="xlogy", args=(x, y))
+
+    def let(self, definition: Node, label: str = "") -> Node:
+        """A named intermediate standing for ``definition`` (see :data:`~autodiff_cli.symbolic.nodes.LET`)."""
+        if definition.kind in (NUM, SYM, VAR, LET):
+            return definition
+        stem, index = name_key(label or "t")
+        node = self._made((LET, id(definition), label), LET, (2, stem, index, -1), name=label, args=(definition,))
+        node.label = label
+        return node
+
+    # -- shorthands -------------------------------------------------------------
+    def neg(self, a: Node) -> Node:
+        return self.scale(-1, a)
+
+    def sub(self, a: Node, b: Node) -> Node:
+        return self.add([a, self.neg(b)])
+
+    def div(self, a: Node, b: Node) -> Node:
+        return self.mul([a, self.pow(b, self.minus_one)])
+
+
+def _divided(c: Number, k: Number) -> Number:
+    """``c/k`` exactly where both are exact (``4/2`` is ``2``, not ``2.0``)."""
+    return exact(Fraction(c) / Fraction(k) if is_exact(c) and is_exact(k) else c / k)
+
+
+def _key(pair: tuple) -> tuple:
+    """A term's or a factor's order: its node's key."""
+    return pair[0].key

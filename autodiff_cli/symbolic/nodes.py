@@ -1,0 +1,254 @@
+"""Canonical nodes and the numbers in them.
+
+A node is one mathematical form, made once by the builder of
+:mod:`autodiff_cli.symbolic.canonical`: a number, a constant (``pi``, ``e``), a
+variable, an n-ary sum or product, or an op of the op table applied to a node.
+Numbers are exact (``int``, :class:`fractions.Fraction`) where the input wrote
+integers and floats where it wrote decimals.
+"""
+
+from __future__ import annotations
+
+import math
+import zlib
+from collections.abc import Callable, Iterable
+from fractions import Fraction
+from typing import Any
+
+from ..base.ops import OPS, SCALAR
+
+NUM, SYM, VAR, ADD, MUL, CALL, LET = range(7)
+"""Node kinds. ``ADD``: ``coeff`` (the constant term) + sum of ``coeff*term``
+over ``args``; ``MUL``: ``coeff`` * product of ``base**exp`` over ``args`` (a
+power ``x**2`` is a MUL with one factor, ``exp(u)`` one with base ``e``);
+``LET``: a named intermediate of a printed derivative, ``args == (definition,)``,
+which sums and products take as a whole (as they take a variable) so that a
+next derivative keeps the sharing the printed text has."""
+
+MAX_BITS = 1000
+"""Exact powers whose result would be bigger than this many bits stay symbolic (``10**400``)."""
+
+Number = int | Fraction | float
+
+
+class Node:
+    """One canonical node. Fields by kind (see :data:`NUM`): ``value`` (NUM),
+    ``name`` (SYM, VAR: its name; CALL: the op's name), ``coeff`` and ``args``
+    (ADD, MUL; CALL: ``(arg,)``). ``key`` orders operands; ``label`` is the
+    user's name for the node, if the input gave it one."""
+
+    __slots__ = ("args", "coeff", "key", "kind", "label", "name", "owner", "sums", "value")
+
+    def __init__(self, kind: int, key: tuple, value: Number = 0, name: str = "", coeff: Number = 1,
+                 args: tuple = ()) -> None:
+        self.kind, self.key, self.value, self.name, self.coeff, self.args = kind, key, value, name, coeff, args
+        self.label = ""
+        self.owner: Any = None  # the Builder that made it
+        self.sums = kind == ADD  # whether a sum is in it (set by the builder): where factoring looks
+
+    def __repr__(self) -> str:
+        # The node's own fields (its printed form is printer.to_text(node), a layer above).
+        kind = ("NUM", "SYM", "VAR", "ADD", "MUL", "CALL", "LET")[self.kind]
+        if self.kind == NUM:
+            return f"Node(NUM, {self.value!r})"
+        if self.kind in (SYM, VAR):
+            return f"Node({kind}, {self.name!r})"
+        name = f"{self.name!r}, " if self.name else ""
+        return f"Node({kind}, {name}coeff={self.coeff!r}, {len(self.args)} args)"
+
+    def children(self) -> list[Node]:
+        """The nodes this one is made of (numbers in exponents included)."""
+        kind = self.kind
+        if kind == ADD:
+            return [t for t, _ in self.args]
+        if kind == MUL:
+            out = []
+            for b, e in self.args:
+                out.append(b)
+                out.append(e)
+            return out
+        return list(self.args)
+
+
+def exact(x: Number) -> Number:
+    """A number in normal form: Fractions that are integers as ints; floats 0 and +-1 exact."""
+    if type(x) is float:
+        return int(x) if x in (0.0, 1.0, -1.0) else x
+    if type(x) is Fraction and x.denominator == 1:
+        return x.numerator
+    if type(x) is bool:
+        return int(x)
+    return x
+
+
+def is_exact(x: Number) -> bool:
+    return type(x) is not float
+
+
+def is_integer(x: Number) -> bool:
+    return type(x) is int or (type(x) is float and x.is_integer())
+
+
+def _root(n: int, q: int) -> int | None:
+    """The exact q-th root of n >= 0, if it is an integer."""
+    r = round(n ** (1.0 / q)) if n.bit_length() < 1000 else None
+    if r is None:
+        return None
+    for c in (r - 1, r, r + 1):
+        if c >= 0 and c**q == n:
+            return c
+    return None
+
+
+def number_power(a: Number, b: Number) -> Number | None:
+    """``a**b`` as a number if it is one: exact for exact inputs (None where the
+    result is irrational, undefined or too big), float otherwise (None where not finite)."""
+    if is_exact(a) and is_exact(b):
+        a, b = Fraction(a), Fraction(b)
+        if b.denominator != 1:  # a rational root: exact only for perfect powers of a >= 0
+            if a < 0:
+                return None
+            p, q = _root(a.numerator, b.denominator), _root(a.denominator, b.denominator)
+            if p is None or q is None:
+                return None
+            a, b = Fraction(p, q), Fraction(b.numerator)
+        n = b.numerator
+        if a == 0 and n < 0:
+            return None
+        if a in (0, 1, -1):  # any power of these is small (0**0 = 1)
+            return exact(a**n)
+        if max(a.numerator.bit_length(), a.denominator.bit_length()) * abs(n) > MAX_BITS:
+            return None
+        return exact(a**n)
+    try:
+        r = math.pow(float(a), float(b))
+    except (ValueError, OverflowError, ZeroDivisionError):
+        return None
+    if abs(r) < TINY and a != 0 and b != 1:  # underflowed: 1e-200**2 is not 0
+        return None
+    return exact(r) if math.isfinite(r) else None
+
+
+def fold_numbers(coeff: Number, factors: list[tuple[Node, Node]]) -> tuple[Number, list[tuple[Node, Node]]]:
+    """A product's numbers raised to numbers folded into its coefficient where
+    :func:`product` allows, or a division where the reciprocal alone would
+    overflow (``1e-160/5e-324``); again after each fold, as one can make room for
+    another (``1e-300*1e-200/1e-320``: ``1e-300/1e-320`` first). The coefficient
+    comes back exact where it can be."""
+    changed = True
+    while changed:
+        changed, rest = False, []
+        for b, e in factors:
+            if b.kind == NUM and e.kind == NUM:
+                value = number_power(b.value, e.value)
+                folded = product(coeff, value) if value is not None else None
+                if folded is None and e.value == -1 and b.value != 0:
+                    folded = product(coeff / b.value, 1)
+                if folded is not None:
+                    coeff, changed = folded, True
+                    continue
+            rest.append((b, e))
+        factors = rest
+    return exact(coeff), factors
+
+
+def postorder(root: Any, children: Callable[[Any], Iterable[Any]]) -> list[Any]:
+    """Nodes below ``root``, children first, each once (iterative, any depth)."""
+    order: list[Any] = []
+    seen = {id(root)}
+    stack = [(root, iter(children(root)))]
+    while stack:
+        node, it = stack[-1]
+        for child in it:
+            if id(child) not in seen:
+                seen.add(id(child))
+                stack.append((child, iter(children(child))))
+                break
+        else:
+            stack.pop()
+            order.append(node)
+    return order
+
+
+def name_key(name: str) -> tuple[str, int]:
+    """Natural order for names: w2 before w10."""
+    stem = name.rstrip("0123456789")
+    digits = name[len(stem):]
+    return (stem, int(digits)) if digits and stem else (name, -1)
+
+
+def fold(name: str, x: Number) -> Number | None:
+    """The op's value at a number, by the op table's forward rule: folded for
+    floats; for exact numbers only where the result is exact (``abs(-3)``,
+    ``sin(0)``), else None (``sin(1)`` stays symbolic)."""
+    try:
+        if is_exact(x):
+            if x != 0:
+                r = OPS[name].forward(SCALAR, Fraction(x))
+                if r == 0 and name == "relu":  # relu(-1) is 0.0, a float, but exactly 0 (exp(-1000) is not)
+                    return 0
+                return exact(r) if is_exact(r) else None
+            r = OPS[name].forward(SCALAR, 0.0)
+            return exact(Fraction(r)) if math.isfinite(r) else None
+        r = OPS[name].forward(SCALAR, x)
+    except (ArithmeticError, ValueError, TypeError):
+        return None
+    return exact(r) if math.isfinite(r) else None
+
+
+def finite(x: Number) -> bool:
+    return is_exact(x) or math.isfinite(x)
+
+
+TINY = 2.2250738585072014e-308
+"""The smallest normal float: a float product below it has lost digits, or all."""
+
+
+def product(a: Number, b: Number) -> Number | None:
+    """``a*b`` as a fold may make it: None where the float product is not a number
+    (1e200*1e200 is inf) or underflowed (1e-200*1e-200 is 0, not 1e-400: folded,
+    ``1/(x*1e-200)`` would have a derivative over 0)."""
+    r = a * b
+    if is_exact(r):
+        return r
+    if not math.isfinite(r):
+        return None
+    if abs(r) < TINY and Fraction(r) != Fraction(a) * Fraction(b):
+        return None
+    return r
+
+
+def shape_of(node: Node) -> int:
+    """The shape slot of a node's key, after its kind's (tier, stem, index, degree;
+    a sum's degree is its constant): operands whose keys tie there are ordered by
+    it, not by which was made first, so that printing a form and reading it back
+    gives the same form again. It is a hash of the node's shape from its parts'
+    (Python's hash of a tuple of numbers, the same in every process; names by
+    CRC-32). A sum's is taken with its first term positive: a printer may move a
+    product's sign into a sum (``-(y - 2)*(y + 1)`` is ``(2 - y)*(y + 1)``), and
+    the sum read back must sort the same."""
+    kind, args = node.kind, node.args
+    if kind == ADD:
+        sign = -1 if args[0][1] < 0 else 1
+        return hash((ADD, _code(sign * node.coeff), tuple([t.key[4] for t, _ in args]),
+                     tuple([_code(sign * c) for _, c in args])))
+    if kind == MUL:
+        if len(args) == 1:  # a power, the commonest
+            return hash((MUL, _code(node.coeff), args[0][0].key[4], args[0][1].key[4]))
+        return hash((MUL, _code(node.coeff), tuple([f.key[4] for f, _ in args]), tuple([e.key[4] for _, e in args])))
+    if kind == NUM:
+        return hash((NUM, _code(node.value)))
+    name = _NAMES.get(node.name)
+    if name is None:
+        name = _NAMES[node.name] = zlib.crc32(node.name.encode("utf-8", "surrogatepass"))
+    if len(args) == 1:
+        return hash((kind, name, args[0].key[4]))
+    return hash((kind, name, *[a.key[4] for a in args]))
+
+
+_NAMES: dict[str, int] = {}  # names' CRC-32, once each
+
+
+def _code(x: Number) -> int:
+    """A number's hash for a shape: ``hash(-1) == hash(-2)`` in Python, ``y - z`` and ``y - 2*z`` must differ."""
+    return hash((x, x + 1))
