@@ -1,3 +1,3 @@
-from autodiff_cli.cli.main import run
+from autodiff_cli.cli.start import run
 
 run()

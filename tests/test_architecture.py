@@ -135,3 +135,38 @@ def test_every_module_is_in_the_readme_table():
 def test_no_module_over_400_lines(module):
     lines = MODULES[module].read_text(encoding="utf-8").count("\n")
     assert lines <= 400, f"{module}: {lines} lines"
+
+
+PROCESS_STATE = {("signal", "signal"), ("_signal", "signal"), ("gc", "disable"), ("gc", "enable"), ("gc", "freeze"),
+                 ("os", "_exit"), ("atexit", "register")}
+"""Calls that change the whole process: a signal handler, the cyclic collector, the exit."""
+STREAMS = {"stdin", "stdout", "stderr"}
+
+
+def process_state_changes(module: str) -> list[str]:
+    """What in ``module`` changes the process's own state: the calls above, and
+    assignments to ``sys.stdin``/``stdout``/``stderr``."""
+    found = []
+    for node in ast.walk(ast.parse(MODULES[module].read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and \
+                isinstance(node.func.value, ast.Name) and (node.func.value.id, node.func.attr) in PROCESS_STATE:
+            found.append(f"line {node.lineno}: {node.func.value.id}.{node.func.attr}()")
+        targets = node.targets if isinstance(node, ast.Assign) else []
+        for t in targets:
+            if isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id == "sys" and \
+                    t.attr in STREAMS:
+                found.append(f"line {node.lineno}: sys.{t.attr} =")
+    return found
+
+
+def test_the_scan_sees_process_state():
+    assert any("signal.signal" in c for c in process_state_changes("cli.process"))
+    assert any("gc.freeze" in c for c in process_state_changes("cli.process"))
+    assert any("sys.stdout =" in c for c in process_state_changes("cli.process"))
+
+
+@pytest.mark.parametrize("module", sorted(m for m in MODULES if m not in ("cli.process", "cli.start")))
+def test_process_state_has_one_home(module):
+    # Signal handlers, the garbage collector, the standard streams and the exit live in
+    # cli/process.py (and the console script's first instructions in cli/start.py).
+    assert not process_state_changes(module), f"{module} changes the process's state: {process_state_changes(module)}"

@@ -227,7 +227,7 @@ def test_closed_pipe_is_quiet():
 
 
 def _entry_point(*args: str, setup: str = "") -> subprocess.CompletedProcess:
-    """Run the console entry point (``autodiff_cli.cli.main:run``) in a new process, after ``setup``."""
+    """Run the command line's entry point (``autodiff_cli.cli.main:run``) in a new process, after ``setup``."""
     code = f"import sys\n{setup}\nfrom autodiff_cli.cli.main import run\nsys.argv[1:] = {list(args)!r}\nrun()\n"
     env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}  # buffered, as users run it
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env)

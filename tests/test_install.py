@@ -20,7 +20,7 @@ def test_wheel_ships_grammar_and_runs_elsewhere(tmp_path):
     with zipfile.ZipFile(wheel) as z:
         names = z.namelist()
         entry_points = next(n for n in names if n.endswith("entry_points.txt"))
-        assert "autodiff = autodiff_cli.cli.main:run" in z.read(entry_points).decode()
+        assert "autodiff = autodiff_cli.cli.start:run" in z.read(entry_points).decode()
     assert "autodiff_cli/grammars/expr.lark" in names
     # Import the package from the wheel alone, in a directory with no grammars/ beside it.
     workdir = tmp_path / "elsewhere"

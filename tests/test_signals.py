@@ -218,8 +218,9 @@ def select_readable(fd: int) -> bool:
 SECOND_SIGNAL = """
 import os, sys, time
 from autodiff_cli.base import files
-from autodiff_cli.cli import main
-main._catch_signals()
+from autodiff_cli.cli import process
+process.catch_signals()
+process.on_abrupt_exit(files.cleanup)  # as a command that writes a file does
 tmp = files._create_temporary("x.svg", sys.argv[1])  # a write under way
 try:
     os.kill(os.getpid(), {signum})

@@ -238,10 +238,10 @@ def test_tables_of_wide_letters_fit_the_terminal(cli, monkeypatch):
 def test_messages_break_at_terminal_cells(monkeypatch):
     from rich.cells import cell_len
 
-    from autodiff_cli.base.errors import _to_width
+    from autodiff_cli.cli.process import to_width
 
     monkeypatch.setenv("COLUMNS", "40")
     line = "error: no variable '变量变量变量变量' in the expression (its variables: '数据数据数据数据数据', 'x')"
-    lines = _to_width(line, 2).splitlines()
+    lines = to_width(line, 2).splitlines()
     assert len(lines) > 1 and all(cell_len(part) <= 40 for part in lines)
     assert " ".join(part.strip() for part in lines) == line

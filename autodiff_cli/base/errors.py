@@ -3,7 +3,6 @@ exit codes and messages; the library just raises them."""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterable
 from enum import IntEnum
 
@@ -14,46 +13,7 @@ class ExitStatus(IntEnum):
     USAGE = 2  # bad syntax, unknown or missing variable, bad option, unreadable file, Graphviz missing
     RENDER = 3  # Graphviz itself failed on a graph: crashed, timed out, gave no image (neither the math nor the user)
     INTERRUPTED = 130  # SIGINT (Ctrl-C): 128 + the signal's number, as shells report it
-    TERMINATED = 143  # SIGTERM
-
-
-def diagnostic(line: str) -> None:
-    """A line for the user on standard error (errors, notes); data goes to stdout.
-    With standard error closed or full the line is lost, but never the run: the
-    exit status still tells."""
-    try:
-        if line.startswith(("error: ", "note: ")) and len(line) > 40 and sys.stderr.isatty():
-            line = _to_width(line, sys.stderr.fileno())
-        sys.stderr.write(line + "\n")
-        sys.stderr.flush()
-    except (OSError, AttributeError, ValueError):  # closed (None), full, or a closed file object
-        # Nothing more goes there; dropping the stream spares the interpreter a
-        # failing flush at exit (which would turn the exit status into 120).
-        sys.stderr = None
-
-
-def _to_width(line: str, fd: int) -> str:
-    """A message on a terminal broken at spaces to its width (``COLUMNS`` if set),
-    the lines after the first indented; into a pipe or a file it stays one line."""
-    import os
-
-    text = os.environ.get("COLUMNS", "").strip()
-    try:
-        width = int(text) if text.isdigit() and int(text) > 0 else os.get_terminal_size(fd).columns
-    except OSError:
-        return line
-    from rich.cells import cell_len  # a CJK letter takes two cells
-
-    if cell_len(line) <= width or width < 20:
-        return line
-    lines, current = [], ""
-    for word in line.split(" "):
-        joined = f"{current} {word}" if current else word
-        if current.strip() and cell_len(joined) > width:
-            lines.append(current)
-            joined = "  " + word
-        current = joined
-    return "\n".join([*lines, current])
+    TERMINATED = 143  # SIGTERM (SIGHUP: 129)
 
 
 class AutodiffError(Exception):
@@ -81,9 +41,13 @@ class NotFiniteError(UsageError):
 
 
 class Terminated(KeyboardInterrupt):
-    """SIGTERM, raised where Ctrl-C raises ``KeyboardInterrupt`` (a subclass, so
-    that everything that stops cleanly on Ctrl-C (a write removing its temporary
-    file, a subprocess killed and waited for) does so on SIGTERM too)."""
+    """SIGTERM or SIGHUP, raised where Ctrl-C raises ``KeyboardInterrupt`` (a
+    subclass, so that everything that stops cleanly on Ctrl-C (a write removing
+    its temporary file, a subprocess killed and waited for) does so on these too)."""
+
+    def __init__(self, signum: int = 15) -> None:
+        super().__init__(signum)
+        self.signum = signum
 
 
 class ExprSyntaxError(UsageError):

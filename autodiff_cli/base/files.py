@@ -7,18 +7,18 @@
 - a symbolic link: what it points to, by the rules above (the link stays);
 - a directory: refused.
 
-A temporary file lives in a module-level registry while it exists, and a
-SIGTERM or SIGHUP during the write removes it before the signal takes its
-course; :func:`cleanup` does the same for an entry point with its own handler.
+A temporary file lives in a module-level registry while it exists: an
+exception (Ctrl-C, or a signal its handler raises) removes it as the write
+unwinds, and :func:`cleanup` removes them all for a handler that ends the
+process at once. This module installs no handler of its own: a signal's
+default course (the end of the process) would leave the file behind.
 """
 
 from __future__ import annotations
 
 import os
 import secrets
-import signal
 import stat
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import BinaryIO
@@ -27,8 +27,6 @@ from .errors import PATH_LIMIT, UsageError, quoted
 
 _pending: set[str] = set()
 """Temporary files that exist (or are about to) and must not outlive the process."""
-
-_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
 
 
 def cleanup() -> None:
@@ -89,36 +87,6 @@ def _create_temporary(name: str, directory: str) -> str:
     raise _fail(name, "no free temporary name in its directory")
 
 
-@contextmanager
-def _removed_on_signal() -> Iterator[None]:
-    """While inside: SIGTERM and SIGHUP go to the Python handler that was there
-    before, if any (one that raises unwinds the write, which removes its file);
-    otherwise they first remove pending temporary files, then take their default
-    course (the end of the process)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    # A signal that is ignored (SIGHUP under nohup) stays ignored: it ends nothing.
-    previous = {sig: old for sig in _SIGNALS if (old := signal.getsignal(sig)) is not signal.SIG_IGN}
-
-    def handler(signum: int, frame: object) -> None:
-        if callable(previous[signum]):  # a Python handler (the command line's raises): the write unwinds
-            previous[signum](signum, frame)
-            return
-        cleanup()
-        for sig, old in previous.items():
-            signal.signal(sig, old if old is not None else signal.SIG_DFL)
-        signal.raise_signal(signum)
-
-    for sig in previous:
-        signal.signal(sig, handler)
-    try:
-        yield
-    finally:
-        for sig, old in previous.items():
-            signal.signal(sig, old if old is not None else signal.SIG_DFL)
-
-
 def _remove(tmp: str) -> None:
     _pending.discard(tmp)
     try:
@@ -148,23 +116,22 @@ def open_atomic(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
         umask = os.umask(0)
         os.umask(umask)
         mode = 0o666 & ~umask
-    with _removed_on_signal():
-        try:
-            tmp = _create_temporary(name, directory)
-        except BaseException:  # Ctrl-C between making the file and handing it over
-            cleanup()
-            raise
-        try:
-            with os.fdopen(os.open(tmp, os.O_WRONLY), "wb") as f:
-                yield f
-                f.flush()
-                os.fsync(f.fileno())
-            os.chmod(tmp, mode)
-            os.replace(tmp, target)
-            _pending.discard(tmp)
-        except OSError as exc:
-            _remove(tmp)
-            raise _fail(name, exc.strerror or str(exc)) from None
-        except BaseException:
-            _remove(tmp)
-            raise
+    try:
+        tmp = _create_temporary(name, directory)
+    except BaseException:  # Ctrl-C between making the file and handing it over
+        cleanup()
+        raise
+    try:
+        with os.fdopen(os.open(tmp, os.O_WRONLY), "wb") as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, target)
+        _pending.discard(tmp)
+    except OSError as exc:
+        _remove(tmp)
+        raise _fail(name, exc.strerror or str(exc)) from None
+    except BaseException:
+        _remove(tmp)
+        raise

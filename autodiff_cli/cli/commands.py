@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import sys
 
-from ..base.errors import AutodiffError, ExitStatus, UsageError, diagnostic, did_you_mean, plural, quoted
+from ..base.errors import AutodiffError, ExitStatus, UsageError, did_you_mean, plural, quoted
+from . import process
+from .process import diagnostic
 from .spec import COMMANDS
 
 TYPE_CHECKING = False  # typing itself costs start-up time
@@ -14,35 +16,33 @@ if TYPE_CHECKING:
     from typing import Any
 
 
-def run(name: str, values: dict[str, Any], tokens: list[str], keep: list[Any] | None = None) -> int:
-    """Run command ``name``; the exit status. ``keep``: the entry point's list
-    of what outlives the command (see :func:`autodiff_cli.cli.main.run`)."""
+def run(name: str, values: dict[str, Any], tokens: list[str]) -> int:
+    """Run command ``name``; the exit status."""
     missing = [opt for opt in COMMANDS[name].options if opt.required and values.get(opt.dest) in (None, [])]
-    return BODIES[name](values, tokens, missing, keep) or ExitStatus.OK
+    return BODIES[name](values, tokens, missing) or ExitStatus.OK
 
 
-def _eval(o: dict[str, Any], tokens: list[str], missing: list, keep: list[Any] | None) -> int | None:
+def _eval(o: dict[str, Any], tokens: list[str], missing: list) -> int | None:
     from .evaluate import run_eval
     from .output import Format
 
     run_eval(tokens, Format(o["fmt"]), o["intermediates"], o["ieee"], o["trace"], o["hessian"], o["grid"],
-             o["input"], o["digits"], o["output"], o["dask"], keep)
+             o["input"], o["digits"], o["output"], o["dask"])
     return None
 
 
-def _load(tokens: list[str], ieee: bool, name: str, missing: list,
-          keep: list[Any] | None) -> tuple[Any, dict[str, float]]:
+def _load(tokens: list[str], ieee: bool, name: str, missing: list) -> tuple[Any, dict[str, float]]:
     from .evaluate import load
 
     command = COMMANDS[name]
-    expr_values = load(tokens, ieee, command, keep)
+    expr_values = load(tokens, ieee, command)
     if missing:  # the expression was there, an option was not
         opt = missing[0]
         raise UsageError(f"{name} needs {opt.flags[-1]} {opt.shown_metavar()} (see 'autodiff {name} --help')")
     return expr_values
 
 
-def _check(o: dict[str, Any], tokens: list[str], missing: list, keep: list[Any] | None) -> int | None:
+def _check(o: dict[str, Any], tokens: list[str], missing: list) -> int | None:
     from ..points.check import check_gradients
     from .output import Format, write_checks
 
@@ -52,7 +52,7 @@ def _check(o: dict[str, Any], tokens: list[str], missing: list, keep: list[Any] 
     for name, x in (("--rtol", rtol), ("--atol", atol)):
         if x is not None and not 0 <= x < float("inf"):
             raise UsageError(f"{name} must be a finite number, 0 or more")
-    expr, values = _load(tokens, False, "check", missing, keep)
+    expr, values = _load(tokens, False, "check", missing)
     if not expr.variables:  # nothing to check is not a check that passed
         raise UsageError("the expression has no variables to check")
     value, checks = check_gradients(expr, values, o["method"], step, rtol, atol)
@@ -70,9 +70,9 @@ def _check(o: dict[str, Any], tokens: list[str], missing: list, keep: list[Any] 
     return None
 
 
-def _diff(o: dict[str, Any], tokens: list[str], missing: list, keep: list[Any] | None) -> int | None:
+def _diff(o: dict[str, Any], tokens: list[str], missing: list) -> int | None:
     from ..core.parser import parse
-    from ..symbolic.diff import derivatives, no_cycle_collection, taken_names
+    from ..symbolic.diff import derivatives, taken_names
     from .arguments import read_expression
     from .output import DiffFormat, write_derivatives
 
@@ -86,9 +86,9 @@ def _diff(o: dict[str, Any], tokens: list[str], missing: list, keep: list[Any] |
         raise UsageError(f"diff takes one expression, and no values (got {quoted(tokens[1])} too)")
     if o["latex"] and o["fmt"] != "json":
         raise UsageError("--latex adds LaTeX to --format json; for LaTeX alone use --format latex")
-    expr = parse(read_expression(tokens[0]))
     wrt = o["wrt"]
-    with no_cycle_collection():
+    with process.paused_collector():
+        expr = parse(read_expression(tokens[0]))
         found = derivatives(expr, list(dict.fromkeys(wrt)) if wrt else None, o["order"])
         if not found:
             raise UsageError("the expression has no variables to differentiate by")
@@ -125,11 +125,18 @@ def output_format(output: str, fmt: str | None, by_suffix: dict[str, str], stdou
 
 def _write(output: str, data: bytes, kind: str) -> None:
     """``data`` to the file ``output``, atomically, or to standard output for ``-``
-    (binary formats only when it is not a terminal: PNG bytes would garble it)."""
+    (binary formats only when it is not a terminal: PNG bytes would garble it).
+    A signal while the file is written is noted: the file is whole then, new or
+    old, and the command says which."""
     if output != "-":
-        from ..base.files import write_atomic
+        from ..base import files
 
-        write_atomic(output, data)
+        process.on_abrupt_exit(files.cleanup)
+        with process.deferred() as signals:
+            files.write_atomic(output, data)
+        if signals.received:
+            diagnostic(f"note: {process.interrupted_name(signals.received)} while {quoted(output)} was being "
+                       "written: it is complete")
         return
     binary = kind in ("png", "pdf")
     if binary and sys.stdout.isatty():
@@ -144,7 +151,7 @@ def _write(output: str, data: bytes, kind: str) -> None:
         sys.stdout.write(data.decode("utf-8"))
 
 
-def _plot(o: dict[str, Any], tokens: list[str], missing: list, keep: list[Any] | None) -> int | None:
+def _plot(o: dict[str, Any], tokens: list[str], missing: list) -> int | None:
     from ..core.values import parse_value
     from ..points.batch import parse_grid
     from ..points.plot import DEFAULT_POINTS, draw, draw_terminal, sample, tangent
@@ -153,7 +160,7 @@ def _plot(o: dict[str, Any], tokens: list[str], missing: list, keep: list[Any] |
     output, terminal = o["output"], o["terminal"]
     if terminal and output is not None:
         raise UsageError("-o and --terminal: choose one")
-    expr, fixed = _load(tokens, True, "plot", missing, keep)
+    expr, fixed = _load(tokens, True, "plot", missing)
     if len(o["grid"]) > 1:
         raise UsageError("plot sweeps one variable: give one --grid, and fix the others with NAME=VALUE")
     grid = o["grid"][0]
@@ -193,12 +200,12 @@ def _plot(o: dict[str, Any], tokens: list[str], missing: list, keep: list[Any] |
     return None
 
 
-def _graph(o: dict[str, Any], tokens: list[str], missing: list, keep: list[Any] | None) -> int | None:
+def _graph(o: dict[str, Any], tokens: list[str], missing: list) -> int | None:
     from ..draw.graph import MAX_LAYOUT_NODES, graph_size, to_dot
-    from ..draw.render import render
+    from ..draw.render import render, rendering
 
     ieee = o["ieee"]
-    expr, values = _load(tokens, ieee, "graph", missing, keep)
+    expr, values = _load(tokens, ieee, "graph", missing)
     output = o["output"]
     kind = output_format(output, o["fmt"], GRAPH_FORMATS, "svg")
     with_values = bool(values) or not expr.variables
@@ -210,6 +217,7 @@ def _graph(o: dict[str, Any], tokens: list[str], missing: list, keep: list[Any] 
     if kind != "dot" and size > MAX_LAYOUT_NODES and not o["force"]:
         raise UsageError(f"the graph has {size:,} nodes; laying out more than {MAX_LAYOUT_NODES:,} takes "
                          "Graphviz minutes: write .dot instead, or pass --force")
+    process.leave_at_once_if(rendering)
     _write(output, render(to_dot(expr, with_values, o["precision"], o["rankdir"]), kind), kind)
     return None
 

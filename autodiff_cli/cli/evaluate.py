@@ -6,8 +6,10 @@ from __future__ import annotations
 import sys
 from contextlib import contextmanager
 
-from ..base.errors import DomainError, UsageError, diagnostic, did_you_mean, plural, quoted
+from ..base.errors import DomainError, UsageError, did_you_mean, plural, quoted
+from . import process
 from .output import Format
+from .process import diagnostic
 
 TYPE_CHECKING = False  # typing itself costs start-up time
 if TYPE_CHECKING:
@@ -16,13 +18,13 @@ if TYPE_CHECKING:
     from typing import Any
 
 
-def load(tokens: list[str], ieee: bool, command: Any, keep: list[Any] | None = None) -> tuple[Any, dict[str, float]]:
+def load(tokens: list[str], ieee: bool, command: Any) -> tuple[Any, dict[str, float]]:
     """The parsed expression and the values given for it, checked by name.
 
     ``command`` is the command's option spec: a value name close to one of its
     options (``--fromat``), or naming another command's option (``check
-    --grid``), is pointed at the options. ``keep``: the entry point's list of
-    what outlives the command (see :func:`autodiff_cli.cli.main.run`).
+    --grid``), is pointed at the options. The graph is kept to the process's
+    end (see :mod:`autodiff_cli.cli.process`).
     """
     from ..core.parser import parse
     from ..core.values import parse_value
@@ -39,12 +41,9 @@ def load(tokens: list[str], ieee: bool, command: Any, keep: list[Any] | None = N
     if args.expression is None:
         raise UsageError(f"missing expression: autodiff {command.name} {command.argument} "
                          f"(see 'autodiff {command.name} --help')")
-    expr = parse(read_expression(args.expression))
-    if keep is not None:  # a command that ends the process: see autodiff_cli.cli.main.run
-        import gc
-
-        gc.freeze()  # the graph (acyclic, freed by reference counts) is not rescanned by later collections
-        keep.append(expr)
+    with process.paused_collector():
+        expr = parse(read_expression(args.expression))
+    process.keep(expr)
     for name in args.values:
         if name not in expr.variables and name not in expr.names:
             hint = did_you_mean(name, [o.name for o in command.options], prefix="--")
@@ -65,7 +64,7 @@ def load(tokens: list[str], ieee: bool, command: Any, keep: list[Any] | None = N
 
 def run_eval(tokens: list[str], fmt: Format, intermediates: bool, ieee: bool, trace: bool, hessian: bool,
              grid: list[str] | None = None, input: str | None = None, digits: int = 6, output: str | None = None,
-             dask: str | None = None, keep: list[Any] | None = None) -> None:
+             dask: str | None = None) -> None:
     from .output import write_evaluation
     from .spec import EVAL
 
@@ -78,7 +77,7 @@ def run_eval(tokens: list[str], fmt: Format, intermediates: bool, ieee: bool, tr
                 raise UsageError(f"--dask writes a Parquet dataset: leave out --format {fmt.value}")
             run_dask(tokens, grid or [], input, output, dask)
             return
-        run_batch(tokens, output_format(output, fmt), grid or [], input, digits, output, keep)
+        run_batch(tokens, output_format(output, fmt), grid or [], input, digits, output)
         return
     if dask is not None:
         raise UsageError("--dask evaluates a Parquet dataset: give --input DATASET and --output DIR")
@@ -86,7 +85,7 @@ def run_eval(tokens: list[str], fmt: Format, intermediates: bool, ieee: bool, tr
         raise UsageError("--output is for batches: give --grid or --input too")
     if trace and fmt in (Format.csv, Format.tsv):
         raise UsageError("--trace is shown as a table or in JSON: use --format table, json or jsonl")
-    expr, values = load(tokens, ieee, EVAL, keep)
+    expr, values = load(tokens, ieee, EVAL)
     result = expr.evaluate(values, ieee=ieee, intermediates=intermediates, trace=trace)
     if hessian:
         from ..symbolic.diff import hessian as second_derivatives
@@ -100,8 +99,7 @@ def run_eval(tokens: list[str], fmt: Format, intermediates: bool, ieee: bool, tr
                 raise
             where = f"{exc.where}, at a point where eval's gradient is a convention ({rules}) with no derivative"
             raise DomainError(exc.why, exc.index, lambda _: where) from None
-    if keep is not None:
-        keep.append(result)
+    process.keep(result)
     for note in result.notes:
         diagnostic(f"note: {note}")
     if not expr.variables and expr.names and not intermediates:  # the lecture's a = 2; b = -3; ...
@@ -135,7 +133,7 @@ def output_format(output: str | None, fmt: Format) -> Format:
 
 
 def run_batch(tokens: list[str], fmt: Format, grids: list[str], input_path: str | None, digits: int = 6,
-              output: str | None = None, keep: list[Any] | None = None) -> None:
+              output: str | None = None) -> None:
     """Evaluate at every point of the grids or the input file, streaming the output."""
     from ..points.inputs import one_file, open_input, parquet_input, single_point, where
     from .spec import EVAL
@@ -144,7 +142,7 @@ def run_batch(tokens: list[str], fmt: Format, grids: list[str], input_path: str 
         raise UsageError("standard input can hold the expression (-) or the points (--input -), not both")
     if input_path is not None:
         one_file(input_path)
-    expr, fixed = load(tokens, True, EVAL, keep)
+    expr, fixed = load(tokens, True, EVAL)
     if input_path is not None and grids:
         raise UsageError("give the points with --grid or with --input, not both")
     if input_path is not None and parquet_input(input_path):
@@ -234,9 +232,10 @@ def destination(output: str | None, fmt: Format) -> Iterator[Any]:
         return
     import io
 
-    from ..base.files import open_atomic
+    from ..base import files
 
-    with open_atomic(output) as f:
+    process.on_abrupt_exit(files.cleanup)
+    with files.open_atomic(output) as f:
         if fmt is Format.parquet:
             yield f
             return
@@ -259,7 +258,6 @@ def _run_arrays(expr: Any, fixed: dict[str, float], fmt: Format, grids: list[str
     from ..points.batch import ArrayProgram, file_points, grid_points, parse_grid
     from ..points.columns import evaluate_arrays
     from ..points.inputs import where
-    from .interrupts import BatchInterruptedError, deferred_signals
     from .output import BatchWriter
     from .progress import progress
 
@@ -282,7 +280,14 @@ def _run_arrays(expr: Any, fixed: dict[str, float], fmt: Format, grids: list[str
     kinks: dict[str, int] = {}
     written = 0
     complete = False
-    with destination(output, fmt) as out, progress(total) as bar, deferred_signals() as signals:
+    # Signals are noted from before the output is opened until it is closed (a
+    # file renamed into place): a batch stops between two whole rows, and one
+    # written whole stays so.
+    with process.deferred() as signals, destination(output, fmt) as out, progress(total) as bar:
+        if out is sys.stdout and fmt not in (Format.table, Format.parquet):
+            from .rows import rows_out
+
+            out = rows_out(out, "points" if fmt is Format.json else "lines", signals)
         writer = BatchWriter(expr, fmt, out, digits)
         try:
             for chunk in itertools.chain([first] if first is not None else [], chunks):
@@ -301,7 +306,8 @@ def _run_arrays(expr: Any, fixed: dict[str, float], fmt: Format, grids: list[str
                 columns_all = {n: np.broadcast_to(np.asarray(point[n], dtype=np.float64), (size,))
                                for n in expr.variables}
                 writer.write(columns_all, value, gradients)
-                written += size
+                cut = getattr(out, "cut", None)  # the rows that went out of a chunk a signal stopped
+                written += size if cut is None else cut
                 bar.advance(size)
                 if signals.received:
                     break
@@ -309,12 +315,12 @@ def _run_arrays(expr: Any, fixed: dict[str, float], fmt: Format, grids: list[str
                 complete = True  # every point written: a signal from here on stops nothing
             if signals.received and not complete and output not in (None, "-"):
                 # The file is all or nothing: leaving the block by this error removes it.
-                raise BatchInterruptedError(signals.received, written, output)
+                raise process.BatchInterruptedError(signals.received, written, output)
             writer.close()
             out.flush()
         except BrokenPipeError:
             if signals.received:  # Ctrl-C in a pipeline: the reader went with it
-                raise BatchInterruptedError(signals.received, written) from None
+                raise process.BatchInterruptedError(signals.received, written) from None
             raise
         except UsageError as exc:  # a bad line of the input, met after `written` points
             if written and output in (None, "-") and fmt is not Format.table:
@@ -336,7 +342,7 @@ def _run_arrays(expr: Any, fixed: dict[str, float], fmt: Format, grids: list[str
     if signals.received and complete:
         diagnostic("note: the interrupt came after the last point: the output is complete")
     elif signals.received:
-        raise BatchInterruptedError(signals.received, written)
+        raise process.BatchInterruptedError(signals.received, written)
 
 
 def run_dask(tokens: list[str], grids: list[str], input_path: str | None, output: str | None, address: str) -> None:
@@ -344,7 +350,6 @@ def run_dask(tokens: list[str], grids: list[str], input_path: str | None, output
     import os
 
     from ..points.inputs import where
-    from .interrupts import BatchInterruptedError, deferred_signals
     from .output import SUFFIXES
     from .progress import progress
     from .spec import EVAL
@@ -377,7 +382,7 @@ def run_dask(tokens: list[str], grids: list[str], input_path: str | None, output
     # killed, not closed in order), and a cluster left half closed would be
     # closed again at exit, where a Ctrl-C is a traceback. A third acts at once.
     complete = False
-    with deferred_signals(noted=2) as signals, progress(total) as bar:
+    with process.deferred(noted=2) as signals, progress(total) as bar:
         def stopped() -> bool:
             return signals.received is not None
 
@@ -389,6 +394,6 @@ def run_dask(tokens: list[str], grids: list[str], input_path: str | None, output
             if not stopped():
                 raise
     if signals.received and not complete:
-        raise BatchInterruptedError(signals.received, bar.done, output)
+        raise process.BatchInterruptedError(signals.received, bar.done, output)
     if signals.received:
         diagnostic(f"note: the interrupt came after the last partition: {where(output)} is complete")

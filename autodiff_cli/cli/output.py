@@ -254,11 +254,11 @@ class BatchWriter:
             # Numbers never need quoting: a row is the texts joined.
             end = "\r\n" if self.delimiter == "," else "\n"
             rows = zip(*(map(repr, c.tolist()) for c in cols), strict=True)
-            self.out.write("".join([self.delimiter.join(row) + end for row in rows]))
+            self._write_rows("".join([self.delimiter.join(row) + end for row in rows]))
         elif self.fmt is Format.jsonl:
-            self.out.write("".join([p + "\n" for p in self._json_points(columns, value, gradients)]))
+            self._write_rows("".join([p + "\n" for p in self._json_points(columns, value, gradients)]))
         elif self.fmt is Format.json:
-            self.out.write(separator + ",\n".join(self._json_points(columns, value, gradients)))
+            self._write_rows(separator + ",\n".join(self._json_points(columns, value, gradients)))
         else:
             from ..base.errors import UsageError
 
@@ -266,6 +266,10 @@ class BatchWriter:
             if len(self.rows) > TABLE_LIMIT:
                 raise UsageError(f"more than {TABLE_LIMIT:,} points to show as a table: "
                                  "use --format csv, tsv, jsonl or json")
+
+    def _write_rows(self, text: str) -> None:
+        """Whole rows: an output that can stop between them (see :mod:`autodiff_cli.cli.rows`) may."""
+        getattr(self.out, "write_rows", self.out.write)(text)
 
     def _json_points(self, columns: dict, value: Any, gradients: dict) -> Iterator[str]:
         """One JSON object per point, written by template (``json.dumps`` per point

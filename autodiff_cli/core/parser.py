@@ -324,22 +324,16 @@ def _syntax_error(exc: ParseError, text: str) -> ExprSyntaxError:
 
 
 def _run(text: str, builder: _Builder) -> Any:
-    import gc
-
+    # The graph holds no reference cycles: a caller building millions of nodes
+    # may pause the cyclic collector meanwhile, as the command line does.
     with _lock:
         parser = _get_parser()
         builder._reset(text)
-        # The graph holds no reference cycles; the cyclic collector would only
-        # rescan millions of young nodes again and again (super-linear time).
-        collecting = gc.isenabled()
-        gc.disable()
         try:
             return parser.parse(text, builder, positions=builder.positions)
         except ParseError as exc:
             raise _syntax_error(exc, text) from None
         finally:
-            if collecting:
-                gc.enable()
             builder._reset("")
 
 

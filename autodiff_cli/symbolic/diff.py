@@ -14,9 +14,7 @@ Everything is linear in the size of its input and iterative (any depth).
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping
 
 from ..base.errors import DomainError, UsageError, quoted
 from ..core.engine import all_finite_grads, backward, forward, topological_order
@@ -81,19 +79,6 @@ def derivatives(expr: Expression, wrt: list[str] | None = None, order: int = 1,
     return out
 
 
-@contextmanager
-def no_cycle_collection() -> Iterator[None]:
-    """Pause the cyclic garbage collector while derivatives are built and printed:
-    it would rescan the many young nodes again and again (the parser does the same)."""
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if collecting:
-            gc.enable()
-
-
 def taken_names(expr: Expression) -> set[str]:
     """Names a printed intermediate must not take: the input's, and those that
     read the same in LaTeX (a variable ``t_1`` is ``t_{1}``, as ``t1`` is)."""
@@ -135,8 +120,7 @@ def diff(expr: Expression | str, wrt: list[str] | None = None, order: int = 1) -
     ``expr`` parsed or its text."""
     expr = _parsed(expr)
     taken = taken_names(expr)
-    with no_cycle_collection():
-        return {name: to_text(node, taken) for name, node in derivatives(expr, wrt, order).items()}
+    return {name: to_text(node, taken) for name, node in derivatives(expr, wrt, order).items()}
 
 
 def hessian(expr: Expression | str, values: Mapping[str, float], ieee: bool = False) -> dict[str, dict[str, float]]:

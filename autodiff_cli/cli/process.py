@@ -1,0 +1,317 @@
+"""The process's own state, in one place: nothing below the command line
+installs a signal handler, toggles the garbage collector, replaces a standard
+stream or ends the process (``tests/test_architecture.py`` scans for it).
+
+Signals. SIGINT, SIGTERM and SIGHUP go to one handler, each unless it was
+ignored from the start (``nohup``, ``cmd &`` in a script): an ignored signal
+stays ignored. By default the first one is raised where the program is
+(``KeyboardInterrupt`` for SIGINT, :class:`Terminated` for the others), so that
+it unwinds as from an error (a temporary file removed, Graphviz stopped) into
+one ``error:`` line. Inside :class:`deferred` the first ones are only noted: a
+batch stops between two whole rows, and an output that is complete stays so.
+One that comes while a first unwinds, or after all is said, ends the process at
+once: temporary files removed, nothing printed (a second exception could escape
+the first's handling as a traceback).
+
+The garbage collector. A graph holds no reference cycles, so the cyclic
+collector would only rescan its millions of young nodes again and again while
+it is built (super-linear time): it is paused then. What a command keeps to the
+end is frozen out of its sight, and left to the process's end unfreed.
+
+The standard streams. One the process was started without stands in as closed;
+output is UTF-8; a standard error that fails is dropped, never the run.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from ..base.errors import AutodiffError, Terminated, UsageError
+
+SIGHUP, SIGINT, SIGTERM = 1, 2, 15  # the same numbers on every POSIX system (SIGINT, SIGTERM on Windows too)
+_NAMES = {SIGHUP: "hung up", SIGINT: "interrupted", SIGTERM: "terminated"}
+
+
+class _State:
+    deferring = 0  # signals still to be noted rather than raised
+    received: int | None = None  # the first one noted
+    final = False  # one was raised, or all is said: the next ends the process at once
+    owner = False  # the command is the whole process's work (the console script), not a call of main()
+
+
+_state = _State()
+_on_abrupt_exit: list[Callable[[], None]] = []
+_at_once_if: list[Callable[[], bool]] = []
+_kept: list[object] = []
+
+
+def interrupted_name(signum: int) -> str:
+    """How a message says that signal ``signum`` stopped the command."""
+    return _NAMES.get(signum, "terminated")
+
+
+def _on_signal(signum: int, frame: object) -> None:
+    if _state.deferring > 0:
+        _state.deferring -= 1
+        if _state.received is None:
+            _state.received = signum
+        return
+    if _state.final:
+        for undo in _on_abrupt_exit:
+            undo()
+        os._exit(128 + signum)
+    if _importing(frame) and _raise_later(signum):
+        return
+    _state.final = True
+    raise KeyboardInterrupt if signum == SIGINT else Terminated(signum)
+
+
+def _importing(frame: object) -> bool:
+    """Whether ``frame`` runs inside an import: an exception raised there can
+    come out as another (numpy turns it into an ``ImportError``)."""
+    while frame is not None:
+        if frame.f_code.co_filename.startswith("<frozen importlib._bootstrap"):  # type: ignore[attr-defined]
+            return True
+        frame = frame.f_back  # type: ignore[attr-defined]
+    return False
+
+
+def _raise_later(signum: int) -> bool:
+    """Raise ``signum`` as soon as the import under way is over, checking every
+    10 ms with SIGALRM; False where there is no interval timer (Windows)."""
+    import _signal
+
+    if not hasattr(_signal, "setitimer"):
+        return False
+
+    def retry(alarm: int, frame: object) -> None:
+        if _importing(frame):
+            _signal.setitimer(_signal.ITIMER_REAL, 0.01)
+            return
+        _on_signal(signum, frame)
+
+    _signal.signal(_signal.SIGALRM, retry)
+    _signal.setitimer(_signal.ITIMER_REAL, 0.01)
+    return True
+
+
+def catch_signals() -> dict[int, object]:
+    """Route SIGINT, SIGTERM and SIGHUP to the one handler; the handlers replaced."""
+    # The C core of `signal` is loaded with the interpreter; `signal` adds a
+    # millisecond of enums to every start.
+    import _signal
+
+    _state.final = False
+    previous = {}
+    for signum in (SIGINT, SIGTERM, SIGHUP):
+        try:
+            if _signal.getsignal(signum) not in (_signal.SIG_IGN, None):
+                previous[signum] = _signal.signal(signum, _on_signal)
+        except (ValueError, OSError, AttributeError):  # not the main thread, or no such signal here
+            continue
+    return previous
+
+
+def restore_signals(previous: dict[int, object]) -> None:
+    import _signal
+
+    for signum, handler in previous.items():
+        _signal.signal(signum, handler)
+
+
+def on_abrupt_exit(undo: Callable[[], None]) -> None:
+    """Have ``undo`` run when a second signal ends the process at once (it must
+    be safe in a signal handler: removing temporary files, say)."""
+    if undo not in _on_abrupt_exit:
+        _on_abrupt_exit.append(undo)
+
+
+def leave_at_once_if(still_running: Callable[[], bool]) -> None:
+    """Have the process end without the interpreter's teardown when ``still_running()``:
+    work left in a thread by a signal (a render) whose runtime the teardown would free under it."""
+    if still_running not in _at_once_if:
+        _at_once_if.append(still_running)
+
+
+class deferred:  # noqa: N801 - used as a context manager, like a function
+    """While active, the first ``noted`` signals only set ``received`` (to the
+    first one's number); the next acts as usual. ``received`` stays readable
+    after the block."""
+
+    def __init__(self, noted: int = 1) -> None:
+        self.noted = noted
+        self._received: int | None = None
+        self._active = False
+
+    @property
+    def received(self) -> int | None:
+        return _state.received if self._active else self._received
+
+    def __enter__(self) -> deferred:
+        _state.received, _state.deferring = None, self.noted
+        self._active = True
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._received, self._active = _state.received, False
+        _state.received, _state.deferring = None, 0
+
+
+class BatchInterruptedError(AutodiffError):
+    """A batch stopped by a signal; the exit status is the shell's 128 + signal number."""
+
+    def __init__(self, signum: int, written: int, file: str | None = None) -> None:
+        self.status = 128 + signum  # type: ignore[assignment]
+        name = interrupted_name(signum)
+        if file is not None:  # a file is written whole or not at all
+            from ..base.errors import PATH_LIMIT, quoted
+
+            super().__init__(f"{name}: {quoted(file, PATH_LIMIT)} not written ({written:,} points were evaluated)")
+            return
+        super().__init__(f"{name}: {written:,} points written, each a whole row")
+
+
+@contextmanager
+def paused_collector() -> Iterator[None]:
+    """The cyclic collector paused while a graph is built or derived (see the module docstring)."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def keep(obj: object) -> None:
+    """Keep ``obj`` (a command's graph, its results) to the end of the process,
+    out of the collector's sight; nothing when main() is called as a function."""
+    if _state.owner:
+        _kept.append(obj)
+        gc.freeze()  # acyclic, so nothing there is ever collected: not rescanned by every later collection
+
+
+class _Closed:
+    """Stands in for a standard stream the process was started without: reading
+    is a usage error, writing an ``OSError``, each said in one line."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.buffer = self
+
+    def read(self, *args: object) -> str:
+        raise UsageError(f"{self.name} is closed")
+
+    readline = readable = read1 = peek = read  # whichever way a reader starts, the same line
+
+    def write(self, data: object) -> int:
+        raise OSError(9, f"{self.name} is closed")
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return False
+
+    def fileno(self) -> int:
+        raise OSError(9, f"{self.name} is closed")
+
+
+def fix_streams() -> None:
+    """Stand-ins for closed standard streams (``<&-``, ``>&-``). Output is UTF-8
+    (JSON and CSV promise it) whatever PYTHONIOENCODING or the locale say, except
+    on a terminal, which keeps its own encoding and gets '?' for what it cannot
+    show instead of an error."""
+    if sys.stdin is None:
+        sys.stdin = _Closed("standard input")
+    if sys.stdout is None:
+        sys.stdout = _Closed("standard output")
+    stdout = sys.stdout
+    encoding = (getattr(stdout, "encoding", None) or "").lower().replace("-", "")
+    if encoding != "utf8" and hasattr(stdout, "reconfigure"):
+        try:
+            if stdout.isatty():
+                stdout.reconfigure(errors="replace")
+            else:
+                stdout.reconfigure(encoding="utf-8")
+        except (OSError, ValueError):
+            pass
+
+
+def discard_output() -> None:
+    """Drop what is still buffered for standard output (it cannot be written: a
+    full disk, a reader gone), so that the interpreter's exit does not try again
+    and print a traceback."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+def diagnostic(line: str) -> None:
+    """A line for the user on standard error (errors, notes); data goes to stdout.
+    With standard error closed or full the line is lost, but never the run: the
+    exit status still tells."""
+    try:
+        if line.startswith(("error: ", "note: ")) and len(line) > 40 and sys.stderr.isatty():
+            line = to_width(line, sys.stderr.fileno())
+        sys.stderr.write(line + "\n")
+        sys.stderr.flush()
+    except (OSError, AttributeError, ValueError):  # closed (None), full, or a closed file object
+        # Nothing more goes there; dropping the stream spares the interpreter a
+        # failing flush at exit (which would turn the exit status into 120).
+        sys.stderr = None
+
+
+def to_width(line: str, fd: int) -> str:
+    """A message on a terminal broken at spaces to its width (``COLUMNS`` if set),
+    the lines after the first indented; into a pipe or a file it stays one line."""
+    text = os.environ.get("COLUMNS", "").strip()
+    try:
+        width = int(text) if text.isdigit() and int(text) > 0 else os.get_terminal_size(fd).columns
+    except OSError:
+        return line
+    from rich.cells import cell_len  # lazily: only a long message on a terminal; a CJK letter takes two cells
+
+    if cell_len(line) <= width or width < 20:
+        return line
+    lines, current = [], ""
+    for word in line.split(" "):
+        joined = f"{current} {word}" if current else word
+        if current.strip() and cell_len(joined) > width:
+            lines.append(current)
+            joined = "  " + word
+        current = joined
+    return "\n".join([*lines, current])
+
+
+def own_process() -> None:
+    """The command is the whole process's work (the console script's :func:`run`):
+    what it keeps lives to the end, and signals are caught from here on, past main()."""
+    _state.owner = True
+    catch_signals()
+
+
+def leave(status: int) -> None:
+    """End the process with ``status``. What the command kept is frozen in a
+    cycle of its own, so the interpreter's teardown does not free it node by
+    node (milliseconds per 10,000 nodes, for memory the system takes back
+    anyway); see :func:`leave_at_once_if` for when it leaves at once."""
+    _state.final = True  # all is said: a signal from here on ends the process at once
+    try:  # what a failing batch wrote before its error still goes out
+        for stream in (sys.stdout, sys.stderr):
+            if stream is not None:
+                stream.flush()
+    except OSError:
+        discard_output()  # the reader left: nothing more to say, and nothing to retry at exit
+    if any(still_running() for still_running in _at_once_if):
+        os._exit(status)
+    if _kept:
+        _kept.append(_kept)  # a cycle the teardown leaves alone once frozen
+        gc.freeze()
+    sys.exit(status)

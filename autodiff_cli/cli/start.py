@@ -1,0 +1,37 @@
+"""The console script's first instructions: SIGINT, SIGTERM and SIGHUP are
+caught when this module is imported, before anything else is, so that one that comes while the
+command loads ends it with one ``error:`` line (not a traceback, nor a silent
+death). :mod:`autodiff_cli.cli.process` takes over as soon as it is loaded.
+Only the interpreter's own start, and the import of the package's empty
+``__init__`` modules, come before this."""
+
+import _signal  # the C core of `signal`, loaded with the interpreter: nothing to import
+import os
+
+
+def _early(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(signum)
+
+
+# At import, as the console script's first instruction (this module is imported by it and by
+# `python -m autodiff_cli` alone).
+for _signum in (2, 15, 1):  # SIGINT, SIGTERM, SIGHUP: the same numbers on every POSIX system
+    try:
+        if _signal.getsignal(_signum) not in (_signal.SIG_IGN, None):  # an ignored one stays ignored
+            _signal.signal(_signum, _early)
+    except (ValueError, OSError, AttributeError):  # not the main thread, or no such signal here (Windows)
+        continue
+
+
+def run() -> None:
+    try:
+        from .main import run as run_command
+    except KeyboardInterrupt as exc:
+        signum = exc.args[0] if exc.args and isinstance(exc.args[0], int) else 2
+        name = {1: "hung up", 2: "interrupted"}.get(signum, "terminated")
+        try:
+            os.write(2, f"error: {name}\n".encode())
+        except OSError:
+            pass
+        os._exit(128 + signum)
+    run_command()
