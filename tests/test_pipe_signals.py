@@ -101,7 +101,6 @@ def _json_points(data: bytes) -> int:
 @pytest.mark.parametrize("fmt", ["csv", "json"])
 def test_a_signal_into_a_pipe_leaves_whole_rows_and_a_true_count(fmt):
     rng = random.Random(f"pipe-{fmt}")
-    counted = 0
     for _ in range(TRIALS):
         sig = rng.choice([signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
         status, data, err = _trial(rng, fmt, sig)
@@ -142,7 +141,8 @@ def test_a_signal_while_the_command_loads_is_one_line():
         out, err = proc.communicate(timeout=60)
         assert proc.returncode in (0, 128 + sig), err
         if proc.returncode:
-            assert re.fullmatch(rf"error: {NAMES[sig]}(: [\d,]+ points written, each a whole row)?\n", err.decode()), err
+            line = rf"error: {NAMES[sig]}(: [\d,]+ points written, each a whole row)?\n"
+            assert re.fullmatch(line, err.decode()), err
         assert not out or out.endswith(b"\r\n")
     count("signals while loading", TRIALS)
 
