@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import math
+from fractions import Fraction
 
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
@@ -349,3 +350,28 @@ def test_diff_fails_where_eval_fails_without_variables(cli):
         want = cli("eval", text, "x=1")
         run = cli("diff", text)
         assert (run.code, run.out, run.err) == (want.code, "", want.err) and want.code == 1, (text, run, want)
+
+
+HUGE = [  # (expression, point, d/dx by hand in exact rationals)
+    ("x*3**600/5**400*3**600/5**400", 0.5, lambda x: Fraction(3) ** 1200 / Fraction(5) ** 800),
+    ("x**2*3**600/5**400*3**600/5**400 + x", 0.5, lambda x: 2 * x * Fraction(3) ** 1200 / Fraction(5) ** 800 + 1),
+    ("x**2/2 + x*7**300/2**700*7**300/2**700", 1.5, lambda x: x + Fraction(7) ** 600 / Fraction(2) ** 1400),
+    ("y*x*3**500*(3**500/2**1000)*(3**500/2**900)", 0.25, lambda x: Fraction(3) ** 1500 / Fraction(2) ** 1900),
+]
+
+
+def test_printed_numbers_too_big_for_a_float_still_evaluate(cli):
+    # Was: `diff "x*3**600/5**400*3**600/5**400"` printed a 573-digit integer over a
+    # 560-digit one, which eval reads as an overflow; eval's own gradient is 2.3e13.
+    for text, x, want in HUGE:
+        printed = cli("diff", text, "--wrt", "x").out.strip()
+        assert len(printed) < 60, printed
+        values = [f"{name}={ {'x': x, 'y': 2}[name]!r}" for name in parse(printed).variables]
+        run = cli("eval", printed, *values, "--format", "json")
+        assert run.code == 0, (printed, run.err)
+        got = json.loads(run.out)["value"]
+        exact = float(want(Fraction(x)) * (2 if "y" in text else 1))
+        assert math.isclose(got, exact, rel_tol=1e-14), (text, got, exact)
+        given = [f"x={x!r}"] + (["y=2"] if "y" in text else [])
+        gradient = json.loads(cli("eval", text, *given, "--format", "json").out)["gradients"]["x"]
+        assert math.isclose(got, gradient, rel_tol=1e-12)

@@ -21,7 +21,7 @@ from ..core.engine import all_finite_grads, backward, forward, topological_order
 from ..core.expression import Expression
 from ..core.parser import parse
 from .factoring import factored
-from .forward import next_derivative, settle
+from .forward import dissolved, next_derivative, settle
 from .nodes import Node
 from .printer import TextPrinter
 from .printer import to_text as printed
@@ -61,6 +61,8 @@ def derivatives(expr: Expression, wrt: list[str] | None = None, order: int = 1,
         for _ in range(order - 1):
             found = {name: next_derivative(graph, node, name) for name, node in found.items()}
         found = {name: settle(node) for name, node in found.items()}
+    elif graph.named:  # a long product's shares are named products: those used once written in place
+        found = {name: dissolved(node) for name, node in found.items()}
     # Sums with a common factor factored in the node itself, so that a product
     # around such a sum merges with the factor: x*((a + b)/c)/c is x*(a + b)/c**2.
     # Again on what that made (a factor taken out of some terms is a new product

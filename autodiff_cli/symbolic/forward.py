@@ -113,7 +113,7 @@ def next_derivative(graph: Graph, node: Node, name: str) -> Node:
     that and the derivative of ``node`` as built, the one that prints shorter."""
     tidy = TextPrinter()
     program, named = as_program(node, tidy)
-    other = _dissolve(tangent(graph, program, name, tidy))
+    other = dissolved(tangent(graph, program, name, tidy))
     if named:
         return other
     plain = tangent(graph, node, name)
@@ -141,7 +141,7 @@ def as_program(root: Node, printer: TextPrinter) -> tuple[Node, bool]:
     return _rebuild(root, named), True
 
 
-def _dissolve(root: Node) -> Node:
+def dissolved(root: Node) -> Node:
     """``root`` with each named intermediate used only once written in place,
     where sums and products can merge it with what is around it."""
     b = root.owner

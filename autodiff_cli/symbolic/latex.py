@@ -15,7 +15,7 @@ from typing import Any
 
 from ..base.ops import ATOM, POWER, PRODUCT, UNARY
 from .layout import Piece, Template, write
-from .nodes import CALL, NUM, VAR, Node, is_exact, postorder
+from .nodes import CALL, NUM, VAR, Node, evaluable, is_exact, postorder
 from .printer import Part, Printer, is_e, text_and_names
 
 FUNCTIONS = {"sin": r"\sin", "cos": r"\cos", "tan": r"\tan", "tanh": r"\tanh", "log": r"\log", "sigmoid": r"\sigma"}
@@ -58,6 +58,7 @@ def latex_name(name: str) -> str:
 
 
 def number_latex(x: Any) -> tuple[str, int]:
+    x = evaluable(x)
     if not is_exact(x):
         text = repr(abs(x))
         if "e" in text:

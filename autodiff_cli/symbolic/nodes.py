@@ -196,6 +196,63 @@ def fold(name: str, x: Number) -> Number | None:
     return exact(r) if math.isfinite(r) else None
 
 
+def evaluable(x: Number) -> Number:
+    """``x`` as it can be printed and read back: an exact number with a numerator
+    or a denominator a float cannot hold (``3**1200``) as the float nearest its
+    value, which is what evaluating it would need; ``x`` itself where that too
+    is out of a float's range."""
+    if type(x) is float:
+        return x
+    q = Fraction(x)
+    if max(q.numerator.bit_length(), q.denominator.bit_length()) < FLOAT_BITS:
+        return x
+    try:
+        value = float(q)  # correctly rounded
+    except OverflowError:
+        return x
+    return value if abs(value) >= TINY else x  # not 0: all its digits would be lost
+
+
+def powers_folded(coeff: Number, factors: list) -> tuple[Number, list]:
+    """A product's coefficient and numbers raised to integers, as one float
+    where one of them alone would not evaluate (``3**1200/5**800`` overflows,
+    its value does not), else as they are. ``factors`` are (base, exponent) nodes."""
+    numbers = [k for k, (b, e) in enumerate(factors) if b.kind == NUM and e.kind == NUM and is_integer(e.value)]
+    if evaluable(coeff) is coeff and all(_evaluates(*factors[k]) for k in numbers):
+        return coeff, factors
+    value = Fraction(coeff)
+    for k in numbers:
+        b, e = factors[k]
+        q = Fraction(b.value)
+        if max(q.numerator.bit_length(), q.denominator.bit_length()) * abs(e.value) > FOLD_BITS or q == 0:
+            return coeff, factors
+        value *= q ** int(e.value)
+    folded = set(numbers)
+    try:
+        number = float(value)
+    except OverflowError:  # out of range, whatever the form
+        return coeff, factors
+    if abs(number) < TINY:
+        return coeff, factors
+    return number, [f for k, f in enumerate(factors) if k not in folded]
+
+
+def _evaluates(b: Node, e: Node) -> bool:
+    """Whether ``b**e`` (numbers) computes in floats: no overflow, no underflow to 0."""
+    try:
+        r = math.pow(float(b.value), float(e.value))
+    except (OverflowError, ValueError, ZeroDivisionError):
+        return False
+    return math.isfinite(r) and (r != 0 or b.value == 0)
+
+
+FLOAT_BITS = 1024
+"""Integers from 2**1024 on are beyond a float (its largest is just below)."""
+
+FOLD_BITS = 100_000
+"""The most bits of an exact power :func:`powers_folded` computes (``2**10**9`` stays as it is)."""
+
+
 def finite(x: Number) -> bool:
     return is_exact(x) or math.isfinite(x)
 

@@ -25,7 +25,7 @@ from typing import Any
 from ..base.ops import ATOM, OPS, POWER, PRODUCT, SUM, UNARY
 from .factoring import factor_plan
 from .layout import BIG, Piece, Template, choose_names, layout, write
-from .nodes import ADD, CALL, LET, MUL, NUM, SYM, VAR, Node, is_exact, postorder
+from .nodes import ADD, CALL, LET, MUL, NUM, SYM, VAR, Node, evaluable, is_exact, postorder, powers_folded
 
 PLUS, MINUS, NEGATE, TIMES, OVER, TO_THE = (OPS[name].text for name in ("add", "sub", "neg", "mul", "div", "pow"))
 """The op table's spellings (``" + "``, ``"*"``, ...); precedence is its tiers, SUM to ATOM."""
@@ -91,7 +91,7 @@ class Printer:
         if kind == LET:  # its definition; the layout gives it the definition's tier
             return [(node.args[0], 0)], ATOM
         if kind == MUL:
-            if is_power(node):
+            if is_power(node) and powers_folded(1, node.args)[1] is node.args:  # else 3**1200 as a float
                 return self.power(*node.args[0])
             return self.signed(node.coeff, node.args)
         plan = self.plan(node)
@@ -132,6 +132,7 @@ class Printer:
         its own node, so that a power used twice can be named."""
         num: list[Part] = []
         den: list[Part] = []
+        coeff, factors = powers_folded(coeff, list(factors))
         if is_exact(coeff):
             c = Fraction(coeff)
             if c.numerator != 1:
@@ -223,6 +224,7 @@ def sum_terms(node: Node) -> list[tuple[bool, Node | None, Any]]:
 
 def number_text(x: Any) -> tuple[str, int]:
     """A number as text and its tier: ``3``, ``-1/3``, ``0.5``."""
+    x = evaluable(x)
     if not is_exact(x):
         return repr(x), ATOM if x >= 0 else UNARY
     x = Fraction(x)

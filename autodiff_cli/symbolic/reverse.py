@@ -20,6 +20,7 @@ from ..core.engine import Value
 from ..core.expression import Expression
 from .canonical import Builder as CanonicalBuilder
 from .nodes import ADD, CALL, LET, MUL, NUM, SYM, VAR, Node, fold, postorder
+from .products import product_shares
 
 _SUMS = ("add", "sub", "neg")
 _PRODUCTS = ("mul", "div")
@@ -121,6 +122,7 @@ class Graph:
         self._uses: dict[int, int] = {}
         self._lowered: dict[int, Value] = {}
         self._vars: dict[str, Value] = {}
+        self.named = False  # whether a sweep made named intermediates (a long product's, products.py)
 
         def call(name: str) -> Any:
             if OPS[name].arity == 1:
@@ -243,6 +245,10 @@ class Graph:
             return b.pow(*args)
         return b.call(op, *args)
 
+    def term(self, node: Node) -> Term:
+        """``node`` for the op table's rules."""
+        return Term(self, node)
+
     def _made(self, share: Any) -> Node:
         """A share as a node: the product of its factors, made at once."""
         factors = []
@@ -332,6 +338,7 @@ class Graph:
         # at the end, it is one n-ary product in linear time.
         shares: dict[int, list[Any]] = {id(root): [b.one]} if id(root) in leads else {}
         result = dict.fromkeys(wanted, b.zero)
+        done: set[int] = set()  # inner nodes of short product chains (products.product_shares)
         for node in reversed(order):
             mine = shares.pop(id(node), None)
             if mine is None:
@@ -339,6 +346,11 @@ class Graph:
             g = mine[0] if len(mine) == 1 else b.add([self._made(share) for share in mine])
             if node.op == "var":
                 result[node.label] = self._made(g)
+                continue
+            spread = product_shares(self, node, g, leads, done) if node.op in _PRODUCTS else None
+            if spread is not None:
+                for child, share in spread:
+                    shares.setdefault(id(child), []).append(share)
                 continue
             out = Term(self, source=node)
             args = [Term(self, source=c) for c in node.children]
