@@ -282,7 +282,8 @@ def _run_arrays(expr: Any, fixed: dict[str, float], fmt: Format, grids: list[str
     kinks: dict[str, int] = {}
     written = 0
     complete = False
-    with destination(output, fmt) as out, progress(total) as bar, deferred_signals() as signals:
+    with destination(output, fmt) as out, progress(total, on_stdout=output in (None, "-")) as bar, \
+            deferred_signals() as signals:
         writer = BatchWriter(expr, fmt, out, digits)
         try:
             for chunk in itertools.chain([first] if first is not None else [], chunks):
