@@ -119,3 +119,18 @@ def test_a_sign_drawn_like_the_languages_is_named(cli):
     assert run.code == 2
     assert re.match(r"error: unexpected character '\u2212' \(U\+2212 MINUS SIGN; did you mean '-'\?\) at line 1, "
                     r"column 3\n", run.err)
+
+
+@pytest.mark.parametrize("home", ["/dev/null", "a-file/home"])  # not directories: unwritable even for root
+def test_plot_with_an_unwritable_home_prints_nothing_but_its_own(tmp_path, home):
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    (tmp_path / "a-file").write_text("")
+    home = str(tmp_path / home)
+    environ = {k: v for k, v in os.environ.items() if k not in ("MPLCONFIGDIR", "XDG_CONFIG_HOME", "XDG_CACHE_HOME")}
+    run = subprocess.run([sys.executable, "-m", "autodiff_cli", "plot", "x**2", "--grid", "x=0:1:0.1", "--at", "0.5",
+                          "-o", str(tmp_path / "p.svg")], cwd=ROOT, capture_output=True, timeout=120,
+                         env={**environ, "PYTHONPATH": str(ROOT), "HOME": home, "TMPDIR": str(temporary)})
+    assert run.returncode == 0 and run.stderr == b"" and run.stdout == b""
+    assert (tmp_path / "p.svg").read_bytes().lstrip().startswith(b"<?xml")
+    assert list(temporary.iterdir()) == []  # the temporary settings removed at exit

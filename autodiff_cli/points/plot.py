@@ -66,8 +66,50 @@ def tangent(curves: Curves, expr: Expression, fixed: dict[str, float], at: float
     return Tangent(at, result.value, slope, curves.x, y, result.notes)
 
 
+def _writable_config_dir() -> None:
+    """Give matplotlib a temporary directory (removed at exit) for its settings
+    and font cache when those under HOME cannot be written (a read-only or
+    missing HOME, a service account): it would make one itself, but say so in
+    warnings on standard error, where only the command's own lines belong.
+    A ``MPLCONFIGDIR`` the user set is theirs."""
+    import os
+    import sys
+    from pathlib import Path
+
+    if os.environ.get("MPLCONFIGDIR"):
+        return
+    try:
+        home = Path.home()
+    except (RuntimeError, KeyError):  # no HOME and no password entry
+        home = Path("/nonexistent")
+    if sys.platform.startswith(("linux", "freebsd")):  # matplotlib's own rule for where they go
+        bases = [os.environ.get("XDG_CONFIG_HOME") or home / ".config",
+                 os.environ.get("XDG_CACHE_HOME") or home / ".cache"]
+        wanted = [Path(base) / "matplotlib" for base in bases]
+    else:
+        wanted = [home / ".matplotlib"]
+    for path in wanted:
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+            if path.is_dir() and os.access(path, os.W_OK):
+                continue
+        except OSError:
+            pass
+        import atexit
+        import shutil
+        import tempfile
+
+        try:
+            os.environ["MPLCONFIGDIR"] = tempfile.mkdtemp(prefix="autodiff-matplotlib-")
+        except OSError:  # no temporary directory either: matplotlib's own fallback and warnings
+            return
+        atexit.register(shutil.rmtree, os.environ["MPLCONFIGDIR"], ignore_errors=True)
+        return
+
+
 def draw(curves: Curves, title: str, fmt: str, line: Tangent | None = None) -> bytes:
     """The two curves (and the tangent) as SVG, PNG or PDF bytes."""
+    _writable_config_dir()
     try:
         import matplotlib
 
