@@ -3,6 +3,7 @@ exit codes and messages; the library just raises them."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterable
 from enum import IntEnum
 
@@ -63,19 +64,71 @@ class ExprSyntaxError(UsageError):
         super().__init__(f"{message} at line {self.line}, column {self.column}")
 
     def details(self) -> list[str]:
-        # A window of the line around the column, so a 10 MB one-liner stays readable.
+        """The line around the column, and a caret under the spot. A window of
+        the line, so a 10 MB one-liner stays readable; the caret placed in
+        terminal cells (a CJK letter takes two, a combining accent none); what
+        the terminal could not show as itself (a control character, a letter
+        standard error's encoding lacks, a byte that was not text) shown
+        escaped, the caret still under its spot."""
         text, col = self.text, self.column - 1
-        start = max(0, col - 40)
-        end = min(len(text), col + 40)
-        prefix = "..." if start > 0 else ""
-        suffix = "..." if end < len(text) else ""
+        start = max(0, col - WINDOW)
+        end = min(len(text), col + WINDOW)
         window = text[start:end].expandtabs(1).replace("\r", " ")
-        if window.isprintable():
-            return ["  " + prefix + window + suffix, "  " + " " * (len(prefix) + col - start) + "^"]
-        # Control characters shown escaped (a raw ESC would drive the terminal), the caret kept under its spot.
-        shown = [ch if ch.isprintable() else ascii(ch)[1:-1] for ch in window]
-        offset = sum(map(len, shown[: col - start]))
-        return ["  " + prefix + "".join(shown) + suffix, "  " + " " * (len(prefix) + offset) + "^"]
+        if window.isascii() and window.isprintable():  # the usual case: a character is a cell
+            left, right = window[: col - start], window[col - start:]
+        else:
+            left, right = _shown(window[: col - start]), _shown(window[col - start:])
+        left, right, cells = _fit(left, right, start > 0, end < len(text))
+        return ["  " + left + right, "  " + " " * cells + "^"]
+
+
+WINDOW = 40  # characters of the line each side of a syntax error's caret
+
+
+def _shown(text: str) -> list[str]:
+    """``text`` as standard error shows it, a piece per character."""
+    encoding = getattr(sys.stderr, "encoding", None) or "utf-8"
+    try:
+        "".join(text).encode(encoding)
+        encodable = True
+    except (UnicodeError, LookupError):
+        encodable = False
+    return [ch if ch.isprintable() and (encodable or _encodes(ch, encoding)) else escaped(ch) for ch in text]
+
+
+def _encodes(ch: str, encoding: str) -> bool:
+    try:
+        ch.encode(encoding)
+    except (UnicodeError, LookupError):
+        return False
+    return True
+
+
+def _fit(left: list[str] | str, right: list[str] | str, cut_left: bool, cut_right: bool) -> tuple[str, str, int]:
+    """The pieces before and from the caret, at most ``WINDOW`` cells each side
+    (``...`` where the line goes on), and the cells before the caret."""
+    from rich.cells import cell_len  # a CJK letter takes two cells, a combining accent none
+
+    left, right = list(left), list(right)
+    while sum(map(cell_len, left)) > WINDOW:
+        left.pop(0)
+        cut_left = True
+    while sum(map(cell_len, right)) > WINDOW:
+        right.pop()
+        cut_right = True
+    before = ("..." if cut_left else "") + "".join(left)
+    # A combining accent has no cell of its own: the caret goes under the letter it sits on.
+    on_letter = bool(left) and bool(right) and cell_len(right[0]) == 0
+    return before, "".join(right) + ("..." if cut_right else ""), cell_len(before) - on_letter
+
+
+def escaped(ch: str) -> str:
+    """How a message shows a character that cannot be shown as itself: a byte
+    of the command line that was not text (Python's surrogate escape) as the
+    byte, ``\\xff``; others as Python writes them, ``\\x1b``, ``\\u202e``."""
+    if "\udc80" <= ch <= "\udcff":
+        return f"\\x{ord(ch) - 0xDC00:02x}"
+    return ascii(ch)[1:-1]
 
 
 class DomainError(AutodiffError):
@@ -108,7 +161,7 @@ def quoted(text: str, limit: int = 80) -> str:
         size = f" ({len(text):,} characters)"
         text = text[: limit - limit // 3] + "..." + text[-(limit // 3 - 3):]
     if not text.isprintable():
-        text = "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
+        text = "".join(ch if ch.isprintable() else escaped(ch) for ch in text)
     return f"'{text}'{size}"
 
 
@@ -195,15 +248,38 @@ _LOOKALIKES = str.maketrans("аеорсухіјѕԁһԛԝАВЕКМНОРСТХ�
                             "aeopcyxijsdhqwABEKMHOPCTXIJSoaivptuxABEZHIKMNOPTYX")
 
 
+_GREEK_MATH = set("αινρτυχ")  # letters a formula means as Greek (rho, tau, chi), not as Latin look-alikes
+
+
 def _lookalike(word: str, choice: str) -> str:
-    """`` 'а' is U+0430 CYRILLIC SMALL LETTER A`` when ``word`` differs from
-    ``choice`` only in letters drawn alike, else ``""``."""
-    if len(word) != len(choice) or word.translate(_LOOKALIKES) != choice:
+    """`` the 'а' here is U+0430 CYRILLIC SMALL LETTER A`` when ``word`` and
+    ``choice`` differ only in letters drawn alike (`` with U+0430 ...`` when the
+    letter is in ``choice``), else ``""``."""
+    if len(word) != len(choice) or word == choice or word.translate(_LOOKALIKES) != choice.translate(_LOOKALIKES):
         return ""
     import unicodedata
 
-    ch = next(w for w, c in zip(word, choice, strict=True) if w != c)
-    return f" the {quoted(ch)} here is U+{ord(ch):04X} {unicodedata.name(ch, 'a look-alike letter')}"
+    w, c = next((w, c) for w, c in zip(word, choice, strict=True) if w != c)
+    ch, where = (w, "here") if w.translate(_LOOKALIKES) != w else (c, "its")
+    what = f"U+{ord(ch):04X} {unicodedata.name(ch, 'a look-alike letter')}"
+    return f" the {quoted(ch)} here is {what}" if where == "here" else f" with {what}"
+
+
+def lookalike_hint(names: Iterable[str]) -> str:
+    """`` (did you mean 'a'? the 'а' here is U+0430 CYRILLIC SMALL LETTER A)``
+    for the first of ``names`` written with letters of another script drawn
+    like Latin ones (a Cyrillic keyboard's ``а``), else ``""``: it looks like a
+    name the user meant, and is not. A Greek letter that formulas use as
+    itself (``ρ``, ``τ``) is not taken for a Latin one, unless Latin letters
+    are beside it."""
+    for name in names:
+        latin = name.translate(_LOOKALIKES)
+        if latin == name or not latin.isascii():
+            continue
+        if _GREEK_MATH.intersection(name) and not any(c.isascii() and c.isalpha() for c in name):
+            continue
+        return f" (did you mean {quoted(latin)}?{_lookalike(name, latin)})"
+    return ""
 
 
 def did_you_mean(word: str, choices: Iterable[str], prefix: str = "") -> str:
@@ -217,11 +293,12 @@ def did_you_mean(word: str, choices: Iterable[str], prefix: str = "") -> str:
     suggested whatever its length, with the letter named.
     """
     choices = list(choices)
-    if not word.isascii():
-        for choice in choices:
-            note = _lookalike(word, choice)
-            if note:
-                return f" (did you mean {quoted(prefix + choice)}?{note})"
+    for choice in choices if not word.isascii() or not all(map(str.isascii, choices)) else ():
+        note = _lookalike(word, choice)
+        if note.startswith(" with"):  # the look-alike is in the choice: (did you mean 'а', with U+0430 ...?)
+            return f" (did you mean {quoted(prefix + choice)},{note}?)"
+        if note:
+            return f" (did you mean {quoted(prefix + choice)}?{note})"
     folded = word.casefold()
     for choice in choices:
         if choice.casefold() == folded and choice != word:  # X for x: too short for edits to tell

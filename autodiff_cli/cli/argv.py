@@ -68,7 +68,7 @@ def parse_command(command: Command, args: list[str]) -> Parsed:
             continue
         if opt.kind == "flag":
             if value is not None:
-                raise UsageError(f"--{opt.name} is a switch and takes no value (not '{value}')")
+                raise UsageError(f"--{opt.name} is a switch and takes no value (not {quoted(value)})")
             values[opt.dest] = True
             continue
         if value is None:
@@ -105,16 +105,16 @@ def convert(opt: Opt, text: str) -> Any:
             if text == choice or (opt.fold and text.lower() == choice.lower()):
                 return choice
         choices = ", ".join(opt.choices[:-1]) + f" or {opt.choices[-1]}"
-        raise UsageError(f"--{opt.name} is {choices}, not '{text}'{did_you_mean(text, opt.choices)}")
+        raise UsageError(f"--{opt.name} is {choices}, not {quoted(text)}{did_you_mean(text, opt.choices)}")
     if opt.kind == "int":
         stripped = text.strip()
         number = int(stripped) if stripped.lstrip("+-").isdigit() and stripped.isascii() else None
         if number is None or not (opt.low is None or opt.low <= number) or not (opt.high is None or number <= opt.high):
-            raise UsageError(f"--{opt.name} takes a whole number from {opt.low} to {opt.high}, not '{text}'")
+            raise UsageError(f"--{opt.name} takes a whole number from {opt.low} to {opt.high}, not {quoted(text)}")
         return number
     if opt.kind == "float":
         try:
             return float(text)
         except ValueError:
-            raise UsageError(f"--{opt.name} takes a number, not '{text}'") from None
+            raise UsageError(f"--{opt.name} takes a number, not {quoted(text)}") from None
     return text

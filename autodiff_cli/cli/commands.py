@@ -196,6 +196,7 @@ def _plot(o: dict[str, Any], tokens: list[str], missing: list) -> int | None:
 
         sys.stdout.write(draw_terminal(curves, title, line, width=max(20, width_of(sys.stdout) - 13)) + "\n")
     else:
+        process.matplotlib_config_dir()
         _write(output, draw(curves, title, kind, line), kind)
     return None
 

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from typing import Any, TextIO
 
 MIN_WIDTH = 40
+TEXT_FLOOR = 3  # cells: a text column (it wraps) narrower than this is unreadable
 
 
 def width_of(stream: TextIO) -> int:
@@ -72,11 +73,14 @@ class Sheet:
     """A table's content, before any layout: a heading, columns (header, kind,
     style) where kind is ``number`` (never wrapped, never cut) or ``text``
     (wraps), rows (cells, style, whether a gap comes before), and ``keys``: the
-    columns that name a row and are repeated when the table is split."""
+    columns that name a row and are repeated when the table is split;
+    ``fewer_keys``, if given, are enough to name a row and replace ``keys`` when
+    those leave no room for another column (a narrow terminal)."""
 
     def __init__(self, heading: str, columns: list[tuple[str, str, str | None]], keys: set[int],
-                 **style: Any) -> None:
+                 fewer_keys: set[int] | None = None, **style: Any) -> None:
         self.heading, self.columns, self.keys, self.style = heading, columns, keys, style
+        self.fewer_keys = fewer_keys
         self.rows: list[tuple[list[str], str | None, bool]] = []
 
     def add_row(self, *cells: str, style: str | None = None, gap: bool = False) -> None:
@@ -91,10 +95,8 @@ def print_table(console: Any, sheet: Sheet) -> None:
     cut, elided or wrapped (a single column wider than the console is printed
     wider than it)."""
     widths = [_natural(sheet, k) for k in range(len(sheet.columns))]
-    floors = [w if kind == "number" else min(w, max(6, _longest_word(h)))
-              for w, (h, kind, _) in zip(widths, sheet.columns, strict=True)]
-    keys = sorted(sheet.keys)
-    others = [k for k in range(len(sheet.columns)) if k not in sheet.keys]
+    keys, floors = _keys_and_floors(console, sheet, widths)
+    others = [k for k in range(len(sheet.columns)) if k not in keys]
     blocks: list[list[int]] = []
     for k in others:  # greedy: as many columns per block as fit
         if blocks and _room(console, sheet, keys + blocks[-1] + [k], floors) >= 0:
@@ -105,6 +107,41 @@ def print_table(console: Any, sheet: Sheet) -> None:
         chosen = sorted(keys + block)
         heading = sheet.heading if len(blocks) <= 1 else f"{sheet.heading} ({n + 1} of {len(blocks)})"
         _print_block(console, sheet, heading, chosen, widths, floors)
+
+
+def keys_fit(console: Any, sheet: Sheet) -> bool:
+    """Whether ``sheet``'s key columns leave room for any other column beside them."""
+    keys, floors = _keys_and_floors(console, sheet, [_natural(sheet, k) for k in range(len(sheet.columns))])
+    return _key_room(console, sheet, keys, floors) >= 0
+
+
+def _keys_and_floors(console: Any, sheet: Sheet, widths: list[int]) -> tuple[list[int], list[int]]:
+    """The key columns to repeat in each block and the narrowest each column may
+    be: a number's column its widest number, a text's (it wraps) less, and a
+    text key's less again when the keys would leave no room beside them
+    (``fewer_keys`` first, if the sheet has them)."""
+    floors = [w if kind == "number" else min(w, max(6, _longest_word(h)))
+              for w, (h, kind, _) in zip(widths, sheet.columns, strict=True)]
+    keys = sorted(sheet.keys)
+    if sheet.fewer_keys is not None and _key_room(console, sheet, keys, floors) < 0:
+        keys = sorted(sheet.fewer_keys)
+    texts = [k for k in keys if sheet.columns[k][1] == "text"]
+    room = _key_room(console, sheet, keys, floors)
+    while room < 0 and texts:  # narrow the widest text key, down to TEXT_FLOOR
+        k = max(texts, key=lambda k: floors[k])
+        if floors[k] <= TEXT_FLOOR:
+            break
+        floors[k] -= 1
+        room += 1
+    return keys, floors
+
+
+def _key_room(console: Any, sheet: Sheet, keys: list[int], floors: list[int]) -> int:
+    """The room left beside ``keys`` and the widest other column (negative: they
+    do not fit side by side, and a block would be wider than the console)."""
+    others = [k for k in range(len(sheet.columns)) if k not in keys]
+    widest = [max(others, key=lambda k: floors[k])] if others else []
+    return _room(console, sheet, keys + widest, floors)
 
 
 def _natural(sheet: Sheet, k: int) -> int:

@@ -283,7 +283,8 @@ def _run_arrays(expr: Any, fixed: dict[str, float], fmt: Format, grids: list[str
     # Signals are noted from before the output is opened until it is closed (a
     # file renamed into place): a batch stops between two whole rows, and one
     # written whole stays so.
-    with process.deferred() as signals, destination(output, fmt) as out, progress(total) as bar:
+    with process.deferred() as signals, destination(output, fmt) as out, \
+            progress(total, on_stdout=output in (None, "-")) as bar:
         if out is sys.stdout and fmt not in (Format.table, Format.parquet):
             from .rows import rows_out
 

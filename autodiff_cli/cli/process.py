@@ -20,6 +20,8 @@ end is frozen out of its sight, and left to the process's end unfreed.
 
 The standard streams. One the process was started without stands in as closed;
 output is UTF-8; a standard error that fails is dropped, never the run.
+
+The environment: where matplotlib keeps its settings when HOME cannot hold them.
 """
 
 from __future__ import annotations
@@ -288,6 +290,45 @@ def to_width(line: str, fd: int) -> str:
             joined = "  " + word
         current = joined
     return "\n".join([*lines, current])
+
+
+def matplotlib_config_dir() -> None:
+    """Give matplotlib a temporary directory (removed at exit) for its settings
+    and font cache when those under HOME cannot be written (a read-only or
+    missing HOME, a service account): it would make one itself, but say so in
+    warnings on standard error, where only the command's own lines belong.
+    A ``MPLCONFIGDIR`` the user set is theirs."""
+    from pathlib import Path
+
+    if os.environ.get("MPLCONFIGDIR"):
+        return
+    try:
+        home = Path.home()
+    except (RuntimeError, KeyError):  # no HOME and no password entry
+        home = Path("/nonexistent")
+    if sys.platform.startswith(("linux", "freebsd")):  # matplotlib's own rule for where they go
+        bases = [os.environ.get("XDG_CONFIG_HOME") or home / ".config",
+                 os.environ.get("XDG_CACHE_HOME") or home / ".cache"]
+        wanted = [Path(base) / "matplotlib" for base in bases]
+    else:
+        wanted = [home / ".matplotlib"]
+    for path in wanted:
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+            if path.is_dir() and os.access(path, os.W_OK):
+                continue
+        except OSError:
+            pass
+        import atexit  # lazily, the three: only plot, with a HOME it cannot write, comes here
+        import shutil
+        import tempfile
+
+        try:
+            os.environ["MPLCONFIGDIR"] = tempfile.mkdtemp(prefix="autodiff-matplotlib-")
+        except OSError:  # no temporary directory either: matplotlib's own fallback and warnings
+            return
+        atexit.register(shutil.rmtree, os.environ["MPLCONFIGDIR"], ignore_errors=True)
+        return
 
 
 def own_process() -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 
-from .console import Sheet, make_console, print_table
+from .console import Sheet, keys_fit, make_console, print_table
 
 TYPE_CHECKING = False  # typing itself costs start-up time
 if TYPE_CHECKING:
@@ -72,7 +72,7 @@ def write_table(ev: Evaluation, out: TextIO, intermediates: bool, title: str, di
         steps = Sheet("backward pass, step by step", [
             ("step", "number", None), ("node", "text", None), ("op", "text", None), ("gradient", "number", None),
             ("input", "text", None), ("local", "number", None), ("contribution", "number", None),
-            ("input's gradient", "number", None)], {0, 1, 2, 4}, pad_edge=False)
+            ("input's gradient", "number", None)], {0, 1, 2, 4}, {0, 4}, pad_edge=False)
         for k, step in enumerate(ev.trace, 1):
             for j, inp in enumerate(step.inputs):
                 head = (str(k), _short(step.node, shortened), step.op, fig(step.gradient)) if j == 0 else ("",) * 4
@@ -115,11 +115,25 @@ def write_check_table(expression: str, value: float, checks: dict, out: TextIO, 
 
 def write_batch_table(title: str, header: list[str], rows: list[list[float]], out: TextIO,
                       digits: int = DIGITS) -> None:
-    """A batch as one table: a row per point (the caller bounds their number)."""
+    """A batch as one table: a row per point (the caller bounds their number).
+    The variables name a row, and each block of columns repeats them; where
+    they leave no room beside them, a point number does instead."""
     console = make_console(out)
     count = f": {len(rows):,} points"
-    sheet = Sheet(_title(title, console.width - len(count)) + count, [(name, "number", None) for name in header],
-                  set())
-    for row in rows:
-        sheet.add_row(*(figure(x, digits) for x in row))
+    heading = _title(title, console.width - len(count)) + count
+    variables = len(header) // 2  # the variables, value, a gradient per variable
+    sheet = _batch_sheet(heading, header, rows, digits, variables, numbered=False)
+    if not keys_fit(console, sheet):
+        sheet = _batch_sheet(heading, header, rows, digits, variables, numbered=True)
     print_table(console, sheet)
+
+
+def _batch_sheet(heading: str, header: list[str], rows: list[list[float]], digits: int, variables: int,
+                 numbered: bool) -> Sheet:
+    """The batch's sheet, its rows named by their variables or by a point number (from 1)."""
+    first = [("point", "number", "dim")] if numbered else []
+    sheet = Sheet(heading, [*first, *((name, "number", None) for name in header)],
+                  {0} if numbered else set(range(variables)))
+    for k, row in enumerate(rows, 1):
+        sheet.add_row(*([str(k)] if numbered else []), *(figure(x, digits) for x in row))
+    return sheet

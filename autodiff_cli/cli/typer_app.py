@@ -6,12 +6,15 @@ as :mod:`.argv` does, and a test holds the two readings of the command line equa
 from __future__ import annotations
 
 import inspect
+import os
+import sys
 from typing import Any, Literal
 
 import typer
 
 from .. import __version__
-from .spec import COMMANDS, PROGRAM, SUMMARY, Command, Opt
+from ..base.errors import PATH_LIMIT, ExitStatus, UsageError, quoted
+from .spec import COMMANDS, COMPLETION_FLAGS, PROGRAM, SUMMARY, Command, Opt
 
 _FREE_ARGS = {"ignore_unknown_options": True, "allow_extra_args": False, "allow_interspersed_args": True,
               "help_option_names": ["--help", "-h"]}
@@ -75,10 +78,82 @@ def build_app(run: Any = None) -> typer.Typer:
     return app
 
 
+SHELLS = ("bash", "zsh", "fish", "powershell", "pwsh")  # those Typer writes completion for
+COMPLETE_VAR = f"_{PROGRAM.upper()}_COMPLETE"
+
+
 def run_typer(argv: list[str]) -> int:
-    """Run the Typer app on ``argv`` (completion requests included); the exit status."""
+    """Run the Typer app on ``argv`` (completion requests included); the exit
+    status. ``--install-completion``/``--show-completion`` check their shell
+    first (Typer would take a flag's value for an argument and install for the
+    shell it detects, or fail with a traceback where it detects none), and a
+    completion request that cannot be answered (its variables missing or
+    malformed) answers nothing, quietly: the shell is asking, not a person."""
+    if argv[:1] and argv[0] in COMPLETION_FLAGS:
+        return _completion_script(argv[0], argv[1:])
+    instruction = os.environ.get(COMPLETE_VAR, "")
+    if instruction:
+        _check_instruction(instruction)
     try:
         result = typer.main.get_command(build_app()).main(args=argv, prog_name=PROGRAM, standalone_mode=False)
     except SystemExit as done:  # completion ends with sys.exit, whatever the mode
         return done.code if isinstance(done.code, int) else 0
+    except Exception:
+        if instruction:
+            return ExitStatus.OK  # no completion
+        raise
     return result if isinstance(result, int) else 0
+
+
+def _check_instruction(instruction: str) -> None:
+    """``complete_bash``, ``source_zsh``, ...: Typer's instruction styles; anything else is a usage error."""
+    action, _, shell = instruction.partition("_")
+    if action not in ("complete", "source") or shell not in SHELLS:
+        raise UsageError(f"{COMPLETE_VAR}={quoted(instruction)} is not a completion request: it is complete_SHELL "
+                         f"or source_SHELL, for a SHELL among {_listed(SHELLS)}")
+
+
+def _completion_script(flag: str, rest: list[str]) -> int:
+    """``--show-completion [SHELL]`` prints the script, ``--install-completion
+    [SHELL]`` installs it, for SHELL or else the shell this runs in."""
+    from typer._completion_shared import get_completion_script, install
+
+    if len(rest) > 1:
+        raise UsageError(f"{flag} takes at most a shell's name, not {' '.join(map(quoted, rest))}")
+    shell = rest[0] if rest else _detected_shell()
+    if shell is None:
+        raise UsageError(f"{flag}: cannot tell which shell this is; name it: {flag} SHELL, one of {_listed(SHELLS)}")
+    if shell not in SHELLS:
+        raise UsageError(f"{flag}: no completion for the shell {quoted(shell)}; the shells are {_listed(SHELLS)}")
+    if flag == "--show-completion":
+        sys.stdout.write(get_completion_script(prog_name=PROGRAM, complete_var=COMPLETE_VAR, shell=shell) + "\n")
+        return ExitStatus.OK
+    from pathlib import Path
+
+    if not Path.home().is_dir():
+        raise UsageError(f"cannot install {shell} completion: HOME ({quoted(str(Path.home()), PATH_LIMIT)}) "
+                         "is not a directory")
+    try:
+        _, path = install(shell=shell, prog_name=PROGRAM, complete_var=COMPLETE_VAR)
+    except OSError as exc:  # a HOME that cannot be written; powershell not there to ask for its profile
+        where = f"{quoted(str(exc.filename), PATH_LIMIT)}: " if exc.filename else ""
+        raise UsageError(f"cannot install {shell} completion: {where}{exc.strerror or exc}") from None
+    except typer.Exit:  # Typer said why on standard error
+        raise UsageError(f"cannot install {shell} completion") from None
+    sys.stdout.write(f"{shell} completion installed in {path}\nCompletion will take effect once you restart the "
+                     "terminal\n")
+    return ExitStatus.OK
+
+
+def _detected_shell() -> str | None:
+    """The shell this runs in, as Typer finds it (shellingham), or None."""
+    try:
+        import shellingham
+
+        return shellingham.detect_shell()[0].lower()
+    except Exception:  # noqa: BLE001 - ShellDetectionFailure, or no process table to read
+        return None
+
+
+def _listed(names: tuple[str, ...]) -> str:
+    return ", ".join(names[:-1]) + f" and {names[-1]}"

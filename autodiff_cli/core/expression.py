@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from ..base.errors import UsageError, did_you_mean, plural, quoted
+from ..base.errors import UsageError, did_you_mean, lookalike_hint, plural, quoted
 from ..base.ops import OPS, kink_matters
 from .engine import Value, all_finite_grads, backward, forward
 
@@ -218,7 +218,7 @@ class Expression:
             raise UsageError(f"no variable {_names(unknown, verb=False)} in the expression")
         missing = [n for n in self.variables if n not in values] if complete else []
         if missing:
-            raise UsageError(f"missing value for {_names(missing, verb=False)}")
+            raise UsageError(f"missing value for {_names(missing, verb=False)}{lookalike_hint(missing)}")
 
     def forward(self, values: Mapping[str, float], ieee: bool = False) -> float:
         """Set the variables and recompute every node; returns the output's value."""

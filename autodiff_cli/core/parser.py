@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 from _thread import allocate_lock  # threading's Lock, without importing threading
 
-from ..base.errors import ExprSyntaxError, did_you_mean, quoted
+from ..base.errors import ExprSyntaxError, did_you_mean, escaped, quoted
 from ..base.lalr import LALR, ParseError, Token, spec_from_lark, token_end, token_text
 from ..base.ops import CONSTANTS, FUNCTIONS
 from .engine import Value
@@ -314,13 +314,36 @@ def _describe_token(tok: Token) -> str:
 def _syntax_error(exc: ParseError, text: str) -> ExprSyntaxError:
     if exc.token is None:
         char = text[exc.pos] if exc.pos < len(text) else ""
-        what = f"unexpected character {char!r}" if char.isprintable() else f"unexpected character {char!a}"
-        return ExprSyntaxError(what, text, exc.pos)
+        return ExprSyntaxError(_unexpected(char), text, exc.pos)
     tok = exc.token
     expected = sorted({_TOKEN_NAMES.get(t, repr(t)) for t in exc.expected if not t.startswith("__")})
     items = ", ".join(expected).rsplit(", ", 1)  # "'+', '-', ';', a newline or the end"
     hint = f"; expected {' or '.join(items)}" if expected and len(expected) <= 5 else ""
     return ExprSyntaxError(f"unexpected {_describe_token(tok)}{hint}", text, exc.pos)
+
+
+def _unexpected(char: str) -> str:
+    """What a character the language has no place for is: ``'$'``, ``'\\x1b'``,
+    a sign drawn like one of the language's, named (``'−' (U+2212 MINUS SIGN;
+    did you mean '-'?)``), or a byte that was not text at all (a command line
+    read as UTF-8, its other bytes kept as Python's surrogate escapes)."""
+    import unicodedata
+
+    if "\udc80" <= char <= "\udcff":
+        import sys
+
+        encoding = sys.getfilesystemencoding().upper().replace("UTF8", "UTF-8")
+        return f"unexpected byte 0x{ord(char) - 0xDC00:02x} (not {encoding} text)"
+    # A combining accent is shown escaped: on its own it would sit on the quote.
+    shown = char if char.isprintable() and unicodedata.category(char) not in ("Mn", "Me") else escaped(char)
+    if char.isascii():
+        return f"unexpected character {shown!r}" if shown == char else f"unexpected character '{shown}'"
+    plain = _PLAIN.get(char) or unicodedata.normalize("NFKC", char)
+    hint = f"; did you mean '{plain}'?" if plain != char and plain.isascii() and plain.isprintable() else ""
+    return f"unexpected character '{shown}' (U+{ord(char):04X} {unicodedata.name(char, 'unnamed')}{hint})"
+
+
+_PLAIN = {"−": "-", "–": "-", "—": "-", "×": "*", "·": "*", "⋅": "*", "÷": "/", "∕": "/"}
 
 
 def _run(text: str, builder: _Builder) -> Any:

@@ -9,7 +9,7 @@ import os
 import re
 from collections.abc import Container, Iterable, Mapping
 
-from ..base.errors import AutodiffError, NotFiniteError, UsageError, quoted
+from ..base.errors import AutodiffError, NotFiniteError, UsageError, lookalike_hint, quoted
 
 _NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 _NON_FINITE = re.compile(r"[+-]?(nan|inf|infinity)", re.IGNORECASE)
@@ -91,4 +91,4 @@ def one_place(variables: Iterable[str], fixed: Mapping[str, float], columns: Con
         raise UsageError(f"value for {quoted(twice)} given twice (fixed and in {where})")
     missing = [n for n in variables if n not in fixed and n not in columns]
     if missing:
-        raise UsageError(f"missing value for {', '.join(map(quoted, missing))}{hint}")
+        raise UsageError(f"missing value for {', '.join(map(quoted, missing))}{lookalike_hint(missing)}{hint}")
