@@ -233,6 +233,13 @@ def forward(nodes: Sequence[Value], strict: bool = True, describe: Describe | No
         raise DomainError(why, i, describe or _describe_default(nodes))
 
 
+_START = (0.0, -0.0)
+"""A node's gradient before the backward pass, by ``needs_grad``: -0.0 where shares
+arrive, as it is the sum's identity (-0.0 + s is s for every s, where 0.0 + -0.0
+is 0.0), so that a single share keeps its sign as in PyTorch and the array
+engine (d(x*y)/dx at y = -0.0 is -0.0); 0.0 where none arrives (constants)."""
+
+
 def backward(nodes: Sequence[Value], output: Value, ieee: bool = False, check: bool = False,
              describe: Describe | None = None, record: list[tuple[int, int, float, float, float]] | None = None
              ) -> None:
@@ -247,7 +254,7 @@ def backward(nodes: Sequence[Value], output: Value, ieee: bool = False, check: b
     contribution, input's gradient so far)`` per edge: the pass as done by hand.
     """
     for node in nodes:
-        node.grad = 0.0
+        node.grad = _START[node.needs_grad]
     output.grad = 1.0
     if record is not None or check:
         for i in range(len(nodes) - 1, -1, -1):
