@@ -286,20 +286,30 @@ def backward(nodes: Sequence[Value], output: Value, ieee: bool = False, check: b
     ``record`` receives one ``(node index, input index, local derivative,
     contribution, input's gradient so far)`` per edge: the pass as done by hand.
     """
+    # -0.0, not 0.0: it is the sum's identity (-0.0 + s is s for every s, where 0.0 + -0.0
+    # is 0.0), so that a single share keeps its sign, as in PyTorch and the array engine
+    # (d(x*y)/dx at y = -0.0 is -0.0). A constant, which no share reaches, is set to 0.0
+    # when the pass meets it (a test per node here would cost a tenth of the pass).
     for node in nodes:
-        node.grad = _START[node.needs_grad]
+        node.grad = -0.0
     output.grad = 1.0
     if record is not None or check:
         for i in range(len(nodes) - 1, -1, -1):
             node = nodes[i]
-            if node.children and node.needs_grad:
+            if not node.needs_grad:
+                node.grad = 0.0
+            elif node.children:
                 _push(nodes, node, i, ieee, check, describe, record)
+        output.grad = 1.0  # a constant output too
         return
     # The usual pass: the commonest ops inline (their shares cannot raise), as in
     # forward, and no index kept (the rare failing rule finds its node's again).
     for node in reversed(nodes):
+        if not node.needs_grad:
+            node.grad = 0.0
+            continue
         children = node.children
-        if not children or not node.needs_grad:
+        if not children:
             continue
         name = node.op
         if name == "mul":
@@ -318,6 +328,7 @@ def backward(nodes: Sequence[Value], output: Value, ieee: bool = False, check: b
                 b.grad += g if name == "add" else -g
         else:
             _push(nodes, node, -1, ieee, check, describe, record)
+    output.grad = 1.0  # a constant output too
 
 
 def _push(nodes: Sequence[Value], node: Value, i: int, ieee: bool, check: bool, describe: Describe | None,
