@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 import pytest
 
@@ -88,12 +89,70 @@ def test_domain_error_at_the_point(cli):
     assert run.code == 1 and "log of a non-positive number" in run.err
 
 
-def test_where_floats_are_too_coarse_a_note_says_so(cli):
-    # Near 1e12 floats are 2**-13 apart, wider than the 6e-6 step sin needs: the check fails, and says why.
-    run = cli("check", "sin(x)", "x=1e12")
-    assert run.code == 1 and run.err.splitlines() == [
-        f"note: 'x' sits at 1e+12, where floats are {2.0**-13:.3g} apart: too coarse for a difference to follow "
-        "a function that turns on a scale of 1 (sin, cos), which needs a step near 6.06e-06",
-        "error: the gradient check failed for 'x'"]
-    assert cli("check", "sin(x)", "x=1e9").code == 0  # fine below that: no note
-    assert cli("check", "x**2", "x=1e12").err == ""  # and none where the check passes
+def test_where_floats_are_too_coarse_a_note_says_so_and_nothing_fails(cli):
+    # Near 1e16 floats are 2 apart: no step can follow sin, which turns on a scale of 1.
+    run = cli("check", "sin(x)", "x=1e16", "--format", "json")
+    assert run.code == 0 and json.loads(run.out)["ok"] is True
+    [note] = run.err.splitlines()
+    assert note.startswith("note: 'x' cannot be checked at this point: floats near 1e+16 are 2 apart, too coarse")
+    assert note.endswith("; not counted as a failure")
+    # Near 1e12 (floats 2**-13 apart) a step of two of them follows it: checked, and right.
+    run = cli("check", "sin(x)", "x=1e12", "--format", "json")
+    checked = json.loads(run.out)["checks"]["x"]
+    assert run.code == 0 and run.err == "" and abs(checked["numeric"] / math.cos(1e12) - 1) < 1e-6
+    assert cli("check", "x**2", "x=1e16").err == ""  # and no note where the check passes
+
+
+@pytest.mark.parametrize(("text", "x"), [("log(1+x)", "1e-16"), ("exp(x) - 1", "1e-20"), ("log(1 + x)", "-1e-17"),
+                                         ("exp(x) - 1", "3.7e-300")])
+def test_right_where_the_value_rounds_to_zero(cli, text, x):
+    # f(x) is exactly 0, but 1 + x and exp(x) round at 1: d/dx is 1/(1+x) = exp(x) = 1 to 1e-16.
+    run = cli("check", text, f"x={x}", "--format", "json")
+    checked = json.loads(run.out)["checks"]["x"]
+    assert run.code == 0 and run.err == "" and abs(checked["numeric"] - 1) < 1e-9, (run.out, run.err)
+
+
+@pytest.mark.parametrize("text", ["log(1+x)", "exp(x) - 1", "log(1 + x) - x"])
+def test_passes_from_1e_300_to_1_where_the_value_rounds_to_zero(text):
+    # log(1+x) and exp(x) - 1 are 0 (or x) in float64 for |x| below 1e-16: every point is judged, and passes.
+    expr = parse(text)
+    tried = 0
+    for k in range(-300, 1, 3):
+        for x in (10.0**k, 3.7 * 10.0**k, -(10.0**k) / 2):
+            for method in ("central", "forward"):
+                _, checks = check_gradients(expr, {"x": x}, method)
+                assert checks["x"].ok and checks["x"].judged, (text, x, method, checks)
+                tried += 1
+    assert tried > 500
+
+
+def test_a_wrong_rule_is_still_caught_where_the_value_rounds_to_zero(cli, monkeypatch):
+    # The same point as above, with exp's rule off by 0.1%: the mismatch is a failure, not "cannot be checked".
+    exp = ops.OPS["exp"]
+    monkeypatch.setitem(ops.OPS, "exp", ops.Op(exp.name, exp.symbol, exp.kind, exp.arity, exp.forward,
+                                               grads=(lambda m, o, x: 1.001 * o,)))
+    run = cli("check", "exp(x) - 1", "x=1e-20", "--format", "json")
+    assert run.code == 1 and json.loads(run.out)["ok"] is False
+    assert run.err == "error: the gradient check failed for 'x'\n"
+
+
+def test_where_the_value_rounds_more_than_a_variable_moves_it(cli):
+    # x**2 + y**2 at x = 1e8 is 1e16, whose floats are 2 apart; y**2 changes by far less over any
+    # step that follows it: y cannot be judged (a note, not a failure); x is checked and passes.
+    run = cli("check", "x**2 + y**2", "x=1e8", "y=-1.5", "--format", "json")
+    data = json.loads(run.out)
+    assert run.code == 0 and data["ok"] is True and data["checks"]["x"]["ok"] is True
+    assert data["checks"]["y"]["analytic"] == -3.0
+    [note] = run.err.splitlines()
+    assert note.startswith("note: 'y' cannot be checked at this point: the expression's value rounds by about 4.44")
+    _, checks = check_gradients(parse("x**2 + y**2"), {"x": 1e8, "y": -1.5})
+    assert checks["x"].judged and not checks["y"].judged and checks["y"].ok
+
+
+def test_a_subnormal_point(cli):
+    # sqrt(x) at 1e-320: a step of two of x's last places (1e-323) is a relative step of 1e-3,
+    # fine for a central difference (error ~ (h/x)**2/8); the slope is 0.5/sqrt(1e-320).
+    run = cli("check", "sqrt(x)", "x=1e-320", "--format", "json")
+    checked = json.loads(run.out)["checks"]["x"]
+    assert run.code == 0 and run.err == ""
+    assert abs(checked["numeric"] / (0.5 / math.sqrt(1e-320)) - 1) < 1e-5

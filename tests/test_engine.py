@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import pickle
 import sys
 
 import pytest
@@ -10,8 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from autodiff_cli import DomainError, Value, parse
+from autodiff_cli.base.errors import AutodiffError, NotANumberError, NotFiniteError
 from autodiff_cli.base.ops import OPS, SCALAR
-from autodiff_cli.core.engine import backward, topological_order
+from autodiff_cli.core.engine import backward, forward, topological_order
 
 from conftest import examples
 from strategies import expressions
@@ -143,3 +145,37 @@ def test_a_copy_evaluates_on_its_own_nodes():
     assert not {id(n) for n in expr.nodes} & {id(n) for n in twin.nodes}
     assert [(n.op, n.label, n.needs_grad) for n in twin.nodes] == [(n.op, n.label, n.needs_grad) for n in expr.nodes]
     assert twin.describe(len(twin.nodes) - 1) == expr.describe(len(expr.nodes) - 1)
+
+
+@pytest.mark.parametrize("data", [None, "2", b"2", [1.0], 1j])
+def test_a_value_is_made_of_a_real_number_only(data):
+    # float("2") would read text and None used to become 0.0: both are mistakes, said as such.
+    with pytest.raises(NotANumberError, match="a Value holds a real number, not") as caught:
+        Value(data)
+    assert isinstance(caught.value, TypeError) and isinstance(caught.value, AutodiffError)
+
+
+def test_a_value_beyond_float64_is_the_librarys_error():
+    with pytest.raises(NotFiniteError, match="float64's range"):
+        Value(10**400)
+    assert Value(10**300).data == 1e300 and Value(True).data == 1.0  # integers within range are numbers
+
+
+def test_pickle_round_trip_of_a_deep_graph():
+    x = Value(0.5, label="x")
+    y = x
+    for _ in range(100_000):
+        y = y * 1.0
+    square = y * y  # a node used twice: both edges must come back to one node
+    square.backward()
+    copy = pickle.loads(pickle.dumps(square))
+    order, copied = topological_order(square), topological_order(copy)
+    assert [(n.data, n.grad, n.op, n.label, n.needs_grad) for n in order] == \
+        [(n.data, n.grad, n.op, n.label, n.needs_grad) for n in copied]
+    assert copy.children[0] is copy.children[1]
+    leaf = copied[0]
+    assert leaf.label == "x" and leaf.grad == 2 * 0.5  # d(y*y)/dx = 2y with y = x
+    leaf.data = 3.0
+    forward(copied)
+    copy.backward()
+    assert copy.data == 9.0 and leaf.grad == 6.0 and x.data == 0.5  # the copy is a graph of its own

@@ -29,14 +29,21 @@ def _pow_dexp(out: Array, x: Array) -> Array:
 
 def _pow(x: Array, y: Array) -> Array:
     # The ** operator has numpy's fast paths for scalar exponents (x**2 is x*x).
-    return x**y if isinstance(y, float) else np.power(x, y)
+    # They give pow's IEEE results, but for x**0.5, which is sqrt(x): C's pow
+    # (and math.pow) has (-inf)**0.5 = inf and (-0.0)**0.5 = +0.0.
+    if not isinstance(y, float):
+        return np.power(x, y)
+    if y == 0.5:
+        return np.where(x == -np.inf, np.inf, np.sqrt(x)) + 0.0  # + 0.0: -0.0 becomes +0.0
+    return x**y
 
 
 def _pow_dbase(x: Array, y: Array) -> Array:
     if isinstance(y, float):  # a constant exponent: no per-point test needed
         if y == 2.0:
             return 2.0 * x  # the common square: one array operation, not two
-        return 0.0 * x if y == 0.0 else y * x ** (y - 1.0)
+        # x**0 is 1 for every x, nan and inf too: its slope is 0 there as well (PyTorch's mask).
+        return 0.0 if y == 0.0 else y * _pow(x, y - 1.0)
     return np.where(y == 0, 0.0, y * np.power(x, y - 1.0))
 
 

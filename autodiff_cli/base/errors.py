@@ -41,6 +41,11 @@ class NotFiniteError(UsageError):
     command line adds which of its options take them."""
 
 
+class NotANumberError(UsageError, TypeError):
+    """Something that is not a real number where one is needed (``Value(None)``,
+    ``Value('2')``); a ``TypeError`` too, as Python's own ``float(None)`` raises."""
+
+
 class Terminated(KeyboardInterrupt):
     """SIGTERM or SIGHUP, raised where Ctrl-C raises ``KeyboardInterrupt`` (a
     subclass, so that everything that stops cleanly on Ctrl-C (a write removing

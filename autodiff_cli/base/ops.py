@@ -111,7 +111,13 @@ def _zero_to_zero(x: Any, y: Any) -> Any:
 
 
 def _sign(x: float) -> float:
-    return (x > 0) - (x < 0) + 0.0
+    # numpy's sign: nan stays nan (x != x), as every other op keeps it.
+    return x if x != x else (x > 0) - (x < 0) + 0.0
+
+
+def _relu(x: float) -> float:
+    # numpy's maximum(x, 0): nan stays nan, where x > 0 alone would make it 0.
+    return x if x > 0 or x != x else 0.0
 
 
 TRANSCENDENTAL = ("exp", "log", "sqrt", "sin", "cos", "tan", "tanh")
@@ -119,7 +125,7 @@ TRANSCENDENTAL = ("exp", "log", "sqrt", "sin", "cos", "tan", "tanh")
 
 SCALAR = SimpleNamespace(
     **{name: getattr(math, name) for name in TRANSCENDENTAL},
-    sigmoid=_sigmoid, relu=lambda x: x if x > 0 else 0.0, abs=abs, sign=_sign,
+    sigmoid=_sigmoid, relu=_relu, abs=abs, sign=_sign,
     pow=_pow, pow_dbase=_pow_dbase, pow_dexp=_pow_dexp, xlogy=_xlogy, xlogy_dx=_xlogy_dx, xlogy_dy=_xlogy_dy,
 )
 """The float interpretation of the math namespace (Python's ``math``)."""
@@ -161,7 +167,8 @@ OPS: dict[str, Op] = {
         _call("sigmoid", lambda m, o, x: o * (1.0 - o)),
         _call("relu", lambda m, o, x: m.relu(m.sign(x)), (lambda x: x == 0.0, "relu'(0) = 0")),
         _call("abs", lambda m, o, x: m.sign(x), (lambda x: x == 0.0, "abs'(0) = 0")),
-        _call("sign", lambda m, o, x: 0.0 * x),
+        # 0 wherever sign is defined (at +-inf too, and +0: not 0 * x, which is -0 for x < 0), nan at nan.
+        _call("sign", lambda m, o, x: 0.0 * m.abs(m.sign(x))),
         Op("xlogy", "xlogy", "call", 2, lambda m, x, y: m.xlogy(x, y),
            (lambda m, o, x, y: m.xlogy_dx(x, y), lambda m, o, x, y: m.xlogy_dy(x, y)),
            (lambda x, y: (x == 0.0) & (y <= 0.0), "xlogy'(0, <= 0) = 0"), roles=("factor", "log"),

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Sequence
 
-from ..base.errors import DomainError
+from ..base.errors import DomainError, NotANumberError, NotFiniteError
 from ..base.ops import OPERATORS, OPS, SCALAR
 
 TYPE_CHECKING = False  # typing itself costs start-up time
@@ -39,7 +39,7 @@ class Value:
 
     def __init__(self, data: float = 0.0, children: tuple[Value, ...] = (), op: str = "var",
                  label: str = "", gradient: float = 0.0) -> None:
-        self.data = float(data) if data is not None else 0.0
+        self.data = data if type(data) is float else _number(data)
         self.grad = float(gradient) if gradient else 0.0
         self.children = children
         self.op = op
@@ -83,6 +83,15 @@ class Value:
         node = cls(0.0, children, op)
         forward([node], strict=True)
         return node
+
+    def __reduce__(self) -> tuple[Callable[..., Value], tuple[list[tuple], ...]]:
+        # The graph below, flat, children first: pickle's own way recurses into the
+        # children and overflows the stack on a 100,000-deep chain. Sharing inside
+        # the graph (a*a) is kept; each pickled Value carries its own graph.
+        order = topological_order(self)
+        index = {id(n): i for i, n in enumerate(order)}
+        return _rebuild, ([(n.data, n.grad, n.op, n.label, n.needs_grad, tuple([index[id(c)] for c in n.children]))
+                           for n in order],)
 
     def __repr__(self) -> str:
         name = f"{self.label}, " if self.label else ""
@@ -133,6 +142,30 @@ class Value:
         from ..draw.notebook import value_bundle
 
         return value_bundle(topological_order(self), self)
+
+
+def _number(data: object) -> float:
+    """A Value's data as a float: None and text are no numbers (``float('2')``
+    would read the text), and an integer beyond float64's range is not finite."""
+    if data is None or isinstance(data, (str, bytes, bytearray)):
+        raise NotANumberError(f"a Value holds a real number, not {type(data).__name__}")
+    try:
+        return float(data)  # type: ignore[arg-type]
+    except OverflowError:
+        raise NotFiniteError("a Value's number must be within float64's range (about +-1.8e308)") from None
+    except (TypeError, ValueError):
+        raise NotANumberError(f"a Value holds a real number, not {type(data).__name__}") from None
+
+
+def _rebuild(rows: list[tuple]) -> Value:
+    """A pickled Value's graph made again (see ``Value.__reduce__``): the last row is the Value."""
+    nodes: list[Value] = []
+    for data, grad, op, label, needs, kids in rows:
+        node = Value.__new__(Value)
+        node.data, node.grad, node.op, node.label, node.needs_grad = data, grad, op, label, needs
+        node.children = tuple(nodes[k] for k in kids)
+        nodes.append(node)
+    return nodes[-1]
 
 
 def _operator(op: str, reflected: bool) -> Callable[[Value, Value | float], Value]:
@@ -233,6 +266,13 @@ def forward(nodes: Sequence[Value], strict: bool = True, describe: Describe | No
         raise DomainError(why, i, describe or _describe_default(nodes))
 
 
+_START = (0.0, -0.0)
+"""A node's gradient before the backward pass, by ``needs_grad``: -0.0 where shares
+arrive, as it is the sum's identity (-0.0 + s is s for every s, where 0.0 + -0.0
+is 0.0), so that a single share keeps its sign as in PyTorch and the array
+engine (d(x*y)/dx at y = -0.0 is -0.0); 0.0 where none arrives (constants)."""
+
+
 def backward(nodes: Sequence[Value], output: Value, ieee: bool = False, check: bool = False,
              describe: Describe | None = None, record: list[tuple[int, int, float, float, float]] | None = None
              ) -> None:
@@ -246,20 +286,30 @@ def backward(nodes: Sequence[Value], output: Value, ieee: bool = False, check: b
     ``record`` receives one ``(node index, input index, local derivative,
     contribution, input's gradient so far)`` per edge: the pass as done by hand.
     """
+    # -0.0, not 0.0: it is the sum's identity (-0.0 + s is s for every s, where 0.0 + -0.0
+    # is 0.0), so that a single share keeps its sign, as in PyTorch and the array engine
+    # (d(x*y)/dx at y = -0.0 is -0.0). A constant, which no share reaches, is set to 0.0
+    # when the pass meets it (a test per node here would cost a tenth of the pass).
     for node in nodes:
-        node.grad = 0.0
+        node.grad = -0.0
     output.grad = 1.0
     if record is not None or check:
         for i in range(len(nodes) - 1, -1, -1):
             node = nodes[i]
-            if node.children and node.needs_grad:
+            if not node.needs_grad:
+                node.grad = 0.0
+            elif node.children:
                 _push(nodes, node, i, ieee, check, describe, record)
+        output.grad = 1.0  # a constant output too
         return
     # The usual pass: the commonest ops inline (their shares cannot raise), as in
     # forward, and no index kept (the rare failing rule finds its node's again).
     for node in reversed(nodes):
+        if not node.needs_grad:
+            node.grad = 0.0
+            continue
         children = node.children
-        if not children or not node.needs_grad:
+        if not children:
             continue
         name = node.op
         if name == "mul":
@@ -278,6 +328,7 @@ def backward(nodes: Sequence[Value], output: Value, ieee: bool = False, check: b
                 b.grad += g if name == "add" else -g
         else:
             _push(nodes, node, -1, ieee, check, describe, record)
+    output.grad = 1.0  # a constant output too
 
 
 def _push(nodes: Sequence[Value], node: Value, i: int, ieee: bool, check: bool, describe: Describe | None,

@@ -292,7 +292,9 @@ class ArrayProgram:
             for i, (op, kids) in enumerate(zip(self.ops, self.children, strict=True)):
                 if kids:
                     data[i] = op.forward(ARRAY, *[data[k] for k in kids])
-            grads: list[Any] = [0.0] * len(self.ops)
+            # None until a first share, which is taken as it is (a lone -0.0 stays -0.0, as
+            # in the scalar engine); later ones are summed (0.0 + -0.0 is 0.0).
+            grads: list[Any] = [None] * len(self.ops)
             # A scalar seed: shares stay scalars until they meet an array
             # (3*x**2 pushes 3.0, not an array of threes, into x**2).
             grads[self.output] = np.float64(1.0)
@@ -308,7 +310,7 @@ class ArrayProgram:
                         # Skip work that changes nothing: g*1 and 0 + share (whole arrays each).
                         share = g if isinstance(local, float) and local == 1.0 else g * local
                         before = grads[k]
-                        grads[k] = share if isinstance(before, float) and before == 0.0 else before + share
+                        grads[k] = share if before is None else before + share
         hit: dict[str, Any] = {}  # by rule, the points where some node used it (counted once each)
         for i, op in self.kinks:
             at, rule = OPS[op].kink
