@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
 import sys
 from dataclasses import dataclass
 
@@ -22,6 +23,20 @@ SCALE = max(1, int(os.environ.get("AUTODIFF_FUZZ_SCALE", "1")))
 def examples(n: int) -> int:
     """How many examples a property test runs: ``n``, times the fuzz scale."""
     return n * SCALE
+
+
+def need_dot(why: str = "PNG/PDF") -> str:
+    """The path of Graphviz's ``dot``, for a test that truly needs the system
+    Graphviz. Without it the test is skipped, saying why, so that the suite
+    passes with nothing but Python; under CI (which installs Graphviz) it fails
+    instead, as a skip there would hide a break."""
+    program = shutil.which("dot")
+    if program is None:
+        reason = f"needs Graphviz's dot ({why}); CI installs it"
+        if os.environ.get("CI"):
+            pytest.fail(f"{reason}, but it is not on PATH")
+        pytest.skip(reason)
+    return program
 
 
 @dataclass

@@ -138,7 +138,7 @@ def test_no_module_over_400_lines(module):
 
 
 PROCESS_STATE = {("signal", "signal"), ("_signal", "signal"), ("gc", "disable"), ("gc", "enable"), ("gc", "freeze"),
-                 ("os", "_exit"), ("atexit", "register")}
+                 ("os", "_exit")}
 """Calls that change the whole process: a signal handler, the cyclic collector, the exit."""
 STREAMS = {"stdin", "stdout", "stderr"}
 

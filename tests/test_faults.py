@@ -73,9 +73,12 @@ def test_character_device_is_written_through(tmp_path):
     assert sorted(os.listdir(tmp_path)) == ["nulldev"]
 
 
-def test_full_device_is_a_clean_error_and_stays_a_device():
-    proc = autodiff(*GRAPH, "-o", "/dev/full")
-    assert proc.returncode == 2 and "No space left on device" in one_error(proc)
+@pytest.mark.parametrize("args", [[*GRAPH, "-o"], ["eval", "x", "--grid", "x=0:3:1", "--format", "csv", "--output"]],
+                         ids=["graph", "eval batch"])
+def test_full_device_is_a_clean_error_and_stays_a_device(args):
+    # A write that fails (the disk full) is an I/O failure, 1, as for a full standard output.
+    proc = autodiff(*args, "/dev/full")
+    assert proc.returncode == 1 and one_error(proc) == "error: cannot write '/dev/full': No space left on device\n"
     assert stat.S_ISCHR(os.lstat("/dev/full").st_mode)
 
 
@@ -85,8 +88,8 @@ def test_block_device_is_never_replaced(tmp_path):
         os.mknod(node, 0o666 | stat.S_IFBLK, os.makedev(7, 250))  # a loop device nobody set up
     except PermissionError:
         pytest.skip("making a device node needs CAP_MKNOD")
-    proc = autodiff(*GRAPH, "-o", str(node))
-    assert proc.returncode == 2 and one_error(proc).startswith(f"error: cannot write '{node}': ")
+    proc = autodiff(*GRAPH, "-o", str(node))  # a loop device of no size: full, as /dev/full (status 1)
+    assert proc.returncode == 1 and one_error(proc).startswith(f"error: cannot write '{node}': ")
     st = os.lstat(node)
     assert stat.S_ISBLK(st.st_mode) and st.st_rdev == os.makedev(7, 250) and os.listdir(tmp_path) == ["blk"]
 

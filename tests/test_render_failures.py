@@ -17,6 +17,8 @@ import pytest
 from autodiff_cli.base.errors import ExitStatus
 from autodiff_cli.draw.render import RenderError, render
 
+from conftest import need_dot
+
 HAS_WASM = sys.version_info >= (3, 11)  # a dependency from Python 3.11 on (pyproject's marker)
 CAT = shutil.which("cat")
 
@@ -90,14 +92,43 @@ def test_a_dot_that_hangs_times_out_and_is_stopped(tmp_path, monkeypatch):
     assert not stat.exists() or stat.read_text().rsplit(")", 1)[1].split()[0] == "Z"  # killed, not left running
 
 
-@pytest.mark.parametrize("suffix", [".png", ".pdf"])
-def test_no_dot_for_png_or_pdf_is_a_usage_error(cli, tmp_path, monkeypatch, out, suffix):
+def test_no_dot_for_pdf_is_a_usage_error(cli, tmp_path, monkeypatch, out):
     monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))
-    (out / f"g{suffix}").write_bytes(b"old")
-    run = cli("graph", "a*b", "-o", str(out / f"g{suffix}"))
-    assert_failed_cleanly(run, out, suffix, ExitStatus.USAGE)
+    (out / "g.pdf").write_bytes(b"old")
+    run = cli("graph", "a*b", "-o", str(out / "g.pdf"))
+    assert_failed_cleanly(run, out, ".pdf", ExitStatus.USAGE)
     assert "apt-get install graphviz" in run.err and "brew install graphviz" in run.err
     assert "write .svg or .dot instead" in run.err
+
+
+def test_no_dot_and_no_resvg_for_png_is_a_usage_error(cli, tmp_path, monkeypatch, out):
+    monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))
+    monkeypatch.setitem(sys.modules, "resvg_py", None)  # as if not installed
+    (out / "g.png").write_bytes(b"old")
+    run = cli("graph", "a*b", "-o", str(out / "g.png"))
+    assert_failed_cleanly(run, out, ".png", ExitStatus.USAGE)
+    assert "apt-get install graphviz" in run.err and "pip install resvg-py" in run.err
+    assert "write .svg or .dot instead" in run.err
+
+
+@pytest.mark.skipif(not HAS_WASM, reason="no WebAssembly Graphviz before Python 3.11")
+@pytest.mark.parametrize(("script", "said"), [
+    ("def svg_to_bytes(**options):\n    raise ValueError('SVG has an invalid size')\n", "SVG has an invalid size"),
+    ("import os\ndef svg_to_bytes(**options):\n    os.kill(os.getpid(), 9)\n", "could not draw the graph as PNG"),
+    ("def svg_to_bytes(**options):\n    return b'\\x89PNG\\r\\n\\x1a\\n'\n", "could not draw the graph as PNG"),
+])
+def test_a_failing_resvg_is_status_3(cli, tmp_path, monkeypatch, out, script, said):
+    # A resvg that raises, crashes or gives half a PNG, in the process that draws.
+    fake = tmp_path / "fake" / "resvg_py"
+    fake.mkdir(parents=True)
+    (fake / "__init__.py").write_text(script)
+    monkeypatch.syspath_prepend(str(tmp_path / "fake"))
+    monkeypatch.delitem(sys.modules, "resvg_py", raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))
+    (out / "g.png").write_bytes(b"old")
+    run = cli("graph", "a*b", "a=1", "b=2", "-o", str(out / "g.png"))
+    assert_failed_cleanly(run, out, ".png", ExitStatus.RENDER)
+    assert said in run.err and "resvg" in run.err and "write .svg or .dot instead" in run.err
 
 
 @pytest.mark.skipif(not HAS_WASM, reason="no WebAssembly Graphviz before Python 3.11")
@@ -122,8 +153,7 @@ def test_a_failing_webassembly_graphviz_is_status_3(cli, tmp_path, monkeypatch, 
 
 def test_a_working_dot_still_draws(cli, tmp_path, monkeypatch, out):
     # The check of what dot gives accepts what Graphviz really writes, in every format.
-    if shutil.which("dot") is None:
-        pytest.fail("Graphviz's dot is not installed (.ci/run installs it)")
+    need_dot("what dot writes, in every format")
     for suffix in (".svg", ".png", ".pdf"):
         run = cli("graph", "a*b", "a=1", "b=2", "-o", str(out / f"g{suffix}"))
         assert run.code == 0 and run.err == "", run.err

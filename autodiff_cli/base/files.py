@@ -16,6 +16,7 @@ default course (the end of the process) would leave the file behind.
 
 from __future__ import annotations
 
+import errno
 import os
 import secrets
 import stat
@@ -23,7 +24,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import BinaryIO
 
-from .errors import PATH_LIMIT, UsageError, quoted
+from .errors import PATH_LIMIT, AutodiffError, UsageError, quoted
 
 _pending: set[str] = set()
 """Temporary files that exist (or are about to) and must not outlive the process."""
@@ -42,7 +43,20 @@ def write_atomic(path: str | os.PathLike[str], data: bytes) -> None:
 
 
 def _fail(name: str, why: str) -> UsageError:
+    """A target that cannot be written at all (no such folder, a directory, no permission): the user's to fix."""
     return UsageError(f"cannot write {quoted(name, PATH_LIMIT)}: {why}")
+
+
+_IO_FAILURES = {errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EFBIG}
+
+
+def _failed_write(name: str, exc: OSError) -> AutodiffError:
+    """Writing failed part-way: a full disk or a device error is an I/O failure,
+    status 1, as for a full standard output; anything else (a device that takes
+    no data) is the target's fault, a usage error."""
+    if exc.errno not in _IO_FAILURES:
+        return _fail(name, exc.strerror or str(exc))
+    return AutodiffError(f"cannot write {quoted(name, PATH_LIMIT)}: {exc.strerror or exc}")
 
 
 def _target(name: str) -> str | None:
@@ -104,10 +118,14 @@ def open_atomic(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
     target = _target(name)
     if target is None:  # a device or FIFO (which waits for its reader): written through
         try:
-            with os.fdopen(os.open(name, os.O_WRONLY), "wb") as f:
-                yield f
+            fd = os.open(name, os.O_WRONLY)
         except OSError as exc:
             raise _fail(name, exc.strerror or str(exc)) from None
+        try:
+            with os.fdopen(fd, "wb") as f:
+                yield f
+        except OSError as exc:
+            raise _failed_write(name, exc) from None
         return
     directory = os.path.dirname(target) or "."
     try:
@@ -122,10 +140,13 @@ def open_atomic(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
         cleanup()
         raise
     try:
-        with os.fdopen(os.open(tmp, os.O_WRONLY), "wb") as f:
-            yield f
-            f.flush()
-            os.fsync(f.fileno())
+        try:
+            with os.fdopen(os.open(tmp, os.O_WRONLY), "wb") as f:
+                yield f
+                f.flush()
+                os.fsync(f.fileno())
+        except OSError as exc:
+            raise _failed_write(name, exc) from None
         os.chmod(tmp, mode)
         os.replace(tmp, target)
         _pending.discard(tmp)

