@@ -292,3 +292,16 @@ def test_only_this_expressions_result_columns_are_ignored(cli, tmp_path):
     named = write_parquet(tmp_path / "v.parquet", {"value": [2.0]})  # a variable called value is a variable
     run = cli("eval", "value*2", "--input", str(named), "--format", "jsonl")
     assert run.code == 0 and json.loads(run.out)["variables"] == {"value": 2.0} and run.err == ""
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".parq", ".pq", ".PQ"])
+def test_every_parquet_suffix_is_written_as_it_is_read(cli, tmp_path, suffix):
+    # The suffixes --input takes for Parquet are the ones --output writes it for.
+    out = tmp_path / f"out{suffix}"
+    run = cli("eval", "x*x", "--grid", "x=-1:2:1", "-o", str(out))
+    assert run.code == 0, run.err
+    got = pq.read_table(out)
+    assert got.column_names == ["x", "value", "grad_x"]
+    assert got.column("value").to_pylist() == [1.0, 0.0, 1.0] and got.column("grad_x").to_pylist() == [-2.0, 0.0, 2.0]
+    back = cli("eval", "x*x", "--input", str(out), "--format", "csv")
+    assert back.code == 0 and back.out.splitlines()[1:] == ["-1.0,1.0,-2.0", "0.0,0.0,0.0", "1.0,1.0,2.0"]

@@ -18,6 +18,7 @@ from enum import Enum
 
 from ..core.expression import Evaluation
 from ..core.values import result_columns, unclaimed
+from ..points.inputs import SUFFIXES as BATCH_SUFFIXES
 
 TYPE_CHECKING = False  # typing itself costs start-up time
 if TYPE_CHECKING:
@@ -42,8 +43,7 @@ class DiffFormat(str, Enum):
     latex = "latex"
 
 
-SUFFIXES = {".csv": Format.csv, ".tsv": Format.tsv, ".jsonl": Format.jsonl, ".json": Format.json,
-            ".parquet": Format.parquet}
+SUFFIXES = {suffix: Format(name) for suffix, name in BATCH_SUFFIXES.items()}
 """The formats a batch file (``--output FILE``) may have, by the file's suffix."""
 
 

@@ -13,6 +13,11 @@ if TYPE_CHECKING:
     from typing import Any
 
 
+SUFFIXES = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".json": "json",
+            ".parquet": "parquet", ".parq": "parquet", ".pq": "parquet"}
+"""The format of a batch file by its suffix: the one table, for input and output alike."""
+
+
 def where(path: str | None) -> str:
     from ..base.errors import PATH_LIMIT, quoted
 
@@ -32,7 +37,9 @@ def parquet_input(path: str) -> bool:
             raise UsageError("standard input holds Parquet, which is read from a file only "
                              "(its index is at its end): give the file's name")
         return False
-    if path.lower().endswith((".parquet", ".parq", ".pq")):
+    import os
+
+    if SUFFIXES.get(os.path.splitext(path)[1].lower()) == "parquet":
         return True
     try:
         with open(path, "rb") as f:
