@@ -216,9 +216,11 @@ def _csv_chunks(lines: Iterator[tuple[int, str]], where: str, chunk: int, limit:
         bad = not_a_name(names) if names else ""
         if bad is not None:
             raise UsageError(f"{where}: the first line must name the variables (got {quoted(bad)})")
-        twice = repeated(names)
-        if twice is not None:
-            raise UsageError(f"{where}: the column {quoted(twice)} appears twice")
+        # One table of the names: it finds a name given twice, and is the columns of a
+        # header alone (one empty array shared: a million views cost half a second).
+        alone = Points(dict.fromkeys(names, np.empty(0)), 0)
+        if len(alone) != len(names):
+            raise UsageError(f"{where}: the column {quoted(repeated(names) or '')} appears twice")
         block: list[list[str]] = []
         seen = 0
         for row in reader:
@@ -236,13 +238,13 @@ def _csv_chunks(lines: Iterator[tuple[int, str]], where: str, chunk: int, limit:
         if "field limit" in str(exc):
             raise too_long(f"{where}, line {offset + reader.line_num + 1}: a field", limit, "characters") from None
         raise UsageError(f"{where}, line {offset + reader.line_num}: not valid CSV ({exc})") from None
-    if block or not seen:  # a header alone still names the columns
+    if block:
         yield _csv_columns(names, block, where, offset + reader.line_num - len(block))
+    elif not seen:  # a header alone still names the columns
+        yield alone
 
 
 def _csv_columns(names: list[str], block: list[list[str]], where: str, first_line: int) -> Points:
-    if not block:  # a header alone: one empty column shared (a million views cost half a second)
-        return Points(dict.fromkeys(names, np.empty(0)), 0)
     try:
         values = np.array(block, dtype=np.float64).reshape(len(block), len(names))
     except ValueError:
