@@ -3,8 +3,9 @@ exit codes and messages; the library just raises them."""
 
 from __future__ import annotations
 
+import itertools
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from enum import IntEnum
 
 
@@ -168,6 +169,15 @@ def quoted(text: str, limit: int = 80) -> str:
     if not text.isprintable():
         text = "".join(ch if ch.isprintable() else escaped(ch) for ch in text)
     return f"'{text}'{size}"
+
+
+def listed(names: Collection[str], most: int = 6, limit: int = 80) -> str:
+    """Names for a message, the first ``most`` of them: ``'a', 'b' and 3 more``.
+    A message lists names, never all of them: 200,000 missing variables are
+    not a 2 MB line."""
+    head = [quoted(n, limit) for n in itertools.islice(names, most)]
+    more = f" and {len(names) - most:,} more" if len(names) > most else ""
+    return ", ".join(head) + more
 
 
 def _common_ends(a: str, b: str) -> tuple[str, str]:

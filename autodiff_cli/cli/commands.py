@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import sys
 
-from ..base.errors import AutodiffError, ExitStatus, UsageError, did_you_mean, plural, quoted
+from ..base.errors import AutodiffError, ExitStatus, UsageError, did_you_mean, listed, plural, quoted
 from . import process
 from .process import diagnostic
 from .spec import COMMANDS
@@ -64,8 +64,7 @@ def _check(o: dict[str, Any], tokens: list[str], missing: list) -> int | None:
     write_checks(expr, value, checks, Format(o["fmt"]), sys.stdout, o["digits"])
     failed = [name for name, c in checks.items() if not c.ok]
     if failed:
-        names = ", ".join(quoted(n) for n in failed)
-        diagnostic(f"error: the gradient check failed for {names}")
+        diagnostic(f"error: the gradient check failed for {listed(failed)}")
         return ExitStatus.FAILURE
     return None
 

@@ -274,7 +274,7 @@ def _run_arrays(expr: Any, fixed: dict[str, float], fmt: Format, grids: list[str
     first = next(chunks, None)
     if first is not None:
         origin = where(input_path) if input_path else "--grid"
-        _note_results(_check_sources(expr, fixed, set(first), origin), origin)
+        _note_results(_check_sources(expr, fixed, first.keys(), origin), origin)  # keys: in file order
     program = ArrayProgram(expr)
     failed = seen = 0
     kinks: dict[str, int] = {}
@@ -369,7 +369,7 @@ def run_dask(tokens: list[str], grids: list[str], input_path: str | None, output
     parts = []
     results: set[str] = set()
     for part, names in cluster.partitions(cluster.dataset_files(input_path)):
-        results.update(_check_sources(expr, fixed, set(names), where(part.path)))
+        results.update(_check_sources(expr, fixed, dict.fromkeys(names).keys(), where(part.path)))
         parts.append(part)
     from ..core.values import result_columns
 

@@ -17,7 +17,8 @@ import math
 from enum import Enum
 
 from ..core.expression import Evaluation
-from ..core.values import result_columns
+from ..core.values import result_columns, unclaimed
+from ..points.inputs import SUFFIXES as BATCH_SUFFIXES
 
 TYPE_CHECKING = False  # typing itself costs start-up time
 if TYPE_CHECKING:
@@ -42,8 +43,7 @@ class DiffFormat(str, Enum):
     latex = "latex"
 
 
-SUFFIXES = {".csv": Format.csv, ".tsv": Format.tsv, ".jsonl": Format.jsonl, ".json": Format.json,
-            ".parquet": Format.parquet}
+SUFFIXES = {suffix: Format(name) for suffix, name in BATCH_SUFFIXES.items()}
 """The formats a batch file (``--output FILE``) may have, by the file's suffix."""
 
 
@@ -108,13 +108,18 @@ def write_jsonl(ev: Evaluation, out: TextIO, intermediates: bool) -> None:
 
 
 def csv_header(ev: Evaluation, intermediates: bool) -> list[str]:
-    header = [*ev.variables, *result_columns(ev.gradients)]
-    if intermediates:
-        for name in ev.nodes:
-            header += [name, f"grad_{name}"]
-    if ev.hessian is not None:
-        header += [f"hess_{r}_{c}" for r, row in ev.hessian.items() for c in row]
-    return header
+    """The variables, ``value``, ``grad_NAME`` per variable, then (``--all``) each
+    named node and its gradient, then ``hess_ROW_COL``; the results all with a
+    ``_`` suffix if one of them is a name of the expression (``unclaimed``)."""
+    nodes = list(ev.nodes) if intermediates else []
+    hessian = [f"hess_{r}_{c}" for r, row in ev.hessian.items() for c in row] if ev.hessian is not None else []
+    grads = len(ev.gradients) + 1
+    results = unclaimed(["value", *(f"grad_{n}" for n in [*ev.gradients, *nodes]), *hessian],
+                        {*ev.variables, *nodes})
+    header = [*ev.variables, *results[:grads]]
+    for name, grad in zip(nodes, results[grads:], strict=False):
+        header += [name, grad]
+    return header + results[grads + len(nodes):]
 
 
 def csv_row(ev: Evaluation, intermediates: bool) -> list[str]:
@@ -226,13 +231,9 @@ class BatchWriter:
         self.rows: list[list[float]] = []
         self.sink: Any = None
         if fmt is Format.parquet:  # a binary ``out``; pyarrow only on this path
-            from ..base.errors import UsageError, quoted
             from ..points.parquet import ParquetSink
 
-            twice = next((n for k, n in enumerate(self.header) if n in self.header[:k]), None)
-            if twice is not None:
-                raise UsageError(f"a Parquet file cannot hold the column {quoted(twice)} twice: rename the variable")
-            self.sink = ParquetSink(out, self.header)
+            self.sink = ParquetSink(out, self.header)  # no name twice: see result_columns
 
     def _start(self) -> None:
         """What comes before the first point (once, even for no points)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from ..base.errors import UsageError, did_you_mean, lookalike_hint, plural, quoted
+from ..base.errors import UsageError, did_you_mean, listed, lookalike_hint, plural, quoted
 from ..base.ops import OPS, kink_matters
 from .engine import Value, all_finite_grads, backward, forward
 
@@ -188,9 +188,7 @@ class Expression:
 
     def listed(self, most: int = 6) -> str:
         """The variables for a message: ``'a', 'b' and 3 more``."""
-        names = [quoted(n, 20) for n in list(self.variables)[:most + 1]]
-        more = f" and {len(self.variables) - most:,} more" if len(names) > most else ""
-        return ", ".join(names[:most]) + more
+        return listed(self.variables, most, 20)
 
     def no_variable(self, name: str, where: str = "") -> UsageError:
         """The error for a value, option or column naming no variable, with the
@@ -331,7 +329,7 @@ def _in_nodes(where: list[int] | None, i: int) -> int:
 
 
 def _names(names: list[str], verb: bool = True) -> str:
-    text = ", ".join(map(quoted, names))
+    text = listed(names)
     if not verb:
         return text
     return f"{text} {'is' if len(names) == 1 else 'are'}"

@@ -24,7 +24,7 @@ import numpy as np
 
 from ..base.errors import UsageError, quoted
 from ..core.expression import Expression
-from ..core.values import one_place, result_columns
+from ..core.values import one_place, repeated, result_columns
 from .batch import CHUNK, ArrayProgram
 
 EXTRA = 'pip install "autodiff-cli[cluster]"'
@@ -92,7 +92,10 @@ def evaluate_arrays(prog: ArrayProgram, columns: Mapping[str, Any], size: int,
 
 def as_float64(column: Any, name: str, where: str = "the batch") -> np.ndarray:
     """A column as float64 numbers: integers and booleans converted, missing
-    values as nan; text or other kinds refused with the column named."""
+    values as nan; text or other kinds refused with the column named.
+
+    An integer beyond 2**53 becomes the nearest float64, as the same number
+    does in CSV or JSON (every value is a float64): 2**53 + 1 is 2**53."""
     kind = type(column).__module__.split(".")[0]
     try:
         if kind == "pyarrow":
@@ -102,7 +105,9 @@ def as_float64(column: Any, name: str, where: str = "the batch") -> np.ndarray:
                     or pa.types.is_boolean(column.type) or pa.types.is_decimal(column.type)
                     or pa.types.is_null(column.type)):
                 raise TypeError(str(column.type))
-            column = column.cast(pa.float64()).to_numpy(zero_copy_only=False)
+            # safe=False: a safe cast refuses integers beyond 2**53 instead of rounding them.
+            unsafe = pa.types.is_integer(column.type)
+            column = column.cast(pa.float64(), safe=not unsafe).to_numpy(zero_copy_only=False)
         elif kind == "pandas":
             column = column.to_numpy(dtype=np.float64, na_value=np.nan)
         array = np.asarray(column)
@@ -110,11 +115,16 @@ def as_float64(column: Any, name: str, where: str = "the batch") -> np.ndarray:
             raise TypeError(str(array.dtype))
         return np.ascontiguousarray(array, dtype=np.float64)
     except (TypeError, ValueError) as exc:
-        raise UsageError(f"{where}: the column {quoted(name)} holds {exc or 'values'}, not numbers") from None
+        held = (str(exc).splitlines() or ["values"])[0]  # a type: struct<...> of 10,000 fields is long
+        held = held if len(held) <= 60 else held[:56] + "...>"
+        raise UsageError(f"{where}: the column {quoted(name)} holds {held}, not numbers") from None
 
 
 def _sources(prog: ArrayProgram, names: list[str], fixed: Mapping[str, float], where: str) -> list[str]:
     """The variables the batch gives (the rest are fixed); each variable from exactly one place."""
+    twice = repeated(names)
+    if twice is not None:
+        raise UsageError(f"{where} has the column {quoted(twice)} twice")
     variables = prog.expr.variables
     for name in fixed:
         if name not in variables:

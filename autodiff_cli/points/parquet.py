@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any, BinaryIO
 
 from ..base.errors import UsageError, quoted
+from ..core.values import repeated
 from .batch import CHUNK, Points
 from .columns import as_float64, require
 
@@ -23,6 +24,14 @@ ROW_GROUP = 1 << 20
 nine columns), since a row group per chunk writes 2.2 times slower."""
 
 
+def reason(exc: BaseException, limit: int = 200) -> str:
+    """What went wrong, for a one-line message: an OS error's own words, else the
+    first line of pyarrow's (which may run to several, blank ones too), shortened."""
+    text = getattr(exc, "strerror", None) or next((ln.strip() for ln in str(exc).splitlines() if ln.strip()),
+                                                  type(exc).__name__)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
 def _open(path: str, where: str) -> Any:
     pq = require("pyarrow.parquet", "Reading Parquet")
     import pyarrow as pa
@@ -30,9 +39,9 @@ def _open(path: str, where: str) -> Any:
     try:
         return pq.ParquetFile(path)
     except OSError as exc:
-        raise UsageError(f"cannot read {where}: {getattr(exc, 'strerror', None) or exc}") from None
+        raise UsageError(f"cannot read {where}: {reason(exc)}") from None
     except (pa.ArrowException, ValueError) as exc:
-        raise UsageError(f"cannot read {where}: not a Parquet file ({str(exc).splitlines()[0]})") from None
+        raise UsageError(f"cannot read {where}: not a Parquet file ({reason(exc)})") from None
 
 
 def batches(source: Any, groups: Iterable[int], chunk: int = CHUNK) -> Iterator[Any]:
@@ -59,7 +68,7 @@ def parquet_points(path: str, where: str, chunk: int = CHUNK) -> Iterator[Points
     import pyarrow as pa
 
     names = list(source.schema_arrow.names)
-    twice = next((n for k, n in enumerate(names) if n in names[:k]), None)
+    twice = repeated(names)
     if twice is not None:
         raise UsageError(f"{where}: the column {quoted(twice)} appears twice")
     seen = 0
@@ -70,7 +79,7 @@ def parquet_points(path: str, where: str, chunk: int = CHUNK) -> Iterator[Points
                 yield Points({n: as_float64(batch.column(k), n, where) for k, n in enumerate(names)},
                              batch.num_rows)
     except (pa.ArrowException, OSError) as exc:
-        raise UsageError(f"cannot read {where}: {str(exc).splitlines()[0]}") from None
+        raise UsageError(f"cannot read {where}: {reason(exc)}") from None
     if not seen:
         import numpy as np
 
