@@ -340,7 +340,8 @@ def _run_arrays(expr: Any, fixed: dict[str, float], fmt: Format, grids: list[str
 
 
 def run_dask(tokens: list[str], grids: list[str], input_path: str | None, output: str | None, address: str) -> None:
-    """``--dask``: the Parquet dataset at ``input_path`` evaluated on a cluster into the directory ``output``."""
+    """``--dask``: the Parquet dataset at ``input_path`` evaluated on a cluster into the directory ``output``;
+    the address, the dataset and the output's directory checked before the cluster starts."""
     import os
 
     from ..points.inputs import where
@@ -352,14 +353,15 @@ def run_dask(tokens: list[str], grids: list[str], input_path: str | None, output
     if grids or input_path in (None, "-") or output in (None, "-"):
         raise UsageError("--dask evaluates a Parquet dataset: give --input DATASET (a file, a directory or a glob) "
                          "and --output DIR")
+    from ..points import cluster, scheduler
+
+    scheduler.parse_address(address, os.cpu_count() or 1)  # a malformed address is said before any work
     if os.path.splitext(output.rstrip("/" + os.sep))[1].lower() in SUFFIXES:
         raise UsageError(f"--output {where(output)} names a file, but --dask writes a directory (one Parquet file "
                          "per partition): give a directory name")
     if os.path.exists(output) and (not os.path.isdir(output) or os.listdir(output)):
         raise UsageError(f"--output {where(output)} exists: --dask writes a new directory (or an empty one)")
     expr, fixed = load(tokens, True, EVAL)
-    from ..points import cluster
-
     parts = []
     results: set[str] = set()
     for part, names in cluster.partitions(cluster.dataset_files(input_path)):
@@ -367,8 +369,8 @@ def run_dask(tokens: list[str], grids: list[str], input_path: str | None, output
         parts.append(part)
     from ..core.values import result_columns
 
-    _note_results([n for n in result_columns(expr.variables) if n in results],
-                  where(input_path))
+    _note_results([n for n in result_columns(expr.variables) if n in results], where(input_path))
+    cluster.refuse_read_back(input_path, output)
     total = sum(p.rows for p in parts)
     # Signals are noted from before the cluster starts until it is gone: the
     # dataset is all or nothing, decided by whether its directory was renamed
@@ -376,15 +378,19 @@ def run_dask(tokens: list[str], grids: list[str], input_path: str | None, output
     # A second one is noted too: the run is stopping already (its local workers
     # killed, not closed in order), and a cluster left half closed would be
     # closed again at exit, where a Ctrl-C is a traceback. A third acts at once.
+    # One raised as an exception (SIGHUP) unwinds the same blocks, leaving nothing.
     complete = False
-    with deferred_signals(noted=2) as signals, progress(total) as bar:
+    with deferred_signals(noted=2) as signals, cluster.staged(output) as staging, progress(total) as bar:
         def stopped() -> bool:
             return signals.received is not None
+
+        def notice(text: str) -> None:  # above the bar, which stays
+            bar.bar.console.print(f"note: {text}", markup=False) if bar.bar else diagnostic(f"note: {text}")
 
         try:
             with cluster.connect(address, stopped) as client:
                 complete = not stopped() and cluster.run(client, expr.source, fixed, parts, output, bar.advance,
-                                                         stopped)
+                                                         stopped, staging=staging, notice=notice, address=address)
         except UsageError:
             if not stopped():
                 raise
