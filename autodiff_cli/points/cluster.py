@@ -222,7 +222,9 @@ def connect(address: str, stopped: Callable[[], bool] = lambda: False) -> Iterat
     worker processes on this machine's loopback (``local`` or ``local:N``).
     When the block ends by an error (a signal raised as ``KeyboardInterrupt``
     included) or with ``stopped()`` true, the local workers are killed rather
-    than closed in order; the local cluster's temporary directory goes with it."""
+    than closed in order; the local cluster's temporary directory goes with it.
+    The client is None when ``stopped()`` came true before it was made (a local
+    cluster takes seconds to start: a signal meanwhile need not wait for it)."""
     where = parse_address(address, os.cpu_count() or 1)
     distributed = require("distributed", "Running on Dask")
     import logging
@@ -233,11 +235,14 @@ def connect(address: str, stopped: Callable[[], bool] = lambda: False) -> Iterat
     failed = True
     try:
         try:
-            if where.scheme == "local":
+            if stopped():
+                pass
+            elif where.scheme == "local":
                 scratch = tempfile.mkdtemp(prefix="autodiff-dask-")
                 cluster = _local_cluster(distributed, scratch)
-                client = distributed.Client(cluster, timeout=CONNECT_TIMEOUT * 6)
-                cluster.scale(where.port)  # made a client first: once workers start, the loop is busy for seconds
+                if not stopped():
+                    client = distributed.Client(cluster, timeout=CONNECT_TIMEOUT * 6)
+                    cluster.scale(where.port)  # made a client first: once workers start, the loop is busy for seconds
             else:
                 client = _remote_client(distributed, where)
         except (OSError, TimeoutError, ValueError) as exc:

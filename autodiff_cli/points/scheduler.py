@@ -110,7 +110,7 @@ class Workers:
             self.notice(f"{self.name} has no workers: waiting up to {WORKERS_WAIT:g} s for one")
             self.notice = None
         if waited >= WORKERS_WAIT:
-            raise UsageError(f"{self.name} has had no workers for {WORKERS_WAIT:g} s: nothing was evaluated")
+            raise UsageError(f"{self.name} has had no workers for {WORKERS_WAIT:g} s")
 
 
 def check_scheduler(address: Address, timeout: float) -> None:
