@@ -1,12 +1,13 @@
-"""What a Dask address is, and whether a Dask scheduler answers there.
+"""What a Dask address is, whether a Dask scheduler answers there, and whether
+it has workers (:class:`Workers`: tasks otherwise wait for one without end).
 
 Dask's own client trusts what answers: its first read allocates whatever size
 the other end announces (8 bytes saying 2e9 are 2 GB), and garbage comes back
 as ``MemoryError`` or ``struct.error``. So before Dask connects, a plain socket
 does what its client does first, bounded in bytes and time: it sends Dask's
 handshake, reads the other end's (a few dozen bytes), asks ``identity`` and
-reads the answer, which must say ``Scheduler``. Whatever else answers is one
-error line. Past this check the scheduler is trusted, as Dask trusts it: its
+reads the answer, which must say ``Scheduler`` (at most ``IDENTITY_BYTES``).
+Whatever else answers is one error line. Past this check the scheduler is trusted, as Dask trusts it: its
 protocol carries pickled Python objects, so connect only to a scheduler you
 trust. A ``tls://`` address is checked by TLS itself (Dask's configured
 certificates), not here.
