@@ -238,7 +238,7 @@ def connect(address: str, stopped: Callable[[], bool] = lambda: False) -> Iterat
             if stopped():
                 pass
             elif where.scheme == "local":
-                scratch = tempfile.mkdtemp(prefix="autodiff-dask-")
+                scratch = _scratch(tempfile)
                 cluster = _local_cluster(distributed, scratch)
                 if not stopped():
                     client = distributed.Client(cluster, timeout=CONNECT_TIMEOUT * 6)
@@ -260,6 +260,15 @@ def connect(address: str, stopped: Callable[[], bool] = lambda: False) -> Iterat
             cluster.close()
         if scratch is not None:
             remove_tree(scratch)
+
+
+def _scratch(tempfile: Any) -> str:
+    """A new temporary directory for a local cluster's scratch space."""
+    try:
+        return tempfile.mkdtemp(prefix="autodiff-dask-")
+    except OSError as exc:
+        raise UsageError(f"cannot make a temporary directory for the local cluster in "
+                         f"{quoted(tempfile.gettempdir(), PATH_LIMIT)}: {exc.strerror or exc}") from None
 
 
 def remove_tree(path: str) -> None:
