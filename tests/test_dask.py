@@ -70,14 +70,23 @@ def parts(directory: Path) -> pa.Table:
     return pa.concat_tables(pq.read_table(f) for f in files)
 
 
+def scratch(tmp_path: Path) -> dict[str, str]:
+    """An environment whose temporary directory (TMPDIR, where Dask keeps its
+    scratch space) is a new one under ``tmp_path``, to see what is left in it."""
+    (tmp_path / "tmpdir").mkdir()
+    return {**os.environ, "TMPDIR": str(tmp_path / "tmpdir")}
+
+
 def test_dask_local_2_equals_one_process_bit_for_bit(tmp_path):
     src = dataset(tmp_path / "points", files=3, rows=40_000, names="acd")
     out = tmp_path / "out"
     run = subprocess.run([sys.executable, "-m", "autodiff_cli", "eval", EXPR, "--input", str(src / "*.parquet"),
                           "--output", str(out), "--dask", "local:2", "b=0.5"],
-                         cwd=ROOT, capture_output=True, text=True, timeout=180)
+                         cwd=ROOT, capture_output=True, text=True, timeout=180, env=scratch(tmp_path))
     assert run.returncode == 0, run.stderr
     assert run.stdout == "" and run.stderr == "", run.stderr
+    assert list((tmp_path / "tmpdir").iterdir()) == []  # no dask-scratch-space left behind
+    (tmp_path / "tmpdir").rmdir()
     expected = single_process(src, tmp_path, "b=0.5")
     got = parts(out)
     assert got.num_rows == 120_000 and np.isnan(got.column("value").to_numpy()).any()
@@ -187,10 +196,9 @@ def test_ctrl_c_stops_the_cluster_run_and_leaves_nothing(tmp_path):
     out = tmp_path / "out"
     # A session of its own: the signal goes to the whole group, workers included, as Ctrl-C in a terminal does.
     proc = subprocess.Popen([sys.executable, "-m", "autodiff_cli", "eval", EXPR, "--input", str(src), "-o", str(out),
-                             "--dask", "local:2"], cwd=ROOT, stderr=subprocess.PIPE, text=True, start_new_session=True)
-    deadline = time.monotonic() + 60
-    while not [p for p in tmp_path.iterdir() if p.name.startswith(".autodiff-")] and time.monotonic() < deadline:
-        time.sleep(0.05)  # the tasks are submitted once the dataset's directory is being built
+                             "--dask", "local:2"], cwd=ROOT, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                            env=scratch(tmp_path))
+    writing(proc, tmp_path)
     os.killpg(proc.pid, signal.SIGINT)
     try:
         _, err = proc.communicate(timeout=60)
@@ -199,14 +207,33 @@ def test_ctrl_c_stops_the_cluster_run_and_leaves_nothing(tmp_path):
             os.killpg(proc.pid, signal.SIGKILL)
     assert proc.returncode == 130
     assert err.startswith(f"error: interrupted: '{out}' not written (") and len(err.splitlines()) == 1
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["points"]
+    assert nothing_left(tmp_path)
 
 
-def start(*args: str, stderr=subprocess.PIPE) -> subprocess.Popen:
+def writing(proc: subprocess.Popen, tmp_path: Path, timeout: float = 90) -> None:
+    """Returns once a worker writes a partition into the dataset's directory (a
+    hidden one beside the output, made before the cluster starts)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and proc.poll() is None:
+        if any(any(p.iterdir()) for p in tmp_path.iterdir() if p.name.startswith(".autodiff-")):
+            return
+        time.sleep(0.02)
+    raise AssertionError("no partition was being written")
+
+
+def nothing_left(tmp_path: Path) -> bool:
+    """Only the dataset remains: no output, no hidden directory beside it, and
+    nothing of the cluster in its temporary directory (see :func:`scratch`)."""
+    return sorted(p.name for p in tmp_path.iterdir()) == ["points", "tmpdir"] and not any(
+        (tmp_path / "tmpdir").iterdir())
+
+
+def start(*args: str, stderr=subprocess.PIPE, env: dict[str, str] | None = None, code: str = "") -> subprocess.Popen:
     """``autodiff eval ARGS`` in a session of its own: a signal to its group reaches
-    the workers too, as Ctrl-C in a terminal does."""
-    return subprocess.Popen([sys.executable, "-m", "autodiff_cli", "eval", *args], cwd=ROOT, stderr=stderr,
-                            stdout=subprocess.PIPE, text=True, start_new_session=True)
+    the workers too, as Ctrl-C in a terminal does. ``code``: a ``python -c`` program instead."""
+    how = ["-c", code] if code else ["-m", "autodiff_cli"]
+    return subprocess.Popen([sys.executable, *how, "eval", *args], cwd=ROOT, stderr=stderr,
+                            stdout=subprocess.PIPE, text=True, start_new_session=True, env=env)
 
 
 def workers(proc: subprocess.Popen, timeout: float = 60) -> list[psutil.Process]:
@@ -254,13 +281,15 @@ def test_ctrl_c_while_the_local_cluster_starts_stops_the_run(tmp_path, existing)
     out = tmp_path / "out"
     if existing:
         out.mkdir()
-    proc = start(EXPR, "--input", str(src), "-o", str(out), "--dask", "local:2")
+    proc = start(EXPR, "--input", str(src), "-o", str(out), "--dask", "local:2", env=scratch(tmp_path))
     started = workers(proc)  # the first worker process is starting: the cluster is not up yet
     os.killpg(proc.pid, signal.SIGINT)
     _, err = finish(proc)
     assert proc.returncode == 130, err
     assert err == f"error: interrupted: '{out}' not written (0 points were evaluated)\n"
-    assert sorted(p.name for p in tmp_path.iterdir()) == (["out", "points"] if existing else ["points"])
+    assert sorted(p.name for p in tmp_path.iterdir()) == (["out", "points", "tmpdir"] if existing
+                                                          else ["points", "tmpdir"])
+    assert list((tmp_path / "tmpdir").iterdir()) == []
     assert not existing or list(out.iterdir()) == []  # an empty directory given as --output is kept, empty
     assert still_running(started, within=1.0) == []
 
@@ -268,36 +297,54 @@ def test_ctrl_c_while_the_local_cluster_starts_stops_the_run(tmp_path, existing)
 def test_a_second_ctrl_c_while_the_run_stops_is_the_same_one_line(tmp_path):
     src = dataset(tmp_path / "points", files=4, rows=1_000_000)
     out = tmp_path / "out"
-    proc = start(EXPR, "--input", str(src), "-o", str(out), "--dask", "local:2")
+    proc = start(EXPR, "--input", str(src), "-o", str(out), "--dask", "local:2", env=scratch(tmp_path))
     running = workers(proc)
-    deadline = time.monotonic() + 60
-    while not [p for p in tmp_path.iterdir() if p.name.startswith(".autodiff-")] and time.monotonic() < deadline:
-        time.sleep(0.05)
+    writing(proc, tmp_path)
     os.killpg(proc.pid, signal.SIGINT)
     time.sleep(0.02)  # the run is stopping: its workers being killed, its cluster closed
     os.killpg(proc.pid, signal.SIGINT)
     _, err = finish(proc)
     assert proc.returncode == 130
     assert err.startswith(f"error: interrupted: '{out}' not written (") and len(err.splitlines()) == 1, err
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["points"]
+    assert nothing_left(tmp_path)
     assert still_running(running, within=1.0) == []
 
 
+HANGUP_RAISES = """
+import signal, sys
+from autodiff_cli.base.errors import Terminated
+from autodiff_cli.cli.main import main
+
+def hangup(signum, frame):  # as the command line treats SIGHUP: like SIGTERM, raised where the program is
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    raise Terminated
+
+signal.signal(signal.SIGHUP, hangup)
+sys.exit(main(sys.argv[1:]))
+"""
+
+
 @pytest.mark.parametrize("when", ["starting", "running"])
-def test_sigterm_takes_the_local_workers_with_it(tmp_path, when):
+@pytest.mark.parametrize("name", ["SIGTERM", "SIGHUP"])
+def test_sigterm_and_sighup_take_the_local_workers_with_them(tmp_path, when, name):
+    # SIGTERM is noted and stops the run; SIGHUP is raised as an exception that
+    # unwinds it: either way no worker, no hidden directory, no scratch space stays.
     src = dataset(tmp_path / "points", files=4, rows=1_000_000 if when == "running" else 1_000)
     out = tmp_path / "out"
-    proc = start(EXPR, "--input", str(src), "-o", str(out), "--dask", "local:2")
-    deadline = time.monotonic() + 60
-    while (when == "running" and not [p for p in tmp_path.iterdir() if p.name.startswith(".autodiff-")]
-           and time.monotonic() < deadline):
-        time.sleep(0.05)
+    proc = start(EXPR, "--input", str(src), "-o", str(out), "--dask", "local:2", env=scratch(tmp_path),
+                 code=HANGUP_RAISES if name == "SIGHUP" else "")
     running = workers(proc)  # when starting: a worker still importing does not yet watch its parent
-    os.kill(proc.pid, signal.SIGTERM)  # the command alone, as `kill PID` does
+    if when == "running":
+        writing(proc, tmp_path)
+    os.kill(proc.pid, getattr(signal, name))  # the command alone, as `kill PID` does
     _, err = finish(proc)
-    assert proc.returncode == 143, err
-    assert err.startswith(f"error: terminated: '{out}' not written (") and len(err.splitlines()) == 1
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["points"]
+    if name == "SIGTERM":
+        assert proc.returncode == 143, err
+        assert err.startswith(f"error: terminated: '{out}' not written (") and len(err.splitlines()) == 1
+    else:
+        assert proc.returncode in (129, 143), err
+        assert err.startswith("error: terminated") and len(err.splitlines()) == 1, err
+    assert nothing_left(tmp_path)
     assert still_running(running, within=1.0) == []
 
 

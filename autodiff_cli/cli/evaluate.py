@@ -75,6 +75,8 @@ def run_eval(tokens: list[str], fmt: Format, intermediates: bool, ieee: bool, tr
         if dask is not None:
             if fmt is not Format.table:
                 raise UsageError(f"--dask writes a Parquet dataset: leave out --format {fmt.value}")
+            from .dask import run_dask
+
             run_dask(tokens, grid or [], input, output, dask)
             return
         run_batch(tokens, output_format(output, fmt), grid or [], input, digits, output)
@@ -157,8 +159,8 @@ def run_batch(tokens: list[str], fmt: Format, grids: list[str], input_path: str 
     if single is not None:
         # One point (thousands of values for one big expression): the scalar
         # engine, without numpy, which would only slow a single point down.
-        results = _check_sources(expr, fixed, single.keys(), where(input_path))
-        _note_results(results, where(input_path))
+        results = check_sources(expr, fixed, single.keys(), where(input_path))
+        note_results(results, where(input_path))
         for name in results:
             del single[name]
         with destination(output, fmt) as out:
@@ -177,7 +179,7 @@ def check_grids(expr: Any, fixed: dict[str, float], grids: list[Any]) -> None:
             raise UsageError(f"value for {quoted(name)} given twice")
 
 
-def _check_sources(expr: Any, fixed: dict[str, float], columns: AbstractSet[str], where: str) -> list[str]:
+def check_sources(expr: Any, fixed: dict[str, float], columns: AbstractSet[str], where: str) -> list[str]:
     """Checks that each variable comes from exactly one place; returns the
     columns of results (``value``, ``grad_NAME`` of this expression's variables,
     none of them a variable), which are ignored: autodiff's own output can be
@@ -202,7 +204,7 @@ def _check_sources(expr: Any, fixed: dict[str, float], columns: AbstractSet[str]
     return results
 
 
-def _note_results(results: list[str], where: str) -> None:
+def note_results(results: list[str], where: str) -> None:
     if results:
         shown = ", ".join(quoted(n) for n in results[:3]) + (f" and {len(results) - 3:,} more"
                                                               if len(results) > 3 else "")
@@ -274,7 +276,7 @@ def _run_arrays(expr: Any, fixed: dict[str, float], fmt: Format, grids: list[str
     first = next(chunks, None)
     if first is not None:
         origin = where(input_path) if input_path else "--grid"
-        _note_results(_check_sources(expr, fixed, first.keys(), origin), origin)  # keys: in file order
+        note_results(check_sources(expr, fixed, first.keys(), origin), origin)  # keys: in file order
     program = ArrayProgram(expr)
     failed = seen = 0
     kinks: dict[str, int] = {}
@@ -344,57 +346,3 @@ def _run_arrays(expr: Any, fixed: dict[str, float], fmt: Format, grids: list[str
         diagnostic("note: the interrupt came after the last point: the output is complete")
     elif signals.received:
         raise process.BatchInterruptedError(signals.received, written)
-
-
-def run_dask(tokens: list[str], grids: list[str], input_path: str | None, output: str | None, address: str) -> None:
-    """``--dask``: the Parquet dataset at ``input_path`` evaluated on a cluster into the directory ``output``."""
-    import os
-
-    from ..points.inputs import where
-    from .output import SUFFIXES
-    from .progress import progress
-    from .spec import EVAL
-
-    if grids or input_path in (None, "-") or output in (None, "-"):
-        raise UsageError("--dask evaluates a Parquet dataset: give --input DATASET (a file, a directory or a glob) "
-                         "and --output DIR")
-    if os.path.splitext(output.rstrip("/" + os.sep))[1].lower() in SUFFIXES:
-        raise UsageError(f"--output {where(output)} names a file, but --dask writes a directory (one Parquet file "
-                         "per partition): give a directory name")
-    if os.path.exists(output) and (not os.path.isdir(output) or os.listdir(output)):
-        raise UsageError(f"--output {where(output)} exists: --dask writes a new directory (or an empty one)")
-    expr, fixed = load(tokens, True, EVAL)
-    from ..points import cluster
-
-    parts = []
-    results: set[str] = set()
-    for part, names in cluster.partitions(cluster.dataset_files(input_path)):
-        results.update(_check_sources(expr, fixed, dict.fromkeys(names).keys(), where(part.path)))
-        parts.append(part)
-    from ..core.values import result_columns
-
-    _note_results([n for n in result_columns(expr.variables) if n in results],
-                  where(input_path))
-    total = sum(p.rows for p in parts)
-    # Signals are noted from before the cluster starts until it is gone: the
-    # dataset is all or nothing, decided by whether its directory was renamed
-    # into place (then an interrupt stops nothing more and the status is 0).
-    # A second one is noted too: the run is stopping already (its local workers
-    # killed, not closed in order), and a cluster left half closed would be
-    # closed again at exit, where a Ctrl-C is a traceback. A third acts at once.
-    complete = False
-    with process.deferred(noted=2) as signals, progress(total) as bar:
-        def stopped() -> bool:
-            return signals.received is not None
-
-        try:
-            with cluster.connect(address, stopped) as client:
-                complete = not stopped() and cluster.run(client, expr.source, fixed, parts, output, bar.advance,
-                                                         stopped)
-        except UsageError:
-            if not stopped():
-                raise
-    if signals.received and not complete:
-        raise process.BatchInterruptedError(signals.received, bar.done, output)
-    if signals.received:
-        diagnostic(f"note: the interrupt came after the last partition: {where(output)} is complete")

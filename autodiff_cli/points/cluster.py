@@ -26,6 +26,7 @@ from typing import Any
 
 from ..base.errors import PATH_LIMIT, UsageError, quoted
 from .columns import require
+from .scheduler import Address, Workers, check_scheduler, parse_address
 
 PARTITION_ROWS = 1 << 21
 CONNECT_TIMEOUT = 5  # seconds: an unreachable scheduler is reported, not waited for
@@ -129,8 +130,10 @@ def evaluate_partition(text: str, fixed: dict[str, float], part: Partition, targ
     return part.rows
 
 
-def _local_cluster(distributed: Any) -> Any:
-    """A scheduler in this process, for worker processes on loopback.
+def _local_cluster(distributed: Any, scratch: str) -> Any:
+    """A scheduler in this process, for worker processes on loopback, with
+    ``scratch`` as Dask's temporary directory (its locks and the workers'
+    spill space), so that nothing of the cluster outlives it.
 
     The workers must not see the terminal's Ctrl-C (it reaches every process of
     the group, and the command, not each worker, decides how the run stops), yet
@@ -146,6 +149,8 @@ def _local_cluster(distributed: Any) -> Any:
     import signal
     from multiprocessing import resource_tracker
 
+    import dask
+
     # Started here first: started by the loop thread, it would unblock SIGINT there.
     resource_tracker.ensure_running()
     blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
@@ -153,8 +158,10 @@ def _local_cluster(distributed: Any) -> Any:
         # Their failures come back to the command as its own error line, not as worker logs.
         # The dashboard on a free port: None still means 8787 (dask/distributed#8136),
         # and a second run beside a first would warn that it is taken.
-        cluster = distributed.LocalCluster(n_workers=0, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                           dashboard_address="127.0.0.1:0", silence_logs=logging.CRITICAL)
+        with dask.config.set({"temporary-directory": scratch}):  # the scheduler's locks
+            cluster = distributed.LocalCluster(n_workers=0, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                               dashboard_address="127.0.0.1:0", silence_logs=logging.CRITICAL,
+                                               local_directory=scratch)
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
     return cluster
@@ -179,18 +186,18 @@ def _kill_workers(cluster: Any) -> None:
             pass  # gone already
 
 
-def _remote_client(distributed: Any, address: str) -> Any:
-    """``distributed.Client(address)``, bounded in time. Its own timeout bounds
-    the connection only: a listener that accepts and then never answers as a
-    scheduler would (or answers as something else) held it for good, and a
-    reply that is not Dask's came back as a ``MemoryError``."""
+def _remote_client(distributed: Any, address: Address) -> Any:
+    """``distributed.Client(address)``, once :func:`check_scheduler` has found a
+    scheduler there, bounded in time: its own timeout bounds the connection only."""
     import threading
 
+    if address.scheme == "tcp":
+        check_scheduler(address, CONNECT_TIMEOUT)
     box: dict[str, Any] = {}
 
     def connect() -> None:
         try:
-            box["client"] = distributed.Client(address, timeout=CONNECT_TIMEOUT)
+            box["client"] = distributed.Client(address.text, timeout=CONNECT_TIMEOUT)
         except BaseException as exc:  # noqa: BLE001 - handed to the command below
             box["error"] = exc
 
@@ -202,6 +209,8 @@ def _remote_client(distributed: Any, address: str) -> Any:
     error = box.get("error")
     if isinstance(error, OSError | TimeoutError | ValueError):
         raise error
+    if error is not None and address.scheme == "tls":  # TLS not configured, say: Dask's message says what to do
+        raise OSError(str(error).splitlines()[0] if str(error) else type(error).__name__)
     if error is not None:
         raise OSError(f"not a Dask scheduler's answer ({type(error).__name__})")
     return box["client"]
@@ -211,77 +220,174 @@ def _remote_client(distributed: Any, address: str) -> Any:
 def connect(address: str, stopped: Callable[[], bool] = lambda: False) -> Iterator[Any]:
     """A Dask client of the scheduler at ``address``, or of a new cluster of
     worker processes on this machine's loopback (``local`` or ``local:N``).
-    When the block ends by an error or with ``stopped()`` true, the local
-    workers are killed rather than closed in order."""
+    When the block ends by an error (a signal raised as ``KeyboardInterrupt``
+    included) or with ``stopped()`` true, the local workers are killed rather
+    than closed in order; the local cluster's temporary directory goes with it.
+    The client is None when ``stopped()`` came true before it was made (a local
+    cluster takes seconds to start: a signal meanwhile need not wait for it)."""
+    where = parse_address(address, os.cpu_count() or 1)
     distributed = require("distributed", "Running on Dask")
     import logging
+    import tempfile
 
     logging.getLogger("distributed").setLevel(logging.ERROR)
-    cluster = None
-    try:
-        if address == "local" or address.startswith("local:"):
-            count = address.partition(":")[2] or str(os.cpu_count() or 1)
-            if not count.isdigit() or not 1 <= int(count) <= 1024:
-                raise UsageError(f"local:N takes a number of workers from 1 to 1024, not {quoted(count)}")
-            cluster = _local_cluster(distributed)
-            client = distributed.Client(cluster, timeout=CONNECT_TIMEOUT * 6)
-            cluster.scale(int(count))  # made a client first: once workers start, the loop is busy for seconds
-        else:
-            client = _remote_client(distributed, address)
-    except (OSError, TimeoutError, ValueError) as exc:
-        if cluster is not None:
-            _kill_workers(cluster)
-            cluster.close()
-        why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise UsageError(f"cannot reach the Dask scheduler at {quoted(address)}: {why}") from None
+    cluster = client = scratch = None
     failed = True
     try:
+        try:
+            if stopped():
+                pass
+            elif where.scheme == "local":
+                scratch = _scratch(tempfile)
+                cluster = _local_cluster(distributed, scratch)
+                if not stopped():
+                    client = distributed.Client(cluster, timeout=CONNECT_TIMEOUT * 6)
+                    cluster.scale(where.port)  # made a client first: once workers start, the loop is busy for seconds
+            else:
+                client = _remote_client(distributed, where)
+        except (OSError, TimeoutError, ValueError) as exc:
+            why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc).split("\n")[0]
+            why = why or type(exc).__name__
+            raise UsageError(f"cannot reach the Dask scheduler at {quoted(address)}: {why}") from None
         yield client
         failed = False
     finally:
         if cluster is not None and (failed or stopped()):
             _kill_workers(cluster)
-        client.close()
+        if client is not None:
+            client.close()
         if cluster is not None:
             cluster.close()
+        if scratch is not None:
+            remove_tree(scratch)
+
+
+def _scratch(tempfile: Any) -> str:
+    """A new temporary directory for a local cluster's scratch space."""
+    try:
+        return tempfile.mkdtemp(prefix="autodiff-dask-")
+    except OSError as exc:
+        raise UsageError(f"cannot make a temporary directory for the local cluster in "
+                         f"{quoted(tempfile.gettempdir(), PATH_LIMIT)}: {exc.strerror or exc}") from None
+
+
+def remove_tree(path: str) -> None:
+    """``path`` and all in it gone, even while a task that could not be stopped
+    (on a remote worker) still adds a file to it."""
+    import time
+
+    for _ in range(20):
+        shutil.rmtree(path, ignore_errors=True)
+        if not os.path.lexists(path):
+            return
+        time.sleep(0.05)
+
+
+@contextmanager
+def staged(directory: str) -> Iterator[str]:
+    """A new hidden directory beside ``directory`` to build the dataset in, made
+    before any work, so that an output that cannot be written is said at once;
+    removed when the block ends, unless :func:`run` renamed it into place."""
+    name = os.path.abspath(directory)
+    try:
+        os.lstat(name)  # a name too long, a parent that is a file: known now, not after the work
+    except FileNotFoundError:
+        pass
+    except OSError as exc:
+        raise UsageError(f"cannot write {quoted(directory, PATH_LIMIT)}: {exc.strerror or exc}") from None
+    parent = os.path.dirname(name)
+    tmp = os.path.join(parent, f".autodiff-{secrets.token_hex(5)}.tmp")
+    made = True  # before mkdir: a signal just after it still removes the directory
+    try:
+        try:
+            os.mkdir(tmp)
+        except OSError as exc:
+            made = False
+            why = f"no directory {quoted(parent, PATH_LIMIT)}" if isinstance(exc, FileNotFoundError) else \
+                exc.strerror or str(exc)
+            raise UsageError(f"cannot write {quoted(directory, PATH_LIMIT)}: {why}") from None
+        yield tmp
+    finally:
+        if made:
+            remove_tree(tmp)
+
+
+def refuse_read_back(source: str, directory: str) -> None:
+    """An output directory that the dataset ``source`` takes in (inside its
+    directory, or matched by its glob) is refused: the next run would read the
+    results back as points."""
+    out = os.path.realpath(directory)
+    if os.path.isdir(source):
+        inside = os.path.commonpath([out, os.path.realpath(source)]) == os.path.realpath(source)
+        how = "inside the dataset"
+    elif not os.path.exists(source):
+        part = os.path.join(os.path.abspath(directory), "part-00000.parquet")
+        inside = _glob_matches(os.path.abspath(source).split(os.sep), part.split(os.sep))
+        how = "matched by the dataset's glob"
+    else:
+        return
+    if inside:
+        raise UsageError(f"the output directory {quoted(directory, PATH_LIMIT)} is {how} "
+                         f"{quoted(source, PATH_LIMIT)}: a later run would read its results back as points; "
+                         "write it elsewhere")
+
+
+def _glob_matches(pattern: list[str], path: list[str]) -> bool:
+    """Whether ``glob(pattern, recursive=True)`` would find ``path`` (both split
+    into names): ``**`` is any number of names, other wildcards stay within one,
+    and only a pattern that starts with a dot finds a hidden name."""
+    import fnmatch
+
+    if not pattern:
+        return not path
+    head, rest = pattern[0], pattern[1:]
+    if head == "**":
+        return any(_glob_matches(rest, path[k:]) for k in range(len(path) + 1)
+                   if not any(n.startswith(".") for n in path[:k]))
+    return (bool(path) and fnmatch.fnmatch(path[0], head) and (head.startswith(".") or not path[0].startswith("."))
+            and _glob_matches(rest, path[1:]))
 
 
 def run(client: Any, text: str, fixed: dict[str, float], parts: list[Partition], directory: str,
-        done: Callable[[int], None], stop: Callable[[], bool] = lambda: False) -> bool:
-    """Every partition evaluated on the cluster into ``directory``, built beside it
-    and renamed into place; ``done(rows)`` after each partition. ``stop()`` is
-    asked every tenth of a second, even while no task ends (its workers may be
-    gone): True cancels every task and leaves nothing behind. Whether it ran to the end."""
+        done: Callable[[int], None], stop: Callable[[], bool] = lambda: False, *, staging: str | None = None,
+        notice: Callable[[str], None] | None = None, address: str = "local") -> bool:
+    """Every partition evaluated on the cluster into ``directory``, built in
+    ``staging`` (:func:`staged`; one of its own if not given) and renamed into
+    place; ``done(rows)`` after each partition. ``stop()`` is asked every tenth
+    of a second, even while no task ends (its workers may be gone): True cancels
+    every task and leaves nothing behind. A cluster without workers is watched
+    (:class:`~autodiff_cli.points.scheduler.Workers`: ``notice`` is told when
+    a remote one has none for a while). Whether it ran to the end."""
+    if staging is None:
+        with staged(directory) as own:
+            return run(client, text, fixed, parts, directory, done, stop, staging=own, notice=notice, address=address)
     import time
 
-    parent = os.path.dirname(os.path.abspath(directory))
-    tmp = os.path.join(parent, f".autodiff-{secrets.token_hex(5)}.tmp")
-    os.mkdir(tmp)
     futures = []
     try:
         width = max(5, len(str(len(parts) - 1)))
-        targets = [os.path.join(tmp, f"part-{k:0{width}d}.parquet") for k in range(len(parts))]
+        targets = [os.path.join(staging, f"part-{k:0{width}d}.parquet") for k in range(len(parts))]
         futures = client.map(evaluate_partition, [text] * len(parts), [fixed] * len(parts), parts, targets,
                              pure=False)
         pending = list(futures)
+        workers = Workers(client, address, notice, CONNECT_TIMEOUT)
         while pending:
             if stop():
                 client.cancel(futures)
-                shutil.rmtree(tmp, ignore_errors=True)
                 return False
             finished = [f for f in pending if f.done()]
             if not finished:
+                workers.check(time.monotonic())
                 time.sleep(0.1)
                 continue
             for future in finished:
                 pending.remove(future)
                 done(future.result())
-        for name in os.listdir(tmp):  # what a worker lost mid-write left behind
-            if name.endswith(".tmp"):
-                os.unlink(os.path.join(tmp, name))
-        os.replace(tmp, directory)
+        for entry in os.listdir(staging):  # what a worker lost mid-write left behind
+            if entry.endswith(".tmp"):
+                os.unlink(os.path.join(staging, entry))
+        os.replace(staging, directory)
         return True
     except BaseException:
         client.cancel(futures)
-        shutil.rmtree(tmp, ignore_errors=True)
         raise
