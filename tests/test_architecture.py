@@ -78,7 +78,7 @@ def test_the_reader_sees_imports_of_every_kind():
     assert "core.engine" in GRAPH["core.expression"]
     assert "draw.notebook" in GRAPH["core.engine"]  # render_graph's lazy import
     assert "cli.spec" in GRAPH["cli.commands"]
-    assert "points.cluster" in GRAPH["cli.evaluate"]  # `from ..points import cluster`
+    assert "points.cluster" in GRAPH["cli.dask"]  # `from ..points import cluster, scheduler`
     assert "draw.notebook" not in GRAPH["draw.graph"]
 
 

@@ -32,7 +32,7 @@ def _eval(o: dict[str, Any], tokens: list[str], missing: list) -> int | None:
 
 
 def _load(tokens: list[str], ieee: bool, name: str, missing: list) -> tuple[Any, dict[str, float]]:
-    from .evaluate import load
+    from .load import load
 
     command = COMMANDS[name]
     expr_values = load(tokens, ieee, command)
@@ -154,7 +154,7 @@ def _plot(o: dict[str, Any], tokens: list[str], missing: list) -> int | None:
     from ..core.values import parse_value
     from ..points.batch import parse_grid
     from ..points.plot import DEFAULT_POINTS, draw, draw_terminal, sample, tangent
-    from .evaluate import check_grids
+    from .load import check_grids
 
     output, terminal = o["output"], o["terminal"]
     if terminal and output is not None:

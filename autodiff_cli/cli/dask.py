@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from ..base.errors import UsageError
 from . import process
-from .evaluate import check_sources, load, note_results
+from .load import check_sources, load, note_results
 from .process import diagnostic
 
 

@@ -1,65 +1,22 @@
-"""The work of `autodiff eval`: a single point, a batch streamed a chunk at a time
-(to standard output or a file), or a Parquet dataset on a Dask cluster."""
+"""The work of `autodiff eval`: a single point, or a batch streamed a chunk at a
+time (to standard output or a file); a Parquet dataset on a Dask cluster is
+:mod:`autodiff_cli.cli.dask`'s."""
 
 from __future__ import annotations
 
 import sys
 from contextlib import contextmanager
 
-from ..base.errors import DomainError, UsageError, did_you_mean, plural, quoted
+from ..base.errors import DomainError, UsageError, plural, quoted
 from . import process
+from .load import check_grids, check_sources, load, note_results
 from .output import Format
 from .process import diagnostic
 
 TYPE_CHECKING = False  # typing itself costs start-up time
 if TYPE_CHECKING:
     from collections.abc import Iterator
-    from collections.abc import Set as AbstractSet
     from typing import Any
-
-
-def load(tokens: list[str], ieee: bool, command: Any) -> tuple[Any, dict[str, float]]:
-    """The parsed expression and the values given for it, checked by name.
-
-    ``command`` is the command's option spec: a value name close to one of its
-    options (``--fromat``), or naming another command's option (``check
-    --grid``), is pointed at the options. The graph is kept to the process's
-    end (see :mod:`autodiff_cli.cli.process`).
-    """
-    from ..core.parser import parse
-    from ..core.values import parse_value
-    from .arguments import read_expression, split_arguments
-
-    options = [o.name for o in command.options]
-    for k, tok in enumerate(tokens):  # --hesian with no value: a misspelt option, not a variable
-        name = tok[2:]
-        if tok.startswith("--") and "=" not in tok and (k + 1 == len(tokens) or tokens[k + 1].startswith("--")):
-            hint = did_you_mean(name, options, prefix="--")
-            if hint:
-                raise UsageError(f"{command.name} has no option {quoted(tok)}{hint}")
-    args = split_arguments(tokens)
-    if args.expression is None:
-        raise UsageError(f"missing expression: autodiff {command.name} {command.argument} "
-                         f"(see 'autodiff {command.name} --help')")
-    with process.paused_collector():
-        expr = parse(read_expression(args.expression))
-    process.keep(expr)
-    for name in args.values:
-        if name not in expr.variables and name not in expr.names:
-            hint = did_you_mean(name, [o.name for o in command.options], prefix="--")
-            if hint:
-                raise UsageError(f"no variable {quoted(name)} in the expression{hint}")
-            from .spec import COMMANDS
-
-            others = [c.name for c in COMMANDS.values() if c.option(f"--{name}")]
-            if others:
-                raise UsageError(f"{command.name} has no option --{name} ({' and '.join(others)} "
-                                 f"{'has' if len(others) == 1 else 'have'} it), and the expression no variable "
-                                 f"{quoted(name)}")
-    expr.check_values(dict.fromkeys(args.values, 0.0), complete=False)
-    return expr, {name: parse_value(name, text, ieee) for name, text in args.values.items()}
-
-
 
 
 def run_eval(tokens: list[str], fmt: Format, intermediates: bool, ieee: bool, trace: bool, hessian: bool,
@@ -167,48 +124,6 @@ def run_batch(tokens: list[str], fmt: Format, grids: list[str], input_path: str 
             _write_single(expr, fmt, {**fixed, **single}, digits, out)
         return
     _run_arrays(expr, fixed, fmt, grids, stream, input_path, digits, output)
-
-
-def check_grids(expr: Any, fixed: dict[str, float], grids: list[Any]) -> None:
-    """Each grid sweeps a variable of ``expr`` that has no other value (``eval``'s and ``plot``'s rule)."""
-    names = [g.name for g in grids]
-    for name in names:
-        if name not in expr.variables:
-            raise expr.no_variable(name, f"--grid {name}: ")
-        if name in fixed or names.count(name) > 1:
-            raise UsageError(f"value for {quoted(name)} given twice")
-
-
-def check_sources(expr: Any, fixed: dict[str, float], columns: AbstractSet[str], where: str) -> list[str]:
-    """Checks that each variable comes from exactly one place; returns the
-    columns of results (``value``, ``grad_NAME`` of this expression's variables,
-    none of them a variable), which are ignored: autodiff's own output can be
-    read back as input."""
-    # The usual cases, checked at C speed (no set built when nothing is fixed).
-    if not fixed:
-        usual = columns == expr.variables.keys()
-    else:
-        usual = not columns & fixed.keys() and columns | fixed.keys() == expr.variables.keys()
-    if usual:
-        return []
-
-    from ..core.values import one_place, result_columns
-
-    variables = expr.variables
-    results = [n for n in result_columns(variables) if n in columns and n not in variables]
-    ignored = set(results)  # a set: a file may hold 100,000 variables and as many gradients
-    unknown = next((n for n in columns if n not in variables and n not in ignored), None)
-    if unknown is not None:
-        raise expr.no_variable(unknown, f"{where}: ")
-    one_place(variables, fixed, columns, where)
-    return results
-
-
-def note_results(results: list[str], where: str) -> None:
-    if results:
-        shown = ", ".join(quoted(n) for n in results[:3]) + (f" and {len(results) - 3:,} more"
-                                                              if len(results) > 3 else "")
-        diagnostic(f"note: {where}: result columns ignored ({shown}): computed anew")
 
 
 def _write_single(expr: Any, fmt: Format, point: dict[str, float], digits: int, out: Any) -> None:
