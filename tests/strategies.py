@@ -81,7 +81,7 @@ def to_sympy(tree: Tree) -> sympy.Expr:
 def _huge_power(expr: sympy.Expr) -> bool:
     """Whether an integer is raised to a constant exponent that is not a small number in it (9**(9**9))."""
     return any(isinstance(p, sympy.Pow) and p.base.is_Integer and abs(p.base) > 1 and p.exp.is_number
-               and not (p.exp.is_Number and abs(p.exp) <= 64) for p in sympy.preorder_traversal(expr))
+               and not abs(complex(p.exp.evalf(15))) <= 64 for p in sympy.preorder_traversal(expr))  # 2**pi is small
 
 
 expressions = trees.map(to_text)

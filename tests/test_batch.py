@@ -195,3 +195,15 @@ def test_a_bad_line_after_whole_chunks_leaves_a_whole_document(cli, tmp_path, fm
     else:
         points = rows(run.out)[1:]
     assert 0 < len(points) == written < 100_000
+
+
+@pytest.mark.parametrize("fmt", ["table", "csv", "tsv", "json", "jsonl"])
+def test_one_row_is_a_batch_like_any_other(cli, tmp_path, fmt):
+    # A file of one point takes the scalar engine (no numpy for one point of a big
+    # expression), a one-point grid the array engine: the same output and notes.
+    (tmp_path / "one.csv").write_text("x,y\n0,1\n")
+    from_file = cli("eval", "relu(x)*y", "--input", str(tmp_path / "one.csv"), "--format", fmt)
+    from_grid = cli("eval", "relu(x)*y", "--grid", "x=0:1:1", "y=1", "--format", fmt)
+    assert from_file.code == from_grid.code == 0
+    assert from_file.out == from_grid.out
+    assert from_file.err == from_grid.err == "note: relu'(0) = 0 used at 1 point (PyTorch's convention)\n"

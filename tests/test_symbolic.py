@@ -207,6 +207,7 @@ def _evaluate_printed(printed: str, values: dict[str, float]) -> float:
 @given(pairs, points)
 def test_round_trip_against_engine_and_sympy(pair, at):
     text, sym = pair
+    assume(not sym.has(sympy.nan))  # no oracle: sympy refused to build it
     expr, values, result = evaluate_point(text, at)
     scale = conditioning(expr)
     printed = diff(expr)

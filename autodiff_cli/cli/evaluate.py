@@ -115,28 +115,58 @@ def run_batch(tokens: list[str], fmt: Format, grids: list[str], input_path: str 
         single, stream = single_point(stream, where(input_path))
     if single is not None:
         # One point (thousands of values for one big expression): the scalar
-        # engine, without numpy, which would only slow a single point down.
+        # engine, without numpy, which would only slow a single point down;
+        # the rest of the way is every batch's.
         results = check_sources(expr, fixed, single.keys(), where(input_path))
         note_results(results, where(input_path))
         for name in results:
             del single[name]
-        with destination(output, fmt) as out:
-            _write_single(expr, fmt, {**fixed, **single}, digits, out)
+        _run_rows(expr, fmt, iter([single]), _OnePoint(expr, fixed), 1, where(input_path), digits, output)
         return
     _run_arrays(expr, fixed, fmt, grids, stream, input_path, digits, output)
 
 
-def _write_single(expr: Any, fmt: Format, point: dict[str, float], digits: int, out: Any) -> None:
-    import math
+class _OnePoint:
+    """The scalar engine for a batch of one point, giving what :class:`_Arrays` gives."""
 
-    from .output import write_batch_point
+    def __init__(self, expr: Any, fixed: dict[str, float]) -> None:
+        self.expr, self.fixed = expr, fixed
 
-    result = expr.evaluate(point, ieee=True)
-    write_batch_point(result, fmt, out, expr.text() if fmt is Format.table else "", digits)
-    for note in result.notes:
-        diagnostic(f"note: {note}")
-    if not all(map(math.isfinite, (result.value, *result.gradients.values()))):
-        diagnostic("note: the point gave a non-finite value or gradient (written as IEEE results)")
+    def __call__(self, chunk: dict[str, float]) -> tuple[int, dict, Any, dict, dict[str, int], int]:
+        import math
+        from array import array  # lazily, with math: only a one-point batch needs them
+
+        point = {**self.fixed, **chunk}
+        ev = self.expr.evaluate(point, ieee=True)
+        failed = not all(map(math.isfinite, (ev.value, *ev.gradients.values())))
+        columns = {n: array("d", [point[n]]) for n in self.expr.variables}
+        gradients = {n: array("d", [g]) for n, g in ev.gradients.items()}
+        return 1, columns, array("d", [ev.value]), gradients, dict.fromkeys(self.expr.conventions(), 1), int(failed)
+
+
+class _Arrays:
+    """The numpy engine: a chunk of points at a time, as size, the variables'
+    columns, the value, the gradients, the points through each kink, and how
+    many points gave a non-finite value or gradient."""
+
+    def __init__(self, expr: Any, fixed: dict[str, float]) -> None:
+        import numpy as np  # lazily, with the program: a one-point batch needs neither
+
+        from ..points.batch import ArrayProgram
+
+        self.np, self.expr, self.fixed, self.program = np, expr, fixed, ArrayProgram(expr)
+
+    def __call__(self, chunk: Any) -> tuple[int, dict, Any, dict, dict[str, int], int]:
+        from ..points.columns import evaluate_arrays  # lazily: as ArrayProgram's module
+
+        np, size = self.np, chunk.size  # points with no variables ({}) still count
+        point = {**self.fixed, **chunk}
+        value, gradients, hits = evaluate_arrays(self.program, point, size)
+        bad = ~np.isfinite(value)
+        for grad in gradients.values():
+            bad |= ~np.isfinite(grad)
+        columns = {n: np.broadcast_to(np.asarray(point[n], dtype=np.float64), (size,)) for n in self.expr.variables}
+        return size, columns, value, gradients, hits, int(np.count_nonzero(bad))
 
 
 @contextmanager
@@ -166,17 +196,12 @@ def destination(output: str | None, fmt: Format) -> Iterator[Any]:
 
 def _run_arrays(expr: Any, fixed: dict[str, float], fmt: Format, grids: list[str], source: Any,
                 input_path: str | None, digits: int, output: str | None = None) -> None:
-    """The batch, a chunk of points at a time: ``source`` is the input's text
-    stream, or an iterator of chunks (Parquet)."""
+    """A batch by the numpy engine: ``source`` is the input's text stream, or
+    an iterator of chunks (Parquet); or the grids."""
     import itertools
 
-    import numpy as np
-
-    from ..points.batch import ArrayProgram, file_points, grid_points, parse_grid
-    from ..points.columns import evaluate_arrays
+    from ..points.batch import file_points, grid_points, parse_grid
     from ..points.inputs import where
-    from .output import BatchWriter
-    from .progress import progress
 
     parsed = [parse_grid(g) for g in grids]
     check_grids(expr, fixed, parsed)
@@ -185,14 +210,27 @@ def _run_arrays(expr: Any, fixed: dict[str, float], fmt: Format, grids: list[str
         for g in parsed:
             total *= g.count
         chunks = grid_points(parsed)
+        origin = "--grid"
     else:
         total = None
         chunks = file_points(source, where(input_path)) if hasattr(source, "readline") else source
+        origin = where(input_path)
     first = next(chunks, None)
     if first is not None:
-        origin = where(input_path) if input_path else "--grid"
         note_results(check_sources(expr, fixed, first.keys(), origin), origin)  # keys: in file order
-    program = ArrayProgram(expr)
+    chunks = itertools.chain([first] if first is not None else [], chunks)
+    empty = f"--grid {' --grid '.join(grids)}" if grids else origin
+    _run_rows(expr, fmt, chunks, _Arrays(expr, fixed), total, empty, digits, output)
+
+
+def _run_rows(expr: Any, fmt: Format, chunks: Any, engine: Any, total: int | None, origin: str, digits: int,
+              output: str | None) -> None:
+    """Every batch's way, whatever its row count: each chunk evaluated by
+    ``engine`` and written whole; the notes at the end (``origin``: where the
+    points came from); a signal noted and stopping the batch between two whole rows."""
+    from .output import BatchWriter
+    from .progress import progress
+
     failed = seen = 0
     kinks: dict[str, int] = {}
     written = 0
@@ -208,22 +246,15 @@ def _run_arrays(expr: Any, fixed: dict[str, float], fmt: Format, grids: list[str
             out = rows_out(out, "points" if fmt is Format.json else "lines", signals)
         writer = BatchWriter(expr, fmt, out, digits)
         try:
-            for chunk in itertools.chain([first] if first is not None else [], chunks):
-                size = chunk.size  # points with no variables ({}) still count
+            for chunk in chunks:
+                size, columns, value, gradients, hits, bad = engine(chunk)
                 if not size:
                     continue
-                point = {**fixed, **chunk}
-                value, gradients, hits = evaluate_arrays(program, point, size)
                 for rule, count in hits.items():
                     kinks[rule] = kinks.get(rule, 0) + count
-                bad = ~np.isfinite(value)
-                for grad in gradients.values():
-                    bad |= ~np.isfinite(grad)
-                failed += int(np.count_nonzero(bad))
+                failed += bad
                 seen += size
-                columns_all = {n: np.broadcast_to(np.asarray(point[n], dtype=np.float64), (size,))
-                               for n in expr.variables}
-                writer.write(columns_all, value, gradients)
+                writer.write(columns, value, gradients)
                 cut = getattr(out, "cut", None)  # the rows that went out of a chunk a signal stopped
                 written += size if cut is None else cut
                 bar.advance(size)
@@ -254,9 +285,9 @@ def _run_arrays(expr: Any, fixed: dict[str, float], fmt: Format, grids: list[str
         diagnostic(f"note: {failed:,} of {plural(seen, 'point')} gave a non-finite value or gradient "
                    "(written as IEEE results)")
     if not seen:
-        where_from = f"--grid {' --grid '.join(grids)}" if grids else where(input_path)
-        diagnostic(f"note: {where_from} holds no points" + (" (a range whose STEP leads away from STOP is empty)"
-                                                             if grids else ""))
+        grids = origin.startswith("--grid")
+        diagnostic(f"note: {origin} holds no points" + (" (a range whose STEP leads away from STOP is empty)"
+                                                        if grids else ""))
     if signals.received and complete:
         diagnostic("note: the interrupt came after the last point: the output is complete")
     elif signals.received:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 
+from ..base.errors import plural
 from .console import Sheet, keys_fit, make_console, print_table
 
 TYPE_CHECKING = False  # typing itself costs start-up time
@@ -119,7 +120,7 @@ def write_batch_table(title: str, header: list[str], rows: list[list[float]], ou
     The variables name a row, and each block of columns repeats them; where
     they leave no room beside them, a point number does instead."""
     console = make_console(out)
-    count = f": {len(rows):,} points"
+    count = f": {plural(len(rows), 'point')}"
     heading = _title(title, console.width - len(count)) + count
     variables = len(header) // 2  # the variables, value, a gradient per variable
     sheet = _batch_sheet(heading, header, rows, digits, variables, numbered=False)
