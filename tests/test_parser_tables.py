@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from lark import Lark, Token
 from lark.exceptions import UnexpectedInput
 
-from autodiff_cli.base.lalr import LALR, ParseError, token_text
+from autodiff_cli.core.lalr import LALR, ParseError, token_text
 from autodiff_cli.core.parser import TABLES, _get_parser, _grammar_text, serialize_tables
 
 from conftest import count, examples

@@ -5,7 +5,7 @@ The builder is the parser's transformer: each reduction builds its node
 directly, so no parse tree is made and nothing recurses, which is what lets
 100,000 nested parentheses parse. Every node is created after its children,
 so creation order is already a topological order. The tables are Lark's
-analysis of the grammar, shipped as JSON and run by :mod:`autodiff_cli.base.lalr`.
+analysis of the grammar, shipped as JSON and run by :mod:`autodiff_cli.core.lalr`.
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ import os
 from _thread import allocate_lock  # threading's Lock, without importing threading
 
 from ..base.errors import ExprSyntaxError, did_you_mean, escaped, quoted
-from ..base.lalr import LALR, ParseError, Token, spec_from_lark, token_end, token_text
 from ..base.ops import CONSTANTS, FUNCTIONS
 from .engine import Value
 from .expression import Expression
+from .lalr import LALR, ParseError, Token, spec_from_lark, token_end, token_text
 
 TYPE_CHECKING = False  # typing itself costs start-up time
 if TYPE_CHECKING:
