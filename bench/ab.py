@@ -25,7 +25,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from run import w1  # noqa: E402 - the suite's own workload
 
-RUN = "import sys; sys.argv = ['autodiff', *{args}]; from autodiff_cli.cli.main import run; run()"
+RUN = "import runpy, sys; sys.argv = ['autodiff', *{args}]; runpy.run_module('autodiff_cli', run_name='__main__')"
+"""``python -m autodiff_cli``: the same entry in every checkout, wherever its modules live."""
 
 
 def workloads(folder: Path) -> dict[str, list[str]]:

@@ -133,15 +133,21 @@ class _OnePoint:
         self.expr, self.fixed = expr, fixed
 
     def __call__(self, chunk: dict[str, float]) -> tuple[int, dict, Any, dict, dict[str, int], int]:
-        import math
-        from array import array  # lazily, with math: only a one-point batch needs them
+        import math  # lazily: only a one-point batch needs it
 
         point = {**self.fixed, **chunk}
         ev = self.expr.evaluate(point, ieee=True)
         failed = not all(map(math.isfinite, (ev.value, *ev.gradients.values())))
-        columns = {n: array("d", [point[n]]) for n in self.expr.variables}
-        gradients = {n: array("d", [g]) for n, g in ev.gradients.items()}
-        return 1, columns, array("d", [ev.value]), gradients, dict.fromkeys(self.expr.conventions(), 1), int(failed)
+        columns = {n: _One([point[n]]) for n in self.expr.variables}
+        gradients = {n: _One([g]) for n, g in ev.gradients.items()}
+        return 1, columns, _One([ev.value]), gradients, dict.fromkeys(self.expr.conventions(), 1), int(failed)
+
+
+class _One(list):
+    """A column of one point, read as the writer reads a numpy column (``tolist()``)."""
+
+    def tolist(self) -> list[float]:
+        return self
 
 
 class _Arrays:

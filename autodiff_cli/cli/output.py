@@ -226,7 +226,8 @@ class BatchWriter:
         self.variables = list(expr.variables)
         self.header = [*self.variables, *result_columns(self.variables)]
         self.delimiter = "," if fmt is Format.csv else "\t"
-        self.keys = [json.dumps(n, ensure_ascii=False) for n in self.variables]
+        # One dumps for every key: a name (the grammar's NAME) holds no comma, space or quote to split at.
+        self.keys = json.dumps(self.variables, ensure_ascii=False)[1:-1].split(", ") if self.variables else []
         self.first = True
         self.rows: list[list[float]] = []
         self.sink: Any = None
@@ -278,8 +279,10 @@ class BatchWriter:
         var_cols = [columns[n].tolist() for n in self.variables]
         grad_cols = [gradients[n].tolist() for n in self.variables]
 
-        def num(x: float) -> str:
-            return "null" if json_number(x) is None else repr(x)
+        finite = math.isfinite
+
+        def num(x: float) -> str:  # json_number's rule, inline: a call per number counts here
+            return repr(x) if finite(x) else "null"
 
         for k, v in enumerate(value.tolist()):
             vs = ", ".join([f"{key}: {num(col[k])}" for key, col in zip(self.keys, var_cols, strict=True)])
