@@ -12,7 +12,7 @@ import pytest
 
 from autodiff_cli import parse
 from autodiff_cli.points.batch import parse_grid
-from autodiff_cli.points.plot import sample, tangent
+from autodiff_cli.points.plot import sample, tangent_line
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -124,7 +124,7 @@ def test_undefined_points_are_gaps(cli, tmp_path):
 def test_tangent(cli, tmp_path):
     expr = parse("3*x**2 - 4*x + 5")
     curves = sample(expr, parse_grid("x=-5:5:0.5"), {})
-    line = tangent(curves, expr, {}, 3.0)
+    line = tangent_line(curves, expr, {}, 3.0)
     # By hand: f(3) = 20, f'(3) = 14, so the tangent is 20 + 14 (x - 3).
     assert (line.value, line.slope) == (20.0, 14.0)
     assert line.y.tolist() == [20 + 14 * (x - 3) for x in curves.x.tolist()]

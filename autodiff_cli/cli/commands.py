@@ -100,7 +100,7 @@ PLOT_FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf"}
 GRAPH_FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot", ".gv": "dot"}
 
 
-def output_format(output: str, fmt: str | None, by_suffix: dict[str, str], stdout_default: str) -> str:
+def drawing_format(output: str, fmt: str | None, by_suffix: dict[str, str], stdout_default: str) -> str:
     """The format named by --format, else by the suffix of OUT (``stdout_default``
     for ``-``). A suffix that names another format than --format is an error:
     PNG bytes in ``x.svg`` would be a file no program opens."""
@@ -153,7 +153,7 @@ def _write(output: str, data: bytes, kind: str) -> None:
 def _plot(o: dict[str, Any], tokens: list[str], missing: list) -> int | None:
     from ..core.values import parse_value
     from ..points.batch import parse_grid
-    from ..points.plot import DEFAULT_POINTS, draw, draw_terminal, sample, tangent
+    from ..points.plot import DEFAULT_POINTS, draw, draw_terminal, sample, tangent_line
     from .load import check_grids
 
     output, terminal = o["output"], o["terminal"]
@@ -165,7 +165,7 @@ def _plot(o: dict[str, Any], tokens: list[str], missing: list) -> int | None:
     grid = o["grid"][0]
     if not terminal and output is None:
         raise UsageError("plot needs -o OUT (a file, or - for standard output) or --terminal")
-    kind = output_format(output, o["fmt"], PLOT_FORMATS, "svg") if output is not None else None
+    kind = drawing_format(output, o["fmt"], PLOT_FORMATS, "svg") if output is not None else None
     spec = parse_grid(grid, points=DEFAULT_POINTS)
     check_grids(expr, fixed, [spec])
     if spec.count == 0:
@@ -183,7 +183,7 @@ def _plot(o: dict[str, Any], tokens: list[str], missing: list) -> int | None:
         low, high = sorted((float(curves.x[0]), float(curves.x[-1])))
         if not low <= at <= high:
             raise UsageError(f"--at {o['at']} is outside the plotted range {low:g} .. {high:g}")
-        line = tangent(curves, expr, fixed, at)
+        line = tangent_line(curves, expr, fixed, at)
         for note in line.notes:
             diagnostic(f"note: {note}")
     title = expr.text(limit=80)
@@ -207,7 +207,7 @@ def _graph(o: dict[str, Any], tokens: list[str], missing: list) -> int | None:
     ieee = o["ieee"]
     expr, values = _load(tokens, ieee, "graph", missing)
     output = o["output"]
-    kind = output_format(output, o["fmt"], GRAPH_FORMATS, "svg")
+    kind = drawing_format(output, o["fmt"], GRAPH_FORMATS, "svg")
     with_values = bool(values) or not expr.variables
     if with_values:
         result = expr.evaluate(values, ieee=ieee)

@@ -36,7 +36,7 @@ def run_eval(tokens: list[str], fmt: Format, intermediates: bool, ieee: bool, tr
 
             run_dask(tokens, grid or [], input, output, dask)
             return
-        run_batch(tokens, output_format(output, fmt), grid or [], input, digits, output)
+        run_batch(tokens, batch_format(output, fmt), grid or [], input, digits, output)
         return
     if dask is not None:
         raise UsageError("--dask evaluates a Parquet dataset: give --input DATASET and --output DIR")
@@ -68,7 +68,7 @@ def run_eval(tokens: list[str], fmt: Format, intermediates: bool, ieee: bool, tr
                      digits=digits)
 
 
-def output_format(output: str | None, fmt: Format) -> Format:
+def batch_format(output: str | None, fmt: Format) -> Format:
     """The format of a batch: by the suffix of ``--output FILE`` (which must agree
     with a ``--format`` other than the default table), else ``--format``."""
     import os.path

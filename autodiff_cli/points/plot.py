@@ -57,7 +57,7 @@ class Tangent:
     notes: list[str]  # the conventions the slope used (relu'(0) = 0), as eval notes them
 
 
-def tangent(curves: Curves, expr: Expression, fixed: dict[str, float], at: float) -> Tangent:
+def tangent_line(curves: Curves, expr: Expression, fixed: dict[str, float], at: float) -> Tangent:
     """The tangent line at ``at`` (a single strict evaluation: it must be defined there)."""
     result = expr.evaluate({**fixed, curves.name: at})
     slope = result.gradients[curves.name]
