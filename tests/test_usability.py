@@ -245,3 +245,11 @@ def test_messages_break_at_terminal_cells(monkeypatch):
     lines = to_width(line, 2).splitlines()
     assert len(lines) > 1 and all(cell_len(part) <= 40 for part in lines)
     assert " ".join(part.strip() for part in lines) == line
+
+
+@pytest.mark.parametrize("text", ["sin(x", "pow(x, ", "a = ", "x*", "x/(", "(x))", "f(x,"])
+def test_expected_tokens_are_written_as_the_user_types_them(cli, text):
+    run = cli("eval", text, "x=1")
+    line = run.err.splitlines()[0]
+    assert run.code == 2 and line.startswith("error: unexpected")
+    assert not re.search(r"'[A-Z_]{2,}'", line), line  # never a grammar's terminal name ('COMMA')

@@ -299,6 +299,7 @@ of STAR. The differential tests against Lark check that tokens come out the same
 _TOKEN_NAMES = {
     "NUMBER": "a number", "NAME": "a name", "LPAR": "'('", "RPAR": "')'", "MINUS": "'-'",
     "PLUS": "'+'", "_SEP": "';', a newline", "_POW": "'**'", "$END": "the end",
+    "COMMA": "','", "STAR": "'*'", "SLASH": "'/'", "EQUAL": "'='",  # Lark's names for the grammar's literals
 }
 
 
