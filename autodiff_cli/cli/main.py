@@ -42,8 +42,7 @@ def _program(argv: list[str]) -> int:
 
 
 def _interrupted(exc: KeyboardInterrupt) -> int:
-    early = exc.args[0] if exc.args and isinstance(exc.args[0], int) else process.SIGINT  # from cli/start.py
-    signum = exc.signum if isinstance(exc, Terminated) else early
+    signum = exc.signum if isinstance(exc, Terminated) else process.SIGINT
     diagnostic(f"error: {process.interrupted_name(signum)}")
     return 128 + signum
 
@@ -94,11 +93,12 @@ def _message(exc: AutodiffError) -> str:
     return str(exc)
 
 
-def run() -> None:
+def run(early: list[int] | None = None) -> None:
     """Console-script entry point: the command is the whole process's work (see
-    :mod:`autodiff_cli.cli.process`: what it keeps, its signals, its exit)."""
+    :mod:`autodiff_cli.cli.process`: what it keeps, its signals, its exit).
+    ``early``: signals noted while the command loaded (see :mod:`autodiff_cli.cli.start`)."""
     try:
-        process.own_process()
+        process.own_process(early if early is not None else [])
         status = main()
     except KeyboardInterrupt as exc:  # in the instant before main() takes over
         status = _interrupted(exc)

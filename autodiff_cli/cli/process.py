@@ -331,11 +331,15 @@ def matplotlib_config_dir() -> None:
         return
 
 
-def own_process() -> None:
+def own_process(early: list[int]) -> None:
     """The command is the whole process's work (the console script's :func:`run`):
-    what it keeps lives to the end, and signals are caught from here on, past main()."""
+    what it keeps lives to the end, and signals are caught from here on, past main().
+    ``early``: the signals noted before (still filled until the handler is in place),
+    the first of them raised now."""
     _state.owner = True
     catch_signals()
+    if early:
+        _on_signal(early[0], None)
 
 
 def leave(status: int) -> None:

@@ -1,16 +1,20 @@
 """The console script's first instructions: SIGINT, SIGTERM and SIGHUP are
-caught when this module is imported, before anything else is, so that one that comes while the
-command loads ends it with one ``error:`` line (not a traceback, nor a silent
-death). :mod:`autodiff_cli.cli.process` takes over as soon as it is loaded.
-Only the interpreter's own start, and the import of the package's empty
-``__init__`` modules, come before this."""
+caught when this module is imported, before anything else is, so that one that
+comes while the command loads ends it with one ``error:`` line (not a
+traceback, nor a silent death). Until :mod:`autodiff_cli.cli.process` takes
+over, a signal is only noted (an exception raised inside an import can come
+out as another), and acted on as soon as it does. Only the interpreter's own
+start, and the import of the package's empty ``__init__`` modules, come before
+this."""
 
 import _signal  # the C core of `signal`, loaded with the interpreter: nothing to import
-import os
+
+_received: list[int] = []
+"""Signals that came before the command line's own handler was in place."""
 
 
 def _early(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt(signum)
+    _received.append(signum)
 
 
 # At import, as the console script's first instruction (this module is imported by it and by
@@ -24,14 +28,6 @@ for _signum in (2, 15, 1):  # SIGINT, SIGTERM, SIGHUP: the same numbers on every
 
 
 def run() -> None:
-    try:
-        from .main import run as run_command
-    except KeyboardInterrupt as exc:
-        signum = exc.args[0] if exc.args and isinstance(exc.args[0], int) else 2
-        name = {1: "hung up", 2: "interrupted"}.get(signum, "terminated")
-        try:
-            os.write(2, f"error: {name}\n".encode())
-        except OSError:
-            pass
-        os._exit(128 + signum)
-    run_command()
+    from .main import run as run_command
+
+    run_command(_received)
