@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import sys
+from collections import Counter
 from collections.abc import Callable, Collection, Iterable
 from enum import IntEnum
 
@@ -113,7 +114,7 @@ def _encodes(ch: str, encoding: str) -> bool:
 def _fit(left: list[str] | str, right: list[str] | str, cut_left: bool, cut_right: bool) -> tuple[str, str, int]:
     """The pieces before and from the caret, at most ``WINDOW`` cells each side
     (``...`` where the line goes on), and the cells before the caret."""
-    from rich.cells import cell_len  # a CJK letter takes two cells, a combining accent none
+    from rich.cells import cell_len  # lazily: only a caret under a syntax error measures cells
 
     left, right = list(left), list(right)
     while sum(map(cell_len, left)) > WINDOW:
@@ -203,8 +204,6 @@ def _common_ends(a: str, b: str) -> tuple[str, str]:
 
 def _bag_distance(a: str, b: str) -> int:
     """A lower bound of the edit distance from letter counts alone (one pass, at C speed)."""
-    from collections import Counter
-
     ca, cb = Counter(a), Counter(b)
     return max(sum((ca - cb).values()), sum((cb - ca).values()))
 
@@ -272,7 +271,7 @@ def _lookalike(word: str, choice: str) -> str:
     letter is in ``choice``), else ``""``."""
     if len(word) != len(choice) or word == choice or word.translate(_LOOKALIKES) != choice.translate(_LOOKALIKES):
         return ""
-    import unicodedata
+    import unicodedata  # lazily: only a name that looks like another, in a message, is described
 
     w, c = next((w, c) for w, c in zip(word, choice, strict=True) if w != c)
     ch, where = (w, "here") if w.translate(_LOOKALIKES) != w else (c, "its")

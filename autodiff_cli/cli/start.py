@@ -25,7 +25,7 @@ for _signum in (2, 15, 1):  # SIGINT, SIGTERM, SIGHUP: the same numbers on every
 
 def run() -> None:
     try:
-        from .main import run as run_command
+        from .main import run as run_command  # lazily: after the signal handlers: a signal as it loads is caught
     except KeyboardInterrupt as exc:
         signum = exc.args[0] if exc.args and isinstance(exc.args[0], int) else 2
         name = {1: "hung up", 2: "interrupted"}.get(signum, "terminated")
