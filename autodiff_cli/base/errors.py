@@ -43,6 +43,16 @@ class NotFiniteError(UsageError):
     command line adds which of its options take them."""
 
 
+class NotOneFileError(UsageError):
+    """A directory or a glob where one file is read (a dataset); the command line
+    adds the option it came from and how a dataset is read."""
+
+
+class NotParquetError(UsageError):
+    """A file of a dataset that is not Parquet; the command line adds what reads
+    a dataset and what reads the rest."""
+
+
 class NotANumberError(UsageError, TypeError):
     """Something that is not a real number where one is needed (``Value(None)``,
     ``Value('2')``); a ``TypeError`` too, as Python's own ``float(None)`` raises."""

@@ -13,7 +13,15 @@ import os
 import sys
 
 from .. import __version__
-from ..base.errors import AutodiffError, ExitStatus, GridError, NotFiniteError, Terminated
+from ..base.errors import (
+    AutodiffError,
+    ExitStatus,
+    GridError,
+    NotFiniteError,
+    NotOneFileError,
+    NotParquetError,
+    Terminated,
+)
 from . import process
 from .argv import parse_argv
 from .process import diagnostic
@@ -89,6 +97,12 @@ def _message(exc: AutodiffError) -> str:
         return f"--grid {exc}"
     if isinstance(exc, NotFiniteError):
         return f"{exc}; only eval --ieee and graph --ieee take nan, inf and -inf"
+    if isinstance(exc, NotOneFileError):
+        return (f"--input {exc}: a Parquet dataset is read with --dask (--dask local runs it on this machine), "
+                "or name one file")
+    if isinstance(exc, NotParquetError):
+        return (f"{exc}: --dask reads a Parquet dataset (a file, a directory or a glob of Parquet files); "
+                "CSV and JSON are read without --dask")
     return str(exc)
 
 

@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from ..base.errors import PATH_LIMIT, UsageError, quoted
+from ..base.errors import PATH_LIMIT, NotParquetError, UsageError, quoted
 from .batch import Points
 from .columns import as_float64, evaluate_arrays, program, require, result_names
 from .scheduler import Address, Workers, check_scheduler, parse_address
@@ -65,16 +65,15 @@ def dataset_files(source: str) -> list[str]:
 
 def _parquet_or_refuse(path: str) -> None:
     """A file of the dataset that is not Parquet (by its first bytes, as pyarrow
-    would find out with a message of its own) is a usage error that says what
-    ``--dask`` reads."""
+    would find out with a message of its own) is a usage error, to which the
+    command line adds what reads a dataset."""
     try:
         with open(path, "rb") as f:
             head = f.read(4)
     except OSError as exc:
         raise UsageError(f"cannot read {quoted(path, PATH_LIMIT)}: {exc.strerror or exc}") from None
     if head != b"PAR1":
-        raise UsageError(f"{quoted(path, PATH_LIMIT)} is not a Parquet file: --dask reads a Parquet dataset "
-                         "(a file, a directory or a glob of Parquet files); CSV and JSON are read without --dask")
+        raise NotParquetError(f"{quoted(path, PATH_LIMIT)} is not a Parquet file")
 
 
 def partitions(files: list[str], rows: int = PARTITION_ROWS) -> Iterator[tuple[Partition, list[str]]]:

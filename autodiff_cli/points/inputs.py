@@ -11,7 +11,7 @@ import json
 import os
 import sys
 
-from ..base.errors import PATH_LIMIT, UsageError, quoted
+from ..base.errors import PATH_LIMIT, NotOneFileError, UsageError, quoted
 from ..core.values import as_number, max_input, not_a_name, too_long
 
 TYPE_CHECKING = False  # typing itself costs start-up time
@@ -49,14 +49,13 @@ def parquet_input(path: str) -> bool:
 
 
 def one_file(path: str) -> None:
-    """Refuses a directory or a glob (a dataset) with a hint: one process reads one file."""
+    """Refuses a directory or a glob (a dataset): one process reads one file."""
     if path == "-" or os.path.isfile(path):
         return
-    hint = "a Parquet dataset is read with --dask (--dask local runs it on this machine), or name one file"
     if os.path.isdir(path):
-        raise UsageError(f"--input {where(path)} is a directory: {hint}")
+        raise NotOneFileError(f"{where(path)} is a directory")
     if not os.path.exists(path) and any(c in path for c in "*?["):
-        raise UsageError(f"--input {where(path)} is a glob, which names no one file: {hint}")
+        raise NotOneFileError(f"{where(path)} is a glob, which names no one file")
 
 
 def open_input(path: str) -> Any:
