@@ -1,7 +1,8 @@
 """How the package is built, held as the README's "How it is built" states it:
 modules in folders that are their layers, each importing only its own layer or those below, so the
 imports form a DAG (no cycle hidden in a function-local import); the library
-never imports the command-line layer; no module over 400 lines."""
+never imports the command-line layer; no module over 400 lines; a lazy import says
+why (``# lazily: ...``) and never imports what is loaded anyway by the time it runs."""
 
 from __future__ import annotations
 

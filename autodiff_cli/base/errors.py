@@ -124,7 +124,7 @@ def _encodes(ch: str, encoding: str) -> bool:
 def _fit(left: list[str] | str, right: list[str] | str, cut_left: bool, cut_right: bool) -> tuple[str, str, int]:
     """The pieces before and from the caret, at most ``WINDOW`` cells each side
     (``...`` where the line goes on), and the cells before the caret."""
-    from rich.cells import cell_len  # lazily: only a caret under a syntax error measures cells
+    from rich.cells import cell_len  # lazily: only a caret needs it; a CJK letter takes two cells, an accent none
 
     left, right = list(left), list(right)
     while sum(map(cell_len, left)) > WINDOW:
