@@ -36,7 +36,7 @@ _HOMES = {"parse": "core.parser", "Value": "core.engine", "Expression": "core.ex
 def __getattr__(name: str) -> object:
     # Lazy, so `import autodiff_cli` stays cheap for the CLI's start-up.
     if name in _HOMES:
-        from importlib import import_module
+        from importlib import import_module  # lazily: only `autodiff_cli.parse` and the like, from Python, come here
 
         return getattr(import_module(f".{_HOMES[name]}", __name__), name)
     raise AttributeError(name)

@@ -1,11 +1,17 @@
 """How the package is built, held as the README's "How it is built" states it:
 modules in folders that are their layers, each importing only its own layer or those below, so the
 imports form a DAG (no cycle hidden in a function-local import); the library
-never imports the command-line layer; no module over 400 lines."""
+never imports the command-line layer; no module over 400 lines; a lazy import says
+why (``# lazily: ...``) and never imports what is loaded anyway by the time it runs."""
 
 from __future__ import annotations
 
 import ast
+import functools
+import importlib.util
+import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -26,14 +32,18 @@ def _name(path: Path) -> str:
 MODULES = {_name(p): p for p in sorted(PACKAGE.rglob("*.py"))}
 
 
+FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
+
+
 def _type_only(node: ast.AST) -> bool:
     """``if TYPE_CHECKING:``: imports for annotations, never run."""
     return isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING"
 
 
-def run_time_imports(module: str) -> set[str]:
+def run_time_imports(module: str, lazy: bool = True) -> set[str]:
     """The package's modules that ``module`` imports when it runs: at the top or
-    inside functions (a lazy import is still an import), not the type-only ones."""
+    inside functions (a lazy import is still an import; ``lazy=False``: at the top only),
+    not the type-only ones."""
     path = MODULES[module]
     package = module.split(".")[:-1] if path.name != "__init__.py" else module.split(".")
     if module == "__init__":
@@ -42,7 +52,7 @@ def run_time_imports(module: str) -> set[str]:
     todo = list(ast.parse(path.read_text(encoding="utf-8")).body)
     while todo:
         node = todo.pop()
-        if _type_only(node):
+        if _type_only(node) or (not lazy and isinstance(node, FUNCTIONS)):
             continue
         if isinstance(node, ast.ImportFrom) and node.level:
             base = package[: len(package) - (node.level - 1)]
@@ -170,3 +180,135 @@ def test_process_state_has_one_home(module):
     # Signal handlers, the garbage collector, the standard streams and the exit live in
     # cli/process.py (and the console script's first instructions in cli/start.py).
     assert not process_state_changes(module), f"{module} changes the process's state: {process_state_changes(module)}"
+
+
+# Lazy imports: each says why it is not at the top, and none imports what is loaded anyway.
+LAZILY = re.compile(r"#\s*lazily:\s*\S")
+PROBE = """import sys
+bare = list(sys.modules)
+sys.path[:0] = {path!r}
+from autodiff_cli.cli.main import main
+start = list(sys.modules)
+main(["eval", "a*(b+c*d)", "a=1", "b=2", "c=3", "d=4", "--format", "json"])
+sys.stdout.write("\\n" + repr((bare, start)) + "\\n")
+"""
+
+
+def function_local_imports(module: str) -> list[ast.Import | ast.ImportFrom]:
+    """Every ``import`` inside a function of ``module``, at any depth."""
+    found: dict[int, ast.Import | ast.ImportFrom] = {}
+    for node in ast.walk(ast.parse(MODULES[module].read_text(encoding="utf-8"))):
+        if isinstance(node, FUNCTIONS):
+            found.update((id(n), n) for n in ast.walk(node) if isinstance(n, (ast.Import, ast.ImportFrom)))
+    return sorted(found.values(), key=lambda n: n.lineno)
+
+
+def imported_names(module: str, node: ast.Import | ast.ImportFrom) -> list[tuple[str, str | None]]:
+    """``(module, attribute)`` pairs, absolute: ``from ..base import files`` is
+    ``("autodiff_cli.base", "files")``, ``import os.path`` is ``("os.path", None)``."""
+    if isinstance(node, ast.Import):
+        return [(a.name, None) for a in node.names]
+    if not node.level:
+        return [(node.module or "", a.name) for a in node.names]
+    package = ["autodiff_cli", *module.split(".")[:-1]] if module != "__init__" else ["autodiff_cli"]
+    base = package[: len(package) - (node.level - 1)]
+    return [(".".join([*base, *([node.module] if node.module else [])]), a.name) for a in node.names]
+
+
+@functools.lru_cache(maxsize=1)
+def loaded_before() -> tuple[frozenset[str], dict[str, int]]:
+    """What an ``eval --format json`` run loads, and in which order each module
+    finished loading (``-X importtime`` prints a module as it finishes). ``-S``: the
+    modules a site's ``.pth`` files load are loaded on this machine, not on every one."""
+    result = subprocess.run([sys.executable, "-S", "-X", "importtime", "-c", PROBE.format(path=sys.path)],
+                            capture_output=True, text=True, timeout=120, cwd=PACKAGE.parent)
+    assert result.returncode == 0, result.stderr[-2000:]
+    bare, start = ast.literal_eval(result.stdout.strip().splitlines()[-1])
+    order = {name: -1 for name in bare}
+    for line in result.stderr.splitlines():
+        if line.startswith("import time:") and line.count("|") == 2:
+            order.setdefault(line.split("|")[2].strip(), len(order))
+    return frozenset([*bare, *start]), order
+
+
+ENTRY = "cli.start"
+"""The console script's first module, which runs before the command line is loaded."""
+
+
+def _full(module: str) -> str:
+    return "autodiff_cli" if module == "__init__" else f"autodiff_cli.{module}"
+
+
+@functools.lru_cache(maxsize=1)
+def loaded_with() -> dict[str, frozenset[str]]:
+    """What importing each module that has lazy imports loads (what it imports at
+    its top, directly or not), each in a new interpreter, side by side."""
+    code = "import sys\nsys.path[:0] = {path!r}\nimport {module}\nsys.stdout.write(repr(list(sys.modules)))"
+    runs = {m: subprocess.Popen([sys.executable, "-S", "-c", code.format(path=sys.path, module=_full(m))],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=PACKAGE.parent)
+            for m in sorted({m for m, _ in LAZY})}
+    found = {}
+    for module, run in runs.items():
+        out, err = run.communicate(timeout=120)
+        assert run.returncode == 0, err[-2000:]
+        found[module] = frozenset(ast.literal_eval(out))
+    return found
+
+
+def always_loaded(module: str) -> set[str]:
+    """What is loaded by the time a function of ``module`` can run: the interpreter's
+    own modules, what importing the command line loads, what the eval run finished
+    loading before ``module``, and what importing ``module`` itself loads."""
+    start, order = loaded_before()
+    if module == ENTRY:
+        start = frozenset(m for m, k in order.items() if k < 0)
+    mine = order.get(_full(module))
+    before = {m for m, k in order.items() if mine is not None and k < mine}
+    return {*start, *before, *loaded_with().get(module, ())}
+
+
+def loaded_anyway(module: str, node: ast.Import | ast.ImportFrom) -> list[str]:
+    """The names ``node`` imports that are loaded by the time it runs."""
+    always, found = always_loaded(module), []
+    for name, attribute in imported_names(module, node):
+        sub = f"{name}.{attribute}" if attribute else name
+        if sub in always:
+            found.append(sub)
+        elif attribute and name in always and _find_spec_or_none(sub) is None:  # an attribute of a module
+            found.append(name)
+    return found
+
+
+def _find_spec_or_none(name: str) -> object:
+    try:
+        return importlib.util.find_spec(name)
+    except (ImportError, ValueError):
+        return None
+
+
+LAZY = [(m, n) for m in sorted(MODULES) for n in function_local_imports(m)]
+
+
+def test_the_scan_sees_lazy_imports():
+    lines = {(m, n.lineno) for m, n in LAZY}
+    assert len(LAZY) >= 50
+    assert any(m == "core.engine" for m, _ in lines)  # render_graph's
+    assert ("os.path", None) in imported_names("cli.commands", ast.parse("import os.path").body[0])
+    assert imported_names("cli.dask", ast.parse("from ..points import cluster").body[0]) == \
+        [("autodiff_cli.points", "cluster")]
+    assert "autodiff_cli.base.errors" in always_loaded("points.inputs")  # loaded with the command line
+    assert "os" in always_loaded("draw.graph")
+    assert "numpy" in always_loaded("points.parquet")  # through points/batch.py
+    assert "autodiff_cli.points.cluster" not in always_loaded("cli.dask")
+
+
+@pytest.mark.parametrize("module,node", LAZY, ids=[f"{m}:{n.lineno}" for m, n in LAZY])
+def test_every_lazy_import_says_why(module, node):
+    line = MODULES[module].read_text(encoding="utf-8").splitlines()[node.lineno - 1]
+    assert LAZILY.search(line), f"{module}:{node.lineno}: a lazy import says '# lazily: <why>': {line.strip()}"
+
+
+@pytest.mark.parametrize("module,node", LAZY, ids=[f"{m}:{n.lineno}" for m, n in LAZY])
+def test_no_lazy_import_of_what_is_loaded_anyway(module, node):
+    anyway = loaded_anyway(module, node)
+    assert not anyway, f"{module}:{node.lineno} imports {anyway} lazily, loaded anyway by then: import it at the top"

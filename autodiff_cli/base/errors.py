@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import sys
+from collections import Counter
 from collections.abc import Callable, Collection, Iterable
 from enum import IntEnum
 
@@ -40,6 +41,16 @@ class GridError(UsageError):
 class NotFiniteError(UsageError):
     """``nan``, ``inf`` or ``-inf`` given where a finite number is needed; the
     command line adds which of its options take them."""
+
+
+class NotOneFileError(UsageError):
+    """A directory or a glob where one file is read (a dataset); the command line
+    adds the option it came from and how a dataset is read."""
+
+
+class NotParquetError(UsageError):
+    """A file of a dataset that is not Parquet; the command line adds what reads
+    a dataset and what reads the rest."""
 
 
 class NotANumberError(UsageError, TypeError):
@@ -113,7 +124,7 @@ def _encodes(ch: str, encoding: str) -> bool:
 def _fit(left: list[str] | str, right: list[str] | str, cut_left: bool, cut_right: bool) -> tuple[str, str, int]:
     """The pieces before and from the caret, at most ``WINDOW`` cells each side
     (``...`` where the line goes on), and the cells before the caret."""
-    from rich.cells import cell_len  # a CJK letter takes two cells, a combining accent none
+    from rich.cells import cell_len  # lazily: only a caret needs it; a CJK letter takes two cells, an accent none
 
     left, right = list(left), list(right)
     while sum(map(cell_len, left)) > WINDOW:
@@ -203,8 +214,6 @@ def _common_ends(a: str, b: str) -> tuple[str, str]:
 
 def _bag_distance(a: str, b: str) -> int:
     """A lower bound of the edit distance from letter counts alone (one pass, at C speed)."""
-    from collections import Counter
-
     ca, cb = Counter(a), Counter(b)
     return max(sum((ca - cb).values()), sum((cb - ca).values()))
 
@@ -272,7 +281,7 @@ def _lookalike(word: str, choice: str) -> str:
     letter is in ``choice``), else ``""``."""
     if len(word) != len(choice) or word == choice or word.translate(_LOOKALIKES) != choice.translate(_LOOKALIKES):
         return ""
-    import unicodedata
+    import unicodedata  # lazily: only a name that looks like another, in a message, is described
 
     w, c = next((w, c) for w, c in zip(word, choice, strict=True) if w != c)
     ch, where = (w, "here") if w.translate(_LOOKALIKES) != w else (c, "its")

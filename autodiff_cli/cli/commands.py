@@ -4,10 +4,14 @@ the library called, the result written. Errors are raised, never printed:
 
 from __future__ import annotations
 
+import os.path
 import sys
 
 from ..base.errors import AutodiffError, ExitStatus, UsageError, did_you_mean, listed, plural, quoted
+from ..core.parser import parse
+from ..core.values import parse_value
 from . import process
+from .arguments import read_expression
 from .process import diagnostic
 from .spec import COMMANDS
 
@@ -23,8 +27,8 @@ def run(name: str, values: dict[str, Any], tokens: list[str]) -> int:
 
 
 def _eval(o: dict[str, Any], tokens: list[str], missing: list) -> int | None:
-    from .evaluate import run_eval
-    from .output import Format
+    from .evaluate import run_eval  # lazily: each command loads only its own modules
+    from .output import Format  # lazily: only the commands that write results load the writers
 
     run_eval(tokens, Format(o["fmt"]), o["intermediates"], o["ieee"], o["trace"], o["hessian"], o["grid"],
              o["input"], o["digits"], o["output"], o["dask"])
@@ -32,7 +36,7 @@ def _eval(o: dict[str, Any], tokens: list[str], missing: list) -> int | None:
 
 
 def _load(tokens: list[str], ieee: bool, name: str, missing: list) -> tuple[Any, dict[str, float]]:
-    from .load import load
+    from .load import load  # lazily: diff reads no values; the other commands do
 
     command = COMMANDS[name]
     expr_values = load(tokens, ieee, command)
@@ -43,8 +47,8 @@ def _load(tokens: list[str], ieee: bool, name: str, missing: list) -> tuple[Any,
 
 
 def _check(o: dict[str, Any], tokens: list[str], missing: list) -> int | None:
-    from ..points.check import check_gradients
-    from .output import Format, write_checks
+    from ..points.check import check_gradients  # lazily: only check needs it
+    from .output import Format, write_checks  # lazily: only the commands that write results load the writers
 
     step, rtol, atol = o["step"], o["rtol"], o["atol"]
     if step is not None and not 0 < step < float("inf"):
@@ -70,10 +74,8 @@ def _check(o: dict[str, Any], tokens: list[str], missing: list) -> int | None:
 
 
 def _diff(o: dict[str, Any], tokens: list[str], missing: list) -> int | None:
-    from ..core.parser import parse
-    from ..symbolic.diff import derivatives, taken_names
-    from .arguments import read_expression
-    from .output import DiffFormat, write_derivatives
+    from ..symbolic.diff import derivatives, taken_names  # lazily: only diff needs the symbolic layer
+    from .output import DiffFormat, write_derivatives  # lazily: only the commands that write results load the writers
 
     if not tokens:
         raise UsageError("missing expression: autodiff diff EXPR (see 'autodiff diff --help')")
@@ -104,8 +106,6 @@ def drawing_format(output: str, fmt: str | None, by_suffix: dict[str, str], stdo
     """The format named by --format, else by the suffix of OUT (``stdout_default``
     for ``-``). A suffix that names another format than --format is an error:
     PNG bytes in ``x.svg`` would be a file no program opens."""
-    import os.path
-
     suffix = os.path.splitext(output)[1].lower()
     by_name = by_suffix.get(suffix)
     if fmt:
@@ -128,7 +128,7 @@ def _write(output: str, data: bytes, kind: str) -> None:
     A signal while the file is written is noted: the file is whole then, new or
     old, and the command says which."""
     if output != "-":
-        from ..base import files
+        from ..base import files  # lazily: only a graph written to a file needs it
 
         process.on_abrupt_exit(files.cleanup)
         with process.deferred() as signals:
@@ -151,10 +151,9 @@ def _write(output: str, data: bytes, kind: str) -> None:
 
 
 def _plot(o: dict[str, Any], tokens: list[str], missing: list) -> int | None:
-    from ..core.values import parse_value
-    from ..points.batch import parse_grid
-    from ..points.plot import DEFAULT_POINTS, draw, draw_terminal, sample, tangent_line
-    from .load import check_grids
+    from ..points.batch import parse_grid  # lazily: only plot needs it (numpy)
+    from ..points.plot import DEFAULT_POINTS, draw, draw_terminal, sample, tangent_line  # lazily: only plot needs it
+    from .load import check_grids  # lazily: only plot needs it
 
     output, terminal = o["output"], o["terminal"]
     if terminal and output is not None:
@@ -191,7 +190,7 @@ def _plot(o: dict[str, Any], tokens: list[str], missing: list) -> int | None:
         diagnostic(f"note: the function or its derivative is undefined at {curves.gaps:,} of "
                    f"{plural(len(curves.x), 'point')} (drawn as gaps)")
     if terminal:
-        from .console import width_of
+        from .console import width_of  # lazily: only a terminal plot needs Rich's console
 
         sys.stdout.write(draw_terminal(curves, title, line, width=max(20, width_of(sys.stdout) - 13)) + "\n")
     else:
@@ -201,8 +200,8 @@ def _plot(o: dict[str, Any], tokens: list[str], missing: list) -> int | None:
 
 
 def _graph(o: dict[str, Any], tokens: list[str], missing: list) -> int | None:
-    from ..draw.graph import MAX_LAYOUT_NODES, graph_size, to_dot
-    from ..draw.render import render, rendering
+    from ..draw.graph import MAX_LAYOUT_NODES, graph_size, to_dot  # lazily: only graph needs it
+    from ..draw.render import render, rendering  # lazily: only graph needs it
 
     ieee = o["ieee"]
     expr, values = _load(tokens, ieee, "graph", missing)

@@ -33,7 +33,7 @@ def width_of(stream: TextIO) -> int:
 
 
 def make_console(stream: TextIO) -> Any:
-    from rich.console import Console
+    from rich.console import Console  # lazily: Rich costs start-up time; JSON and CSV output never need it
 
     width = width_of(stream)
     try:
@@ -163,9 +163,9 @@ def _room(console: Any, sheet: Sheet, chosen: list[int], widths: list[int]) -> i
 
 def _print_block(console: Any, sheet: Sheet, heading: str, chosen: list[int], widths: list[int],
                  floors: list[int]) -> None:
-    from rich import box
-    from rich.table import Table
-    from rich.text import Text
+    from rich import box  # lazily: only a table on a terminal needs Rich
+    from rich.table import Table  # lazily: only a table on a terminal needs Rich
+    from rich.text import Text  # lazily: only a table on a terminal needs Rich
 
     size = {k: floors[k] for k in chosen}
     room = _room(console, sheet, chosen, floors)
@@ -203,7 +203,7 @@ def wrap(text: str, width: int) -> str:
     or ``,`` and, if still too long, after a ``(`` (``b)*`` over ``exp(-x1**2)``,
     never ``exp(-x1*`` over ``*2)``); a part still too long is cut where the
     line ends, but not inside a ``**``."""
-    from rich.cells import cell_len
+    from rich.cells import cell_len  # lazily: only text wrapped for a terminal needs Rich
 
     if cell_len(text) <= width:
         return text

@@ -4,26 +4,26 @@ directory, checked as one process checks its input, and all or nothing."""
 
 from __future__ import annotations
 
+import os
+
 from ..base.errors import UsageError
+from ..core.values import result_columns
+from ..points.inputs import where
 from . import process
 from .load import check_sources, load, note_results
 from .process import diagnostic
+from .spec import EVAL
 
 
 def run_dask(tokens: list[str], grids: list[str], input_path: str | None, output: str | None, address: str) -> None:
     """``--dask``: the Parquet dataset at ``input_path`` evaluated on a cluster into the directory ``output``;
     the address, the dataset and the output's directory checked before the cluster starts."""
-    import os
-
-    from ..points.inputs import where
-    from .output import SUFFIXES
-    from .progress import progress
-    from .spec import EVAL
-
+    from .output import SUFFIXES  # lazily: only --dask comes here; the writers are not loaded for it otherwise
+    from .progress import progress  # lazily: only --dask comes here, and a progress bar needs Rich
     if grids or input_path in (None, "-") or output in (None, "-"):
         raise UsageError("--dask evaluates a Parquet dataset: give --input DATASET (a file, a directory or a glob) "
                          "and --output DIR")
-    from ..points import cluster, scheduler
+    from ..points import cluster, scheduler  # lazily: only a valid --dask call needs them
 
     scheduler.parse_address(address, os.cpu_count() or 1)  # a malformed address is said before any work
     if os.path.splitext(output.rstrip("/" + os.sep))[1].lower() in SUFFIXES:
@@ -37,8 +37,6 @@ def run_dask(tokens: list[str], grids: list[str], input_path: str | None, output
     for part, names in cluster.partitions(cluster.dataset_files(input_path)):
         results.update(check_sources(expr, fixed, dict.fromkeys(names).keys(), where(part.path)))
         parts.append(part)
-    from ..core.values import result_columns
-
     note_results([n for n in result_columns(expr.variables) if n in results], where(input_path))
     cluster.refuse_read_back(input_path, output)
     total = sum(p.rows for p in parts)

@@ -4,14 +4,20 @@ time (to standard output or a file); a Parquet dataset on a Dask cluster is
 
 from __future__ import annotations
 
+import io
+import itertools
+import math
+import os.path
 import sys
 from contextlib import contextmanager
 
 from ..base.errors import DomainError, UsageError, plural, quoted
+from ..points.inputs import one_file, open_input, parquet_input, single_point, where
 from . import process
 from .load import check_grids, check_sources, load, note_results
-from .output import Format
+from .output import SUFFIXES, BatchWriter, Format, write_evaluation
 from .process import diagnostic
+from .spec import EVAL
 
 TYPE_CHECKING = False  # typing itself costs start-up time
 if TYPE_CHECKING:
@@ -22,9 +28,6 @@ if TYPE_CHECKING:
 def run_eval(tokens: list[str], fmt: Format, intermediates: bool, ieee: bool, trace: bool, hessian: bool,
              grid: list[str] | None = None, input: str | None = None, digits: int = 6, output: str | None = None,
              dask: str | None = None) -> None:
-    from .output import write_evaluation
-    from .spec import EVAL
-
     if grid or input is not None:
         used = [flag for flag, on in (("--all", intermediates), ("--trace", trace), ("--hessian", hessian)) if on]
         if used:
@@ -32,7 +35,7 @@ def run_eval(tokens: list[str], fmt: Format, intermediates: bool, ieee: bool, tr
         if dask is not None:
             if fmt is not Format.table:
                 raise UsageError(f"--dask writes a Parquet dataset: leave out --format {fmt.value}")
-            from .dask import run_dask
+            from .dask import run_dask  # lazily: only --dask needs it
 
             run_dask(tokens, grid or [], input, output, dask)
             return
@@ -47,7 +50,7 @@ def run_eval(tokens: list[str], fmt: Format, intermediates: bool, ieee: bool, tr
     expr, values = load(tokens, ieee, EVAL)
     result = expr.evaluate(values, ieee=ieee, intermediates=intermediates, trace=trace)
     if hessian:
-        from ..symbolic.diff import hessian as second_derivatives
+        from ..symbolic.diff import hessian as second_derivatives  # lazily: only --hessian needs the symbolic layer
 
         try:
             result.hessian = second_derivatives(expr, values, ieee)
@@ -71,10 +74,6 @@ def run_eval(tokens: list[str], fmt: Format, intermediates: bool, ieee: bool, tr
 def batch_format(output: str | None, fmt: Format) -> Format:
     """The format of a batch: by the suffix of ``--output FILE`` (which must agree
     with a ``--format`` other than the default table), else ``--format``."""
-    import os.path
-
-    from .output import SUFFIXES
-
     if output is None or output == "-":
         return fmt
     if os.path.isdir(output):
@@ -94,9 +93,6 @@ def batch_format(output: str | None, fmt: Format) -> Format:
 def run_batch(tokens: list[str], fmt: Format, grids: list[str], input_path: str | None, digits: int = 6,
               output: str | None = None) -> None:
     """Evaluate at every point of the grids or the input file, streaming the output."""
-    from ..points.inputs import one_file, open_input, parquet_input, single_point, where
-    from .spec import EVAL
-
     if input_path == "-" and "-" in tokens:
         raise UsageError("standard input can hold the expression (-) or the points (--input -), not both")
     if input_path is not None:
@@ -105,7 +101,7 @@ def run_batch(tokens: list[str], fmt: Format, grids: list[str], input_path: str 
     if input_path is not None and grids:
         raise UsageError("give the points with --grid or with --input, not both")
     if input_path is not None and parquet_input(input_path):
-        from ..points.parquet import parquet_points
+        from ..points.parquet import parquet_points  # lazily: only a Parquet input needs pyarrow
 
         _run_arrays(expr, fixed, fmt, [], parquet_points(input_path, where(input_path)), input_path, digits, output)
         return
@@ -133,7 +129,6 @@ class _OnePoint:
         self.expr, self.fixed = expr, fixed
 
     def __call__(self, chunk: dict[str, float]) -> tuple[int, dict, Any, dict, dict[str, int], int]:
-        import math  # lazily: only a one-point batch needs it
 
         point = {**self.fixed, **chunk}
         ev = self.expr.evaluate(point, ieee=True)
@@ -156,9 +151,9 @@ class _Arrays:
     many points gave a non-finite value or gradient."""
 
     def __init__(self, expr: Any, fixed: dict[str, float]) -> None:
-        import numpy as np  # lazily, with the program: a one-point batch needs neither
+        import numpy as np  # lazily: a one-point batch needs neither it nor the program
 
-        from ..points.batch import ArrayProgram
+        from ..points.batch import ArrayProgram  # lazily: numpy's, as above
 
         self.np, self.expr, self.fixed, self.program = np, expr, fixed, ArrayProgram(expr)
 
@@ -183,9 +178,7 @@ def destination(output: str | None, fmt: Format) -> Iterator[Any]:
     if output is None or output == "-":
         yield sys.stdout
         return
-    import io
-
-    from ..base import files
+    from ..base import files  # lazily: only --output FILE needs it
 
     process.on_abrupt_exit(files.cleanup)
     with files.open_atomic(output) as f:
@@ -204,10 +197,8 @@ def _run_arrays(expr: Any, fixed: dict[str, float], fmt: Format, grids: list[str
                 input_path: str | None, digits: int, output: str | None = None) -> None:
     """A batch by the numpy engine: ``source`` is the input's text stream, or
     an iterator of chunks (Parquet); or the grids."""
-    import itertools
 
-    from ..points.batch import file_points, grid_points, parse_grid
-    from ..points.inputs import where
+    from ..points.batch import file_points, grid_points, parse_grid  # lazily: only the numpy engine needs it
 
     parsed = [parse_grid(g) for g in grids]
     check_grids(expr, fixed, parsed)
@@ -234,8 +225,7 @@ def _run_rows(expr: Any, fmt: Format, chunks: Any, engine: Any, total: int | Non
     """Every batch's way, whatever its row count: each chunk evaluated by
     ``engine`` and written whole; the notes at the end (``origin``: where the
     points came from); a signal noted and stopping the batch between two whole rows."""
-    from .output import BatchWriter
-    from .progress import progress
+    from .progress import progress  # lazily: only a batch needs it
 
     failed = seen = 0
     kinks: dict[str, int] = {}
@@ -247,7 +237,7 @@ def _run_rows(expr: Any, fmt: Format, chunks: Any, engine: Any, total: int | Non
     with process.deferred() as signals, destination(output, fmt) as out, \
             progress(total, on_stdout=output in (None, "-")) as bar:
         if out is sys.stdout and fmt not in (Format.table, Format.parquet):
-            from .rows import rows_out
+            from .rows import rows_out  # lazily: only a batch to standard output needs it
 
             out = rows_out(out, "points" if fmt is Format.json else "lines", signals)
         writer = BatchWriter(expr, fmt, out, digits)

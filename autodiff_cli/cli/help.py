@@ -19,10 +19,10 @@ def _panel(title: str, rows: list[tuple[Any, ...]], width: int) -> Any:
     """A titled panel of rows, every column but the last as wide as its widest
     cell; when that leaves the last (the description) under 24 characters, each
     description goes on its own line under its row instead (narrow terminals)."""
-    from rich import box
-    from rich.padding import Padding
-    from rich.panel import Panel
-    from rich.table import Table
+    from rich import box  # lazily: only --help needs Rich's panels
+    from rich.padding import Padding  # lazily: only --help needs Rich's panels
+    from rich.panel import Panel  # lazily: only --help needs Rich's panels
+    from rich.table import Table  # lazily: only --help needs Rich's panels
 
     widest = [max(len(row[k]) for row in rows) for k in range(len(rows[0]) - 1)]
     table = Table(highlight=False, show_header=False, expand=True, box=None, padding=(0, 1), pad_edge=False)
@@ -46,7 +46,7 @@ def _panel(title: str, rows: list[tuple[Any, ...]], width: int) -> Any:
 
 
 def _text(*parts: tuple[str, str]) -> Any:
-    from rich.text import Text
+    from rich.text import Text  # lazily: only --help needs Rich's panels
 
     text = Text()
     for chunk, style in parts:
@@ -73,9 +73,9 @@ def _option_rows(command: Command) -> list[tuple[Any, ...]]:
 
 
 def write_help(out: TextIO, command: Command | None = None) -> None:
-    from rich.padding import Padding
+    from rich.padding import Padding  # lazily: only --help needs Rich's panels
 
-    from .console import make_console
+    from .console import make_console  # lazily: only --help needs Rich's console
 
     console = make_console(out)
     width = console.width

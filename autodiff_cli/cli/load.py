@@ -5,8 +5,12 @@ a batch's variables comes from (``eval`` and ``eval --dask``)."""
 from __future__ import annotations
 
 from ..base.errors import UsageError, did_you_mean, quoted
+from ..core.parser import parse
+from ..core.values import one_place, parse_value, result_columns
 from . import process
+from .arguments import read_expression, split_arguments
 from .process import diagnostic
+from .spec import COMMANDS
 
 TYPE_CHECKING = False  # typing itself costs start-up time
 if TYPE_CHECKING:
@@ -22,10 +26,6 @@ def load(tokens: list[str], ieee: bool, command: Any) -> tuple[Any, dict[str, fl
     --grid``), is pointed at the options. The graph is kept to the process's
     end (see :mod:`autodiff_cli.cli.process`).
     """
-    from ..core.parser import parse
-    from ..core.values import parse_value
-    from .arguments import read_expression, split_arguments
-
     options = [o.name for o in command.options]
     for k, tok in enumerate(tokens):  # --hesian with no value: a misspelt option, not a variable
         name = tok[2:]
@@ -45,8 +45,6 @@ def load(tokens: list[str], ieee: bool, command: Any) -> tuple[Any, dict[str, fl
             hint = did_you_mean(name, [o.name for o in command.options], prefix="--")
             if hint:
                 raise UsageError(f"no variable {quoted(name)} in the expression{hint}")
-            from .spec import COMMANDS
-
             others = [c.name for c in COMMANDS.values() if c.option(f"--{name}")]
             if others:
                 raise UsageError(f"{command.name} has no option --{name} ({' and '.join(others)} "
@@ -80,8 +78,6 @@ def check_sources(expr: Any, fixed: dict[str, float], columns: AbstractSet[str],
         usual = not columns & fixed.keys() and columns | fixed.keys() == expr.variables.keys()
     if usual:
         return []
-
-    from ..core.values import one_place, result_columns
 
     variables = expr.variables
     results = [n for n in result_columns(variables) if n in columns and n not in variables]

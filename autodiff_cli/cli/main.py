@@ -12,31 +12,37 @@ from __future__ import annotations
 import os
 import sys
 
-from ..base.errors import AutodiffError, ExitStatus, GridError, NotFiniteError, Terminated
+from .. import __version__
+from ..base.errors import (
+    AutodiffError,
+    ExitStatus,
+    GridError,
+    NotFiniteError,
+    NotOneFileError,
+    NotParquetError,
+    Terminated,
+)
 from . import process
+from .argv import parse_argv
 from .process import diagnostic
+from .spec import COMPLETION_FLAGS
 
 
 def _program(argv: list[str]) -> int:
-    from .argv import parse_argv
-    from .spec import COMPLETION_FLAGS
-
     if os.environ.get("_AUTODIFF_COMPLETE") or any(a in COMPLETION_FLAGS for a in argv[:1]):
-        from .typer_app import run_typer  # shell completion, the Typer way
+        from .typer_app import run_typer  # lazily: only shell completion needs Typer (tens of ms)
 
         return run_typer(argv)
     parsed = parse_argv(argv)
     if parsed.action == "help":
-        from .help import write_help
+        from .help import write_help  # lazily: only --help needs it
 
         write_help(sys.stdout, parsed.command)
         return ExitStatus.OK
     if parsed.action == "version":
-        from .. import __version__
-
         sys.stdout.write(f"autodiff {__version__}\n")
         return ExitStatus.OK
-    from .commands import run as run_command
+    from .commands import run as run_command  # lazily: --help and --version run no command
 
     return run_command(parsed.command.name, parsed.values, parsed.tokens)
 
@@ -90,6 +96,12 @@ def _message(exc: AutodiffError) -> str:
         return f"--grid {exc}"
     if isinstance(exc, NotFiniteError):
         return f"{exc}; only eval --ieee and graph --ieee take nan, inf and -inf"
+    if isinstance(exc, NotOneFileError):
+        return (f"--input {exc}: a Parquet dataset is read with --dask (--dask local runs it on this machine), "
+                "or name one file")
+    if isinstance(exc, NotParquetError):
+        return (f"{exc}: --dask reads a Parquet dataset (a file, a directory or a glob of Parquet files); "
+                "CSV and JSON are read without --dask")
     return str(exc)
 
 

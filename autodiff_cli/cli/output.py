@@ -16,6 +16,7 @@ import json
 import math
 from enum import Enum
 
+from ..base.errors import UsageError
 from ..core.expression import Evaluation
 from ..core.values import result_columns, unclaimed
 from ..points.inputs import SUFFIXES as BATCH_SUFFIXES
@@ -139,7 +140,7 @@ def write_csv(ev: Evaluation, out: TextIO, intermediates: bool, delimiter: str =
 def write_checks(expr: Any, value: float, checks: dict, fmt: Format, out: TextIO, digits: int = 6) -> None:
     """The gradient check: per variable analytic, numeric, error, ok."""
     if fmt is Format.table:
-        from .tables import write_check_table
+        from .tables import write_check_table  # lazily: only a table needs Rich
 
         write_check_table(expr.text(), value, checks, out, digits)
         return
@@ -156,11 +157,11 @@ def write_derivatives(expression: str, derivatives: dict, fmt: DiffFormat, out: 
     """Symbolic derivatives (canonical nodes by variable): the bare expression for
     one variable, else ``d/dNAME = EXPR`` lines (``d^N/dNAME^N`` for order N); in
     LaTeX in ``DiffFormat.latex``; JSON with the LaTeX too if ``latex``."""
-    from ..symbolic.printer import to_text
+    from ..symbolic.printer import to_text  # lazily: only diff needs the symbolic layer
 
     taken = taken if taken is not None else set()
     if fmt is DiffFormat.latex:
-        from ..symbolic.latex import SEPARATOR, latex_name, to_latex
+        from ..symbolic.latex import SEPARATOR, latex_name, to_latex  # lazily: only --format latex needs it
 
         texts = {name: to_latex(node, taken) for name, node in derivatives.items()}
         power = f"^{{{order}}}" if order > 1 else ""
@@ -174,7 +175,7 @@ def write_derivatives(expression: str, derivatives: dict, fmt: DiffFormat, out: 
     if fmt is DiffFormat.json:
         data = {"expression": expression, "order": order, "derivatives": texts}
         if latex:
-            from ..symbolic.latex import to_latex
+            from ..symbolic.latex import to_latex  # lazily: only --format latex needs it
 
             data["latex"] = {name: to_latex(node, taken) for name, node in derivatives.items()}
         out.write(_dumps(data) + "\n")
@@ -193,7 +194,7 @@ def write_evaluation(ev: Evaluation, fmt: Format, out: TextIO, intermediates: bo
     """Write one evaluation to ``out`` in ``fmt``."""
     if fmt is Format.table:
         # Rich is imported by the table alone: machine formats do not pay its import time.
-        from .tables import write_table
+        from .tables import write_table  # lazily: only a table needs Rich
 
         write_table(ev, out, intermediates, title or ev.expression, digits)
     elif fmt is Format.json:
@@ -232,7 +233,7 @@ class BatchWriter:
         self.rows: list[list[float]] = []
         self.sink: Any = None
         if fmt is Format.parquet:  # a binary ``out``; pyarrow only on this path
-            from ..points.parquet import ParquetSink
+            from ..points.parquet import ParquetSink  # lazily: only Parquet output needs pyarrow
 
             self.sink = ParquetSink(out, self.header)  # no name twice: see result_columns
 
@@ -262,8 +263,6 @@ class BatchWriter:
         elif self.fmt is Format.json:
             self._write_rows(separator + ",\n".join(self._json_points(columns, value, gradients)))
         else:
-            from ..base.errors import UsageError
-
             self.rows += [list(r) for r in zip(*(c.tolist() for c in cols), strict=True)]
             if len(self.rows) > TABLE_LIMIT:
                 raise UsageError(f"more than {TABLE_LIMIT:,} points to show as a table: "
@@ -303,6 +302,6 @@ class BatchWriter:
         elif self.fmt is Format.json:
             self.out.write("]}\n" if self.empty else "\n]}\n")
         elif self.fmt is Format.table:
-            from .tables import write_batch_table
+            from .tables import write_batch_table  # lazily: only a table needs Rich
 
             write_batch_table(self.expr.text(), self.header, self.rows, self.out, self.digits)

@@ -26,13 +26,14 @@ The environment: where matplotlib keeps its settings when HOME cannot hold them.
 
 from __future__ import annotations
 
+import _signal  # the C core of `signal`, loaded with the interpreter: `signal` adds a millisecond of enums
 import gc
 import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from ..base.errors import AutodiffError, Terminated, UsageError
+from ..base.errors import PATH_LIMIT, AutodiffError, Terminated, UsageError, quoted
 
 SIGHUP, SIGINT, SIGTERM = 1, 2, 15  # the same numbers on every POSIX system (SIGINT, SIGTERM on Windows too)
 _NAMES = {SIGHUP: "hung up", SIGINT: "interrupted", SIGTERM: "terminated"}
@@ -85,8 +86,6 @@ def _importing(frame: object) -> bool:
 def _raise_later(signum: int) -> bool:
     """Raise ``signum`` as soon as the import under way is over, checking every
     10 ms with SIGALRM; False where there is no interval timer (Windows)."""
-    import _signal
-
     if not hasattr(_signal, "setitimer"):
         return False
 
@@ -103,10 +102,6 @@ def _raise_later(signum: int) -> bool:
 
 def catch_signals() -> dict[int, object]:
     """Route SIGINT, SIGTERM and SIGHUP to the one handler; the handlers replaced."""
-    # The C core of `signal` is loaded with the interpreter; `signal` adds a
-    # millisecond of enums to every start.
-    import _signal
-
     _state.final = False
     previous = {}
     for signum in (SIGINT, SIGTERM, SIGHUP):
@@ -119,8 +114,6 @@ def catch_signals() -> dict[int, object]:
 
 
 def restore_signals(previous: dict[int, object]) -> None:
-    import _signal
-
     for signum, handler in previous.items():
         _signal.signal(signum, handler)
 
@@ -170,8 +163,6 @@ class BatchInterruptedError(AutodiffError):
         self.status = 128 + signum  # type: ignore[assignment]
         name = interrupted_name(signum)
         if file is not None:  # a file is written whole or not at all
-            from ..base.errors import PATH_LIMIT, quoted
-
             super().__init__(f"{name}: {quoted(file, PATH_LIMIT)} not written ({written:,} points were evaluated)")
             return
         super().__init__(f"{name}: {written:,} points written, each a whole row")
@@ -298,7 +289,7 @@ def matplotlib_config_dir() -> None:
     missing HOME, a service account): it would make one itself, but say so in
     warnings on standard error, where only the command's own lines belong.
     A ``MPLCONFIGDIR`` the user set is theirs."""
-    from pathlib import Path
+    from pathlib import Path  # lazily: only plot comes here, and pathlib costs start-up time
 
     if os.environ.get("MPLCONFIGDIR"):
         return
@@ -319,9 +310,9 @@ def matplotlib_config_dir() -> None:
                 continue
         except OSError:
             pass
-        import atexit  # lazily, the three: only plot, with a HOME it cannot write, comes here
-        import shutil
-        import tempfile
+        import atexit  # lazily: the three: only plot, with a HOME it cannot write, comes here
+        import shutil  # lazily: only plot, with a HOME it cannot write, comes here
+        import tempfile  # lazily: only plot, with a HOME it cannot write, comes here
 
         try:
             os.environ["MPLCONFIGDIR"] = tempfile.mkdtemp(prefix="autodiff-matplotlib-")

@@ -59,9 +59,15 @@ class progress:  # noqa: N801 - used as a context manager, like a function
             self.bar.update(self.task, completed=self.done)
 
     def _start(self) -> None:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+        from rich.progress import (  # lazily: only a long batch on a terminal shows a bar, with Rich
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeRemainingColumn,
+        )
 
-        from .console import make_console
+        from .console import make_console  # lazily: only a long batch on a terminal shows a bar, with Rich
 
         columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
         self.console = make_console(sys.stderr)
@@ -82,7 +88,7 @@ class progress:  # noqa: N801 - used as a context manager, like a function
                 return
 
     def _draw(self) -> None:
-        from .console import width_of
+        from .console import width_of  # lazily: only a long batch on a terminal shows a bar, with Rich
 
         with self.lock:
             if self.stopped.is_set():

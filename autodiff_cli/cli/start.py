@@ -28,6 +28,6 @@ for _signum in (2, 15, 1):  # SIGINT, SIGTERM, SIGHUP: the same numbers on every
 
 
 def run() -> None:
-    from .main import run as run_command
+    from .main import run as run_command  # lazily: after the signal handlers, so a signal as it loads is noted
 
     run_command(_received)

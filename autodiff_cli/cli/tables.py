@@ -86,7 +86,7 @@ def write_table(ev: Evaluation, out: TextIO, intermediates: bool, title: str, di
 
 def _title(text: str, room: int) -> str:
     """The expression as a title, shortened in the middle to ``room`` cells (at least 20)."""
-    from rich.cells import cell_len  # a CJK letter takes two cells
+    from rich.cells import cell_len  # lazily: only a title too wide is measured; a CJK letter takes two cells
 
     room = max(room, 20)
     if cell_len(text) <= room:

@@ -8,9 +8,12 @@ from __future__ import annotations
 import inspect
 import os
 import sys
+from pathlib import Path
 from typing import Any, Literal
 
+import shellingham
 import typer
+from typer._completion_shared import get_completion_script, install
 
 from .. import __version__
 from ..base.errors import PATH_LIMIT, ExitStatus, UsageError, quoted
@@ -63,7 +66,7 @@ def build_app(run: Any = None) -> typer.Typer:
     """The Typer app; ``run(name, values, tokens)`` runs a command (default: the
     real bodies)."""
     if run is None:
-        from .commands import run
+        from .commands import run  # lazily: only a command run through Typer needs them
     app = typer.Typer(name=PROGRAM, help=SUMMARY, no_args_is_help=True, pretty_exceptions_enable=False,
                       context_settings={"help_option_names": ["--help", "-h"]})
 
@@ -116,8 +119,6 @@ def _check_instruction(instruction: str) -> None:
 def _completion_script(flag: str, rest: list[str]) -> int:
     """``--show-completion [SHELL]`` prints the script, ``--install-completion
     [SHELL]`` installs it, for SHELL or else the shell this runs in."""
-    from typer._completion_shared import get_completion_script, install
-
     if len(rest) > 1:
         raise UsageError(f"{flag} takes at most a shell's name, not {' '.join(map(quoted, rest))}")
     shell = rest[0] if rest else _detected_shell()
@@ -128,8 +129,6 @@ def _completion_script(flag: str, rest: list[str]) -> int:
     if flag == "--show-completion":
         sys.stdout.write(get_completion_script(prog_name=PROGRAM, complete_var=COMPLETE_VAR, shell=shell) + "\n")
         return ExitStatus.OK
-    from pathlib import Path
-
     if not Path.home().is_dir():
         raise UsageError(f"cannot install {shell} completion: HOME ({quoted(str(Path.home()), PATH_LIMIT)}) "
                          "is not a directory")
@@ -148,8 +147,6 @@ def _completion_script(flag: str, rest: list[str]) -> int:
 def _detected_shell() -> str | None:
     """The shell this runs in, as Typer finds it (shellingham), or None."""
     try:
-        import shellingham
-
         return shellingham.detect_shell()[0].lower()
     except Exception:  # noqa: BLE001 - ShellDetectionFailure, or no process table to read
         return None

@@ -139,7 +139,7 @@ class Value:
 
     def _repr_mimebundle_(self, include: object = None, exclude: object = None) -> dict[str, str]:
         # Jupyter's rich display: the graph below this node (see autodiff_cli.draw.notebook).
-        from ..draw.notebook import value_bundle
+        from ..draw.notebook import value_bundle  # lazily: only a notebook draws it
 
         return value_bundle(topological_order(self), self)
 
@@ -220,7 +220,7 @@ def _describe_default(nodes: Sequence[Value]) -> Describe:
 def _ieee(rule: Callable[..., float], *args: float) -> float:
     """Recompute a rule with numpy float64, which gives IEEE results (inf, nan)
     where ``math`` raises. Only reached on the rare failing path."""
-    from ..base.arrays import ARRAY, np
+    from ..base.arrays import ARRAY, np  # lazily: only --ieee needs numpy (tens of ms)
 
     with np.errstate(all="ignore"):
         return float(rule(ARRAY, *(np.float64(a) for a in args)))

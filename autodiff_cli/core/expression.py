@@ -42,7 +42,7 @@ class Evaluation:
         # Jupyter's rich display: the graph as SVG (see autodiff_cli.draw.notebook).
         if self._expression is None:  # made by hand: nothing to draw from
             return {"text/plain": repr(self)}
-        from ..draw.notebook import evaluation_bundle
+        from ..draw.notebook import evaluation_bundle  # lazily: only a notebook draws it
 
         return evaluation_bundle(self, self._copy)
 
@@ -144,7 +144,7 @@ class Expression:
 
     def _repr_mimebundle_(self, include: object = None, exclude: object = None) -> dict[str, str]:
         # Jupyter's rich display: the structure as SVG (see autodiff_cli.draw.notebook).
-        from ..draw.notebook import expression_bundle
+        from ..draw.notebook import expression_bundle  # lazily: only a notebook draws it
 
         return expression_bundle(self)
 

@@ -45,7 +45,7 @@ class ParseError(Exception):
 
 def spec_from_lark(parser: Any) -> dict[str, Any]:
     """Extract the driver's tables from a ``Lark(..., parser="lalr", lexer="basic")``."""
-    from lark.parsers.lalr_analysis import Shift
+    from lark.parsers.lalr_analysis import Shift  # lazily: only regenerating the tables imports Lark (tens of ms)
 
     lexer = parser.parser.lexer
     terminals = [[t.name, t.pattern.to_regexp()] for t in lexer.terminals]

@@ -10,7 +10,10 @@ analysis of the grammar, shipped as JSON and run by :mod:`autodiff_cli.core.lalr
 
 from __future__ import annotations
 
+import json
 import os
+import sys
+import zlib
 from _thread import allocate_lock  # threading's Lock, without importing threading
 
 from ..base.errors import ExprSyntaxError, did_you_mean, escaped, quoted
@@ -257,14 +260,12 @@ TABLES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "expr_tables.j
 def _grammar_hash(grammar: str) -> str:
     # A freshness check, not a security one: zlib's CRC is enough, and hashlib
     # would add ~5 ms to every start.
-    import zlib
-
     return f"{zlib.crc32(f'{grammar}{_OPTIONS}'.encode()):08x}"
 
 
 def serialize_tables() -> dict[str, Any]:
     """Lark's analysis of the grammar (terminals, rules, LALR table) as JSON data."""
-    from lark import Lark
+    from lark import Lark  # lazily: only stale tables need Lark (tens of ms)
 
     grammar = _grammar_text()
     spec = spec_from_lark(Lark(grammar, **_OPTIONS))
@@ -278,8 +279,6 @@ def _get_parser() -> LALR:
     # milliseconds, where importing Lark and analysing the grammar take tens.
     global _parser
     if _parser is None:
-        import json
-
         grammar = _grammar_text()
         tables = {}
         if os.path.isfile(TABLES):
@@ -328,11 +327,9 @@ def _unexpected(char: str) -> str:
     a sign drawn like one of the language's, named (``'−' (U+2212 MINUS SIGN;
     did you mean '-'?)``), or a byte that was not text at all (a command line
     read as UTF-8, its other bytes kept as Python's surrogate escapes)."""
-    import unicodedata
+    import unicodedata  # lazily: only a syntax error names the character
 
     if "\udc80" <= char <= "\udcff":
-        import sys
-
         encoding = sys.getfilesystemencoding().upper().replace("UTF8", "UTF-8")
         return f"unexpected byte 0x{ord(char) - 0xDC00:02x} (not {encoding} text)"
     # A combining accent is shown escaped: on its own it would sit on the quote.
@@ -378,8 +375,6 @@ def spans_of(text: str) -> list[tuple[int, int]]:
 
 
 if __name__ == "__main__":  # python -m autodiff_cli.core.parser: regenerate the shipped tables
-    import json
-
     with open(TABLES, "w", encoding="utf-8") as out:
         out.write(json.dumps(serialize_tables(), separators=(",", ":")) + "\n")
     print(f"wrote {TABLES}")

@@ -11,6 +11,7 @@ import re
 from collections.abc import Container, Iterable, Mapping, Sequence
 
 from ..base.errors import AutodiffError, NotFiniteError, UsageError, listed, lookalike_hint, quoted
+from .parser import parse
 
 _NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 _NON_FINITE = re.compile(r"[+-]?(nan|inf|infinity)", re.IGNORECASE)
@@ -54,8 +55,6 @@ def parse_value(name: str, text: str, ieee: bool = False) -> float:
         if not ieee:
             raise NotFiniteError(f"value for {quoted(name)} is not finite ({text.strip()})")
     else:
-        from .parser import parse
-
         try:
             expr = parse(text)
         except AutodiffError as exc:

@@ -85,7 +85,7 @@ def nodes_to_dot(nodes: Sequence[Value], output: Value, names: Mapping[int, str]
     value and gradient one above another, as the lecture's ``render_graph`` does
     (about half as wide a drawing); otherwise a left-to-right graph has them side
     by side, as micrograd's ``draw_dot`` does."""
-    import graphviz
+    import graphviz  # lazily: only a graph too big to draw in-house asks graphviz
 
     names = names or {}
     # A record's fields run across the graph's direction; braces turn them.

@@ -83,7 +83,7 @@ class Graph:
 
     def pipe(self, format: str = "svg") -> bytes:
         """The drawing as ``format`` (svg, png, pdf or dot) bytes."""
-        from .render import render
+        from .render import render  # lazily: only a drawing rendered to bytes needs it
 
         if format not in ("svg", "png", "pdf", "dot"):
             raise UsageError(f"unknown format '{format}' (svg, png, pdf or dot)")
@@ -99,7 +99,7 @@ class Graph:
         """Write the drawing to ``path`` (atomically), as ``format`` or by its
         suffix (``.svg .png .pdf .dot .gv``). Graphs larger than the command's
         limit (8,000 Graphviz nodes) are laid out only with ``force``; DOT has no limit."""
-        from ..base.files import write_atomic
+        from ..base.files import write_atomic  # lazily: only a drawing saved to a file needs it
 
         path = Path(path)
         fmt = format or FORMATS.get(path.suffix.lower())
@@ -115,7 +115,7 @@ class Graph:
 
     def to_graphviz(self):  # -> graphviz.Source
         """The same DOT as a ``graphviz.Source`` (``.render()``, ``.view()``, ...: these need ``dot``)."""
-        import graphviz
+        import graphviz  # lazily: only to_graphviz() needs the graphviz package
 
         return graphviz.Source(self.source)
 

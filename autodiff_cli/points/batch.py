@@ -24,7 +24,7 @@ from ..base.arrays import ARRAY
 from ..base.errors import GridError, NotFiniteError, UsageError, listed, plural, quoted
 from ..base.ops import OPS, kink_matters
 from ..core.expression import Expression
-from ..core.values import NAME, as_number, max_input, not_a_name, repeated, too_long
+from ..core.values import NAME, as_number, max_input, not_a_name, parse_value, repeated, too_long
 from .inputs import DuplicateKeyError, load_json, read_line, read_rest
 
 CHUNK = 65_536
@@ -80,8 +80,6 @@ class Grid:
 def parse_grid(text: str, points: int | None = None) -> Grid:
     """Read ``x=-5:5:0.25`` (the parts may be constant expressions: ``t=0:2*pi:pi/8``).
     Without a STEP, ``points`` (if given) divide the range evenly, STOP the last."""
-    from ..core.values import parse_value
-
     name, eq, spec = text.partition("=")
     name = name.strip()
     parts = spec.split(":")

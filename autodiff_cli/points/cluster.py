@@ -16,16 +16,21 @@ client must see the same file system (and have autodiff installed).
 
 from __future__ import annotations
 
+import fnmatch
 import glob
 import os
 import secrets
 import shutil
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from ..base.errors import PATH_LIMIT, UsageError, quoted
-from .columns import require
+import numpy as np
+
+from ..base.errors import PATH_LIMIT, NotParquetError, UsageError, quoted
+from .batch import Points
+from .columns import as_float64, evaluate_arrays, program, require, result_names
 from .scheduler import Address, Workers, check_scheduler, parse_address
 
 PARTITION_ROWS = 1 << 21
@@ -60,22 +65,21 @@ def dataset_files(source: str) -> list[str]:
 
 def _parquet_or_refuse(path: str) -> None:
     """A file of the dataset that is not Parquet (by its first bytes, as pyarrow
-    would find out with a message of its own) is a usage error that says what
-    ``--dask`` reads."""
+    would find out with a message of its own) is a usage error, to which the
+    command line adds what reads a dataset."""
     try:
         with open(path, "rb") as f:
             head = f.read(4)
     except OSError as exc:
         raise UsageError(f"cannot read {quoted(path, PATH_LIMIT)}: {exc.strerror or exc}") from None
     if head != b"PAR1":
-        raise UsageError(f"{quoted(path, PATH_LIMIT)} is not a Parquet file: --dask reads a Parquet dataset "
-                         "(a file, a directory or a glob of Parquet files); CSV and JSON are read without --dask")
+        raise NotParquetError(f"{quoted(path, PATH_LIMIT)} is not a Parquet file")
 
 
 def partitions(files: list[str], rows: int = PARTITION_ROWS) -> Iterator[tuple[Partition, list[str]]]:
     """The partitions of the files, each with its file's column names (read from footers only)."""
     pq = require("pyarrow.parquet", "Reading Parquet")
-    import pyarrow as pa
+    import pyarrow as pa  # lazily: pyarrow costs start-up time; the checks before it need none
 
     for path in files:
         try:
@@ -98,12 +102,9 @@ def partitions(files: list[str], rows: int = PARTITION_ROWS) -> Iterator[tuple[P
 
 def evaluate_partition(text: str, fixed: dict[str, float], part: Partition, target: str) -> int:
     """On a worker: the partition's points evaluated and written to ``target``; how many."""
-    import numpy as np
-    import pyarrow.parquet as pq
+    import pyarrow.parquet as pq  # lazily: only a worker reads Parquet
 
-    from .batch import Points
-    from .columns import as_float64, evaluate_arrays, program, result_names
-    from .parquet import ParquetSink, batches
+    from .parquet import ParquetSink, batches  # lazily: only a worker reads and writes Parquet (pyarrow)
 
     prog = program(text)
     variables = list(prog.expr.variables)
@@ -145,11 +146,11 @@ def _local_cluster(distributed: Any, scratch: str) -> Any:
     asks for them (``scale``) and does not wait, so that they start while the
     command watches for signals (see :func:`run`).
     """
-    import logging
-    import signal
-    from multiprocessing import resource_tracker
+    import logging  # lazily: only a cluster's start needs it; the address checks come first
+    import signal  # lazily: only a local cluster's start needs it
+    from multiprocessing import resource_tracker  # lazily: only a local cluster's start needs it
 
-    import dask
+    import dask  # lazily: only a cluster's start imports Dask (a second)
 
     # Started here first: started by the loop thread, it would unblock SIGINT there.
     resource_tracker.ensure_running()
@@ -174,7 +175,7 @@ def _kill_workers(cluster: Any) -> None:
     gone once started. Each nanny is told first, so that it does not start its
     worker again. The workers are the children that multiprocessing started
     (``--multiprocessing-fork``): this command starts no other."""
-    import psutil  # a dependency of distributed
+    import psutil  # lazily: a dependency of distributed; only a local cluster's workers are killed
 
     for nanny in list(cluster.workers.values()):
         getattr(nanny, "close_gracefully", lambda: None)()
@@ -189,7 +190,7 @@ def _kill_workers(cluster: Any) -> None:
 def _remote_client(distributed: Any, address: Address) -> Any:
     """``distributed.Client(address)``, once :func:`check_scheduler` has found a
     scheduler there, bounded in time: its own timeout bounds the connection only."""
-    import threading
+    import threading  # lazily: only a remote scheduler's client needs it
 
     if address.scheme == "tcp":
         check_scheduler(address, CONNECT_TIMEOUT)
@@ -227,8 +228,8 @@ def connect(address: str, stopped: Callable[[], bool] = lambda: False) -> Iterat
     cluster takes seconds to start: a signal meanwhile need not wait for it)."""
     where = parse_address(address, os.cpu_count() or 1)
     distributed = require("distributed", "Running on Dask")
-    import logging
-    import tempfile
+    import logging  # lazily: only a cluster's start needs it; the address checks come first
+    import tempfile  # lazily: only a cluster's start needs it; the address checks come first
 
     logging.getLogger("distributed").setLevel(logging.ERROR)
     cluster = client = scratch = None
@@ -274,8 +275,6 @@ def _scratch(tempfile: Any) -> str:
 def remove_tree(path: str) -> None:
     """``path`` and all in it gone, even while a task that could not be stopped
     (on a remote worker) still adds a file to it."""
-    import time
-
     for _ in range(20):
         shutil.rmtree(path, ignore_errors=True)
         if not os.path.lexists(path):
@@ -336,8 +335,6 @@ def _glob_matches(pattern: list[str], path: list[str]) -> bool:
     """Whether ``glob(pattern, recursive=True)`` would find ``path`` (both split
     into names): ``**`` is any number of names, other wildcards stay within one,
     and only a pattern that starts with a dot finds a hidden name."""
-    import fnmatch
-
     if not pattern:
         return not path
     head, rest = pattern[0], pattern[1:]
@@ -361,8 +358,6 @@ def run(client: Any, text: str, fixed: dict[str, float], parts: list[Partition],
     if staging is None:
         with staged(directory) as own:
             return run(client, text, fixed, parts, directory, done, stop, staging=own, notice=notice, address=address)
-    import time
-
     futures = []
     try:
         width = max(5, len(str(len(parts) - 1)))

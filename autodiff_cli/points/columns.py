@@ -18,12 +18,14 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
+from importlib import import_module
 from typing import Any
 
 import numpy as np
 
 from ..base.errors import UsageError, quoted
 from ..core.expression import Expression
+from ..core.parser import parse
 from ..core.values import one_place, repeated, result_columns
 from .batch import CHUNK, ArrayProgram
 
@@ -36,8 +38,6 @@ class MissingExtraError(UsageError):
 
 def require(module: str, what: str) -> Any:
     """``module`` imported, or a :class:`MissingExtraError` that says how to install it."""
-    from importlib import import_module
-
     try:
         return import_module(module)
     except ImportError:
@@ -48,8 +48,6 @@ def require(module: str, what: str) -> Any:
 @functools.lru_cache(maxsize=32)
 def _program_of_text(text: str) -> ArrayProgram:
     # An engine calls once per batch, often with the expression's text: parse it once per process.
-    from ..core.parser import parse
-
     return ArrayProgram(parse(text))
 
 
@@ -99,7 +97,7 @@ def as_float64(column: Any, name: str, where: str = "the batch") -> np.ndarray:
     kind = type(column).__module__.split(".")[0]
     try:
         if kind == "pyarrow":
-            import pyarrow as pa
+            import pyarrow as pa  # lazily: only Parquet and Dask columns are Arrow's (pyarrow costs start-up time)
 
             if not (pa.types.is_floating(column.type) or pa.types.is_integer(column.type)
                     or pa.types.is_boolean(column.type) or pa.types.is_decimal(column.type)
@@ -171,7 +169,7 @@ def evaluate_columns(expr: Expression | str | ArrayProgram, batch: Any, /, **fix
     value, grads, _ = evaluate_arrays(prog, values, size)
     results = dict(zip(result_names(prog), [value, *grads.values()], strict=True))
     if kind == "pyarrow":
-        import pyarrow as pa
+        import pyarrow as pa  # lazily: only Parquet and Dask columns are Arrow's (pyarrow costs start-up time)
 
         schema = batch.schema
         for name in results:

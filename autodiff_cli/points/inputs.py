@@ -6,7 +6,13 @@ engine, without numpy)."""
 
 from __future__ import annotations
 
+import io
+import json
+import os
 import sys
+
+from ..base.errors import PATH_LIMIT, NotOneFileError, UsageError, quoted
+from ..core.values import as_number, max_input, not_a_name, too_long
 
 TYPE_CHECKING = False  # typing itself costs start-up time
 if TYPE_CHECKING:
@@ -19,8 +25,6 @@ SUFFIXES = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".json": "json",
 
 
 def where(path: str | None) -> str:
-    from ..base.errors import PATH_LIMIT, quoted
-
     return "standard input" if path == "-" else quoted(str(path), PATH_LIMIT)
 
 
@@ -32,13 +36,9 @@ def parquet_input(path: str) -> bool:
     if path == "-":
         buffer = getattr(sys.stdin, "buffer", None)
         if buffer is not None and hasattr(buffer, "peek") and buffer.peek(4)[:4] == magic:
-            from ..base.errors import UsageError
-
             raise UsageError("standard input holds Parquet, which is read from a file only "
                              "(its index is at its end): give the file's name")
         return False
-    import os
-
     if SUFFIXES.get(os.path.splitext(path)[1].lower()) == "parquet":
         return True
     try:
@@ -49,30 +49,19 @@ def parquet_input(path: str) -> bool:
 
 
 def one_file(path: str) -> None:
-    """Refuses a directory or a glob (a dataset) with a hint: one process reads one file."""
-    import os
-
+    """Refuses a directory or a glob (a dataset): one process reads one file."""
     if path == "-" or os.path.isfile(path):
         return
-    hint = "a Parquet dataset is read with --dask (--dask local runs it on this machine), or name one file"
     if os.path.isdir(path):
-        from ..base.errors import UsageError
-
-        raise UsageError(f"--input {where(path)} is a directory: {hint}")
+        raise NotOneFileError(f"{where(path)} is a directory")
     if not os.path.exists(path) and any(c in path for c in "*?["):
-        from ..base.errors import UsageError
-
-        raise UsageError(f"--input {where(path)} is a glob, which names no one file: {hint}")
+        raise NotOneFileError(f"{where(path)} is a glob, which names no one file")
 
 
 def open_input(path: str) -> Any:
     """The input as text: UTF-8, a byte-order mark skipped (on standard input too),
     line ends kept as they are (CSV needs them)."""
-    from ..base.errors import UsageError
-
     if path == "-":
-        import io
-
         if not hasattr(sys.stdin, "buffer"):
             return sys.stdin
         return io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8-sig", newline="")
@@ -84,13 +73,9 @@ def open_input(path: str) -> Any:
 
 def read_line(stream: Any, where: str, number: int, limit: int) -> str:
     """Line ``number`` of the input (``""`` at its end), at most ``limit`` characters."""
-    from ..core.values import too_long
-
     try:
         line = stream.readline(limit + 1)
     except UnicodeDecodeError:
-        from ..base.errors import UsageError
-
         raise UsageError(f"{where}: not UTF-8 text (at or after line {number})") from None
     if len(line) > limit:
         raise too_long(f"{where}, line {number}", limit, "characters")
@@ -99,13 +84,9 @@ def read_line(stream: Any, where: str, number: int, limit: int) -> str:
 
 def read_rest(stream: Any, where: str, limit: int) -> str:
     """All that is left of the input, at most ``limit`` characters."""
-    from ..core.values import too_long
-
     try:
         text = stream.read(limit + 1)
     except UnicodeDecodeError:
-        from ..base.errors import UsageError
-
         raise UsageError(f"{where} is not UTF-8 text") from None
     if len(text) > limit:
         raise too_long(where, limit, "characters")
@@ -116,8 +97,6 @@ class DuplicateKeyError(ValueError):
     """A JSON object with a key twice (the point would silently take the last)."""
 
     def __init__(self, name: str) -> None:
-        from ..base.errors import quoted
-
         super().__init__(f"the name {quoted(name)} appears twice")
 
 
@@ -136,8 +115,6 @@ def load_json(text: str, where: str) -> Any:
     """JSON as points need it: integers of any size read as floats (``1e400`` is
     inf, as in CSV), a key given twice refused (:class:`DuplicateKeyError`), nesting
     beyond the parser's depth a usage error. Invalid JSON raises JSONDecodeError."""
-    import json
-
     try:
         if text.lstrip().startswith("{"):
             # The usual flat object: one colon per key, then no key was given twice
@@ -147,8 +124,6 @@ def load_json(text: str, where: str) -> Any:
                 return value
         return json.loads(text, parse_int=float, object_pairs_hook=_unique)
     except RecursionError:
-        from ..base.errors import UsageError
-
         raise UsageError(f"{where}: JSON nested too deeply (a point is one object of numbers; "
                          "the bound is the JSON parser's, about 1,000 levels, fixed)") from None
 
@@ -182,9 +157,7 @@ def single_point(stream: Any, where: str) -> tuple[dict[str, float] | None, Any]
     """The point, if the input holds exactly one (a JSON object, a one-object
     array, or a CSV header and one row), and a stream that reads the input again
     from its start (for the array path when it holds more)."""
-    import csv
-
-    from ..core.values import as_number, max_input, not_a_name, too_long
+    import csv  # lazily: only a CSV input with one point comes here
 
     limit = max_input()
     lines: list[str] = []

@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any, BinaryIO
 
+import numpy as np
+
 from ..base.errors import UsageError, quoted
 from ..core.values import repeated
 from .batch import CHUNK, Points
@@ -34,7 +36,7 @@ def reason(exc: BaseException, limit: int = 200) -> str:
 
 def _open(path: str, where: str) -> Any:
     pq = require("pyarrow.parquet", "Reading Parquet")
-    import pyarrow as pa
+    import pyarrow as pa  # lazily: pyarrow costs start-up time; only Parquet needs it
 
     try:
         return pq.ParquetFile(path)
@@ -65,7 +67,7 @@ def parquet_points(path: str, where: str, chunk: int = CHUNK) -> Iterator[Points
     """The file's points, ``chunk`` at a time; a file of no rows still gives one
     (empty) chunk, so that its columns are checked."""
     source = _open(path, where)
-    import pyarrow as pa
+    import pyarrow as pa  # lazily: pyarrow costs start-up time; only Parquet needs it
 
     names = list(source.schema_arrow.names)
     twice = repeated(names)
@@ -81,8 +83,6 @@ def parquet_points(path: str, where: str, chunk: int = CHUNK) -> Iterator[Points
     except (pa.ArrowException, OSError) as exc:
         raise UsageError(f"cannot read {where}: {reason(exc)}") from None
     if not seen:
-        import numpy as np
-
         yield Points({n: np.empty(0) for n in names}, 0)
 
 
@@ -92,7 +92,7 @@ class ParquetSink:
 
     def __init__(self, out: BinaryIO, names: list[str]) -> None:
         pq = require("pyarrow.parquet", "Writing Parquet")
-        import pyarrow as pa
+        import pyarrow as pa  # lazily: pyarrow costs start-up time; only Parquet needs it
 
         self.pa = pa
         self.schema = pa.schema([pa.field(n, pa.float64()) for n in names])
@@ -102,8 +102,6 @@ class ParquetSink:
 
     def write(self, columns: list[Any]) -> None:
         pa = self.pa
-        import numpy as np
-
         arrays = [pa.array(np.ascontiguousarray(c)) for c in columns]
         self.pending.append(pa.RecordBatch.from_arrays(arrays, schema=self.schema))
         self.rows += len(arrays[0]) if arrays else 0

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import math
+import textwrap
 from dataclasses import dataclass
 
 import numpy as np
@@ -69,10 +70,10 @@ def tangent_line(curves: Curves, expr: Expression, fixed: dict[str, float], at: 
 def draw(curves: Curves, title: str, fmt: str, line: Tangent | None = None) -> bytes:
     """The two curves (and the tangent) as SVG, PNG or PDF bytes."""
     try:
-        import matplotlib
+        import matplotlib  # lazily: only a drawn plot needs matplotlib (a tenth of a second)
 
         matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
+        import matplotlib.pyplot as plt  # lazily: only a drawn plot needs matplotlib
     except ImportError:
         raise UsageError(f"plot needs matplotlib: {EXTRA_HINT}") from None
     # SVG text as text (selectable, searchable, smaller), not glyph outlines.
@@ -87,8 +88,6 @@ def draw(curves: Curves, title: str, fmt: str, line: Tangent | None = None) -> b
     bottom.plot(curves.x, curves.dy, color="#15803d", linewidth=1.8, label=f"df/d{curves.name}",
                 gid="derivative")
     bottom.axhline(0.0, color="#9ca3af", linewidth=0.8)
-    import textwrap
-
     # Two lines where one would run off the figure (7 inches hold about 70 characters at 11 points).
     top.set_title(textwrap.fill(f"f({curves.name}) = {title}", width=68, break_long_words=False,
                                 break_on_hyphens=False), fontsize=11, loc="left")

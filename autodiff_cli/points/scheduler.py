@@ -19,6 +19,7 @@ import ipaddress
 import re
 import socket
 import struct
+import sys
 import time
 
 from ..base.errors import UsageError, quoted
@@ -118,9 +119,7 @@ def check_scheduler(address: Address, timeout: float) -> None:
     """Returns once a Dask scheduler has answered at the ``tcp`` address within
     ``timeout`` seconds, reading at most a bounded number of bytes; otherwise an
     ``OSError`` (``TimeoutError``) that says what answered."""
-    import pickle
-    import sys
-
+    import pickle  # lazily: only a tcp:// address is checked; local needs no handshake
     deadline = time.monotonic() + timeout
     host = address.host.strip("[]")
     with socket.create_connection((host, address.port), timeout=timeout) as conn:
@@ -140,7 +139,7 @@ def check_scheduler(address: Address, timeout: float) -> None:
 def _message(msg: dict) -> bytes:
     """One message as Dask's TCP comm sends it: its size, then the frame count,
     the frame sizes and the frames (here one, the message in msgpack)."""
-    import msgpack  # a dependency of distributed
+    import msgpack  # lazily: a dependency of distributed; only a tcp:// address is checked
 
     frame = msgpack.dumps(msg, use_bin_type=True)
     body = struct.pack("QQ", 1, len(frame)) + frame
@@ -150,7 +149,7 @@ def _message(msg: dict) -> bytes:
 def _read_message(conn: socket.socket, deadline: float, limit: int) -> object:
     """The next message (its first frame, in msgpack), of at most ``limit``
     bytes in all, before ``deadline``."""
-    import msgpack
+    import msgpack  # lazily: a dependency of distributed; only a tcp:// address is checked
 
     (size,) = struct.unpack("Q", _read(conn, 8, deadline))
     if not 16 <= size <= limit:
