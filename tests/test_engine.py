@@ -179,3 +179,21 @@ def test_pickle_round_trip_of_a_deep_graph():
     forward(copied)
     copy.backward()
     assert copy.data == 9.0 and leaf.grad == 6.0 and x.data == 0.5  # the copy is a graph of its own
+
+
+@pytest.mark.parametrize("copy_of", ["pickle", "deepcopy"])
+def test_a_pickled_or_copied_expression_is_one_graph(copy_of):
+    # Dask, Spark and Ray ship expressions by pickling: the copy must evaluate as the
+    # original does at any point (hand-derived here), its variables and names in its graph.
+    import copy
+    import pickle
+
+    text = "a = 2; e = a*x; L = sin(e) + y**2"
+    original = parse(text)
+    twin = pickle.loads(pickle.dumps(original)) if copy_of == "pickle" else copy.deepcopy(original)
+    for x, y in ((0.5, 3.0), (1.25, -2.0)):
+        got = twin.evaluate({"x": x, "y": y}, intermediates=True)
+        assert got.value == math.sin(2 * x) + y**2
+        assert got.gradients == {"x": 2 * math.cos(2 * x), "y": 2 * y}
+        assert got.nodes["e"] == (2 * x, math.cos(2 * x)) and got.nodes["a"] == (2.0, x * math.cos(2 * x))
+    assert original.evaluate({"x": 0.5, "y": 3.0}).value == math.sin(1.0) + 9.0  # the original untouched

@@ -42,6 +42,7 @@ _NAMES = {SIGHUP: "hung up", SIGINT: "interrupted", SIGTERM: "terminated"}
 class _State:
     deferring = 0  # signals still to be noted rather than raised
     received: int | None = None  # the first one noted
+    pending: int | None = None  # one that came during an import, to be raised once it is over
     final = False  # one was raised, or all is said: the next ends the process at once
     owner = False  # the command is the whole process's work (the console script), not a call of main()
 
@@ -90,14 +91,26 @@ def _raise_later(signum: int) -> bool:
         return False
 
     def retry(alarm: int, frame: object) -> None:
+        if _state.pending is None:  # taken over meanwhile (a batch noted it, or the command ended)
+            return
         if _importing(frame):
             _signal.setitimer(_signal.ITIMER_REAL, 0.01)
             return
+        _state.pending = None
         _on_signal(signum, frame)
 
+    _state.pending = signum
     _signal.signal(_signal.SIGALRM, retry)
     _signal.setitimer(_signal.ITIMER_REAL, 0.01)
     return True
+
+
+def _take_pending() -> int | None:
+    """The signal waiting for an import to end, if any, no longer waited for."""
+    signum, _state.pending = _state.pending, None
+    if signum is not None:
+        _signal.setitimer(_signal.ITIMER_REAL, 0)
+    return signum
 
 
 def catch_signals() -> dict[int, object]:
@@ -114,6 +127,8 @@ def catch_signals() -> dict[int, object]:
 
 
 def restore_signals(previous: dict[int, object]) -> None:
+    if not _state.owner:  # main() called as a function: nothing waits past it (the console script's leave() says it)
+        _take_pending()
     for signum, handler in previous.items():
         _signal.signal(signum, handler)
 
@@ -147,7 +162,7 @@ class deferred:  # noqa: N801 - used as a context manager, like a function
         return _state.received if self._active else self._received
 
     def __enter__(self) -> deferred:
-        _state.received, _state.deferring = None, self.noted
+        _state.received, _state.deferring = _take_pending(), self.noted  # one waiting for an import is noted
         self._active = True
         return self
 
@@ -223,6 +238,11 @@ def fix_streams() -> None:
         sys.stdin = _Closed("standard input")
     if sys.stdout is None:
         sys.stdout = _Closed("standard output")
+    try:  # a descriptor another program left non-blocking would cut the output at the pipe's size
+        if not os.get_blocking(sys.stdout.fileno()):
+            os.set_blocking(sys.stdout.fileno(), True)
+    except (OSError, ValueError, AttributeError):  # closed, or a stream with no descriptor
+        pass
     stdout = sys.stdout
     encoding = (getattr(stdout, "encoding", None) or "").lower().replace("-", "")
     if encoding != "utf8" and hasattr(stdout, "reconfigure"):
@@ -339,6 +359,9 @@ def leave(status: int) -> None:
     node (milliseconds per 10,000 nodes, for memory the system takes back
     anyway); see :func:`leave_at_once_if` for when it leaves at once."""
     _state.final = True  # all is said: a signal from here on ends the process at once
+    late = _take_pending()
+    if late is not None:  # it came during an import, and the command ended before that was over
+        diagnostic(f"note: {interrupted_name(late)} as the command ended: its output is complete")
     try:  # what a failing batch wrote before its error still goes out
         for stream in (sys.stdout, sys.stderr):
             if stream is not None:

@@ -151,21 +151,24 @@ class Expression:
     def copy(self) -> Expression:
         """The same expression with nodes of its own: evaluating the copy leaves
         this one's values and gradients as they are. Linear, no parsing."""
-        twins: dict[int, Value] = {}
-        nodes = []
-        for node in self.nodes:
-            twin = Value.leaf(node.op, node.data, node.label) if not node.children else \
-                Value.made(tuple(twins[id(c)] for c in node.children), node.op)
-            twin.data, twin.grad, twin.label = node.data, node.grad, node.label
-            twin.needs_grad = node.needs_grad  # a named number's, set by the parser
-            twins[id(node)] = twin
-            nodes.append(twin)
+        return _rebuilt(*self.__reduce__()[1])
 
-        def mapped(names: dict[str, Value]) -> dict[str, Value]:
-            return {name: twins[id(v)] for name, v in names.items()}
+    def __deepcopy__(self, memo: dict) -> Expression:
+        return self.copy()
 
-        return Expression(self.source, nodes, self._spans, mapped(self.variables), mapped(self.names),
-                          twins[id(self.output)], self.output_name, self.kinked, self._locate)
+    def __reduce__(self) -> tuple:
+        """Pickled as one graph, its nodes in order with their children by
+        position: a ``Value`` alone pickles the graph below it, so the
+        variables, names and output would come back as separate graphs."""
+        index = {id(node): k for k, node in enumerate(self.nodes)}
+        flat = [(n.op, n.data, n.grad, n.label, n.needs_grad, tuple(index[id(c)] for c in n.children))
+                for n in self.nodes]
+
+        def at(names: dict[str, Value]) -> dict[str, int]:
+            return {name: index[id(v)] for name, v in names.items()}
+
+        return _rebuilt, (self.source, flat, self._spans, at(self.variables), at(self.names), index[id(self.output)],
+                          self.output_name, self.kinked, self._locate)
 
     def text(self, limit: int = 0) -> str:
         """The source as one line, shortened to ``limit`` characters when given."""
@@ -334,3 +337,16 @@ def _names(names: list[str], verb: bool = True) -> str:
         return text
     return f"{text} {'is' if len(names) == 1 else 'are'}"
 
+
+def _rebuilt(source: str, flat: list[tuple], spans: list[tuple[int, int]] | None, variables: dict[str, int],
+             names: dict[str, int], output: int, output_name: str | None, kinked: bool,
+             locate: Callable[[str], list[tuple[int, int]]] | None) -> Expression:
+    """An expression from :meth:`Expression.__reduce__`'s parts (a copy, or an unpickled one)."""
+    nodes: list[Value] = []
+    for op, data, grad, label, needs_grad, children in flat:
+        node = Value.made(tuple(nodes[k] for k in children), op) if children else Value.leaf(op, data, label)
+        node.data, node.grad, node.label = data, grad, label
+        node.needs_grad = needs_grad  # a named number's, set by the parser
+        nodes.append(node)
+    return Expression(source, nodes, spans, {n: nodes[k] for n, k in variables.items()},
+                      {n: nodes[k] for n, k in names.items()}, nodes[output], output_name, kinked, locate)
