@@ -20,7 +20,8 @@ make an expression defined where it was not (``x/x`` is ``1``, also at
 ``(x**2)**(1/2)`` stays as it is (it is ``abs(x)``), and ``(x*y)**(1/2)`` is not
 split.
 
-Sums and products merge the operands of an operand only up to :data:`FLAT`
+Sums and products merge the operands of an operand only up to
+:data:`~autodiff_cli.symbolic.limits.FLAT`
 of them, and a number is distributed over a sum only up to that size: a bigger
 one stays one opaque operand, so building stays linear on 100,000-deep inputs.
 """
@@ -30,6 +31,7 @@ from __future__ import annotations
 import math
 from fractions import Fraction
 
+from .limits import FLAT
 from .nodes import (
     ADD,
     CALL,
@@ -51,9 +53,6 @@ from .nodes import (
     product,
     shape_of,
 )
-
-FLAT = 256
-"""The most operands of one sum or product merged into another (see the module's doc)."""
 
 
 class Builder:

@@ -13,6 +13,7 @@ import math
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
+from .limits import FACTOR_TERMS
 from .nodes import ADD, CALL, LET, MUL, NUM, Node, is_exact, postorder
 
 if TYPE_CHECKING:
@@ -57,7 +58,7 @@ def factor_plan(node: Node, length: Any) -> tuple[Any, list[tuple[Node, Any]]] |
     + w`` is ``x*(y + z) + w``), as the sum so rewritten. Applied again to what
     is left, the second is Horner's scheme: what keeps the derivatives of
     chains linear in size."""
-    if len(node.args) < 2 or len(node.args) > 512:
+    if len(node.args) < 2 or len(node.args) > FACTOR_TERMS:
         return None
     b = node.owner
     if node.coeff == 0:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from .limits import BIG, NAMING_PASSES
 from .nodes import ADD, CALL, LET, MUL, VAR, Node
 
 if TYPE_CHECKING:
@@ -19,8 +20,6 @@ if TYPE_CHECKING:
 
 Piece = Any  # a str, or (child node, tier needed)
 Template = tuple[list[Piece], int]
-BIG = 10**15
-"""Lengths and counts are capped here (a DAG written out can be exponentially long)."""
 
 
 def _refs(template: Template) -> list[tuple[Node, int]]:
@@ -99,7 +98,7 @@ def choose_names(root: Node, order: list[Node], templates: dict[int, Template], 
     candidate = [counts[k] > 1 and n.kind in composite and n is not root for k, n in enumerate(order)]
     top = len(order) - 1
     named: list[int] = [0] * len(order)  # the name's length if named, else 0
-    for _ in range(4):
+    for _ in range(NAMING_PASSES):
         length = [0] * len(order)
         for k, children in enumerate(refs):
             total = fixed[k]

@@ -16,6 +16,7 @@ from fractions import Fraction
 from typing import Any
 
 from ..base.ops import OPS, SCALAR
+from .limits import FOLD_BITS, MAX_BITS, ROOT_BITS
 
 NUM, SYM, VAR, ADD, MUL, CALL, LET = range(7)
 """Node kinds. ``ADD``: ``coeff`` (the constant term) + sum of ``coeff*term``
@@ -25,8 +26,6 @@ power ``x**2`` is a MUL with one factor, ``exp(u)`` one with base ``e``);
 which sums and products take as a whole (as they take a variable) so that a
 next derivative keeps the sharing the printed text has."""
 
-MAX_BITS = 1000
-"""Exact powers whose result would be bigger than this many bits stay symbolic (``10**400``)."""
 
 Number = int | Fraction | float
 
@@ -91,7 +90,7 @@ def is_integer(x: Number) -> bool:
 
 def _root(n: int, q: int) -> int | None:
     """The exact q-th root of n >= 0, if it is an integer."""
-    r = round(n ** (1.0 / q)) if n.bit_length() < 1000 else None
+    r = round(n ** (1.0 / q)) if n.bit_length() < ROOT_BITS else None
     if r is None:
         return None
     for c in (r - 1, r, r + 1):
@@ -249,8 +248,6 @@ def _evaluates(b: Node, e: Node) -> bool:
 FLOAT_BITS = 1024
 """Integers from 2**1024 on are beyond a float (its largest is just below)."""
 
-FOLD_BITS = 100_000
-"""The most bits of an exact power :func:`powers_folded` computes (``2**10**9`` stays as it is)."""
 
 
 def finite(x: Number) -> bool:

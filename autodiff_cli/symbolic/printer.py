@@ -24,7 +24,8 @@ from typing import Any
 
 from ..base.ops import ATOM, OPS, POWER, PRODUCT, SUM, UNARY
 from .factoring import factor_plan
-from .layout import BIG, Piece, Template, choose_names, layout, write
+from .layout import Piece, Template, choose_names, layout, write
+from .limits import BIG
 from .nodes import ADD, CALL, LET, MUL, NUM, SYM, VAR, Node, evaluable, is_exact, postorder, powers_folded
 
 PLUS, MINUS, NEGATE, TIMES, OVER, TO_THE = (OPS[name].text for name in ("add", "sub", "neg", "mul", "div", "pow"))
