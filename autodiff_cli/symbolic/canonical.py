@@ -200,8 +200,7 @@ class Builder:
         return self._product_of(coeff, kept)
 
     def _gathered(self, operands: list[Node]) -> tuple[Number, dict[int, list]]:
-        """The coefficient of a product, and its factors ``[base, exponent]`` by
-        the base's id: operands' factors merged in, exponents of one base added."""
+        """A product's coefficient, and its factors ``[base, exponent]`` by base id (exponents added)."""
         coeff: Number = 1
         factors: dict[int, list] = {}
         one = self.one
@@ -239,8 +238,7 @@ class Builder:
         return coeff, factors
 
     def _flattened(self, b: Node, e: Node) -> Node | None:
-        """``b**e`` (``e`` a number) where it is to be flattened again, else None:
-        ``(x*y)**(1/2)`` twice is ``(x*y)**1`` (where :meth:`pow` splits it)."""
+        """``b**e`` (``e`` a number) to flatten again, else None: ``(x*y)**(1/2)`` twice is ``(x*y)**1``."""
         if not (b.kind == MUL and is_integer(e.value) and e is not self.one and len(b.args) <= FLAT):
             return None
         flat = self.pow(b, e)
@@ -317,26 +315,33 @@ class Builder:
                 return self.one
             return self._mul_node(1, ((base, exp),))
         if base.kind == MUL:
-            if exp.kind == NUM and is_integer(exp.value) and len(base.args) <= FLAT:
-                # (c*x**a*y**b)**n = c**n * x**(a*n) * y**(b*n) for an integer n.
-                c = number_power(base.coeff, exp.value)
-                if c is not None:
-                    return self.mul([self.num(c)] + [self.pow(b, self.mul([e, exp])) for b, e in base.args])
-            if base.coeff == 1 and len(base.args) == 1:
-                b, a = base.args[0]
-                # (x**a)**b = x**(a*b) unless a is even and b not an integer: (x**2)**(1/2) is abs(x).
-                if b is self.e or (a.kind == NUM and not (is_integer(a.value) and a.value % 2 == 0)):
-                    return self.pow(b, self.mul([a, exp]))
-            elif exp.kind == NUM and is_exact(base.coeff) and base.coeff > 0 and base.coeff != 1:
-                c = number_power(base.coeff, exp.value)  # (4*x)**(1/2) = 2*x**(1/2)
-                if c is not None:
-                    return self.mul([self.num(c), self.pow(self.scale(Fraction(1) / base.coeff, base), exp)])
+            split = self._split_power(base, exp)
+            if split is not None:
+                return split
         if base.kind == ADD and exp.kind == NUM:
             k, rest = self.primitive(base)
             c = number_power(k, exp.value) if k != 1 else None
             if c is not None:  # (2*x - 2)**2 = 4*(x - 1)**2
                 return self.mul([self.num(c), self._mul_node(1, ((rest, exp),))])
         return self._mul_node(1, ((base, exp),))
+
+    def _split_power(self, base: Node, exp: Node) -> Node | None:
+        """A power of a product as a product of powers where that is the same, else None."""
+        if exp.kind == NUM and is_integer(exp.value) and len(base.args) <= FLAT:
+            # (c*x**a*y**b)**n = c**n * x**(a*n) * y**(b*n) for an integer n.
+            c = number_power(base.coeff, exp.value)
+            if c is not None:
+                return self.mul([self.num(c)] + [self.pow(b, self.mul([e, exp])) for b, e in base.args])
+        if base.coeff == 1 and len(base.args) == 1:
+            b, a = base.args[0]
+            # (x**a)**b = x**(a*b) unless a is even and b not an integer: (x**2)**(1/2) is abs(x).
+            if b is self.e or (a.kind == NUM and not (is_integer(a.value) and a.value % 2 == 0)):
+                return self.pow(b, self.mul([a, exp]))
+        elif exp.kind == NUM and is_exact(base.coeff) and base.coeff > 0 and base.coeff != 1:
+            c = number_power(base.coeff, exp.value)  # (4*x)**(1/2) = 2*x**(1/2)
+            if c is not None:
+                return self.mul([self.num(c), self.pow(self.scale(Fraction(1) / base.coeff, base), exp)])
+        return None
 
     def call(self, name: str, arg: Node, *more: Node) -> Node:
         """The op ``name`` of the op table applied to ``arg`` (and ``more``, for xlogy)."""

@@ -123,20 +123,24 @@ def choose_names(root: Node, order: list[Node], templates: dict[int, Template], 
         if chosen == named:
             break
         named = chosen
+    return _named([node for k, node in enumerate(order) if named[k]], usable, taken | mine | labels)
+
+
+def _named(chosen: list[Node], usable: dict[int, str], taken: set[str]) -> dict[int, str]:
+    """The names of the ``chosen`` nodes: the user's where it is free, else
+    ``t1``, ``t2``, ... that are not ``taken`` (nor one of the user's)."""
     names: dict[int, str] = {}
     used: set[str] = set()
     counter = 0
-    for k, node in enumerate(order):
-        if named[k]:
-            name = usable.get(id(node), "")
-            name = name if name not in used else ""
-            while not name:
-                counter += 1
-                name = f"t{counter}"
-                name = name if name not in taken and name not in mine and name not in used and name not in labels \
-                    else ""
-            used.add(name)
-            names[id(node)] = name
+    for node in chosen:
+        name = usable.get(id(node), "")
+        name = name if name not in used else ""
+        while not name:
+            counter += 1
+            name = f"t{counter}"
+            name = name if name not in taken and name not in used else ""
+        used.add(name)
+        names[id(node)] = name
     return names
 
 
