@@ -24,13 +24,28 @@ def _integer(x: Any) -> bool:
     return x != 0 and is_exact(x) and Fraction(x).denominator == 1
 
 
-def _exponent_parts(e: Node) -> tuple[Node | None, Any]:
-    """An exponent as (symbolic part or None, number): ``y - 1`` is (y, -1)."""
+class Exponent(NamedTuple):
+    """An exponent as a symbolic part and an integer added to it: ``y - 1`` is (y, -1)."""
+
+    symbolic: Node | None  # None for a number
+    number: Any
+
+
+class Power(NamedTuple):
+    """A factor of a term: its base, and its exponent in parts."""
+
+    base: Node
+    symbolic: Node | None
+    number: Any
+
+
+def _exponent_parts(e: Node) -> Exponent:
+    """An exponent in parts (see :class:`Exponent`)."""
     if e.kind == NUM:
-        return None, e.value
+        return Exponent(None, e.value)
     if e.kind == ADD and _integer(e.coeff):
-        return e.owner.add([e, e.owner.num(-e.coeff)]), e.coeff
-    return e, 0
+        return Exponent(e.owner.add([e, e.owner.num(-e.coeff)]), e.coeff)
+    return Exponent(e, 0)
 
 
 def _common(a: Any, b: Any, symbolic: bool) -> Any:
@@ -131,11 +146,11 @@ def grouped(node: Node, length: Any) -> Node | None:
     return b.add([grouped, b.num(node.coeff), *(b.scale(c, t) for t, c in outside)])
 
 
-def _common_factors(node: Node) -> list[tuple[Node, Node | None, Any]]:
-    """The factors every term of a sum has: (base, symbolic exponent or None, number)."""
+def _common_factors(node: Node) -> list[Power]:
+    """The factors every term of a sum has, each to the power all the terms share."""
     b = node.owner
-    common: dict[int, tuple[Node, Node | None, Any]] | None = None
-    parts: dict[int, tuple[Node | None, Any]] = {}  # by exponent: many factors share one (y - 1)
+    common: dict[int, Power] | None = None
+    parts: dict[int, Exponent] = {}  # by exponent: many factors share one (y - 1)
     for t, _ in node.args:
         pairs = t.args if t.kind == MUL else ((t, b.one),)
         mine = {}
@@ -144,17 +159,17 @@ def _common_factors(node: Node) -> list[tuple[Node, Node | None, Any]]:
                 found = parts.get(id(e))
                 if found is None:
                     found = parts[id(e)] = _exponent_parts(e)
-                mine[id(base)] = (base, *found)
+                mine[id(base)] = Power(base, *found)
         if common is None:
             common = mine
             continue
         kept = {}
         for key, (base, sym, n) in common.items():
             other = mine.get(key)
-            if other is not None and other[1] is sym:
-                shared = _common(n, other[2], sym is not None)
+            if other is not None and other.symbolic is sym:
+                shared = _common(n, other.number, sym is not None)
                 if shared is not None:
-                    kept[key] = (base, sym, shared)
+                    kept[key] = Power(base, sym, shared)
         common = kept
         if not common:
             break
