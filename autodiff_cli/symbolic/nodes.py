@@ -28,8 +28,9 @@ class Kind(enum.IntEnum):
     power ``x**2`` is a MUL with one factor, ``exp(u)`` one with base ``e``);
     ``LET``: a named intermediate of a printed derivative, ``args == (definition,)``,
     which sums and products take as a whole (as they take a variable) so that a
-    next derivative keeps the sharing the printed text has. (Their values are
-    part of a node's shape, :func:`~autodiff_cli.symbolic.keys.shape_of`: they must not change.)"""
+    next derivative keeps the sharing the printed text has. Leaves come first
+    (``kind <= VAR``), composite nodes after (``kind >= ADD``). The values are
+    part of a node's shape (:func:`~autodiff_cli.symbolic.keys.shape_of`): they must not change."""
 
     NUM = 0
     SYM = 1
