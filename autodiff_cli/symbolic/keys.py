@@ -110,6 +110,7 @@ def _code(x: Number) -> int:
 # interpreter that runs it: xxHash's 64-bit lane step over the numbers' digests.
 _MASK = (1 << 64) - 1
 _PRIME_1, _PRIME_2, _PRIME_5 = 11400714785074694791, 14029467366897019727, 2870177450012600261
+_LENGTH = _PRIME_5 ^ 3527539  # the length is mixed in last, so that the digest of () is CPython's
 MODULUS = (1 << 61) - 1
 """Numbers are digested modulo this prime (Python's numeric hash, the same for 2, 2.0 and Fraction(2))."""
 _INF = 314159  # the digest of an infinity (and of a fraction whose denominator is a multiple of the prime)
@@ -144,17 +145,18 @@ def number_digest(x: Number) -> int:
 def mix(*parts: int) -> int:
     """The digest of a sequence of integers (:func:`number_digest` of each, mixed
     as :func:`mix_lanes` does; written out in one loop, as it runs for every node made)."""
+    mask, modulus, prime_1, prime_2 = _MASK, MODULUS, _PRIME_1, _PRIME_2
     acc = _PRIME_5
     for x in parts:
         if x >= 0:
-            lane = x % MODULUS
+            lane = x % modulus
         else:
-            lane = -x % MODULUS
-            lane = ((-2 if lane == 1 else -lane) & _MASK)
-        acc = (acc + lane * _PRIME_2) & _MASK
-        acc = (((acc << 31) | (acc >> 33)) * _PRIME_1) & _MASK
-    acc = (acc + (len(parts) ^ (_PRIME_5 ^ 3527539))) & _MASK
-    if acc == _MASK:
+            lane = -x % modulus
+            lane = (-2 if lane == 1 else -lane) & mask
+        acc = (acc + lane * prime_2) & mask
+        acc = (((acc << 31) | (acc >> 33)) * prime_1) & mask  # rotated left by 31 bits, times a prime
+    acc = (acc + (len(parts) ^ _LENGTH)) & mask
+    if acc == mask:  # -1 is reserved (an error) in CPython
         return 1546275796
     return acc - (1 << 64) if acc >> 63 else acc
 
@@ -166,7 +168,7 @@ def mix_lanes(*lanes: int) -> int:
     for lane in lanes:
         acc = (acc + (lane & _MASK) * _PRIME_2) & _MASK
         acc = (((acc << 31) | (acc >> 33)) * _PRIME_1) & _MASK  # rotated left by 31 bits, times a prime
-    acc = (acc + (len(lanes) ^ (_PRIME_5 ^ 3527539))) & _MASK
+    acc = (acc + (len(lanes) ^ _LENGTH)) & _MASK
     if acc == _MASK:  # -1 is reserved (an error) in CPython
         return 1546275796
     return acc - (1 << 64) if acc >> 63 else acc
