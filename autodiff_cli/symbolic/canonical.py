@@ -20,10 +20,8 @@ make an expression defined where it was not (``x/x`` is ``1``, also at
 ``(x**2)**(1/2)`` stays as it is (it is ``abs(x)``), and ``(x*y)**(1/2)`` is not
 split.
 
-Sums and products merge the operands of an operand only up to
-:data:`~autodiff_cli.symbolic.limits.FLAT`
-of them, and a number is distributed over a sum only up to that size: a bigger
-one stays one opaque operand, so building stays linear on 100,000-deep inputs.
+Sums and products flatten, and distribute a number, only up to a size
+(:data:`~autodiff_cli.symbolic.limits.FLAT`), so building stays linear.
 """
 
 from __future__ import annotations
@@ -56,6 +54,8 @@ from .nodes import (
     product,
 )
 
+_new_key, _NUMBER = tuple.__new__, (Tier.NUMBER, "", 0, 0)  # a Key from one tuple: half Key(...)'s time
+
 
 class Builder:
     """Makes canonical nodes, each once (hash-consed)."""
@@ -64,8 +64,8 @@ class Builder:
         self._table: dict[tuple, Node] = {}
         self._serial = 0
         self.zero, self.one, self.minus_one, self.half = map(self.num, (0, 1, -1, Fraction(1, 2)))
-        self.pi = self._leaf(SYM, "pi", Prefix(Tier.PI, "pi", 0, 0))
-        self.e = self._leaf(SYM, "e", Prefix(Tier.EXP, "exp", 0, 0))
+        self.pi = self._leaf(SYM, "pi", (Tier.PI, "pi", 0, 0))
+        self.e = self._leaf(SYM, "e", (Tier.EXP, "exp", 0, 0))
 
     # -- leaves ---------------------------------------------------------------
     def power(self, base: Node, exp: Number | Node) -> Node:
@@ -84,7 +84,7 @@ class Builder:
             node = self._table[table_key] = Node(kind, None, value, name, coeff, args)
             self._serial += 1
             opposite = args[0][1] < 0 if kind == ADD else args[0][0].key.opposite if kind == MUL else False
-            node.key = Key(*prefix, shape_of(node), opposite, self._serial)
+            node.key = _new_key(Key, (*prefix, shape_of(node), opposite, self._serial))
             node.owner = self
             if kind == MUL:
                 node.sums = any(b.sums or e.sums for b, e in args)
@@ -97,11 +97,11 @@ class Builder:
 
     def num(self, value: Number) -> Node:
         value = exact(value)
-        return self._made((NUM, type(value) is float, value), NUM, Prefix(Tier.NUMBER, "", 0, 0), value=value)
+        return self._made((NUM, type(value) is float, value), NUM, _NUMBER, value=value)
 
     def var(self, name: str) -> Node:
         stem, index = name_key(name)
-        return self._leaf(VAR, name, Prefix(Tier.VARIABLE, stem, index, -1))  # -1: degree 1, as x in x**2 + x
+        return self._leaf(VAR, name, (Tier.VARIABLE, stem, index, -1))  # -1: degree 1, as x in x**2 + x
 
     # -- compound nodes -------------------------------------------------------
     def _mul_node(self, coeff: Number, factors: tuple) -> Node:
@@ -111,7 +111,7 @@ class Builder:
         # Exponents are nodes: 2 and 2.0 differ. A power sorts with its base.
         base = b.key
         return self._made((MUL, type(coeff) is float, coeff, factors), MUL,
-                          Prefix(base.tier, base.stem, base.index, degree), coeff=coeff, args=factors)
+                          (base.tier, base.stem, base.index, degree), coeff=coeff, args=factors)
 
     def _add_node(self, const: Number, terms: tuple) -> Node:
         # A sum among factors sorts by its first term, (a + b)*(c - d), then by its constant,
@@ -119,7 +119,7 @@ class Builder:
         first = terms[0][0].key
         degree = -const if terms[0][1] < 0 else const
         return self._made((ADD, type(const) is float, const, *[(id(t), type(c) is float, c) for t, c in terms]),
-                          ADD, Prefix(Tier.SUM, first.stem, first.index, degree), coeff=const, args=terms)
+                          ADD, (Tier.SUM, first.stem, first.index, degree), coeff=const, args=terms)
 
     def scale(self, c: Number, node: Node) -> Node:
         """``c*node`` for a number ``c``."""
@@ -360,7 +360,7 @@ class Builder:
             value = fold(name, arg.value)
             if value is not None:
                 return self.num(value)
-        return self._made((CALL, name, id(arg)), CALL, Prefix(Tier.CALL, name, 0, 0), name=name,
+        return self._made((CALL, name, id(arg)), CALL, (Tier.CALL, name, 0, 0), name=name,
                           args=(arg,))
 
     def _xlogy(self, x: Node, y: Node) -> Node:
@@ -372,14 +372,14 @@ class Builder:
         if x.kind == NUM or y.kind == SYM or (y.kind == NUM and y.value > 0) or log.kind != CALL:
             return self.mul([x, log])  # log(exp(u)) is u, defined everywhere
         return self._made((CALL, "xlogy", id(x), id(y)), CALL,
-                          Prefix(Tier.CALL, "xlogy", 0, 0), name="xlogy", args=(x, y))
+                          (Tier.CALL, "xlogy", 0, 0), name="xlogy", args=(x, y))
 
     def let(self, definition: Node, label: str = "") -> Node:
         """A named intermediate standing for ``definition`` (see :data:`~autodiff_cli.symbolic.nodes.LET`)."""
         if definition.kind in (NUM, SYM, VAR, LET):
             return definition
         stem, index = name_key(label or "t")
-        node = self._made((LET, id(definition), label), LET, Prefix(Tier.VARIABLE, stem, index, -1), name=label,
+        node = self._made((LET, id(definition), label), LET, (Tier.VARIABLE, stem, index, -1), name=label,
                           args=(definition,))
         node.label = label
         return node
