@@ -321,7 +321,7 @@ class Graph:
         reverse mode with each op's local-derivative rule applied to Terms.
         ``order`` is the graph in topological order, ending with the root."""
         b = self.b
-        wanted = set(names)
+        wanted = dict.fromkeys(names)  # in the caller's order, not a set's (which follows the string hash seed)
         root = order[-1]
         leads: set[int] = set()  # nodes with a wanted variable below them
         for node in order:
