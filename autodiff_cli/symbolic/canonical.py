@@ -20,9 +20,8 @@ make an expression defined where it was not (``x/x`` is ``1``, also at
 ``(x**2)**(1/2)`` stays as it is (it is ``abs(x)``), and ``(x*y)**(1/2)`` is not
 split.
 
-Sums and products merge the operands of an operand only up to :data:`FLAT`
-of them, and a number is distributed over a sum only up to that size: a bigger
-one stays one opaque operand, so building stays linear on 100,000-deep inputs.
+Sums and products flatten, and distribute a number, only up to a size
+(:data:`~autodiff_cli.symbolic.limits.FLAT`), so building stays linear.
 """
 
 from __future__ import annotations
@@ -30,6 +29,8 @@ from __future__ import annotations
 import math
 from fractions import Fraction
 
+from .keys import Key, Prefix, Tier, name_key, shape_of
+from .limits import FLAT
 from .nodes import (
     ADD,
     CALL,
@@ -38,22 +39,22 @@ from .nodes import (
     NUM,
     SYM,
     VAR,
+    Kind,
     Node,
     Number,
+    divided,
     exact,
     finite,
     fold,
     fold_numbers,
     is_exact,
     is_integer,
-    name_key,
+    merged_power_of_product,
     number_power,
     product,
-    shape_of,
 )
 
-FLAT = 256
-"""The most operands of one sum or product merged into another (see the module's doc)."""
+_new_key, _NUMBER = tuple.__new__, (Tier.NUMBER, "", 0, 0)  # a Key from one tuple: half Key(...)'s time
 
 
 class Builder:
@@ -63,8 +64,8 @@ class Builder:
         self._table: dict[tuple, Node] = {}
         self._serial = 0
         self.zero, self.one, self.minus_one, self.half = map(self.num, (0, 1, -1, Fraction(1, 2)))
-        self.pi = self._leaf(SYM, "pi", (1, "pi", 0, 0))
-        self.e = self._leaf(SYM, "e", (5, "exp", 0, 0))
+        self.pi = self._leaf(SYM, "pi", (Tier.PI, "pi", 0, 0))
+        self.e = self._leaf(SYM, "e", (Tier.EXP, "exp", 0, 0))
 
     # -- leaves ---------------------------------------------------------------
     def power(self, base: Node, exp: Number | Node) -> Node:
@@ -72,18 +73,18 @@ class Builder:
         exp = exp if isinstance(exp, Node) else self.num(exp)
         return base if exp.kind == NUM and exp.value == 1 else self._mul_node(1, ((base, exp),))
 
-    def _made(self, table_key: tuple, kind: int, prefix: tuple, value: Number = 0, name: str = "",
+    def _made(self, table_key: tuple, kind: Kind, prefix: Prefix, value: Number = 0, name: str = "",
               coeff: Number = 1, args: tuple = ()) -> Node:
         """The node for ``table_key``, made the first time: its key is ``prefix``,
-        its shape (:func:`~autodiff_cli.symbolic.nodes.shape_of`), whether a sum's first term
+        its shape (:func:`~autodiff_cli.symbolic.keys.shape_of`), whether a sum's first term
         is negative, or a power's base's (a sum before its opposite, ``1/(y - x) +
         1/(x - y)``), and a serial."""
         node = self._table.get(table_key)
         if node is None:
-            node = self._table[table_key] = Node(kind, (), value, name, coeff, args)
+            node = self._table[table_key] = Node(kind, None, value, name, coeff, args)
             self._serial += 1
-            opposite = args[0][1] < 0 if kind == ADD else args[0][0].key[5] if kind == MUL else False
-            node.key = (*prefix, shape_of(node), opposite, self._serial)
+            opposite = args[0][1] < 0 if kind == ADD else args[0][0].key.opposite if kind == MUL else False
+            node.key = _new_key(Key, (*prefix, shape_of(node), opposite, self._serial))
             node.owner = self
             if kind == MUL:
                 node.sums = any(b.sums or e.sums for b, e in args)
@@ -91,33 +92,34 @@ class Builder:
                 node.sums = any(a.sums for a in args)
         return node
 
-    def _leaf(self, kind: int, name: str, key: tuple) -> Node:
-        return self._made((kind, name), kind, key, name=name)
+    def _leaf(self, kind: Kind, name: str, prefix: Prefix) -> Node:
+        return self._made((kind, name), kind, prefix, name=name)
 
     def num(self, value: Number) -> Node:
         value = exact(value)
-        return self._made((NUM, type(value) is float, value), NUM, (3, "", 0, 0), value=value)
+        return self._made((NUM, type(value) is float, value), NUM, _NUMBER, value=value)
 
     def var(self, name: str) -> Node:
         stem, index = name_key(name)
-        return self._leaf(VAR, name, (2, stem, index, -1))  # -1: degree 1, as x in x**2 + x
+        return self._leaf(VAR, name, (Tier.VARIABLE, stem, index, -1))  # -1: degree 1, as x in x**2 + x
 
     # -- compound nodes -------------------------------------------------------
     def _mul_node(self, coeff: Number, factors: tuple) -> Node:
         """The MUL node of already canonical, sorted factors."""
         b, e = factors[0]
         degree = -e.value if e.kind == NUM and b.kind != NUM and b is not self.e else 0
-        # Exponents are nodes: 2 and 2.0 differ.
-        return self._made((MUL, type(coeff) is float, coeff, factors), MUL, (*b.key[:3], degree), coeff=coeff,
-                          args=factors)
+        # Exponents are nodes: 2 and 2.0 differ. A power sorts with its base.
+        base = b.key
+        return self._made((MUL, type(coeff) is float, coeff, factors), MUL,
+                          (base.tier, base.stem, base.index, degree), coeff=coeff, args=factors)
 
     def _add_node(self, const: Number, terms: tuple) -> Node:
         # A sum among factors sorts by its first term, (a + b)*(c - d), then by its constant,
-        # (y + 1)*(y + 2), taken with the first term positive (see nodes.shape_of).
+        # (y + 1)*(y + 2), taken with the first term positive (see keys.shape_of).
         first = terms[0][0].key
         degree = -const if terms[0][1] < 0 else const
         return self._made((ADD, type(const) is float, const, *[(id(t), type(c) is float, c) for t, c in terms]),
-                          ADD, (7, first[1], first[2], degree), coeff=const, args=terms)
+                          ADD, (Tier.SUM, first.stem, first.index, degree), coeff=const, args=terms)
 
     def scale(self, c: Number, node: Node) -> Node:
         """``c*node`` for a number ``c``."""
@@ -128,7 +130,8 @@ class Builder:
     def add(self, operands: list[Node]) -> Node:
         """The sum of ``operands``: flat, like terms collected, sorted."""
         const: Number = 0
-        terms: dict[int, list] = {}
+        terms: dict[int, list] = {}  # [term, coefficient] by the term's id
+        apart: list[list] = []  # like terms whose coefficients would not add up to a number
         one = self.one
         for op in operands:
             kind = op.kind
@@ -154,8 +157,8 @@ class Builder:
                 elif finite(entry[1] + c):
                     entry[1] += c
                 else:  # 1e308*x + 1e308*x stays two terms: folded, its coefficient is not a number
-                    terms[len(terms) - (1 << 62)] = [t, c]
-        items = [(t, exact(c)) for t, c in terms.values() if c != 0]
+                    apart.append([t, c])
+        items = [(t, exact(c)) for t, c in [*terms.values(), *apart] if c != 0]
         const = exact(const)
         if not items:
             return self.num(const)
@@ -173,13 +176,36 @@ class Builder:
                 one = self.one
                 pair = ((a, one), (b, one)) if a.key < b.key else ((b, one), (a, one))
                 return self._mul_node(1, pair)
+        coeff, factors = self._gathered(operands)
+        kept: list[tuple[Node, Node]] = []
+        again: list[Node] = []  # factors that came back to be flattened again
+        for b, e in factors.values():
+            if e.kind == NUM:
+                if e.value == 0:
+                    continue
+                if b.kind == NUM:
+                    value = number_power(b.value, e.value)
+                    if value is not None and product(coeff, value) is not None:
+                        coeff *= value
+                        continue
+                else:
+                    flat = self._flattened(b, e)
+                    if flat is not None:
+                        again.append(flat)
+                        continue
+            kept.append((b, e))
+        if again:
+            return self.mul([*again, self.num(exact(coeff)), *(self.pow(b, e) for b, e in kept)])
+        coeff, kept = fold_numbers(coeff, kept)
+        return self._product_of(coeff, kept)
+
+    def _gathered(self, operands: list[Node]) -> tuple[Number, dict[int, list]]:
+        """A product's coefficient, and its factors ``[base, exponent]`` by base id (exponents added)."""
         coeff: Number = 1
         factors: dict[int, list] = {}
         one = self.one
         sums = 0  # sums among the factors: two may be opposites
-        work = list(operands)
-        while work:
-            op = work.pop()
+        for op in reversed(operands):
             kind = op.kind
             if kind == NUM:
                 folded = product(coeff, op.value)
@@ -203,45 +229,37 @@ class Builder:
                 entry = factors.get(id(b))
                 if entry is None:
                     factors[id(b)] = [b, e]
+                elif entry[1].kind == NUM and e.kind == NUM:
+                    entry[1] = self.num(entry[1].value + e.value)
                 else:
-                    entry[1] = self.add([entry[1], e]) if entry[1].kind != NUM or e.kind != NUM else \
-                        self.num(entry[1].value + e.value)
+                    entry[1] = self.add([entry[1], e])
         if sums > 1:
             coeff = self._pair_opposites(factors, coeff)
-        kept = []
-        for b, e in factors.values():
-            if e.kind == NUM:
-                if e.value == 0:
-                    continue
-                if b.kind == NUM:
-                    value = number_power(b.value, e.value)
-                    if value is not None and product(coeff, value) is not None:
-                        coeff *= value
-                        continue
-                elif b.kind == MUL and is_integer(e.value) and e is not one and len(b.args) <= FLAT:
-                    # (x*y)**(1/2) twice is (x*y)**1: flatten again (where pow does).
-                    flat = self.pow(b, e)
-                    if not (flat.kind == MUL and flat.coeff == 1 and flat.args == ((b, e),)):
-                        work.append(flat)
-                        continue
-            kept.append((b, e))
-        if work:  # factors that came back to be flattened again
-            return self.mul([*work, self.num(exact(coeff)), *(self.pow(b, e) for b, e in kept)])
-        coeff, kept = fold_numbers(coeff, kept)
+        return coeff, factors
+
+    def _flattened(self, b: Node, e: Node) -> Node | None:
+        """``b**e`` (``e`` a number) to flatten again, else None: ``(x*y)**(1/2)`` twice is ``(x*y)**1``."""
+        if not (b.kind == MUL and is_integer(e.value) and e is not self.one and len(b.args) <= FLAT):
+            return None
+        flat = self.pow(b, e)
+        return None if flat.kind == MUL and flat.coeff == 1 and flat.args == ((b, e),) else flat
+
+    def _product_of(self, coeff: Number, kept: list[tuple[Node, Node]]) -> Node:
+        """The product node of a folded coefficient and factors no two of one base."""
         if coeff == 0:
             return self.zero
         if not kept:
             return self.num(coeff)
         if len(kept) == 1:
             b, e = kept[0]
-            if e is one:
+            if e is self.one:
                 if coeff == 1:
                     return b
                 if b.kind == ADD and len(b.args) <= FLAT:  # 2*(x + y) is 2*x + 2*y
                     return self.add([self.num(coeff * b.coeff)] + [self.scale(coeff * c, t) for t, c in b.args])
         for k, (b, e) in enumerate(kept):
             if b.kind == MUL and e.kind == NUM and b.coeff == 1 and not is_integer(e.value):
-                merged = self._merge_power_of_product(kept, k)
+                merged = merged_power_of_product(kept, k)
                 if merged is not None:
                     return self.mul([self.num(coeff), *(self.power(b, e) for b, e in merged)])
         kept.sort(key=_key)
@@ -261,28 +279,6 @@ class Builder:
                     del factors[key]
         return coeff
 
-    def _merge_power_of_product(self, kept: list, k: int) -> list | None:
-        """``(L/g)**(-1/2) * L/g**2`` is ``(L/g)**(1/2)/g``: the factors of a
-        power's base present in the product go into the power, as whole powers
-        of the base (exact: an integer power of a product is the product of powers)."""
-        base, e = kept[k]
-        where = {id(b): j for j, (b, _) in enumerate(kept)}
-        ratios = []
-        for b, f in base.args:
-            j = where.get(id(b))
-            if j is None or f.kind != NUM or kept[j][1].kind != NUM:
-                return None
-            ratios.append(kept[j][1].value / f.value)
-        m = math.floor(min(ratios)) if min(ratios) >= 1 else math.ceil(max(ratios)) if max(ratios) <= -1 else 0
-        if m == 0:
-            return None
-        out = list(kept)
-        for b, f in base.args:
-            j = where[id(b)]
-            out[j] = (b, self.num(out[j][1].value - m * f.value))
-        out[k] = (base, self.num(e.value + m))
-        return [(b, e) for b, e in out if e.kind != NUM or e.value != 0]  # exp(y): e**y stays
-
     def primitive(self, node: Node) -> tuple[Number, Node]:
         """A sum as ``k*s``: ``k`` the content of its coefficients (their gcd over
         the lcm of their denominators), negative where every one is. (Not where
@@ -299,8 +295,8 @@ class Builder:
         k = exact(k)
         if k == 1:
             return 1, node
-        terms = tuple((t, _divided(c, k)) for t, c in node.args)
-        const = _divided(node.coeff, k)
+        terms = tuple((t, divided(c, k)) for t, c in node.args)
+        const = divided(node.coeff, k)
         return k, self._add_node(const, terms)
 
     def pow(self, base: Node, exp: Node) -> Node:
@@ -319,26 +315,33 @@ class Builder:
                 return self.one
             return self._mul_node(1, ((base, exp),))
         if base.kind == MUL:
-            if exp.kind == NUM and is_integer(exp.value) and len(base.args) <= FLAT:
-                # (c*x**a*y**b)**n = c**n * x**(a*n) * y**(b*n) for an integer n.
-                c = number_power(base.coeff, exp.value)
-                if c is not None:
-                    return self.mul([self.num(c)] + [self.pow(b, self.mul([e, exp])) for b, e in base.args])
-            if base.coeff == 1 and len(base.args) == 1:
-                b, a = base.args[0]
-                # (x**a)**b = x**(a*b) unless a is even and b not an integer: (x**2)**(1/2) is abs(x).
-                if b is self.e or (a.kind == NUM and not (is_integer(a.value) and a.value % 2 == 0)):
-                    return self.pow(b, self.mul([a, exp]))
-            elif exp.kind == NUM and is_exact(base.coeff) and base.coeff > 0 and base.coeff != 1:
-                c = number_power(base.coeff, exp.value)  # (4*x)**(1/2) = 2*x**(1/2)
-                if c is not None:
-                    return self.mul([self.num(c), self.pow(self.scale(Fraction(1) / base.coeff, base), exp)])
+            split = self._split_power(base, exp)
+            if split is not None:
+                return split
         if base.kind == ADD and exp.kind == NUM:
             k, rest = self.primitive(base)
             c = number_power(k, exp.value) if k != 1 else None
             if c is not None:  # (2*x - 2)**2 = 4*(x - 1)**2
                 return self.mul([self.num(c), self._mul_node(1, ((rest, exp),))])
         return self._mul_node(1, ((base, exp),))
+
+    def _split_power(self, base: Node, exp: Node) -> Node | None:
+        """A power of a product as a product of powers where that is the same, else None."""
+        if exp.kind == NUM and is_integer(exp.value) and len(base.args) <= FLAT:
+            # (c*x**a*y**b)**n = c**n * x**(a*n) * y**(b*n) for an integer n.
+            c = number_power(base.coeff, exp.value)
+            if c is not None:
+                return self.mul([self.num(c)] + [self.pow(b, self.mul([e, exp])) for b, e in base.args])
+        if base.coeff == 1 and len(base.args) == 1:
+            b, a = base.args[0]
+            # (x**a)**b = x**(a*b) unless a is even and b not an integer: (x**2)**(1/2) is abs(x).
+            if b is self.e or (a.kind == NUM and not (is_integer(a.value) and a.value % 2 == 0)):
+                return self.pow(b, self.mul([a, exp]))
+        elif exp.kind == NUM and is_exact(base.coeff) and base.coeff > 0 and base.coeff != 1:
+            c = number_power(base.coeff, exp.value)  # (4*x)**(1/2) = 2*x**(1/2)
+            if c is not None:
+                return self.mul([self.num(c), self.pow(self.scale(Fraction(1) / base.coeff, base), exp)])
+        return None
 
     def call(self, name: str, arg: Node, *more: Node) -> Node:
         """The op ``name`` of the op table applied to ``arg`` (and ``more``, for xlogy)."""
@@ -357,7 +360,8 @@ class Builder:
             value = fold(name, arg.value)
             if value is not None:
                 return self.num(value)
-        return self._made((CALL, name, id(arg)), CALL, (4, name, 0, 0), name=name, args=(arg,))
+        return self._made((CALL, name, id(arg)), CALL, (Tier.CALL, name, 0, 0), name=name,
+                          args=(arg,))
 
     def _xlogy(self, x: Node, y: Node) -> Node:
         """``xlogy(x, y)``: ``x*log(y)`` where that is the same (``x`` a number
@@ -367,14 +371,16 @@ class Builder:
         log = self.call("log", y)
         if x.kind == NUM or y.kind == SYM or (y.kind == NUM and y.value > 0) or log.kind != CALL:
             return self.mul([x, log])  # log(exp(u)) is u, defined everywhere
-        return self._made((CALL, "xlogy", id(x), id(y)), CALL, (4, "xlogy", 0, 0), name="xlogy", args=(x, y))
+        return self._made((CALL, "xlogy", id(x), id(y)), CALL,
+                          (Tier.CALL, "xlogy", 0, 0), name="xlogy", args=(x, y))
 
     def let(self, definition: Node, label: str = "") -> Node:
         """A named intermediate standing for ``definition`` (see :data:`~autodiff_cli.symbolic.nodes.LET`)."""
         if definition.kind in (NUM, SYM, VAR, LET):
             return definition
         stem, index = name_key(label or "t")
-        node = self._made((LET, id(definition), label), LET, (2, stem, index, -1), name=label, args=(definition,))
+        node = self._made((LET, id(definition), label), LET, (Tier.VARIABLE, stem, index, -1), name=label,
+                          args=(definition,))
         node.label = label
         return node
 
@@ -389,11 +395,6 @@ class Builder:
         return self.mul([a, self.pow(b, self.minus_one)])
 
 
-def _divided(c: Number, k: Number) -> Number:
-    """``c/k`` exactly where both are exact (``4/2`` is ``2``, not ``2.0``)."""
-    return exact(Fraction(c) / Fraction(k) if is_exact(c) and is_exact(k) else c / k)
-
-
-def _key(pair: tuple) -> tuple:
+def _key(pair: tuple) -> Key:
     """A term's or a factor's order: its node's key."""
     return pair[0].key

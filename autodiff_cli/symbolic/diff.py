@@ -22,6 +22,7 @@ from ..core.expression import Expression
 from ..core.parser import parse
 from .factoring import factored
 from .forward import dissolved, next_derivative, settle
+from .limits import TIDY_PASSES
 from .nodes import Node
 from .printer import TextPrinter
 from .printer import to_text as printed
@@ -72,7 +73,7 @@ def derivatives(expr: Expression, wrt: list[str] | None = None, order: int = 1,
     out = {}
     for name in names:
         node = found[name]
-        for _ in range(4):  # at most: each pass is linear, and one or two do it
+        for _ in range(TIDY_PASSES):
             again = factored(node, tidy)
             if again is node:
                 break

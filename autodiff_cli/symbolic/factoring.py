@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import math
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
+from .limits import FACTOR_TERMS
 from .nodes import ADD, CALL, LET, MUL, NUM, Node, is_exact, postorder
 
 if TYPE_CHECKING:
@@ -23,13 +24,28 @@ def _integer(x: Any) -> bool:
     return x != 0 and is_exact(x) and Fraction(x).denominator == 1
 
 
-def _exponent_parts(e: Node) -> tuple[Node | None, Any]:
-    """An exponent as (symbolic part or None, number): ``y - 1`` is (y, -1)."""
+class Exponent(NamedTuple):
+    """An exponent as a symbolic part and an integer added to it: ``y - 1`` is (y, -1)."""
+
+    symbolic: Node | None  # None for a number
+    number: Any
+
+
+class Power(NamedTuple):
+    """A factor of a term: its base, and its exponent in parts."""
+
+    base: Node
+    symbolic: Node | None
+    number: Any
+
+
+def _exponent_parts(e: Node) -> Exponent:
+    """An exponent in parts (see :class:`Exponent`)."""
     if e.kind == NUM:
-        return None, e.value
+        return Exponent(None, e.value)
     if e.kind == ADD and _integer(e.coeff):
-        return e.owner.add([e, e.owner.num(-e.coeff)]), e.coeff
-    return e, 0
+        return Exponent(e.owner.add([e, e.owner.num(-e.coeff)]), e.coeff)
+    return Exponent(e, 0)
 
 
 def _common(a: Any, b: Any, symbolic: bool) -> Any:
@@ -50,33 +66,62 @@ def _common(a: Any, b: Any, symbolic: bool) -> Any:
     return None
 
 
-def factor_plan(node: Node, length: Any) -> tuple[Any, list[tuple[Node, Any]]] | Node | None:
-    """A shorter way to write a sum, or None: the factors every term has (and
-    the content of the coefficients) taken out in front, as ``(k, factors)``;
-    else the factor the most terms have taken out of those terms (``x*y + x*z
-    + w`` is ``x*(y + z) + w``), as the sum so rewritten. Applied again to what
-    is left, the second is Horner's scheme: what keeps the derivatives of
-    chains linear in size."""
-    if len(node.args) < 2 or len(node.args) > 512:
+class Factored(NamedTuple):
+    """A sum written as ``coeff`` times ``factors`` (base, exponent), the rest of the sum among them."""
+
+    coeff: Any
+    factors: list[tuple[Node, Any]]
+
+
+class Plan(NamedTuple):
+    """How the printer writes a sum: with its common factors taken out, or
+    as another sum (or not a sum any more) with a factor taken out of some
+    terms, or as it is (both None)."""
+
+    factored: Factored | None
+    regrouped: Node | None
+
+
+def factor_plan(node: Node, length: Any) -> Plan:
+    """A shorter way to write a sum: the factors every term has (and the
+    content of the coefficients) taken out in front (:func:`taken_out`); else
+    the factor the most terms have taken out of those terms (:func:`grouped`).
+    Applied again to what is left, the second is Horner's scheme: what keeps
+    the derivatives of chains linear in size."""
+    if len(node.args) < 2 or len(node.args) > FACTOR_TERMS:
+        return Plan(None, None)
+    factored = taken_out(node, length)
+    return Plan(factored, None if factored is not None else grouped(node, length))
+
+
+def taken_out(node: Node, length: Any) -> Factored | None:
+    """The factors every term of a sum without a constant has, and the content
+    of its coefficients, taken out in front where that is shorter, else None."""
+    if node.coeff != 0:
         return None
     b = node.owner
-    if node.coeff == 0:
-        common = _common_factors(node)
-        coeffs = [c for _, c in node.args]
-        k: Any = -1 if all(c < 0 for c in coeffs) else 1
-        if all(is_exact(c) for c in coeffs):
-            fractions = [Fraction(c) for c in coeffs]
-            k *= Fraction(math.gcd(*(f.numerator for f in fractions)),
-                          math.lcm(*(f.denominator for f in fractions)))
-        factors = [(base, b.num(n) if sym is None else b.add([sym, b.num(n)])) for base, sym, n in common]
-        size = sum(length(base) + (1 if e is b.one else 5) for base, e in factors)
-        size += 0 if abs(k) == 1 else len(str(abs(k)))
-        if (len(node.args) - 1) * size - 3 > 0:
-            inverse = [b.power(base, b.scale(-1, e)) for base, e in factors]
-            rest = b.add([b.mul([b.num(Fraction(c) / Fraction(k) if is_exact(c) else c / k), t, *inverse])
-                          for t, c in node.args])
-            return k, sorted([*factors, (rest, b.one)], key=lambda pair: pair[0].key)
-    # The factor in the most terms, where taking it out of them is shorter.
+    common = _common_factors(node)
+    coeffs = [c for _, c in node.args]
+    k: Any = -1 if all(c < 0 for c in coeffs) else 1
+    if all(is_exact(c) for c in coeffs):
+        fractions = [Fraction(c) for c in coeffs]
+        k *= Fraction(math.gcd(*(f.numerator for f in fractions)),
+                      math.lcm(*(f.denominator for f in fractions)))
+    factors = [(base, b.num(n) if sym is None else b.add([sym, b.num(n)])) for base, sym, n in common]
+    size = sum(length(base) + (1 if e is b.one else 5) for base, e in factors)
+    size += 0 if abs(k) == 1 else len(str(abs(k)))
+    if (len(node.args) - 1) * size - 3 <= 0:
+        return None
+    inverse = [b.power(base, b.scale(-1, e)) for base, e in factors]
+    rest = b.add([b.mul([b.num(Fraction(c) / Fraction(k) if is_exact(c) else c / k), t, *inverse])
+                  for t, c in node.args])
+    return Factored(k, sorted([*factors, (rest, b.one)], key=lambda pair: pair[0].key))
+
+
+def grouped(node: Node, length: Any) -> Node | None:
+    """The sum with the factor the most terms have taken out of those terms
+    (``x*y + x*z + w`` is ``x*(y + z) + w``) where that is shorter, else None."""
+    b = node.owner
     counts: dict[tuple[int, int], list[Any]] = {}
     for t, _ in node.args:
         for base, e in (t.args if t.kind == MUL else ((t, b.one),)):
@@ -101,11 +146,11 @@ def factor_plan(node: Node, length: Any) -> tuple[Any, list[tuple[Node, Any]]] |
     return b.add([grouped, b.num(node.coeff), *(b.scale(c, t) for t, c in outside)])
 
 
-def _common_factors(node: Node) -> list[tuple[Node, Node | None, Any]]:
-    """The factors every term of a sum has: (base, symbolic exponent or None, number)."""
+def _common_factors(node: Node) -> list[Power]:
+    """The factors every term of a sum has, each to the power all the terms share."""
     b = node.owner
-    common: dict[int, tuple[Node, Node | None, Any]] | None = None
-    parts: dict[int, tuple[Node | None, Any]] = {}  # by exponent: many factors share one (y - 1)
+    common: dict[int, Power] | None = None
+    parts: dict[int, Exponent] = {}  # by exponent: many factors share one (y - 1)
     for t, _ in node.args:
         pairs = t.args if t.kind == MUL else ((t, b.one),)
         mine = {}
@@ -114,21 +159,24 @@ def _common_factors(node: Node) -> list[tuple[Node, Node | None, Any]]:
                 found = parts.get(id(e))
                 if found is None:
                     found = parts[id(e)] = _exponent_parts(e)
-                mine[id(base)] = (base, *found)
+                mine[id(base)] = Power(base, *found)
         if common is None:
             common = mine
             continue
         kept = {}
         for key, (base, sym, n) in common.items():
             other = mine.get(key)
-            if other is not None and other[1] is sym:
-                shared = _common(n, other[2], sym is not None)
+            if other is not None and other.symbolic is sym:
+                shared = _common(n, other.number, sym is not None)
                 if shared is not None:
-                    kept[key] = (base, sym, shared)
+                    kept[key] = Power(base, sym, shared)
         common = kept
         if not common:
             break
     return list((common or {}).values())
+
+
+NO_PLAN = Plan(None, None)
 
 
 def factored(root: Node, printer: Printer) -> Node:
@@ -151,12 +199,12 @@ def factored(root: Node, printer: Printer) -> Node:
             terms = [(new.get(id(t), t), c) for t, c in node.args]
             if any(n is not t for (n, _), (t, _) in zip(terms, node.args, strict=True)):
                 made = b.add([b.scale(c, t) for t, c in terms] + [b.num(node.coeff)])
-            plan = printer.plan(made) if made.kind == ADD else None
-            while isinstance(plan, Node):
-                made = plan
-                plan = printer.plan(made) if made.kind == ADD else None
-            if plan is not None:
-                made = b.mul([b.num(plan[0]), *(b.power(base, e) for base, e in plan[1])])
+            plan = printer.plan(made) if made.kind == ADD else NO_PLAN
+            while plan.regrouped is not None:
+                made = plan.regrouped
+                plan = printer.plan(made) if made.kind == ADD else NO_PLAN
+            if plan.factored is not None:
+                made = b.mul([b.num(plan.factored.coeff), *(b.power(base, e) for base, e in plan.factored.factors)])
         elif kind == MUL and any(new.get(id(c), c) is not c for c in node.children()):
             made = b.mul([b.num(node.coeff), *(b.pow(new.get(id(f), f), new.get(id(e), e)) for f, e in node.args)])
         elif kind in (CALL, LET) and any(new.get(id(a), a) is not a for a in node.args):

@@ -14,9 +14,10 @@ from __future__ import annotations
 from typing import Any
 
 from ..base.ops import OPS
-from .canonical import FLAT, Builder
+from .canonical import Builder
 from .factoring import factored
 from .layout import choose_names, layout
+from .limits import FLAT, MANY
 from .nodes import ADD, CALL, LET, MUL, NUM, SYM, VAR, Node, postorder
 from .printer import TextPrinter, to_text
 from .reverse import Graph, Term, node_of
@@ -88,7 +89,7 @@ def _product_rule(graph: Graph, node: Node, args: list[Term], d: list[Node]) -> 
     b, zero = graph.b, graph.b.zero
     rule_a, rule_b = OPS["mul"].grads  # d(a*b)/da = b, d(a*b)/db = a
     depends = [k for k, dk in enumerate(d) if dk is not zero]
-    if len(depends) <= 6:
+    if len(depends) <= MANY:
         terms = []
         for k in depends:
             others = Term(graph, b.mul([b.num(node.coeff), *(p.node for j, p in enumerate(args) if j != k)]))

@@ -10,21 +10,28 @@ precedence tier the child needs there, and the node's own tier.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
+from .limits import BIG, NAMING_PASSES
 from .nodes import ADD, CALL, LET, MUL, VAR, Node
 
 if TYPE_CHECKING:
     from .printer import Printer
 
 Piece = Any  # a str, or (child node, tier needed)
-Template = tuple[list[Piece], int]
-BIG = 10**15
-"""Lengths and counts are capped here (a DAG written out can be exponentially long)."""
+
+
+class Template(NamedTuple):
+    """A node's printed form (a printer's ``template`` returns one as a pair)."""
+
+    pieces: list[Piece]
+    tier: int
+    """How tightly the whole binds (the op table's tiers): a child whose tier is below what its place needs is
+    written in parentheses."""
 
 
 def _refs(template: Template) -> list[tuple[Node, int]]:
-    return [p for p in template[0] if type(p) is tuple]
+    return [p for p in template.pieces if type(p) is tuple]
 
 
 def layout(root: Node, printer: Printer) -> tuple[list[Node], dict[int, Template], bool]:
@@ -37,7 +44,7 @@ def layout(root: Node, printer: Printer) -> tuple[list[Node], dict[int, Template
     def made(node: Node) -> Template:
         pieces, tier = printer.template(node)
         if node.kind <= VAR:
-            return pieces, tier
+            return Template(pieces, tier)
         out: list[Piece] = []
         for p in pieces:
             if type(p) is tuple and p[0].kind <= VAR:
@@ -50,7 +57,7 @@ def layout(root: Node, printer: Printer) -> tuple[list[Node], dict[int, Template
                 out[-1] += p
             else:
                 out.append(p)
-        return out, tier
+        return Template(out, tier)
 
     templates: dict[int, Template] = {id(root): made(root)}
     order: list[Node] = []
@@ -68,7 +75,7 @@ def layout(root: Node, printer: Printer) -> tuple[list[Node], dict[int, Template
             stack.pop()
             order.append(node)
             if node.kind == LET:  # written out where it is not named: as its definition
-                templates[id(node)] = (templates[id(node)][0], templates[id(node.args[0])][1])
+                templates[id(node)] = Template(templates[id(node)].pieces, templates[id(node.args[0])].tier)
     return order, templates, repeated
 
 
@@ -87,8 +94,8 @@ def choose_names(root: Node, order: list[Node], templates: dict[int, Template], 
     # Nodes by index (children first); per node its own text's length and its
     # references (child index, whether the child needs parentheses there).
     index = {id(n): k for k, n in enumerate(order)}
-    fixed = [sum(len(p) for p in templates[id(n)][0] if type(p) is str) for n in order]
-    refs = [[(index[id(c)], templates[id(c)][1] < need) for c, need in _refs(templates[id(n)])] for n in order]
+    fixed = [sum(len(p) for p in templates[id(n)].pieces if type(p) is str) for n in order]
+    refs = [[(index[id(c)], templates[id(c)].tier < need) for c, need in _refs(templates[id(n)])] for n in order]
     counts = [0] * len(order)
     for children in refs:
         for c, _ in children:
@@ -99,7 +106,7 @@ def choose_names(root: Node, order: list[Node], templates: dict[int, Template], 
     candidate = [counts[k] > 1 and n.kind in composite and n is not root for k, n in enumerate(order)]
     top = len(order) - 1
     named: list[int] = [0] * len(order)  # the name's length if named, else 0
-    for _ in range(4):
+    for _ in range(NAMING_PASSES):
         length = [0] * len(order)
         for k, children in enumerate(refs):
             total = fixed[k]
@@ -124,20 +131,24 @@ def choose_names(root: Node, order: list[Node], templates: dict[int, Template], 
         if chosen == named:
             break
         named = chosen
+    return _named([node for k, node in enumerate(order) if named[k]], usable, taken | mine | labels)
+
+
+def _named(chosen: list[Node], usable: dict[int, str], taken: set[str]) -> dict[int, str]:
+    """The names of the ``chosen`` nodes: the user's where it is free, else
+    ``t1``, ``t2``, ... that are not ``taken`` (nor one of the user's)."""
     names: dict[int, str] = {}
     used: set[str] = set()
     counter = 0
-    for k, node in enumerate(order):
-        if named[k]:
-            name = usable.get(id(node), "")
-            name = name if name not in used else ""
-            while not name:
-                counter += 1
-                name = f"t{counter}"
-                name = name if name not in taken and name not in mine and name not in used and name not in labels \
-                    else ""
-            used.add(name)
-            names[id(node)] = name
+    for node in chosen:
+        name = usable.get(id(node), "")
+        name = name if name not in used else ""
+        while not name:
+            counter += 1
+            name = f"t{counter}"
+            name = name if name not in taken and name not in used else ""
+        used.add(name)
+        names[id(node)] = name
     return names
 
 
@@ -156,7 +167,7 @@ def emit(node: Node, templates: dict[int, Template], names: dict[int, str], out:
             out.append(printer.name(names[id(item)]))
             continue
         top = False
-        for p in reversed(templates[id(item)][0]):
+        for p in reversed(templates[id(item)].pieces):
             if type(p) is str:
                 stack.append(p)
             else:

@@ -9,24 +9,39 @@ integers and floats where it wrote decimals.
 
 from __future__ import annotations
 
+import enum
 import math
-import zlib
 from collections.abc import Callable, Iterable
 from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..base.ops import OPS, SCALAR
+from .limits import FOLD_BITS, MAX_BITS, ROOT_BITS
 
-NUM, SYM, VAR, ADD, MUL, CALL, LET = range(7)
-"""Node kinds. ``ADD``: ``coeff`` (the constant term) + sum of ``coeff*term``
-over ``args``; ``MUL``: ``coeff`` * product of ``base**exp`` over ``args`` (a
-power ``x**2`` is a MUL with one factor, ``exp(u)`` one with base ``e``);
-``LET``: a named intermediate of a printed derivative, ``args == (definition,)``,
-which sums and products take as a whole (as they take a variable) so that a
-next derivative keeps the sharing the printed text has."""
+if TYPE_CHECKING:
+    from .keys import Key
 
-MAX_BITS = 1000
-"""Exact powers whose result would be bigger than this many bits stay symbolic (``10**400``)."""
+
+class Kind(enum.IntEnum):
+    """Node kinds. ``ADD``: ``coeff`` (the constant term) + sum of ``coeff*term``
+    over ``args``; ``MUL``: ``coeff`` * product of ``base**exp`` over ``args`` (a
+    power ``x**2`` is a MUL with one factor, ``exp(u)`` one with base ``e``);
+    ``LET``: a named intermediate of a printed derivative, ``args == (definition,)``,
+    which sums and products take as a whole (as they take a variable) so that a
+    next derivative keeps the sharing the printed text has. Leaves come first
+    (``kind <= VAR``), composite nodes after (``kind >= ADD``). The values are
+    part of a node's shape (:func:`~autodiff_cli.symbolic.keys.shape_of`): they must not change."""
+
+    NUM = 0
+    SYM = 1
+    VAR = 2
+    ADD = 3
+    MUL = 4
+    CALL = 5
+    LET = 6
+
+
+NUM, SYM, VAR, ADD, MUL, CALL, LET = Kind
 
 Number = int | Fraction | float
 
@@ -34,12 +49,12 @@ Number = int | Fraction | float
 class Node:
     """One canonical node. Fields by kind (see :data:`NUM`): ``value`` (NUM),
     ``name`` (SYM, VAR: its name; CALL: the op's name), ``coeff`` and ``args``
-    (ADD, MUL; CALL: ``(arg,)``). ``key`` orders operands; ``label`` is the
+    (ADD, MUL; CALL: ``(arg,)``). ``key`` (a :class:`~autodiff_cli.symbolic.keys.Key`) orders operands; ``label`` is the
     user's name for the node, if the input gave it one."""
 
     __slots__ = ("args", "coeff", "key", "kind", "label", "name", "owner", "sums", "value")
 
-    def __init__(self, kind: int, key: tuple, value: Number = 0, name: str = "", coeff: Number = 1,
+    def __init__(self, kind: Kind, key: Key | None, value: Number = 0, name: str = "", coeff: Number = 1,
                  args: tuple = ()) -> None:
         self.kind, self.key, self.value, self.name, self.coeff, self.args = kind, key, value, name, coeff, args
         self.label = ""
@@ -48,7 +63,7 @@ class Node:
 
     def __repr__(self) -> str:
         # The node's own fields (its printed form is printer.to_text(node), a layer above).
-        kind = ("NUM", "SYM", "VAR", "ADD", "MUL", "CALL", "LET")[self.kind]
+        kind = self.kind.name
         if self.kind == NUM:
             return f"Node(NUM, {self.value!r})"
         if self.kind in (SYM, VAR):
@@ -91,7 +106,7 @@ def is_integer(x: Number) -> bool:
 
 def _root(n: int, q: int) -> int | None:
     """The exact q-th root of n >= 0, if it is an integer."""
-    r = round(n ** (1.0 / q)) if n.bit_length() < 1000 else None
+    r = round(n ** (1.0 / q)) if n.bit_length() < ROOT_BITS else None
     if r is None:
         return None
     for c in (r - 1, r, r + 1):
@@ -170,13 +185,6 @@ def postorder(root: Any, children: Callable[[Any], Iterable[Any]]) -> list[Any]:
     return order
 
 
-def name_key(name: str) -> tuple[str, int]:
-    """Natural order for names: w2 before w10."""
-    stem = name.rstrip("0123456789")
-    digits = name[len(stem):]
-    return (stem, int(digits)) if digits and stem else (name, -1)
-
-
 def fold(name: str, x: Number) -> Number | None:
     """The op's value at a number, by the op table's forward rule: folded for
     floats; for exact numbers only where the result is exact (``abs(-3)``,
@@ -249,8 +257,6 @@ def _evaluates(b: Node, e: Node) -> bool:
 FLOAT_BITS = 1024
 """Integers from 2**1024 on are beyond a float (its largest is just below)."""
 
-FOLD_BITS = 100_000
-"""The most bits of an exact power :func:`powers_folded` computes (``2**10**9`` stays as it is)."""
 
 
 def finite(x: Number) -> bool:
@@ -275,37 +281,29 @@ def product(a: Number, b: Number) -> Number | None:
     return r
 
 
-def shape_of(node: Node) -> int:
-    """The shape slot of a node's key, after its kind's (tier, stem, index, degree;
-    a sum's degree is its constant): operands whose keys tie there are ordered by
-    it, not by which was made first, so that printing a form and reading it back
-    gives the same form again. It is a hash of the node's shape from its parts'
-    (Python's hash of a tuple of numbers, the same in every process; names by
-    CRC-32). A sum's is taken with its first term positive: a printer may move a
-    product's sign into a sum (``-(y - 2)*(y + 1)`` is ``(2 - y)*(y + 1)``), and
-    the sum read back must sort the same."""
-    kind, args = node.kind, node.args
-    if kind == ADD:
-        sign = -1 if args[0][1] < 0 else 1
-        return hash((ADD, _code(sign * node.coeff), tuple([t.key[4] for t, _ in args]),
-                     tuple([_code(sign * c) for _, c in args])))
-    if kind == MUL:
-        if len(args) == 1:  # a power, the commonest
-            return hash((MUL, _code(node.coeff), args[0][0].key[4], args[0][1].key[4]))
-        return hash((MUL, _code(node.coeff), tuple([f.key[4] for f, _ in args]), tuple([e.key[4] for _, e in args])))
-    if kind == NUM:
-        return hash((NUM, _code(node.value)))
-    name = _NAMES.get(node.name)
-    if name is None:
-        name = _NAMES[node.name] = zlib.crc32(node.name.encode("utf-8", "surrogatepass"))
-    if len(args) == 1:
-        return hash((kind, name, args[0].key[4]))
-    return hash((kind, name, *[a.key[4] for a in args]))
+def merged_power_of_product(kept: list, k: int) -> list | None:
+    """``(L/g)**(-1/2) * L/g**2`` is ``(L/g)**(1/2)/g``: the factors of a
+    power's base present in the product go into the power, as whole powers
+    of the base (exact: an integer power of a product is the product of powers)."""
+    base, e = kept[k]
+    where = {id(b): j for j, (b, _) in enumerate(kept)}
+    ratios = []
+    for b, f in base.args:
+        j = where.get(id(b))
+        if j is None or f.kind != NUM or kept[j][1].kind != NUM:
+            return None
+        ratios.append(kept[j][1].value / f.value)
+    m = math.floor(min(ratios)) if min(ratios) >= 1 else math.ceil(max(ratios)) if max(ratios) <= -1 else 0
+    if m == 0:
+        return None
+    out = list(kept)
+    for b, f in base.args:
+        j = where[id(b)]
+        out[j] = (b, base.owner.num(out[j][1].value - m * f.value))
+    out[k] = (base, base.owner.num(e.value + m))
+    return [(b, e) for b, e in out if e.kind != NUM or e.value != 0]  # exp(y): e**y stays
 
 
-_NAMES: dict[str, int] = {}  # names' CRC-32, once each
-
-
-def _code(x: Number) -> int:
-    """A number's hash for a shape: ``hash(-1) == hash(-2)`` in Python, ``y - z`` and ``y - 2*z`` must differ."""
-    return hash((x, x + 1))
+def divided(c: Number, k: Number) -> Number:
+    """``c/k`` exactly where both are exact (``4/2`` is ``2``, not ``2.0``)."""
+    return exact(Fraction(c) / Fraction(k) if is_exact(c) and is_exact(k) else c / k)

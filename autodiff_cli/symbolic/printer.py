@@ -23,8 +23,9 @@ from fractions import Fraction
 from typing import Any
 
 from ..base.ops import ATOM, OPS, POWER, PRODUCT, SUM, UNARY
-from .factoring import factor_plan
-from .layout import BIG, Piece, Template, choose_names, layout, write
+from .factoring import Plan, factor_plan
+from .layout import Piece, Template, choose_names, layout, write
+from .limits import BIG
 from .nodes import ADD, CALL, LET, MUL, NUM, SYM, VAR, Node, evaluable, is_exact, postorder, powers_folded
 
 PLUS, MINUS, NEGATE, TIMES, OVER, TO_THE = (OPS[name].text for name in ("add", "sub", "neg", "mul", "div", "pow"))
@@ -54,8 +55,8 @@ class Printer:
 
     parens = ("(", ")")
 
-    def __init__(self, plans: dict[int, Any] | None = None) -> None:
-        self.plans: dict[int, Any] = plans if plans is not None else {}
+    def __init__(self, plans: dict[int, Plan] | None = None) -> None:
+        self.plans: dict[int, Plan] = plans if plans is not None else {}
         self._lengths: dict[int, int] = {}
         self.rewritten: dict[int, Node] = {}  # by factored()
 
@@ -95,12 +96,13 @@ class Printer:
                 return self.power(*node.args[0])
             return self.signed(node.coeff, node.args)
         plan = self.plan(node)
-        while isinstance(plan, Node):  # rewritten as another sum (or not a sum any more)
-            if plan.kind != ADD:
-                return self.template(plan)
-            node, plan = plan, self.plan(plan)
-        if plan is not None:
-            return self.signed(*plan)
+        while plan.regrouped is not None:  # rewritten as another sum (or not a sum any more)
+            if plan.regrouped.kind != ADD:
+                return self.template(plan.regrouped)
+            node = plan.regrouped
+            plan = self.plan(node)
+        if plan.factored is not None:
+            return self.signed(*plan.factored)
         pieces: list[Piece] = []
         for k, (negative, term, m) in enumerate(sum_terms(node)):
             if k or negative:
@@ -159,10 +161,10 @@ class Printer:
         if node.kind == LET:
             node = node.args[0]
         if node.kind == ADD:
-            plan = self.plan(node)
-            if not isinstance(plan, tuple):
+            factored = self.plan(node).factored
+            if factored is None:
                 return False
-            coeff, factors = plan
+            coeff, factors = factored
         elif node.kind == MUL:
             coeff, factors = node.coeff, node.args
         else:
@@ -174,8 +176,8 @@ class Printer:
         return False
 
     # -- common factors of a sum -------------------------------------------------
-    def plan(self, node: Node) -> tuple[Any, list[tuple[Node, Any]]] | Node | None:
-        """How to write a sum shorter (see :func:`~autodiff_cli.symbolic.factoring.factor_plan`), else None."""
+    def plan(self, node: Node) -> Plan:
+        """How to write a sum shorter (see :func:`~autodiff_cli.symbolic.factoring.factor_plan`)."""
         key = id(node)
         if key not in self.plans:
             self.plans[key] = factor_plan(node, self.length)

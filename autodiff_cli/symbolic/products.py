@@ -13,7 +13,7 @@ product out (``log(f1*...*fn)``), a factor's share is that quotient over the
 factor alone (``1/(x + 1) + ...``), which is what the canonical form would make
 of it, made in constant time.
 
-Short products keep the binary sweep (what :data:`MANY` says), so their
+Short products keep the binary sweep (what :data:`~autodiff_cli.symbolic.limits.MANY` says), so their
 printed derivatives are what they were.
 """
 
@@ -23,15 +23,12 @@ from typing import TYPE_CHECKING, Any
 
 from ..base.ops import OPS
 from ..core.engine import Value
+from .limits import MANY
 from .nodes import LET, MUL, NUM, SYM, Node
 
 if TYPE_CHECKING:
     from .reverse import Graph
 
-MANY = 6
-"""A product with more factors than this that depend on the variables is
-differentiated as one n-ary product; up to this many, ``f1'*f2*f3 + ...``
-written out is short and reads best (the forward product rule's limit too)."""
 
 Share = tuple[Value, Node]
 
@@ -78,7 +75,7 @@ def product_shares(graph: Graph, node: Value, g: Any, leads: set[int], done: set
     powers = [b.pow(base, b.num(e)) for _, base, e in factors]
     slopes = [dbase(graph.math, None, graph.term(base), e).node for _, base, e in factors]
     upstream, product = graph._made(g), b.mul([*constants, *powers])
-    # The product as one node too: one of more than FLAT factors is a factor of
+    # The product as one node too: one of more than :data:`~autodiff_cli.symbolic.limits.FLAT` factors is a factor of
     # its own in another (log's 1/u is product**-1 then), divided out only whole.
     whole = b.mul([upstream, product])
     quotient = _small(b, whole)

@@ -19,6 +19,7 @@ from ..base.ops import OPERATORS, OPS
 from ..core.engine import Value
 from ..core.expression import Expression
 from .canonical import Builder as CanonicalBuilder
+from .limits import EXPONENT_NODES
 from .nodes import ADD, CALL, LET, MUL, NUM, SYM, VAR, Node, fold, postorder
 from .products import product_shares
 
@@ -91,7 +92,7 @@ def _vanishes_with(power: Node, base: Node) -> bool:
         node = stack.pop()
         if id(node) not in seen:
             seen.add(id(node))
-            if len(seen) > 64:
+            if len(seen) > EXPONENT_NODES:
                 return False
             stack += node.children()
     vanishes: dict[int, bool] = {}
@@ -320,7 +321,7 @@ class Graph:
         reverse mode with each op's local-derivative rule applied to Terms.
         ``order`` is the graph in topological order, ending with the root."""
         b = self.b
-        wanted = set(names)
+        wanted = dict.fromkeys(names)  # in the caller's order, not a set's (which follows the string hash seed)
         root = order[-1]
         leads: set[int] = set()  # nodes with a wanted variable below them
         for node in order:
