@@ -207,3 +207,15 @@ def test_one_row_is_a_batch_like_any_other(cli, tmp_path, fmt):
     assert from_file.code == from_grid.code == 0
     assert from_file.out == from_grid.out
     assert from_file.err == from_grid.err == "note: relu'(0) = 0 used at 1 point (PyTorch's convention)\n"
+
+
+@pytest.mark.parametrize("fmt", ["json", "jsonl"])
+def test_a_point_is_written_alike_alone_and_among_others(cli, tmp_path, fmt):
+    # One point goes through json's encoder, several through a template: the same text, -0.0 and null included.
+    (tmp_path / "one.csv").write_text("x,y\n7,nan\n")
+    (tmp_path / "two.csv").write_text("x,y\n7,nan\n0.1,-0.0\n")
+    alone = cli("eval", "log(x)*y", "--input", str(tmp_path / "one.csv"), "--format", fmt).out.splitlines()
+    among = cli("eval", "log(x)*y", "--input", str(tmp_path / "two.csv"), "--format", fmt).out.splitlines()
+    point = '{"variables": {"x": 7.0, "y": null}, "value": null, "gradients": {"x": null, "y": 1.9459101490553132}}'
+    assert [line.rstrip(",") for line in alone] == ([point] if fmt == "jsonl" else [alone[0], point, "]}"])
+    assert among[1 if fmt == "json" else 0].rstrip(",") == point

@@ -23,7 +23,7 @@ from ..points.inputs import SUFFIXES as BATCH_SUFFIXES
 
 TYPE_CHECKING = False  # typing itself costs start-up time
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator
+    from collections.abc import Callable, Iterable, Iterator
     from typing import Any, TextIO
 
 
@@ -246,24 +246,27 @@ class BatchWriter:
         self.first = False
 
     def write(self, columns: dict, value: Any, gradients: dict) -> None:
-        """One chunk of points (numpy arrays), written with one ``write`` call."""
+        """One chunk of points (numpy arrays; or plain floats, one point of the
+        scalar engine), written with one ``write`` call."""
         separator = "\n" if self.first else ",\n"
         if self.first:
             self._start()
+        one = isinstance(value, float)
+        listed: Callable[[Any], list[float]] = (lambda c: [c]) if one else (lambda c: c.tolist())
         cols = [*(columns[n] for n in self.variables), value, *(gradients[n] for n in self.variables)]
         if self.sink is not None:
             self.sink.write(cols)
         elif self.fmt in (Format.csv, Format.tsv):
             # Numbers never need quoting: a row is the texts joined.
             end = "\r\n" if self.delimiter == "," else "\n"
-            rows = zip(*(map(repr, c.tolist()) for c in cols), strict=True)
+            rows = zip(*(map(repr, listed(c)) for c in cols), strict=True)
             self._write_rows("".join([self.delimiter.join(row) + end for row in rows]))
         elif self.fmt is Format.jsonl:
             self._write_rows("".join([p + "\n" for p in self._json_points(columns, value, gradients)]))
         elif self.fmt is Format.json:
             self._write_rows(separator + ",\n".join(self._json_points(columns, value, gradients)))
         else:
-            self.rows += [list(r) for r in zip(*(c.tolist() for c in cols), strict=True)]
+            self.rows += [list(r) for r in zip(*(listed(c) for c in cols), strict=True)]
             if len(self.rows) > TABLE_LIMIT:
                 raise UsageError(f"more than {TABLE_LIMIT:,} points to show as a table: "
                                  "use --format csv, tsv, jsonl or json")
@@ -274,16 +277,23 @@ class BatchWriter:
 
     def _json_points(self, columns: dict, value: Any, gradients: dict) -> Iterator[str]:
         """One JSON object per point, written by template (``json.dumps`` per point
-        is slow); numbers by :func:`json_number`'s rule, as ``json`` writes them."""
+        is slow); numbers by :func:`json_number`'s rule, as ``json`` writes them.
+        One point of plain floats (perhaps of 20,000 variables) goes through
+        json's C encoder instead: the same text, faster."""
+        if isinstance(value, float):
+            yield _dumps({"variables": _json_numbers({n: columns[n] for n in self.variables}),
+                          "value": json_number(value),
+                          "gradients": _json_numbers({n: gradients[n] for n in self.variables})})
+            return
         var_cols = [columns[n].tolist() for n in self.variables]
         grad_cols = [gradients[n].tolist() for n in self.variables]
-
+        values = value.tolist()
         finite = math.isfinite
 
         def num(x: float) -> str:  # json_number's rule, inline: a call per number counts here
             return repr(x) if finite(x) else "null"
 
-        for k, v in enumerate(value.tolist()):
+        for k, v in enumerate(values):
             vs = ", ".join([f"{key}: {num(col[k])}" for key, col in zip(self.keys, var_cols, strict=True)])
             gs = ", ".join([f"{key}: {num(col[k])}" for key, col in zip(self.keys, grad_cols, strict=True)])
             yield f'{{"variables": {{{vs}}}, "value": {num(v)}, "gradients": {{{gs}}}}}'
