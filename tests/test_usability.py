@@ -253,3 +253,18 @@ def test_expected_tokens_are_written_as_the_user_types_them(cli, text):
     line = run.err.splitlines()[0]
     assert run.code == 2 and line.startswith("error: unexpected")
     assert not re.search(r"'[A-Z_]{2,}'", line), line  # never a grammar's terminal name ('COMMA')
+
+
+@pytest.mark.parametrize("name", ["atan", "cosh", "min", "max", "erf", "log10", "floor", "Atan"])
+def test_a_maths_function_the_language_lacks_is_not_supported_never_another(cli, name):
+    # "did you mean 'tan'?" for atan would have a user differentiate another function.
+    run = cli("eval", f"{name}(x, 1)" if name in ("min", "max") else f"{name}(x)", "x=1")
+    line = run.err.splitlines()[0]
+    assert run.code == 2 and line.startswith(f"error: '{name}' is not supported (the functions: exp, log, ")
+    assert "did you mean" not in line
+
+
+def test_ln_is_pointed_at_log(cli):
+    run = cli("eval", "ln(x)", "x=2")
+    assert run.code == 2 and run.err.startswith("error: 'ln' is not supported (log is the natural logarithm: write "
+                                                "log(...)) at line 1, column 1\n")

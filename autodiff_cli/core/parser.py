@@ -57,6 +57,12 @@ def _grammar_text() -> str:
 
 
 _BUILT_IN = dict.fromkeys([*CONSTANTS, *FUNCTIONS])
+_MATHS = frozenset("""asin acos atan sinh cosh asinh acosh atanh arcsin arccos arctan arcsinh arccosh arctanh
+sec csc cot coth sech csch log2 log10 log1p ln lg expm1 exp2 cbrt erf erfc erfinv gamma lgamma digamma beta floor ceil
+round trunc sign sgn min max clamp softplus gelu silu swish atan2 hypot mod fmod""".split()) - set(FUNCTIONS)
+_INSTEAD = {"ln": "log is the natural logarithm: write log(...)", "sgn": "write sign(...)"}
+"""Functions people type from maths, NumPy or C that the language lacks: said to be unsupported, never
+answered with a look-alike ("did you mean 'tan'?" for atan would differentiate another function)."""
 # The two commonest nodes of a big expression, a new variable and a binary
 # operation, are built inline below (Value.leaf and Value.made without the call:
 # ~10% of a parse each); a test holds them field by field to Value's constructor.
@@ -124,6 +130,9 @@ class _Builder:
         if op is None and text in CONSTANTS:
             raise self._error(f"{quoted(text)} is a constant, not a function: to multiply, write {text}*(...)",
                               name.start())
+        if op is None and text.lower() in _MATHS:  # never "did you mean 'tan'" for atan: another function
+            instead = _INSTEAD.get(text.lower()) or f"the functions: {', '.join(FUNCTIONS)}"
+            raise self._error(f"{quoted(text)} is not supported ({instead})", name.start())
         if op is None:
             hint = did_you_mean(text, FUNCTIONS) or f" (the functions: {', '.join(FUNCTIONS)})"
             raise self._error(f"unknown function {quoted(text)}{hint}", name.start())
