@@ -146,15 +146,15 @@ class _Arrays:
         import numpy as np  # lazily: a one-point batch needs neither it nor the program
 
         from ..points.batch import ArrayProgram  # lazily: numpy's, as above
+        from ..points.columns import evaluate_arrays  # lazily: numpy's, as above
 
         self.np, self.expr, self.fixed, self.program = np, expr, fixed, ArrayProgram(expr)
+        self.evaluate = evaluate_arrays  # imported once, not once a chunk
 
     def __call__(self, chunk: Any) -> tuple[int, dict, Any, dict, dict[str, int], int]:
-        from ..points.columns import evaluate_arrays  # lazily: as ArrayProgram's module
-
         np, size = self.np, chunk.size  # points with no variables ({}) still count
         point = {**self.fixed, **chunk}
-        value, gradients, hits = evaluate_arrays(self.program, point, size)
+        value, gradients, hits = self.evaluate(self.program, point, size)
         bad = ~np.isfinite(value)
         for grad in gradients.values():
             bad |= ~np.isfinite(grad)

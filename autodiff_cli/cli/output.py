@@ -205,15 +205,6 @@ def write_evaluation(ev: Evaluation, fmt: Format, out: TextIO, intermediates: bo
         write_csv(ev, out, intermediates, "," if fmt is Format.csv else "\t")
 
 
-def write_batch_point(ev: Evaluation, fmt: Format, out: TextIO, title: str = "", digits: int = 6) -> None:
-    """A batch of one point (``--input`` holding one): as :func:`write_evaluation`,
-    but JSON is a batch's document, ``{"expression", "points": [...]}``."""
-    if fmt is Format.json:
-        out.write(_dumps({"expression": ev.expression, "points": [point_data(ev, False)]}) + "\n")
-    else:
-        write_evaluation(ev, fmt, out, title=title, digits=digits)
-
-
 TABLE_LIMIT = 10_000  # points a batch may show as a table; beyond, use csv or jsonl
 
 
