@@ -74,6 +74,7 @@ ERFC_ZERO = 28.0  # 0x403c0000: erfc(x) rounds to 0 (x > 0) or 2 (x < 0) from he
 TINY = 2.0**-28  # 0x3e300000: erf(x) = x + EFX*x
 UNDERFLOW = 2.0**-1015  # 0x00800000: EFX*x may underflow, so scale by 16 first
 HIGH_WORD = np.uint64(0xFFFFFFFF00000000)
+BLOCK = 16_000  # points per pass: temporaries under 128 KiB stay in cache and in malloc's heap (no fresh pages)
 
 
 def _horner(t: Array, coefs: tuple[float, ...]) -> Array:
@@ -167,19 +168,28 @@ def _erfc_tail(x: Array) -> Array:
 
 def _evaluate(x: Array, far: Callable[[Array], Array], limit: float,
               rules: tuple[Callable[[Array], Array], ...]) -> Array:
-    """Run the three regions' rules below ``limit`` over ``far``'s values beyond it."""
+    """Run the three regions' rules below ``limit`` over ``far``'s values beyond it,
+    a block of points at a time."""
     x = np.asarray(x, dtype=np.float64)
     flat = x.ravel()
+    out = np.empty_like(flat)
     with np.errstate(all="ignore"):
-        out = far(flat)
-        ax = np.abs(flat)
-        past_small, past_mid = ax >= SMALL, ax >= MID
-        small, mid, tail = rules
-        _region(out, flat, ~past_small, small)  # nan goes here: no comparison holds for it
-        _region(out, flat, past_small > past_mid, mid)
-        _region(out, flat, past_mid > (ax >= limit), tail)
+        for start in range(0, flat.size, BLOCK):
+            out[start:start + BLOCK] = _block(flat[start:start + BLOCK], far, limit, rules)
     out = out.reshape(x.shape)
     return out[()] if out.ndim == 0 else out
+
+
+def _block(x: Array, far: Callable[[Array], Array], limit: float,
+           rules: tuple[Callable[[Array], Array], ...]) -> Array:
+    out = far(x)
+    ax = np.abs(x)
+    past_small, past_mid = ax >= SMALL, ax >= MID
+    small, mid, tail = rules
+    _region(out, x, ~past_small, small)  # nan goes here: no comparison holds for it
+    _region(out, x, past_small > past_mid, mid)
+    _region(out, x, past_mid > (ax >= limit), tail)
+    return out
 
 
 def erf(x: Array) -> Array:
