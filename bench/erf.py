@@ -6,7 +6,7 @@
   [1e-10, 30] with both signs (mostly the small-|x| rational);
 - accuracy: max and mean distance in ulp (doubles read as integers) from the C
   library's math.erf / math.erfc, over 10,000,000 seeded points, |x| log-uniform
-  in [1e-10, 30], both signs (math is called point by point: about a minute).
+  in [1e-10, 30], both signs (math is called point by point: seconds).
 
     python bench/erf.py [--points N] [--accuracy-points N]
 """
