@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 
 from autodiff_cli import DomainError, Value, parse
 from autodiff_cli.base.errors import AutodiffError, NotANumberError, NotFiniteError
-from autodiff_cli.base.ops import OPS, SCALAR
+from autodiff_cli.base.ops import OPS
+from autodiff_cli.base.scalar import SCALAR
 from autodiff_cli.core.engine import backward, forward, topological_order
 
 from conftest import examples

@@ -32,6 +32,9 @@ and the small integers and halves where ops have special cases (0**y, 1**y, x**0
 # everywhere. Elsewhere numpy's vectorised exp/pow/... may round a finite result one
 # ulp away from libm's (numpy's pow(1/3, 2) is 0.11111111111111109): not an edge case.
 EXACT = {"add", "sub", "mul", "div", "neg", "relu", "abs", "sign", "sqrt"}
+ULPS = {"cbrt": 4, "erfc": 4}
+"""libm's cbrt is within 1 ulp, numpy's correctly rounded: cbrt'(x) = 1/(3*cbrt(x)**2) triples that. The
+C library's erfc and ours (numpy has none) are each within 2 ulp of the true value, so up to 4 apart."""
 
 
 def sources() -> list[str]:
@@ -43,8 +46,8 @@ def sources() -> list[str]:
             texts.append(f"x {op.symbol} y")
         elif op.kind == "prefix":
             texts.append(f"{op.symbol}x")
-        elif op.kind == "call":
-            texts.append(f"{name}({', '.join('xy'[:op.arity])})")
+        elif op.kind == "call":  # each count of arguments it takes, up to three (max(x, y, z))
+            texts += [f"{name}({', '.join('xyz'[:n])})" for n in op.arity if n <= 3]
     for c in ("0", "1", "2", "3", "0.5", "1.5", "-0.5", "-1", "-2", "1/3"):
         texts += [f"x**({c})", f"({c})**x"]
     return texts
@@ -83,8 +86,9 @@ def test_a_point_alone_and_in_a_batch_agree_on_every_special_input(text):
     expr = parse(text)
     exact = expr.output.op in EXACT
     points = list(itertools.product(SPECIAL, repeat=len(expr.variables)))
+    ulps = ULPS.get(expr.output.op, 2)
     wrong = [(p, s, a) for p, s, a in both_engines(text, points)
-             if not all(agree(x, y, exact) for x, y in zip(s, a, strict=True))]
+             if not all(agree(x, y, exact, ulps) for x, y in zip(s, a, strict=True))]
     assert not wrong, f"{text}: {len(wrong)} of {len(points)} points differ, e.g. (point, alone, batch) {wrong[:3]}"
 
 

@@ -14,7 +14,8 @@ import pytest
 
 from autodiff_cli import parse
 from autodiff_cli.base.arrays import ARRAY
-from autodiff_cli.base.ops import OPS, SCALAR
+from autodiff_cli.base.ops import OPS
+from autodiff_cli.base.scalar import SCALAR
 from autodiff_cli.core.parser import _Builder
 
 GRAMMAR = Path(__file__).resolve().parent.parent / "grammars" / "expr.lark"
@@ -39,6 +40,12 @@ DOMAINS: dict[str, list[tuple[float, float]]] = {
     "abs": [(0.01, 5)],
     "sign": [(0.01, 5)],
     "xlogy": [(-5, 5), (0.05, 20)],
+    "asin": [(-0.99, 0.99)], "acos": [(-0.99, 0.99)], "atan": [(-5, 5)], "sinh": [(-5, 5)], "cosh": [(-5, 5)],
+    "asinh": [(-5, 5)], "acosh": [(1.01, 20)], "atanh": [(-0.99, 0.99)], "sec": [(-1.4, 1.4)], "csc": [(0.1, 3)],
+    "cot": [(0.1, 3)], "log2": [(0.05, 20)], "log10": [(0.05, 20)], "log1p": [(-0.95, 20)], "expm1": [(-5, 5)],
+    "exp2": [(-5, 5)], "cbrt": [(0.05, 20)], "erf": [(-3, 3)], "erfc": [(-3, 3)], "softplus": [(-10, 10)],
+    "floor": [(-5, 5)], "ceil": [(-5, 5)], "atan2": [(-5, 5), (0.2, 5)], "hypot": [(0.2, 5), (-5, -0.2)],
+    "max": [(-5, 5), (-5, 5)], "min": [(-5, 5), (-5, 5)], "clamp": [(-5, 5), (-6, -5.5), (5.5, 6)],
 }
 # The same ops by Python's math, written independently of the op table.
 REFERENCE = {
@@ -47,6 +54,14 @@ REFERENCE = {
     "log": math.log, "sqrt": math.sqrt, "sin": math.sin, "cos": math.cos, "tan": math.tan,
     "tanh": math.tanh, "sigmoid": lambda x: 1 / (1 + math.exp(-x)), "relu": lambda x: max(x, 0.0),
     "abs": abs, "sign": lambda x: math.copysign(1.0, x), "xlogy": lambda x, y: x * math.log(y),
+    "asin": math.asin, "acos": math.acos, "atan": math.atan, "sinh": math.sinh, "cosh": math.cosh,
+    "asinh": math.asinh, "acosh": math.acosh, "atanh": math.atanh, "sec": lambda x: 1 / math.cos(x),
+    "csc": lambda x: 1 / math.sin(x), "cot": lambda x: 1 / math.tan(x), "log2": math.log2, "log10": math.log10,
+    "log1p": math.log1p, "expm1": math.expm1, "exp2": lambda x: 2.0**x, "cbrt": lambda x: x ** (1 / 3),
+    "erf": math.erf, "erfc": math.erfc,
+    "softplus": lambda x: math.log1p(math.exp(x)) if x < 30 else x + math.log1p(math.exp(-x)),
+    "floor": lambda x: float(math.floor(x)), "ceil": lambda x: float(math.ceil(x)), "atan2": math.atan2,
+    "hypot": math.hypot, "max": max, "min": min, "clamp": lambda x, lo, hi: min(max(x, lo), hi),
 }
 COMPUTED = [name for name, op in OPS.items() if op.kind != "leaf"]
 
@@ -57,13 +72,13 @@ def source(name: str) -> str:
         return f"x {op.symbol} y"
     if op.kind == "prefix":
         return f"{op.symbol}x"
-    return f"{name}({', '.join('xy'[:op.arity])})"
+    return f"{name}({', '.join('xyz'[:len(DOMAINS[name])])})"
 
 
 def points(name: str, count: int = 60) -> list[dict[str, float]]:
     rng = random.Random(name)
     ranges = DOMAINS[name]
-    points = [{v: rng.uniform(*r) for v, r in zip("xy", ranges, strict=False)} for _ in range(count)]
+    points = [{v: rng.uniform(*r) for v, r in zip("xyz", ranges, strict=False)} for _ in range(count)]
     if name in ("relu", "abs", "sign"):  # the other side of the kink too
         points += [{"x": -p["x"]} for p in points]
     return points
@@ -106,7 +121,7 @@ def test_array_rules_agree_with_scalar_rules(name):
         args = list(at.values())
         out = op.forward(SCALAR, *args)
         assert math.isclose(float(op.forward(ARRAY, *map(np.float64, args))), out, rel_tol=1e-14)
-        for rule in op.grads:
+        for rule, _ in zip(op.grads, args, strict=False):
             scalar = rule(SCALAR, out, *args)
             array = float(rule(ARRAY, np.float64(out), *map(np.float64, args)))
             assert math.isclose(array, scalar, rel_tol=1e-13, abs_tol=1e-300), (name, at)

@@ -11,7 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from .ops import TRANSCENDENTAL
+from .scalar import NUMPY_NAMES, SAME_NAMES
+from .special import erf, erfc
 
 Array = Any  # numpy array or float64 scalar
 
@@ -20,6 +21,40 @@ def _sigmoid(x: Array) -> Array:
     # Stable for any finite x: exp of a non-positive number never overflows.
     z = np.exp(-np.abs(x))
     return np.where(x >= 0, 1.0 / (1.0 + z), z / (1.0 + z))
+
+
+def _softplus(x: Array) -> Array:
+    # As the scalar rule: max(x, 0) + log1p(exp(-|x|)), finite for any finite x.
+    return np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x)))
+
+
+def _largest(*xs: Array) -> Array:
+    top = xs[0]
+    for x in xs[1:]:
+        top = np.maximum(top, x)  # nan wins, as in the scalar rule
+    return top
+
+
+def _smallest(*xs: Array) -> Array:
+    low = xs[0]
+    for x in xs[1:]:
+        low = np.minimum(low, x)
+    return low
+
+
+def _to_zero(num: Array, den: Array) -> Array:
+    # num/den, 0 where den is 0 (the scalar rule's convention for hypot and atan2 at (0, 0)).
+    return np.where(den == 0, 0.0, num / np.where(den == 0, 1.0, den))
+
+
+def _atan2_dy(y: Array, x: Array) -> Array:
+    h = np.hypot(x, y)
+    return _to_zero(_to_zero(x, h), h)
+
+
+def _atan2_dx(y: Array, x: Array) -> Array:
+    h = np.hypot(x, y)
+    return _to_zero(_to_zero(-y, h), h)
 
 
 def _pow_dexp(out: Array, x: Array) -> Array:
@@ -60,7 +95,12 @@ def _xlogy_dy(x: Array, y: Array) -> Array:
 
 
 ARRAY = SimpleNamespace(
-    **{name: getattr(np, name) for name in TRANSCENDENTAL},
+    **{name: getattr(np, name) for name in SAME_NAMES},
+    **{name: getattr(np, numpy_name) for name, numpy_name in NUMPY_NAMES.items()},
+    erf=erf, erfc=erfc, floor=np.floor, ceil=np.ceil, max=_largest, min=_smallest, softplus=_softplus,
+    sec=lambda x: 1.0 / np.cos(x), csc=lambda x: 1.0 / np.sin(x), cot=lambda x: np.cos(x) / np.sin(x),
+    one_minus_square=lambda x: (1.0 - x) * (1.0 + x), square_minus_one=lambda x: (x - 1.0) * (x + 1.0),
+    pi=np.pi, to_zero=_to_zero, atan2_dy=_atan2_dy, atan2_dx=_atan2_dx,
     sigmoid=_sigmoid, relu=lambda x: np.maximum(x, 0.0), abs=np.abs, sign=np.sign,
     pow=_pow, pow_dbase=_pow_dbase, pow_dexp=_pow_dexp, xlogy=_xlogy, xlogy_dx=_xlogy_dx, xlogy_dy=_xlogy_dy,
 )

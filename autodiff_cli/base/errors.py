@@ -341,3 +341,13 @@ def did_you_mean(word: str, choices: Iterable[str], prefix: str = "") -> str:
     if best is not None:
         return f" (did you mean {quoted(prefix + best[3])}?)"
     return ""
+
+
+EULER_HINT = "'e' is a variable here: Euler's number is exp(1), and e**x is exp(x)"
+"""Said where a variable named ``e`` has no value: whoever wrote ``e**x`` meant exp(x)."""
+
+
+def missing_hint(names: Iterable[str]) -> str:
+    """What ends a "missing value" message: a look-alike letter named, or what ``e`` is."""
+    names = list(names)
+    return lookalike_hint(names) or (f" ({EULER_HINT})" if "e" in names else "")

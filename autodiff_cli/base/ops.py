@@ -3,8 +3,9 @@ local-derivative rules, side by side so they cannot drift apart.
 
 Rules are written once against a *math namespace* ``m`` (``m.exp``, ``m.log``,
 ...) and plain arithmetic operators, so the same rule serves every
-interpretation: floats with :data:`SCALAR`, numpy arrays (batches and IEEE
-fallbacks) and, later, graph nodes for symbolic derivatives. A local rule
+interpretation: floats (:mod:`autodiff_cli.base.scalar`), numpy arrays
+(:mod:`autodiff_cli.base.arrays`: batches and IEEE fallbacks) and canonical
+nodes for symbolic derivatives (:mod:`autodiff_cli.symbolic.reverse`). A local rule
 receives ``(m, out, *inputs)`` and returns the partial derivative of the op's
 result with respect to one input; rules are per input so that a partial nobody
 needs (``x**2`` with respect to the constant ``2``) is never computed.
@@ -13,8 +14,8 @@ needs (``x**2`` with respect to the constant ``2``) is never computed.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from types import SimpleNamespace
+from collections.abc import Callable, Iterator
+from itertools import count
 from typing import Any
 
 Rule = Callable[..., object]
@@ -26,83 +27,78 @@ SUM, PRODUCT, UNARY, POWER, ATOM = 1, 2, 3, 4, 5
 tier is below what its place needs."""
 
 
+class EachInput:
+    """The slope rules of an op that takes any number of inputs (``max``): item ``k``
+    is input ``k``'s rule, ``make(k)``; iterating gives them in order, without end,
+    so that zipping with a node's inputs takes as many as it has."""
+
+    __slots__ = ("_made", "_make")
+
+    def __init__(self, make: Callable[[int], Rule]) -> None:
+        self._make, self._made = make, {}
+
+    def __getitem__(self, k: int) -> Rule:
+        rule = self._made.get(k)
+        if rule is None:
+            rule = self._made[k] = self._make(k)
+        return rule
+
+    def __iter__(self) -> Iterator[Rule]:
+        return map(self.__getitem__, count())
+
+
 class Op:
     """One primitive operation.
 
     ``kind`` says how it is written: ``infix`` (``a + b``), ``prefix``
-    (``-a``), ``call`` (``exp(a)``) or ``leaf``; ``tier`` is its precedence and
-    ``text`` how a printer writes it (``" + "`` with spaces, ``"*"`` without).
-    ``kink`` flags inputs at which the op is not differentiable (a test of all
-    its inputs, floats or arrays) and the convention we use there (PyTorch's),
-    about the slopes of the inputs ``kink_of`` (all if None: only the exponent's
-    for a power); ``written``: whether a printed derivative can follow that
-    convention (``sign(x)`` is abs's slope, 0 at 0; no readable form is 0 at
-    ``0**0``); ``domain`` says what a math error in its forward rule means
-    (a function of the inputs where that depends on them: ``0**-1`` is a division
-    by zero, ``(-8)**0.5`` a power with no real result).
+    (``-a``), ``call`` (``exp(a)``) or ``leaf``; ``arity`` how many inputs it
+    takes (a range: ``log(x)`` and ``log(x, b)``, ``max`` of two or more);
+    ``tier`` is its precedence and ``text`` how a printer writes it (``" + "``
+    with spaces, ``"*"`` without). ``kink`` flags inputs at which the op is not
+    differentiable (a test ``(m, *inputs)`` in a math namespace, floats or
+    arrays) and the convention we use there (PyTorch's), about the slopes of the
+    inputs ``kink_of`` (all if None: only the exponent's for a power);
+    ``written``: whether a printed derivative can follow that convention
+    (``sign(x)`` is abs's slope, 0 at 0; no readable form is 0 at ``0**0``);
+    ``domain`` says what a math error in its forward rule means (a function of
+    the inputs where that depends on them: ``0**-1`` is a division by zero,
+    ``(-8)**0.5`` a power with no real result).
     """
 
     __slots__ = ("arity", "domain", "forward", "grads", "kind", "kink", "kink_of", "name", "roles", "symbol", "text",
-                 "tier", "written")
+                 "tier", "usage", "written")
 
-    def __init__(self, name: str, symbol: str, kind: str, arity: int, forward: Rule, grads: tuple[Rule, ...] = (),
-                 kink: tuple[Callable[..., Any], str] | None = None, roles: tuple[str, ...] = (),
-                 tier: int = ATOM, text: str = "", domain: str | Callable[..., str] = "",
-                 kink_of: tuple[int, ...] | None = None, written: bool = True) -> None:
-        self.name, self.symbol, self.kind, self.arity = name, symbol, kind, arity
+    def __init__(self, name: str, symbol: str, kind: str, arity: int | range, forward: Rule,
+                 grads: tuple[Rule, ...] | EachInput = (), kink: tuple[Callable[..., Any], str] | None = None,
+                 roles: tuple[str, ...] = (), tier: int = ATOM, text: str = "", domain: str | Callable[..., str] = "",
+                 kink_of: tuple[int, ...] | None = None, written: bool = True, usage: str = "") -> None:
+        self.name, self.symbol, self.kind = name, symbol, kind
+        self.arity = range(arity, arity + 1) if isinstance(arity, int) else arity
         self.forward, self.grads, self.kink, self.kink_of, self.written = forward, grads, kink, kink_of, written
         self.roles = roles  # what each input is, where order matters (graph edge labels)
         self.tier, self.text = tier, text or symbol
         self.domain = domain or f"{name} outside its domain"
+        # How a call is written in help: exp, atan2(y, x), max(a, b, ...).
+        self.usage = usage or (name if self.arity.stop == 2 else f"{name}({', '.join(roles or ('x', 'y'))})")
 
     def domain_error(self, *inputs: float) -> str:
         """What a math error of the forward rule at these inputs means."""
         return self.domain(*inputs) if callable(self.domain) else self.domain
 
-
-def _sigmoid(x: float) -> float:
-    # Two branches so that exp never overflows: finite for any finite x.
-    if x >= 0:
-        return 1.0 / (1.0 + math.exp(-x))
-    z = math.exp(x)
-    return z / (1.0 + z)
-
-
-def _pow(x: float, y: float) -> float:
-    # math.pow rather than ** : ** on a negative base returns a complex number.
-    return math.pow(x, y)
+    def takes(self, besides: int = 0) -> str:
+        """How many arguments it takes, in words (``1 or 2 arguments``), ``besides`` some given."""
+        low, high = self.arity.start - besides, self.arity.stop - 1 - besides
+        word = "argument" if high == 1 else "arguments"
+        if high == low:
+            return f"{low} {word}"
+        return f"{low} or more {word}" if self.arity.stop >= MANY_ARGUMENTS else f"{low} or {high} {word}"
 
 
-def _pow_dexp(out: float, x: float) -> float:
-    # d(x**y)/dy = x**y * log(x); PyTorch defines it as 0 where x == 0 and y >= 0
-    # (then out is 0 or 1 and the limit from the right is 0).
-    if x == 0.0 and out in (0.0, 1.0):
-        return 0.0
-    return out * math.log(x)
+MANY_ARGUMENTS = 1 << 30
+"""No limit on the arguments of ``max`` and ``min`` but memory's."""
 
 
-def _pow_dbase(x: float, y: float) -> float:
-    # d(x**y)/dx = y * x**(y-1); PyTorch defines it as 0 where y == 0 (x**0 is constant).
-    return 0.0 if y == 0.0 else y * math.pow(x, y - 1.0)
-
-
-def _xlogy(x: float, y: float) -> float:
-    # x*log(y), 0 where x == 0 whatever y is (SciPy's and PyTorch's xlogy): what
-    # d(x**y)/dy = x**y*log(x) needs to be defined where the engine's rule is (0 at x = 0).
-    return 0.0 if x == 0.0 and y == y else x * math.log(y)  # y == y: not nan, which stays nan
-
-
-def _xlogy_dx(x: float, y: float) -> float:
-    # d xlogy(x, y)/dx = log(y); PyTorch defines it as 0 where x == 0 and y <= 0.
-    return 0.0 if x == 0.0 and y <= 0.0 else math.log(y)
-
-
-def _xlogy_dy(x: float, y: float) -> float:
-    # d xlogy(x, y)/dy = x/y; 0 where x == 0, as xlogy(0, y) is 0 for every y (PyTorch: nan at y == 0).
-    return 0.0 if x == 0.0 and y == y else x / y
-
-
-def _zero_to_zero(x: Any, y: Any) -> Any:
+def _zero_to_zero(m: Any, x: Any, y: Any) -> Any:
     # Where d(x**y)/dy is PyTorch's 0 and no slope: 0**0 (for y > 0, 0**y is 0 all along).
     # A constant exponent other than 0 costs no test per point.
     if isinstance(y, float) and y != 0.0:
@@ -110,30 +106,54 @@ def _zero_to_zero(x: Any, y: Any) -> Any:
     return (x == 0.0) & (y == 0.0)
 
 
-def _sign(x: float) -> float:
-    # numpy's sign: nan stays nan (x != x), as every other op keeps it.
-    return x if x != x else (x > 0) - (x < 0) + 0.0
+def _outside(name: str, where: str) -> Callable[..., str]:
+    """A domain message naming the function and the value: ``asin of 1.5 (outside -1 <= x <= 1)``."""
+    return lambda x, *more: f"{name} of {x!r} ({where})"
 
 
-def _relu(x: float) -> float:
-    # numpy's maximum(x, 0): nan stays nan, where x > 0 alone would make it 0.
-    return x if x > 0 or x != x else 0.0
-
-
-TRANSCENDENTAL = ("exp", "log", "sqrt", "sin", "cos", "tan", "tanh")
-"""The namespace's names that ``math`` and numpy both provide under the same name."""
-
-SCALAR = SimpleNamespace(
-    **{name: getattr(math, name) for name in TRANSCENDENTAL},
-    sigmoid=_sigmoid, relu=_relu, abs=abs, sign=_sign,
-    pow=_pow, pow_dbase=_pow_dbase, pow_dexp=_pow_dexp, xlogy=_xlogy, xlogy_dx=_xlogy_dx, xlogy_dy=_xlogy_dy,
-)
-"""The float interpretation of the math namespace (Python's ``math``)."""
-
-
-def _call(name: str, grad: Rule, kink: tuple[Callable[..., Any], str] | None = None, domain: str = "") -> Op:
+def _call(name: str, grad: Rule, kink: tuple[Callable[..., Any], str] | None = None,
+          domain: str | Callable[..., str] = "") -> Op:
     """A one-argument function op whose forward rule is ``m.<name>``."""
     return Op(name, name, "call", 1, lambda m, x: getattr(m, name)(x), (grad,), kink, domain=domain)
+
+
+def _integer(m: Any, x: Any) -> Any:
+    """Whether x is an integer, for floats and arrays alike (inf is not: its finiteness by a comparison)."""
+    return (x == m.floor(x)) & (abs(x) <= 1.7976931348623157e308)
+
+
+def _step(m: Any, d: Any) -> Any:
+    """1 where ``d > 0``, else 0 (nan at nan), written as the language can: relu(sign(d))."""
+    return m.relu(m.sign(d))
+
+
+def _extreme_slope(k: int, largest: bool) -> Rule:
+    """Input ``k``'s slope in max (``largest``) or min: 1 where it alone is the extreme, shared
+    evenly among the inputs tied there (PyTorch's convention)."""
+    def two(m: Any, out: Any, *xs: Any) -> Any:  # (1 + sign(a - b))/2: 1, 0, or 1/2 at a tie
+        d = xs[k] - xs[1 - k]
+        return (1.0 + m.sign(d if largest else -d)) * 0.5
+
+    def many(m: Any, out: Any, *xs: Any) -> Any:  # [x_k is the extreme] / how many are
+        marks = [1.0 - m.sign(out - x if largest else x - out) for x in xs]
+        total = marks[0]
+        for mark in marks[1:]:
+            total = total + mark
+        return marks[k] / total
+
+    return lambda m, out, *xs: (two if len(xs) == 2 else many)(m, out, *xs)
+
+
+def _tie(largest: bool) -> Callable[..., Any]:
+    """Whether two or more inputs tie for the largest (or the smallest) value."""
+    def tie(m: Any, *xs: Any) -> Any:
+        extreme = m.max(*xs) if largest else m.min(*xs)
+        at = 0.0
+        for x in xs:
+            at = at + (x == extreme)
+        return at > 1.0
+
+    return tie
 
 
 OPS: dict[str, Op] = {
@@ -154,28 +174,93 @@ OPS: dict[str, Op] = {
            (lambda m, o, a, b: m.pow_dbase(a, b), lambda m, o, a, b: m.pow_dexp(o, a)),
            (_zero_to_zero, "d(x**y)/dy = 0 at 0**0"), roles=("base", "exp"), tier=POWER,
            domain=lambda x, y: "division by zero" if x == 0.0 else "power with no real result", kink_of=(1,),
-           written=False),
+           written=False, usage="pow(x, y)"),
         Op("neg", "-", "prefix", 1, lambda m, a: -a, (lambda m, o, a: -1.0,), tier=UNARY),
         _call("exp", lambda m, o, x: o),
-        _call("log", lambda m, o, x: 1.0 / x, domain="log of a non-positive number"),
-        _call("sqrt", lambda m, o, x: 0.5 / o, (lambda x: x == 0.0, "sqrt'(0) = inf"),
+        # log(x) and log(x, b), the log of x to base b: log(x)/log(b).
+        Op("log", "log", "call", range(1, 3), lambda m, x, *b: m.log(x) / m.log(b[0]) if b else m.log(x),
+           (lambda m, o, x, *b: 1.0 / (x * m.log(b[0])) if b else 1.0 / x,
+            lambda m, o, x, b: -o / (b * m.log(b))), roles=("x", "base"),
+           domain=lambda x, *b: "log to base 1" if b and b[0] == 1.0 else "log of a non-positive number",
+           usage="log log(x, b)"),
+        _call("sqrt", lambda m, o, x: 0.5 / o, (lambda m, x: x == 0.0, "sqrt'(0) = inf"),
               domain="sqrt of a negative number"),
         _call("sin", lambda m, o, x: m.cos(x)),
         _call("cos", lambda m, o, x: -m.sin(x)),
         _call("tan", lambda m, o, x: 1.0 + o * o, domain="tan at a pole"),
         _call("tanh", lambda m, o, x: 1.0 - o * o),
         _call("sigmoid", lambda m, o, x: o * (1.0 - o)),
-        _call("relu", lambda m, o, x: m.relu(m.sign(x)), (lambda x: x == 0.0, "relu'(0) = 0")),
-        _call("abs", lambda m, o, x: m.sign(x), (lambda x: x == 0.0, "abs'(0) = 0")),
+        _call("relu", lambda m, o, x: _step(m, x), (lambda m, x: x == 0.0, "relu'(0) = 0")),
+        _call("abs", lambda m, o, x: m.sign(x), (lambda m, x: x == 0.0, "abs'(0) = 0")),
         # 0 wherever sign is defined (at +-inf too, and +0: not 0 * x, which is -0 for x < 0), nan at nan.
         _call("sign", lambda m, o, x: 0.0 * m.abs(m.sign(x))),
         Op("xlogy", "xlogy", "call", 2, lambda m, x, y: m.xlogy(x, y),
            (lambda m, o, x, y: m.xlogy_dx(x, y), lambda m, o, x, y: m.xlogy_dy(x, y)),
-           (lambda x, y: (x == 0.0) & (y <= 0.0), "xlogy'(0, <= 0) = 0"), roles=("factor", "log"),
-           domain="xlogy of a non-positive number", written=False),
+           (lambda m, x, y: (x == 0.0) & (y <= 0.0), "xlogy'(0, <= 0) = 0"), roles=("factor", "log"),
+           domain="xlogy of a non-positive number", written=False, usage="xlogy(x, y)"),
+        # The inverse trigonometric and the hyperbolic functions; one_minus_square(x) is 1 - x**2
+        # and square_minus_one(x) is x**2 - 1, each computed without cancellation near 1.
+        _call("asin", lambda m, o, x: 1.0 / m.sqrt(m.one_minus_square(x)),
+              (lambda m, x: (x == 1.0) | (x == -1.0), "asin'(+-1) = inf"), _outside("asin", "outside -1 <= x <= 1")),
+        _call("acos", lambda m, o, x: -1.0 / m.sqrt(m.one_minus_square(x)),
+              (lambda m, x: (x == 1.0) | (x == -1.0), "acos'(+-1) = -inf"), _outside("acos", "outside -1 <= x <= 1")),
+        _call("atan", lambda m, o, x: 1.0 / (1.0 + x * x)),
+        _call("sinh", lambda m, o, x: m.cosh(x)),
+        _call("cosh", lambda m, o, x: m.sinh(x)),
+        _call("asinh", lambda m, o, x: 1.0 / m.sqrt(x * x + 1.0)),
+        _call("acosh", lambda m, o, x: 1.0 / m.sqrt(m.square_minus_one(x)), (lambda m, x: x == 1.0, "acosh'(1) = inf"),
+              _outside("acosh", "below 1")),
+        _call("atanh", lambda m, o, x: 1.0 / m.one_minus_square(x), domain=_outside("atanh", "outside -1 < x < 1")),
+        _call("sec", lambda m, o, x: o * m.tan(x)),
+        _call("csc", lambda m, o, x: -o * m.cot(x), domain="csc at a pole"),
+        _call("cot", lambda m, o, x: -1.0 - o * o, domain="cot at a pole"),
+        # Logarithms and exponentials to other bases, and near 0.
+        _call("log2", lambda m, o, x: 1.0 / (x * m.log(2.0)), domain="log2 of a non-positive number"),
+        _call("log10", lambda m, o, x: 1.0 / (x * m.log(10.0)), domain="log10 of a non-positive number"),
+        _call("log1p", lambda m, o, x: 1.0 / (1.0 + x), domain=_outside("log1p", "at or below -1")),
+        _call("expm1", lambda m, o, x: m.exp(x)),
+        _call("exp2", lambda m, o, x: o * m.log(2.0)),
+        _call("cbrt", lambda m, o, x: 1.0 / (3.0 * o * o), (lambda m, x: x == 0.0, "cbrt'(0) = inf")),
+        _call("erf", lambda m, o, x: 2.0 / m.sqrt(m.pi) * m.exp(-x * x)),
+        _call("erfc", lambda m, o, x: -2.0 / m.sqrt(m.pi) * m.exp(-x * x)),
+        _call("softplus", lambda m, o, x: m.sigmoid(x)),
+        _call("floor", lambda m, o, x: 0.0, (lambda m, x: _integer(m, x), "floor'(integer) = 0")),
+        _call("ceil", lambda m, o, x: 0.0, (lambda m, x: _integer(m, x), "ceil'(integer) = 0")),
+        # Functions of several arguments.
+        Op("atan2", "atan2", "call", 2, lambda m, y, x: m.atan2(y, x),
+           (lambda m, o, y, x: m.atan2_dy(y, x), lambda m, o, y, x: m.atan2_dx(y, x)),
+           (lambda m, y, x: (y == 0.0) & (x == 0.0), "atan2'(0, 0) = 0"), roles=("y", "x"), written=False),
+        Op("hypot", "hypot", "call", 2, lambda m, x, y: m.hypot(x, y),
+           (lambda m, o, x, y: m.to_zero(x, o), lambda m, o, x, y: m.to_zero(y, o)),
+           (lambda m, x, y: (x == 0.0) & (y == 0.0), "hypot'(0, 0) = 0"), written=False),
+        Op("max", "max", "call", range(2, MANY_ARGUMENTS), lambda m, *xs: m.max(*xs),
+           EachInput(lambda k: _extreme_slope(k, largest=True)),
+           (_tie(largest=True), "max'(tie) = 1/n to each of n tied"),
+           usage="max(a, b, ...)"),
+        Op("min", "min", "call", range(2, MANY_ARGUMENTS), lambda m, *xs: m.min(*xs),
+           EachInput(lambda k: _extreme_slope(k, largest=False)),
+           (_tie(largest=False), "min'(tie) = 1/n to each of n tied"),
+           usage="min(a, b, ...)"),
+        # clamp(x, lo, hi) = min(max(x, lo), hi), PyTorch's: x's slope is 1 from lo to hi, bounds included;
+        # lo's where x < lo < hi; hi's where x > hi or hi < lo (then the result is hi).
+        Op("clamp", "clamp", "call", 3, lambda m, x, lo, hi: m.min(m.max(x, lo), hi),
+           (lambda m, o, x, lo, hi: (1.0 - _step(m, lo - x)) * (1.0 - _step(m, x - hi)),
+            lambda m, o, x, lo, hi: _step(m, lo - x) * _step(m, hi - lo),
+            lambda m, o, x, lo, hi: 1.0 - (1.0 - _step(m, x - hi)) * (1.0 - _step(m, lo - hi))),
+           (lambda m, x, lo, hi: (x == lo) | (x == hi), "clamp'(x at a bound) = 1"), roles=("x", "lo", "hi")),
     )
 }
 """Every op by name. The grammar's aliases and the parser's function names are these names."""
+
+
+_OWN = frozenset(("atan2'(0, 0) = 0", "hypot'(0, 0) = 0"))
+"""Conventions of our own: where PyTorch's slope is nan (0/0), the subgradient 0, as abs'(0)."""
+
+
+def whose(rule: str) -> str:
+    """Whose convention a kink's rule is, as a note says it."""
+    return "(a subgradient; PyTorch gives nan)" if rule in _OWN else "(PyTorch's convention)"
+
 
 def kink_matters(node: Any) -> bool:
     """Whether a node's op has a convention that can reach a gradient: a slope it is

@@ -7,7 +7,7 @@ from __future__ import annotations
 import os.path
 import sys
 
-from ..base.errors import AutodiffError, ExitStatus, UsageError, did_you_mean, listed, plural, quoted
+from ..base.errors import EULER_HINT, AutodiffError, ExitStatus, UsageError, did_you_mean, listed, plural, quoted
 from ..core.parser import parse
 from ..core.values import parse_value
 from . import process
@@ -90,6 +90,8 @@ def _diff(o: dict[str, Any], tokens: list[str], missing: list) -> int | None:
     wrt = o["wrt"]
     with process.paused_collector():
         expr = parse(read_expression(tokens[0]))
+        if any(n.op == "pow" and n.children[0].op == "var" and n.children[0].label == "e" for n in expr.live()[0]):
+            diagnostic(f"note: {EULER_HINT}")  # e**x, with e a variable: whoever wrote it meant exp(x)
         found = derivatives(expr, list(dict.fromkeys(wrt)) if wrt else None, o["order"])
         if not found:
             raise UsageError("the expression has no variables to differentiate by")

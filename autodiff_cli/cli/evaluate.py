@@ -12,6 +12,7 @@ import sys
 from contextlib import contextmanager
 
 from ..base.errors import DomainError, UsageError, plural, quoted
+from ..base.ops import whose
 from ..points.inputs import one_file, open_input, parquet_input, single_point, where
 from . import process
 from .load import check_grids, check_sources, load, note_results
@@ -268,7 +269,7 @@ def _run_rows(expr: Any, fmt: Format, chunks: Any, engine: Any, total: int | Non
         finally:
             writer.abort()
     for rule, count in kinks.items():
-        diagnostic(f"note: {rule} used at {plural(count, 'point')} (PyTorch's convention)")
+        diagnostic(f"note: {rule} used at {plural(count, 'point')} {whose(rule)}")
     if failed:
         diagnostic(f"note: {failed:,} of {plural(seen, 'point')} gave a non-finite value or gradient "
                    "(written as IEEE results)")

@@ -175,7 +175,7 @@ PROGRAM = "autodiff"
 SUMMARY = "Differentiate math expressions: values, gradients, graphs."
 
 LANGUAGE = ("Expressions: + - * / ** (or ^), unary minus, parentheses; the functions "
-            + " ".join(name if op.arity == 1 else f"{name}(x, y)" for name, op in FUNCTIONS.items())
+            + " ".join(op.usage for op in FUNCTIONS.values())
             + f"; the constant{'s' if len(CONSTANTS) > 1 else ''} {' '.join(CONSTANTS)}; "
             "statements as in e = c*d; L = a*e (the last one is the output).")
 """The language in one paragraph, from the op table: where a person looks for the functions."""

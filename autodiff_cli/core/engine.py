@@ -11,7 +11,8 @@ import math
 from collections.abc import Callable, Iterable, Sequence
 
 from ..base.errors import DomainError, NotANumberError, NotFiniteError
-from ..base.ops import OPERATORS, OPS, SCALAR
+from ..base.ops import OPERATORS, OPS
+from ..base.scalar import SCALAR
 
 TYPE_CHECKING = False  # typing itself costs start-up time
 if TYPE_CHECKING:
@@ -113,8 +114,8 @@ class Value:
             raise AttributeError(name)
 
         def method(*more: Value | float) -> Value:
-            if len(more) != op.arity - 1:
-                raise TypeError(f"{name}() takes {op.arity - 1} argument(s), got {len(more)}")
+            if len(more) + 1 not in op.arity:  # self is the first argument: x.log(2) is log(x, 2)
+                raise TypeError(f"{name}() takes {op.takes(besides=1)}, got {len(more)}")
             return Value.apply(name, self, *more)
 
         return method
@@ -362,7 +363,7 @@ def _push(nodes: Sequence[Value], node: Value, i: int, ieee: bool, check: bool, 
 def _gradient_message(node: Value, share: float) -> str:
     what = "undefined gradient (nan)" if math.isnan(share) else "infinite gradient"
     kink = OPS[node.op].kink
-    if kink and kink[0](*[c.data for c in node.children]):
+    if kink and kink[0](SCALAR, *[c.data for c in node.children]):
         what += f", {kink[1]},"
     return what
 

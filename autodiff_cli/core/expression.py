@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from ..base.errors import UsageError, did_you_mean, listed, lookalike_hint, plural, quoted
-from ..base.ops import OPS, kink_matters
+from ..base.errors import UsageError, did_you_mean, listed, missing_hint, plural, quoted
+from ..base.ops import OPS, kink_matters, whose
+from ..base.scalar import SCALAR
 from .engine import Value, all_finite_grads, backward, forward
 
 TYPE_CHECKING = False  # typing itself costs start-up time
@@ -219,7 +220,7 @@ class Expression:
             raise UsageError(f"no variable {_names(unknown, verb=False)} in the expression")
         missing = [n for n in self.variables if n not in values] if complete else []
         if missing:
-            raise UsageError(f"missing value for {_names(missing, verb=False)}{lookalike_hint(missing)}")
+            raise UsageError(f"missing value for {_names(missing, verb=False)}{missing_hint(missing)}")
 
     def forward(self, values: Mapping[str, float], ieee: bool = False) -> float:
         """Set the variables and recompute every node; returns the output's value."""
@@ -285,7 +286,7 @@ class Expression:
         for i, node in enumerate(self.live()[0]):
             if unwritten and OPS[node.op].written:
                 continue
-            if kink_matters(node) and OPS[node.op].kink[0](*[c.data for c in node.children]):
+            if kink_matters(node) and OPS[node.op].kink[0](SCALAR, *[c.data for c in node.children]):
                 found.setdefault(OPS[node.op].kink[1], []).append(i)
         return found
 
@@ -298,7 +299,7 @@ class Expression:
         notes = []
         for rule, found_at in found.items():
             more = f" and {plural(len(found_at) - 1, 'more place')}" if len(found_at) > 1 else ""
-            notes.append(f"{rule} used at {self.describe(_in_nodes(where, found_at[0]))}{more} (PyTorch's convention)")
+            notes.append(f"{rule} used at {self.describe(_in_nodes(where, found_at[0]))}{more} {whose(rule)}")
         return notes
 
     def evaluate(self, values: Mapping[str, float], ieee: bool = False, intermediates: bool = False,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 import zlib
 from _thread import allocate_lock  # threading's Lock, without importing threading
@@ -57,10 +58,10 @@ def _grammar_text() -> str:
 
 
 _BUILT_IN = dict.fromkeys([*CONSTANTS, *FUNCTIONS])
-_MATHS = frozenset("""asin acos atan sinh cosh asinh acosh atanh arcsin arccos arctan arcsinh arccosh arctanh
-sec csc cot coth sech csch log2 log10 log1p ln lg expm1 exp2 cbrt erf erfc erfinv gamma lgamma digamma beta floor ceil
-round trunc sign sgn min max clamp softplus gelu silu swish atan2 hypot mod fmod""".split()) - set(FUNCTIONS)
-_INSTEAD = {"ln": "log is the natural logarithm: write log(...)", "sgn": "write sign(...)"}
+_MATHS = frozenset("""arcsin arccos arctan arcsinh arccosh arctanh coth sech csch ln lg erfinv gamma lgamma digamma
+beta round trunc sgn gelu silu swish mod fmod sinc besselj bessely heaviside factorial""".split()) - set(FUNCTIONS)
+_INSTEAD = {"ln": "log is the natural logarithm: write log(...)", "sgn": "write sign(...)",
+            **{f"arc{f}": f"write a{f}(...)" for f in ("sin", "cos", "tan", "sinh", "cosh", "tanh")}}
 """Functions people type from maths, NumPy or C that the language lacks: said to be unsupported, never
 answered with a look-alike ("did you mean 'tan'?" for atan would differentiate another function)."""
 # The two commonest nodes of a big expression, a new variable and a binary
@@ -136,9 +137,8 @@ class _Builder:
         if op is None:
             hint = did_you_mean(text, FUNCTIONS) or f" (the functions: {', '.join(FUNCTIONS)})"
             raise self._error(f"unknown function {quoted(text)}{hint}", name.start())
-        if len(args) != op.arity:
-            want = "1 argument" if op.arity == 1 else f"{op.arity} arguments"
-            raise self._error(f"{text}() takes {want}, got {len(args)}", name.start())
+        if len(args) not in op.arity:
+            raise self._error(f"{text}() takes {op.takes()}, got {len(args)}", name.start())
         node = Value.made(tuple(args), op.name)
         self.nodes.append(node)
         self.kinked = self.kinked or op.kink is not None
@@ -328,7 +328,14 @@ def _syntax_error(exc: ParseError, text: str) -> ExprSyntaxError:
     expected = sorted({_TOKEN_NAMES.get(t, repr(t)) for t in exc.expected if not t.startswith("__")})
     items = ", ".join(expected).rsplit(", ", 1)  # "'+', '-', ';', a newline or the end"
     hint = f"; expected {' or '.join(items)}" if expected and len(expected) <= 5 else ""
+    number = _NUMBER_BEFORE.search(text, 0, exc.pos) if tok.type in ("NAME", "LPAR") else None
+    if number:  # 2x, 3 sin(x), 2(x + 1): a product written as on paper
+        hint = f"; to multiply, write {number[0].rstrip()}*{tok.value}"
     return ExprSyntaxError(f"unexpected {_describe_token(tok)}{hint}", text, exc.pos)
+
+
+_NUMBER_BEFORE = re.compile(r"(?<![\w.])(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?[ \t]*\Z")
+"""A number right before a position: what ``2x`` has before its ``x``."""
 
 
 def _unexpected(char: str) -> str:
@@ -343,6 +350,8 @@ def _unexpected(char: str) -> str:
         return f"unexpected byte 0x{ord(char) - 0xDC00:02x} (not {encoding} text)"
     # A combining accent is shown escaped: on its own it would sit on the quote.
     shown = char if char.isprintable() and unicodedata.category(char) not in ("Mn", "Me") else escaped(char)
+    if char == "|":
+        return "unexpected character '|' (for an absolute value, write abs(x))"
     if char.isascii():
         return f"unexpected character {shown!r}" if shown == char else f"unexpected character '{shown}'"
     plain = _PLAIN.get(char) or unicodedata.normalize("NFKC", char)

@@ -10,7 +10,7 @@ import os
 import re
 from collections.abc import Container, Iterable, Mapping, Sequence
 
-from ..base.errors import AutodiffError, NotFiniteError, UsageError, listed, lookalike_hint, quoted
+from ..base.errors import AutodiffError, NotFiniteError, UsageError, listed, missing_hint, quoted
 from .parser import parse
 
 _NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
@@ -127,4 +127,4 @@ def one_place(variables: Iterable[str], fixed: Mapping[str, float], columns: Con
         raise UsageError(f"value for {quoted(twice)} given twice (fixed and in {where})")
     missing = [n for n in variables if n not in fixed and n not in columns]
     if missing:
-        raise UsageError(f"missing value for {listed(missing)}{lookalike_hint(missing)}{hint}")
+        raise UsageError(f"missing value for {listed(missing)}{missing_hint(missing)}{hint}")

@@ -312,7 +312,7 @@ class ArrayProgram:
         hit: dict[str, Any] = {}  # by rule, the points where some node used it (counted once each)
         for i, op in self.kinks:
             at, rule = OPS[op].kink
-            mask = np.broadcast_to(at(*[data[k] for k in self.children[i]]), (size,))
+            mask = np.broadcast_to(at(ARRAY, *[data[k] for k in self.children[i]]), (size,))
             hit[rule] = mask if rule not in hit else hit[rule] | mask
         kinks = {rule: n for rule, mask in hit.items() if (n := int(np.count_nonzero(mask)))}
         value = np.broadcast_to(np.asarray(data[self.output], dtype=np.float64), (size,))

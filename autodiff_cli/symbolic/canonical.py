@@ -343,25 +343,25 @@ class Builder:
                 return self.mul([self.num(c), self.pow(self.scale(Fraction(1) / base.coeff, base), exp)])
         return None
 
-    def call(self, name: str, arg: Node, *more: Node) -> Node:
-        """The op ``name`` of the op table applied to ``arg`` (and ``more``, for xlogy)."""
-        if more:
-            return self._xlogy(arg, *more)
+    def call(self, name: str, *args: Node) -> Node:
+        """The op ``name`` of the op table applied to ``args`` (``sin(x)``, ``max(a, b, c)``)."""
+        if name == "xlogy":
+            return self._xlogy(*args)
+        arg = args[0]
         if name == "exp":
             return self.pow(self.e, arg)
         if name == "sqrt":
             return self.pow(arg, self.half)
-        if name == "log":
+        if name == "log" and len(args) == 1:
             if arg.kind == MUL and arg.coeff == 1 and len(arg.args) == 1 and arg.args[0][0] is self.e:
                 return arg.args[0][1]  # log(exp(u)) = u
             if arg.kind == NUM and arg.value == 1:
                 return self.zero
-        if arg.kind == NUM:
-            value = fold(name, arg.value)
+        if all(a.kind == NUM for a in args):
+            value = fold(name, *[a.value for a in args])
             if value is not None:
                 return self.num(value)
-        return self._made((CALL, name, id(arg)), CALL, (Tier.CALL, name, 0, 0), name=name,
-                          args=(arg,))
+        return self._made((CALL, name, *map(id, args)), CALL, (Tier.CALL, name, 0, 0), name=name, args=args)
 
     def _xlogy(self, x: Node, y: Node) -> Node:
         """``xlogy(x, y)``: ``x*log(y)`` where that is the same (``x`` a number

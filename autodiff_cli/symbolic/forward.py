@@ -64,14 +64,14 @@ def tangent(graph: Graph, root: Node, name: str, tidy: Any = None) -> Node:
             result = b.add([b.scale(c, dt) for (_, c), dt in zip(node.args, d, strict=True)])
         elif kind == CALL:
             result = b.add([b.mul([node_of(b, rule(graph.math, out, *args)), dx])
-                            for rule, dx in zip(OPS[node.name].grads, d, strict=True) if dx is not zero])
+                            for rule, dx in zip(OPS[node.name].grads, d, strict=False) if dx is not zero])
         elif node.coeff == 1 and len(node.args) == 1:  # one power
             if parts[0] is b.e:
                 op, inputs, tangents = OPS["exp"], args[1:], d[1:]
             else:
                 op, inputs, tangents = OPS["pow"], args, d
             result = b.add([b.mul([node_of(b, rule(graph.math, out, *inputs)), dx])
-                            for rule, dx in zip(op.grads, tangents, strict=True) if dx is not zero])
+                            for rule, dx in zip(op.grads, tangents, strict=False) if dx is not zero])
         else:
             result = _product_rule(graph, node, args, d)
         if tidy is not None and result.kind == ADD:

@@ -18,8 +18,18 @@ from .layout import Piece, Template, write
 from .nodes import CALL, NUM, VAR, Node, evaluable, is_exact, postorder
 from .printer import Part, Printer, is_e, text_and_names
 
-FUNCTIONS = {"sin": r"\sin", "cos": r"\cos", "tan": r"\tan", "tanh": r"\tanh", "log": r"\log", "sigmoid": r"\sigma"}
-"""Functions with a LaTeX command of their own; any other is ``\\operatorname{name}`` (abs is ``|x|``)."""
+POWERED = {name: "\\" + name for name in ("sin", "cos", "tan", "sec", "csc", "cot", "sinh", "cosh", "tanh", "log")}
+"""Functions with a LaTeX command of their own that a square is written on (``\\sin^{2}\\left(x\\right)``)."""
+
+FUNCTIONS = {**POWERED, "asin": r"\arcsin", "acos": r"\arccos", "atan": r"\arctan", "sigmoid": r"\sigma",
+             "log2": r"\log_{2}", "log10": r"\log_{10}", "max": r"\max", "min": r"\min",
+             **{f"a{name}h": rf"\operatorname{{ar{name}h}}" for name in ("sin", "cos", "tan")}}
+"""Functions written with a LaTeX command or as on paper (``\\operatorname{arsinh}``, ISO 80000-2); any other
+is ``\\operatorname{name}``, and some are a notation of their own (:data:`BRACKETS`, ``|x|``, ``\\log_{b}``)."""
+
+BRACKETS = {"abs": (r"\left|", r"\right|"), "floor": (r"\left\lfloor ", r"\right\rfloor"),
+            "ceil": (r"\left\lceil ", r"\right\rceil"), "cbrt": (r"\sqrt[3]{", "}"), "exp2": ("2^{", "}")}
+"""Functions written around their argument."""
 
 GREEK = {"alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa", "lambda", "mu", "nu",
          "xi", "pi", "rho", "sigma", "tau", "upsilon", "phi", "chi", "psi", "omega", "Gamma", "Delta", "Theta",
@@ -96,8 +106,11 @@ class LatexPrinter(Printer):
 
     def call(self, node: Node) -> Template:
         arg = node.args[0]
-        if node.name == "abs":
-            return [r"\left|", (arg, 0), r"\right|"], ATOM
+        if node.name in BRACKETS:
+            left, right = BRACKETS[node.name]
+            return [left, (arg, 0), right], POWER if node.name == "exp2" else ATOM
+        if node.name == "log" and len(node.args) == 2:
+            return [r"\log_{", (node.args[1], 0), r"}\left(", (arg, 0), r"\right)"], ATOM
         if node.name == "xlogy":  # as written by hand, x log y: its 0 at x = 0 is a convention, not notation
             return [(arg, PRODUCT), r" \log\left(", (node.args[1], 0), r"\right)"], PRODUCT
         command = FUNCTIONS.get(node.name, rf"\operatorname{{{node.name}}}")
@@ -125,9 +138,9 @@ class LatexPrinter(Printer):
                 return [(base, POWER)], POWER
             if e == 0.5:
                 return [r"\sqrt{", (base, 0), "}"], ATOM
-            if (base.kind == CALL and base.name in FUNCTIONS and id(base) not in self.names and is_exact(e)
-                    and Fraction(e).denominator == 1 and e > 0):
-                return [f"{FUNCTIONS[base.name]}^{{{e}}}\\left(", (base.args[0], 0), r"\right)"], ATOM
+            if (base.kind == CALL and base.name in POWERED and len(base.args) == 1 and id(base) not in self.names
+                    and is_exact(e) and Fraction(e).denominator == 1 and e > 0):
+                return [f"{POWERED[base.name]}^{{{e}}}\\left(", (base.args[0], 0), r"\right)"], ATOM
         return [(base, ATOM), "^{", *exponent, "}"], POWER
 
     def join(self, num: list[Part], den: list[Part]) -> Template:

@@ -15,7 +15,8 @@ from collections.abc import Callable, Iterable
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
-from ..base.ops import OPS, SCALAR
+from ..base.ops import OPS
+from ..base.scalar import SCALAR
 from .limits import FOLD_BITS, MAX_BITS, ROOT_BITS
 
 if TYPE_CHECKING:
@@ -185,20 +186,22 @@ def postorder(root: Any, children: Callable[[Any], Iterable[Any]]) -> list[Any]:
     return order
 
 
-def fold(name: str, x: Number) -> Number | None:
-    """The op's value at a number, by the op table's forward rule: folded for
+def fold(name: str, *xs: Number) -> Number | None:
+    """The op's value at numbers, by the op table's forward rule: folded for
     floats; for exact numbers only where the result is exact (``abs(-3)``,
-    ``sin(0)``), else None (``sin(1)`` stays symbolic)."""
+    ``sin(0)``, ``max(1, 2)``), else None (``sin(1)`` stays symbolic)."""
     try:
-        if is_exact(x):
-            if x != 0:
-                r = OPS[name].forward(SCALAR, Fraction(x))
+        if all(map(is_exact, xs)):
+            if any(x != 0 for x in xs):
+                r = OPS[name].forward(SCALAR, *map(Fraction, xs))
                 if r == 0 and name == "relu":  # relu(-1) is 0.0, a float, but exactly 0 (exp(-1000) is not)
                     return 0
                 return exact(r) if is_exact(r) else None
-            r = OPS[name].forward(SCALAR, 0.0)
-            return exact(Fraction(r)) if math.isfinite(r) else None
-        r = OPS[name].forward(SCALAR, x)
+            r = OPS[name].forward(SCALAR, *[0.0] * len(xs))
+            # At 0 a float result is exact where it is a multiple of 1/2 (cos(0), sigmoid(0)),
+            # not acos(0), which is pi/2 rounded.
+            return exact(Fraction(r)) if math.isfinite(r) and (2 * r).is_integer() else None
+        r = OPS[name].forward(SCALAR, *xs)
     except (ArithmeticError, ValueError, TypeError):
         return None
     return exact(r) if math.isfinite(r) else None

@@ -105,7 +105,10 @@ def _vanishes_with(power: Node, base: Node) -> bool:
         elif kind == ADD:
             found = node.coeff == 0 and all(vanishes[id(t)] for t, _ in node.args)
         elif kind == CALL:
-            found = vanishes[id(node.args[0])] and (node.name == "xlogy" or fold(node.name, 0) == 0)
+            if node.name == "xlogy":  # 0 wherever its factor is
+                found = vanishes[id(node.args[0])]
+            else:
+                found = all(vanishes[id(a)] for a in node.args) and fold(node.name, *[0] * len(node.args)) == 0
         else:
             found = kind == LET and vanishes[id(node.args[0])]
         vanishes[id(node)] = found
@@ -126,7 +129,7 @@ class Graph:
         self.named = False  # whether a sweep made named intermediates (a long product's, products.py)
 
         def call(name: str) -> Any:
-            if OPS[name].arity == 1:
+            if OPS[name].arity.stop == 2:  # one argument
                 return lambda x: Term(self, b.call(name, _node(x)))
             return lambda *xs: Term(self, b.call(name, *map(_node, xs)))
 
@@ -151,6 +154,10 @@ class Graph:
             # xlogy's slopes as written by hand: at x = 0, y <= 0 the engine's conventions give 0.
             xlogy_dx=lambda x, y: Term(self, b.call("log", _node(y))),
             xlogy_dy=lambda x, y: x / y,
+            # The forms the numbers compute another way (without cancellation, 0 at a 0/0), as written.
+            one_minus_square=lambda x: 1 - x * x, square_minus_one=lambda x: x * x - 1,
+            to_zero=lambda num, den: num / den, atan2_dy=lambda y, x: x / (x * x + y * y),
+            atan2_dx=lambda y, x: -y / (x * x + y * y), pi=Term(self, b.pi),
         )
         """The symbolic interpretation of the op table's math namespace."""
 
