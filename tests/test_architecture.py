@@ -182,6 +182,21 @@ def test_process_state_has_one_home(module):
     assert not process_state_changes(module), f"{module} changes the process's state: {process_state_changes(module)}"
 
 
+def width_reads(module: str) -> list[str]:
+    """Where ``module`` learns how wide a terminal is: ``COLUMNS``, ``get_terminal_size``."""
+    tree = ast.parse(MODULES[module].read_text(encoding="utf-8"))
+    return [f"line {node.lineno}" for node in ast.walk(tree)
+            if (isinstance(node, ast.Constant) and node.value == "COLUMNS")
+            or (isinstance(node, ast.Attribute) and node.attr == "get_terminal_size")]
+
+
+def test_the_terminal_width_has_one_home():
+    # One rule (console.width_of) for how wide tables, help, the progress bar,
+    # terminal plots and messages may be: COLUMNS and the terminal read alike.
+    readers = {module: width_reads(module) for module in MODULES if width_reads(module)}
+    assert list(readers) == ["cli.console"], readers
+
+
 # Lazy imports: each says why it is not at the top, and none imports what is loaded anyway.
 LAZILY = re.compile(r"#\s*lazily:\s*\S")
 PROBE = """import sys
