@@ -9,6 +9,7 @@ parser and Typer on the same argument lists and requires the same result.
 from __future__ import annotations
 
 from ..base.ops import CONSTANTS, FUNCTIONS
+from ..draw.formats import GRAPH, PLOT, choices
 
 TYPE_CHECKING = False  # typing itself costs start-up time
 if TYPE_CHECKING:
@@ -144,7 +145,7 @@ output. --terminal draws in the terminal instead.""",
     [Opt("grid", "str", "The swept variable and its range (500 points without STEP).",
          metavar="NAME=START:STOP[:STEP]", required=True, many=True),
      Opt("output", "str", "The file to write, or - for standard output.", metavar="OUT", short="o"),
-     Opt("format", "choice", "Output format (default: from the suffix of OUT).", choices=("svg", "png", "pdf"),
+     Opt("format", "choice", "Output format (default: from the suffix of OUT).", choices=choices(PLOT),
          dest="fmt"),
      Opt("at", "str", "Draw the tangent line at X.", metavar="X"),
      Opt("terminal", "flag", "Draw in the terminal instead of a file.")],
@@ -163,7 +164,7 @@ need nothing beyond pip install; PNG and PDF need Graphviz's dot program.""",
     "EXPR [VALUES]...",
     [Opt("output", "str", "The file to write, or - for standard output.", metavar="OUT", short="o", required=True),
      Opt("format", "choice", "Output format (default: from the suffix of OUT).",
-         choices=("svg", "png", "pdf", "dot", "gv"), dest="fmt"),
+         choices=choices(GRAPH), dest="fmt"),
      Opt("rankdir", "choice", "LR: left to right; TB: top to bottom.", default="LR", choices=("LR", "TB")),
      Opt("precision", "int", "Decimals shown for numbers.", default=4, low=0, high=17),
      GRAPH_IEEE,
