@@ -201,7 +201,7 @@ def suffix_tables(module: str) -> list[str]:
     """Where ``module`` spells out drawing formats itself: a ``".svg"`` or a ``("svg", ...)``."""
     tree = ast.parse(MODULES[module].read_text(encoding="utf-8"))
     return [f"line {node.lineno}" for node in ast.walk(tree)
-            if (isinstance(node, ast.Dict) and any(isinstance(k, ast.Constant) and k.value == ".svg" for k in node.keys))
+            if (isinstance(node, ast.Dict) and ".svg" in [getattr(k, "value", None) for k in node.keys])
             or (isinstance(node, ast.Tuple) and [getattr(e, "value", None) for e in node.elts[:2]] == ["svg", "png"])]
 
 

@@ -31,7 +31,7 @@ def _eval(o: dict[str, Any], tokens: list[str], missing: list) -> int | None:
     from .evaluate import run_eval  # lazily: each command loads only its own modules
     from .output import Format  # lazily: only the commands that write results load the writers
 
-    run_eval(tokens, Format(o["fmt"]), o["intermediates"], o["ieee"], o["trace"], o["hessian"], o["grid"],
+    run_eval(tokens, Format(o["fmt"]), o["nodes"], o["ieee"], o["trace"], o["hessian"], o["grid"],
              o["input"], o["digits"], o["output"], o["dask"])
     return None
 

@@ -25,11 +25,11 @@ if TYPE_CHECKING:
     from typing import Any
 
 
-def run_eval(tokens: list[str], fmt: Format, intermediates: bool, ieee: bool, trace: bool, hessian: bool,
+def run_eval(tokens: list[str], fmt: Format, nodes: bool, ieee: bool, trace: bool, hessian: bool,
              grid: list[str] | None = None, input: str | None = None, digits: int = 6, output: str | None = None,
              dask: str | None = None) -> None:
     if grid or input is not None:
-        used = [flag for flag, on in (("--all", intermediates), ("--trace", trace), ("--hessian", hessian)) if on]
+        used = [flag for flag, on in (("--nodes", nodes), ("--trace", trace), ("--hessian", hessian)) if on]
         if used:
             raise UsageError(f"{used[0]} is for single points, not batches (--grid, --input)")
         if dask is not None:
@@ -48,7 +48,7 @@ def run_eval(tokens: list[str], fmt: Format, intermediates: bool, ieee: bool, tr
     if trace and fmt in (Format.csv, Format.tsv):
         raise UsageError("--trace is shown as a table or in JSON: use --format table, json or jsonl")
     expr, values = load(tokens, ieee, EVAL)
-    result = expr.evaluate(values, ieee=ieee, intermediates=intermediates, trace=trace)
+    result = expr.evaluate(values, ieee=ieee, intermediates=nodes, trace=trace)
     if hessian:
         from ..symbolic.diff import hessian as second_derivatives  # lazily: only --hessian needs the symbolic layer
 
@@ -64,10 +64,10 @@ def run_eval(tokens: list[str], fmt: Format, intermediates: bool, ieee: bool, tr
     process.keep(result)
     for note in result.notes:
         diagnostic(f"note: {note}")
-    if not expr.variables and expr.names and not intermediates:  # the lecture's a = 2; b = -3; ...
-        diagnostic("note: no variables (every name is given a number): --all shows the gradient with respect "
+    if not expr.variables and expr.names and not nodes:  # the lecture's a = 2; b = -3; ...
+        diagnostic("note: no variables (every name is given a number): --nodes shows the gradient with respect "
                    "to each named node")
-    write_evaluation(result, fmt, sys.stdout, intermediates, title=expr.text() if fmt is Format.table else "",
+    write_evaluation(result, fmt, sys.stdout, nodes, title=expr.text() if fmt is Format.table else "",
                      digits=digits)
 
 

@@ -1,4 +1,4 @@
-"""Tables for people: the ``table`` format of ``eval`` (a point, ``--all``,
+"""Tables for people: the ``table`` format of ``eval`` (a point, ``--nodes``,
 ``--hessian``, ``--trace``, a batch) and of ``check``.
 
 Numbers are shown to ``digits`` significant digits (``--digits``; the machine
@@ -45,7 +45,7 @@ def _short(text: str, cut: list[bool]) -> str:
     return text
 
 
-def write_table(ev: Evaluation, out: TextIO, intermediates: bool, title: str, digits: int = DIGITS) -> None:
+def write_table(ev: Evaluation, out: TextIO, nodes: bool, title: str, digits: int = DIGITS) -> None:
     fig = lambda x: figure(x, digits)
     console = make_console(out)
     cut: list[bool] = []
@@ -54,7 +54,7 @@ def write_table(ev: Evaluation, out: TextIO, intermediates: bool, title: str, di
                   {0})
     for name, value in ev.variables.items():
         sheet.add_row(_short(name, cut), fig(value), fig(ev.gradients[name]))
-    if intermediates:
+    if nodes:
         for k, (name, (value, grad)) in enumerate(ev.nodes.items()):
             sheet.add_row(f"{_short(name, cut)} (node)", fig(value), fig(grad), style="dim", gap=k == 0)
     if sheet.rows:
