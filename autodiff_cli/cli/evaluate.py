@@ -267,6 +267,16 @@ def _run_rows(expr: Any, fmt: Format, chunks: Any, engine: Any, total: int | Non
             raise
         finally:
             writer.abort()
+    _batch_notes(kinks, failed, seen, origin)
+    if signals.received and complete:
+        diagnostic("note: the interrupt came after the last point: the output is complete")
+    elif signals.received:
+        raise process.BatchInterruptedError(signals.received, written)
+
+
+def _batch_notes(kinks: dict[str, int], failed: int, seen: int, origin: str) -> None:
+    """A batch's notes, once it is over: the conventions it used at kinks, its
+    non-finite points, or that its source (``origin``) held none."""
     for rule, count in kinks.items():
         diagnostic(f"note: {rule} used at {plural(count, 'point')} (PyTorch's convention)")
     if failed:
@@ -276,7 +286,3 @@ def _run_rows(expr: Any, fmt: Format, chunks: Any, engine: Any, total: int | Non
         grids = origin.startswith("--grid")
         diagnostic(f"note: {origin} holds no points" + (" (a range whose STEP leads away from STOP is empty)"
                                                         if grids else ""))
-    if signals.received and complete:
-        diagnostic("note: the interrupt came after the last point: the output is complete")
-    elif signals.received:
-        raise process.BatchInterruptedError(signals.received, written)
