@@ -182,6 +182,35 @@ def test_process_state_has_one_home(module):
     assert not process_state_changes(module), f"{module} changes the process's state: {process_state_changes(module)}"
 
 
+def width_reads(module: str) -> list[str]:
+    """Where ``module`` learns how wide a terminal is: ``COLUMNS``, ``get_terminal_size``."""
+    tree = ast.parse(MODULES[module].read_text(encoding="utf-8"))
+    return [f"line {node.lineno}" for node in ast.walk(tree)
+            if (isinstance(node, ast.Constant) and node.value == "COLUMNS")
+            or (isinstance(node, ast.Attribute) and node.attr == "get_terminal_size")]
+
+
+def test_the_terminal_width_has_one_home():
+    # One rule (console.width_of) for how wide tables, help, the progress bar,
+    # terminal plots and messages may be: COLUMNS and the terminal read alike.
+    readers = {module: width_reads(module) for module in MODULES if width_reads(module)}
+    assert list(readers) == ["cli.console"], readers
+
+
+def suffix_tables(module: str) -> list[str]:
+    """Where ``module`` spells out drawing formats itself: a ``".svg"`` or a ``("svg", ...)``."""
+    tree = ast.parse(MODULES[module].read_text(encoding="utf-8"))
+    return [f"line {node.lineno}" for node in ast.walk(tree)
+            if (isinstance(node, ast.Dict) and ".svg" in [getattr(k, "value", None) for k in node.keys])
+            or (isinstance(node, ast.Tuple) and [getattr(e, "value", None) for e in node.elts[:2]] == ["svg", "png"])]
+
+
+def test_the_drawing_formats_have_one_table():
+    # graph, plot and Graph.save read one table of formats and suffixes (draw/formats.py).
+    tables = {module: suffix_tables(module) for module in MODULES if suffix_tables(module)}
+    assert list(tables) == ["draw.formats"], tables
+
+
 # Lazy imports: each says why it is not at the top, and none imports what is loaded anyway.
 LAZILY = re.compile(r"#\s*lazily:\s*\S")
 PROBE = """import sys

@@ -58,12 +58,26 @@ def test_expression_from_stdin_and_file(cli, tmp_path):
     assert json.loads(run.out)["value"] == -8.0
 
 
-def test_json_with_all(cli):
-    run = cli("eval", "e = c*d; f = b + e; L = a*f", "a=-2", "b=10", "c=2", "d=-3", "--all", "--format", "json")
+def test_json_with_nodes(cli):
+    run = cli("eval", "e = c*d; f = b + e; L = a*f", "a=-2", "b=10", "c=2", "d=-3", "--nodes", "--format", "json")
     data = json.loads(run.out)
     assert list(data["variables"]) == ["c", "d", "b", "a"]
     assert data["nodes"] == {"e": {"value": -6.0, "gradient": -2.0}, "f": {"value": 4.0, "gradient": -2.0},
                              "L": {"value": -8.0, "gradient": 1.0}}
+
+
+@pytest.mark.parametrize("fmt", ["table", "json", "jsonl", "csv"])
+def test_the_flag_is_named_as_the_json_key_and_the_old_name_still_works(cli, fmt):
+    args = ["eval", "e = c*d; L = a*e", "a=2", "c=3", "d=4", "--format", fmt]
+    nodes, old = cli(*args, "--nodes"), cli(*args, "--all")
+    assert nodes.code == old.code == 0 and nodes.out == old.out and nodes.out != cli(*args).out
+    if fmt == "json":
+        assert json.loads(nodes.out)["nodes"]["e"] == {"value": 12.0, "gradient": 2.0}  # dL/de = a
+
+
+def test_the_old_flag_is_not_shown_in_help(cli):
+    shown = cli("eval", "--help").out
+    assert "--nodes" in shown and "--all" not in shown
 
 
 @pytest.mark.parametrize(("fmt", "delimiter"), [("csv", ","), ("tsv", "\t")])
@@ -93,7 +107,7 @@ def test_table(cli):
     assert rows["a"] == ["-2.0", "4.0"] and rows["d"] == ["-3.0", "-4.0"]
 
 
-def test_table_with_all_lists_nodes(cli):
+def test_table_with_all_lists_nodes(cli):  # --all: the flag's former name
     run = cli("eval", "e = c*d; L = a*e", "a=2", "c=3", "d=4", "--all")
     assert "e (node)" in run.out and "L (node)" in run.out
 

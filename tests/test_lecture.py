@@ -70,9 +70,9 @@ def test_named_numbers_have_their_gradients(cli):
     steps = json.loads(cli("eval", CONSTANTS, "--trace", "--format", "json").out)["trace"]
     assert [(s["node"], [i["node"] for i in s["inputs"]]) for s in steps] == [
         ("L", ["d", "f"]), ("d", ["e", "c"]), ("e", ["a", "b"])]
-    # Without --all there is no variable to show; a note says where the gradients are.
+    # Without --nodes there is no variable to show; a note says where the gradients are.
     run = cli("eval", CONSTANTS)
-    assert run.err == ("note: no variables (every name is given a number): --all shows the gradient with "
+    assert run.err == ("note: no variables (every name is given a number): --nodes shows the gradient with "
                        "respect to each named node\n")
     assert run.out.splitlines() == [f"{CONSTANTS} = -8.0"]
     assert cli("check", CONSTANTS).err == "error: the expression has no variables to check\n"

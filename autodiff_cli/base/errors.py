@@ -127,16 +127,14 @@ def _fit(left: list[str] | str, right: list[str] | str, cut_left: bool, cut_righ
     from rich.cells import cell_len  # lazily: only a caret needs it; a CJK letter takes two cells, an accent none
 
     left, right = list(left), list(right)
-    while sum(map(cell_len, left)) > WINDOW:
-        left.pop(0)
-        cut_left = True
-    while sum(map(cell_len, right)) > WINDOW:
-        right.pop()
-        cut_right = True
-    before = ("..." if cut_left else "") + "".join(left)
+    keep = fitting(reversed(left), WINDOW, cells=True)
+    cut_left, left = cut_left or keep < len(left), left[len(left) - keep:]
+    keep = fitting(right, WINDOW, cells=True)
+    cut_right, right = cut_right or keep < len(right), right[:keep]
+    before = (MARK if cut_left else "") + "".join(left)
     # A combining accent has no cell of its own: the caret goes under the letter it sits on.
     on_letter = bool(left) and bool(right) and cell_len(right[0]) == 0
-    return before, "".join(right) + ("..." if cut_right else ""), cell_len(before) - on_letter
+    return before, "".join(right) + (MARK if cut_right else ""), cell_len(before) - on_letter
 
 
 def escaped(ch: str) -> str:
@@ -166,6 +164,51 @@ def plural(n: int, noun: str) -> str:
     return f"{n:,} {noun}{'' if n == 1 else 's'}"
 
 
+MARK = "..."  # where a shortened text leaves some out
+
+
+def shortened(text: str, limit: int, keep_end: int = 0, mark: str = MARK, cells: bool = False) -> str:
+    """``text`` if it is at most ``limit`` long, else cut to that length with
+    ``mark`` where text was left out: at the end (a reason, a snippet), or with
+    ``keep_end`` of the end kept after the mark (a name or an expression, both
+    ends shown). The one rule for every shortened text, so that a message, a
+    table and a trace cut alike. Measured in characters, or with ``cells`` in
+    terminal cells (a CJK letter takes two, an accent none) for text laid out on
+    a terminal. A mark with spaces of its own replaces the spaces at the cut."""
+    if cells:
+        from rich.cells import cell_len  # lazily: only text laid out on a terminal is measured in cells
+
+        if cell_len(text) <= limit:
+            return text
+    elif len(text) <= limit:
+        return text
+    keep_end = max(0, min(keep_end, limit - len(mark)))
+    head = text[: fitting(text, limit - len(mark) - keep_end, cells)]
+    tail = text[len(text) - fitting(reversed(text), keep_end, cells):] if keep_end else ""
+    if mark[:1].isspace():
+        head = head.rstrip()
+    if mark[-1:].isspace():
+        tail = tail.lstrip()
+    return head + mark + tail
+
+
+def fitting(pieces: Iterable[str], room: int, cells: bool = False) -> int:
+    """How many of ``pieces`` (characters, or a message's escaped ones), from
+    the first, fit in ``room`` characters or, with ``cells``, terminal cells."""
+    if not cells and isinstance(pieces, str):
+        return max(0, min(len(pieces), room))
+    if cells:
+        from rich.cells import cell_len  # lazily: only text laid out on a terminal is measured in cells
+    measure = cell_len if cells else len
+    used = count = 0
+    for piece in pieces:
+        used += measure(piece)
+        if used > room:
+            break
+        count += 1
+    return count
+
+
 PATH_LIMIT = 240  # a file's path in a message: long, but not unbounded
 
 
@@ -176,7 +219,7 @@ def quoted(text: str, limit: int = 80) -> str:
     size = ""
     if len(text) > limit:
         size = f" ({len(text):,} characters)"
-        text = text[: limit - limit // 3] + "..." + text[-(limit // 3 - 3):]
+        text = shortened(text, limit, keep_end=limit // 3 - 3)
     if not text.isprintable():
         text = "".join(ch if ch.isprintable() else escaped(ch) for ch in text)
     return f"'{text}'{size}"

@@ -68,7 +68,7 @@ def parse_command(command: Command, args: list[str]) -> Parsed:
             continue
         if opt.kind == "flag":
             if value is not None:
-                raise UsageError(f"--{opt.name} is a switch and takes no value (not {quoted(value)})")
+                raise UsageError(f"{tok.partition('=')[0]} is a switch and takes no value (not {quoted(value)})")
             values[opt.dest] = True
             continue
         if value is None:

@@ -10,6 +10,7 @@ import sys
 from ..base.errors import EULER_HINT, AutodiffError, ExitStatus, UsageError, did_you_mean, listed, plural, quoted
 from ..core.parser import parse
 from ..core.values import parse_value
+from ..draw.formats import GRAPH, PLOT, by_suffix
 from . import process
 from .arguments import read_expression
 from .process import diagnostic
@@ -30,7 +31,7 @@ def _eval(o: dict[str, Any], tokens: list[str], missing: list) -> int | None:
     from .evaluate import run_eval  # lazily: each command loads only its own modules
     from .output import Format  # lazily: only the commands that write results load the writers
 
-    run_eval(tokens, Format(o["fmt"]), o["intermediates"], o["ieee"], o["trace"], o["hessian"], o["grid"],
+    run_eval(tokens, Format(o["fmt"]), o["nodes"], o["ieee"], o["trace"], o["hessian"], o["grid"],
              o["input"], o["digits"], o["output"], o["dask"])
     return None
 
@@ -100,18 +101,15 @@ def _diff(o: dict[str, Any], tokens: list[str], missing: list) -> int | None:
     return None
 
 
-PLOT_FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf"}
-GRAPH_FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot", ".gv": "dot"}
-
-
-def drawing_format(output: str, fmt: str | None, by_suffix: dict[str, str], stdout_default: str) -> str:
+def drawing_format(output: str, fmt: str | None, formats: tuple[str, ...], stdout_default: str) -> str:
     """The format named by --format, else by the suffix of OUT (``stdout_default``
-    for ``-``). A suffix that names another format than --format is an error:
-    PNG bytes in ``x.svg`` would be a file no program opens."""
-    suffix = os.path.splitext(output)[1].lower()
-    by_name = by_suffix.get(suffix)
+    for ``-``), among ``formats`` (the drawing formats' table). A suffix that
+    names another format than --format is an error: PNG bytes in ``x.svg``
+    would be a file no program opens."""
+    named = by_suffix(formats)
+    by_name = named.get(os.path.splitext(output)[1].lower())
     if fmt:
-        fmt = "dot" if fmt == "gv" else fmt
+        fmt = named.get(f".{fmt}", fmt)  # --format gv is DOT, as .gv is
         if output != "-" and by_name and by_name != fmt:
             raise UsageError(f"--format {fmt} does not match the name '{output}': write {fmt.upper()} to a "
                              f"file ending in .{fmt}, or leave out --format")
@@ -119,7 +117,7 @@ def drawing_format(output: str, fmt: str | None, by_suffix: dict[str, str], stdo
     if output == "-":
         return stdout_default
     if by_name is None:
-        suffixes = ", ".join(by_suffix)
+        suffixes = ", ".join(named)
         raise UsageError(f"cannot tell the format of '{output}': give it a suffix ({suffixes}) or --format")
     return by_name
 
@@ -166,7 +164,7 @@ def _plot(o: dict[str, Any], tokens: list[str], missing: list) -> int | None:
     grid = o["grid"][0]
     if not terminal and output is None:
         raise UsageError("plot needs -o OUT (a file, or - for standard output) or --terminal")
-    kind = drawing_format(output, o["fmt"], PLOT_FORMATS, "svg") if output is not None else None
+    kind = drawing_format(output, o["fmt"], PLOT, "svg") if output is not None else None
     spec = parse_grid(grid, points=DEFAULT_POINTS)
     check_grids(expr, fixed, [spec])
     if spec.count == 0:
@@ -208,7 +206,7 @@ def _graph(o: dict[str, Any], tokens: list[str], missing: list) -> int | None:
     ieee = o["ieee"]
     expr, values = _load(tokens, ieee, "graph", missing)
     output = o["output"]
-    kind = drawing_format(output, o["fmt"], GRAPH_FORMATS, "svg")
+    kind = drawing_format(output, o["fmt"], GRAPH, "svg")
     with_values = bool(values) or not expr.variables
     if with_values:
         result = expr.evaluate(values, ieee=ieee)

@@ -19,9 +19,12 @@ MIN_WIDTH = 40
 TEXT_FLOOR = 3  # cells: a text column (it wraps) narrower than this is unreadable
 
 
-def width_of(stream: TextIO) -> int:
-    """The width to lay out for: ``COLUMNS`` if it is a positive number, else the
-    terminal's, else 80; at least ``MIN_WIDTH``."""
+def width_of(stream: TextIO, least: int = MIN_WIDTH) -> int:
+    """The columns there are for ``stream``, the one rule for tables, help, the
+    progress bar, terminal plots and messages: ``COLUMNS`` if it is a positive
+    number, else the terminal's, else 80 (a pipe, a file, a terminal that does
+    not say); at least ``least`` (a table needs ``MIN_WIDTH`` to be laid out at
+    all; a message is broken at the terminal's true width)."""
     text = os.environ.get("COLUMNS", "").strip()
     width = int(text) if text.isdigit() and int(text) > 0 else 0
     if not width:
@@ -29,7 +32,7 @@ def width_of(stream: TextIO) -> int:
             width = os.get_terminal_size(stream.fileno()).columns if stream.isatty() else 80
         except (AttributeError, OSError, ValueError):  # not a real file (StringIO), or closed
             width = 80
-    return max(width or 80, MIN_WIDTH)
+    return max(width or 80, least)
 
 
 def make_console(stream: TextIO) -> Any:

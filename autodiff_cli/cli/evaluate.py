@@ -26,11 +26,11 @@ if TYPE_CHECKING:
     from typing import Any
 
 
-def run_eval(tokens: list[str], fmt: Format, intermediates: bool, ieee: bool, trace: bool, hessian: bool,
+def run_eval(tokens: list[str], fmt: Format, nodes: bool, ieee: bool, trace: bool, hessian: bool,
              grid: list[str] | None = None, input: str | None = None, digits: int = 6, output: str | None = None,
              dask: str | None = None) -> None:
     if grid or input is not None:
-        used = [flag for flag, on in (("--all", intermediates), ("--trace", trace), ("--hessian", hessian)) if on]
+        used = [flag for flag, on in (("--nodes", nodes), ("--trace", trace), ("--hessian", hessian)) if on]
         if used:
             raise UsageError(f"{used[0]} is for single points, not batches (--grid, --input)")
         if dask is not None:
@@ -49,7 +49,7 @@ def run_eval(tokens: list[str], fmt: Format, intermediates: bool, ieee: bool, tr
     if trace and fmt in (Format.csv, Format.tsv):
         raise UsageError("--trace is shown as a table or in JSON: use --format table, json or jsonl")
     expr, values = load(tokens, ieee, EVAL)
-    result = expr.evaluate(values, ieee=ieee, intermediates=intermediates, trace=trace)
+    result = expr.evaluate(values, ieee=ieee, intermediates=nodes, trace=trace)
     if hessian:
         from ..symbolic.diff import hessian as second_derivatives  # lazily: only --hessian needs the symbolic layer
 
@@ -65,10 +65,10 @@ def run_eval(tokens: list[str], fmt: Format, intermediates: bool, ieee: bool, tr
     process.keep(result)
     for note in result.notes:
         diagnostic(f"note: {note}")
-    if not expr.variables and expr.names and not intermediates:  # the lecture's a = 2; b = -3; ...
-        diagnostic("note: no variables (every name is given a number): --all shows the gradient with respect "
+    if not expr.variables and expr.names and not nodes:  # the lecture's a = 2; b = -3; ...
+        diagnostic("note: no variables (every name is given a number): --nodes shows the gradient with respect "
                    "to each named node")
-    write_evaluation(result, fmt, sys.stdout, intermediates, title=expr.text() if fmt is Format.table else "",
+    write_evaluation(result, fmt, sys.stdout, nodes, title=expr.text() if fmt is Format.table else "",
                      digits=digits)
 
 
@@ -268,6 +268,16 @@ def _run_rows(expr: Any, fmt: Format, chunks: Any, engine: Any, total: int | Non
             raise
         finally:
             writer.abort()
+    _batch_notes(kinks, failed, seen, origin)
+    if signals.received and complete:
+        diagnostic("note: the interrupt came after the last point: the output is complete")
+    elif signals.received:
+        raise process.BatchInterruptedError(signals.received, written)
+
+
+def _batch_notes(kinks: dict[str, int], failed: int, seen: int, origin: str) -> None:
+    """A batch's notes, once it is over: the conventions it used at kinks, its
+    non-finite points, or that its source (``origin``) held none."""
     for rule, count in kinks.items():
         diagnostic(f"note: {rule} used at {plural(count, 'point')} {whose(rule)}")
     if failed:
@@ -277,7 +287,3 @@ def _run_rows(expr: Any, fmt: Format, chunks: Any, engine: Any, total: int | Non
         grids = origin.startswith("--grid")
         diagnostic(f"note: {origin} holds no points" + (" (a range whose STEP leads away from STOP is empty)"
                                                         if grids else ""))
-    if signals.received and complete:
-        diagnostic("note: the interrupt came after the last point: the output is complete")
-    elif signals.received:
-        raise process.BatchInterruptedError(signals.received, written)

@@ -73,13 +73,13 @@ def _json_numbers(numbers: dict[str, float]) -> dict[str, float | None]:
     return {k: json_number(v) for k, v in numbers.items()}
 
 
-def point_data(ev: Evaluation, intermediates: bool) -> dict[str, Any]:
+def point_data(ev: Evaluation, nodes: bool) -> dict[str, Any]:
     data: dict[str, Any] = {
         "variables": _json_numbers(ev.variables),
         "value": json_number(ev.value),
         "gradients": _json_numbers(ev.gradients),
     }
-    if intermediates:
+    if nodes:
         data["nodes"] = {k: {"value": json_number(v), "gradient": json_number(g)}
                          for k, (v, g) in ev.nodes.items()}
     if ev.hessian is not None:
@@ -98,34 +98,34 @@ def _dumps(data: Any) -> str:
     return json.dumps(data, ensure_ascii=False, allow_nan=False)
 
 
-def write_json(ev: Evaluation, out: TextIO, intermediates: bool) -> None:
-    point = point_data(ev, intermediates)
+def write_json(ev: Evaluation, out: TextIO, nodes: bool) -> None:
+    point = point_data(ev, nodes)
     data = {"expression": ev.expression, "value": point.pop("value"), **point}
     out.write(_dumps(data) + "\n")
 
 
-def write_jsonl(ev: Evaluation, out: TextIO, intermediates: bool) -> None:
-    out.write(_dumps(point_data(ev, intermediates)) + "\n")
+def write_jsonl(ev: Evaluation, out: TextIO, nodes: bool) -> None:
+    out.write(_dumps(point_data(ev, nodes)) + "\n")
 
 
-def csv_header(ev: Evaluation, intermediates: bool) -> list[str]:
-    """The variables, ``value``, ``grad_NAME`` per variable, then (``--all``) each
+def csv_header(ev: Evaluation, nodes: bool) -> list[str]:
+    """The variables, ``value``, ``grad_NAME`` per variable, then (``--nodes``) each
     named node and its gradient, then ``hess_ROW_COL``; the results all with a
     ``_`` suffix if one of them is a name of the expression (``unclaimed``)."""
-    nodes = list(ev.nodes) if intermediates else []
+    named = list(ev.nodes) if nodes else []
     hessian = [f"hess_{r}_{c}" for r, row in ev.hessian.items() for c in row] if ev.hessian is not None else []
     grads = len(ev.gradients) + 1
-    results = unclaimed(["value", *(f"grad_{n}" for n in [*ev.gradients, *nodes]), *hessian],
-                        {*ev.variables, *nodes})
+    results = unclaimed(["value", *(f"grad_{n}" for n in [*ev.gradients, *named]), *hessian],
+                        {*ev.variables, *named})
     header = [*ev.variables, *results[:grads]]
-    for name, grad in zip(nodes, results[grads:], strict=False):
+    for name, grad in zip(named, results[grads:], strict=False):
         header += [name, grad]
-    return header + results[grads + len(nodes):]
+    return header + results[grads + len(named):]
 
 
-def csv_row(ev: Evaluation, intermediates: bool) -> list[str]:
+def csv_row(ev: Evaluation, nodes: bool) -> list[str]:
     row = [*map(number, ev.variables.values()), number(ev.value), *map(number, ev.gradients.values())]
-    if intermediates:
+    if nodes:
         for value, grad in ev.nodes.values():
             row += [number(value), number(grad)]
     if ev.hessian is not None:
@@ -133,8 +133,8 @@ def csv_row(ev: Evaluation, intermediates: bool) -> list[str]:
     return row
 
 
-def write_csv(ev: Evaluation, out: TextIO, intermediates: bool, delimiter: str = ",") -> None:
-    out.write(csv_line(csv_header(ev, intermediates), delimiter) + csv_line(csv_row(ev, intermediates), delimiter))
+def write_csv(ev: Evaluation, out: TextIO, nodes: bool, delimiter: str = ",") -> None:
+    out.write(csv_line(csv_header(ev, nodes), delimiter) + csv_line(csv_row(ev, nodes), delimiter))
 
 
 def write_checks(expr: Any, value: float, checks: dict, fmt: Format, out: TextIO, digits: int = 6) -> None:
@@ -189,20 +189,20 @@ def write_derivatives(expression: str, derivatives: dict, fmt: DiffFormat, out: 
             out.write(f"{label[name]}{main}{where}{separator.join(names)}\n" if names else f"{label[name]}{text}\n")
 
 
-def write_evaluation(ev: Evaluation, fmt: Format, out: TextIO, intermediates: bool = False, title: str = "",
+def write_evaluation(ev: Evaluation, fmt: Format, out: TextIO, nodes: bool = False, title: str = "",
                      digits: int = 6) -> None:
     """Write one evaluation to ``out`` in ``fmt``."""
     if fmt is Format.table:
         # Rich is imported by the table alone: machine formats do not pay its import time.
         from .tables import write_table  # lazily: only a table needs Rich
 
-        write_table(ev, out, intermediates, title or ev.expression, digits)
+        write_table(ev, out, nodes, title or ev.expression, digits)
     elif fmt is Format.json:
-        write_json(ev, out, intermediates)
+        write_json(ev, out, nodes)
     elif fmt is Format.jsonl:
-        write_jsonl(ev, out, intermediates)
+        write_jsonl(ev, out, nodes)
     else:
-        write_csv(ev, out, intermediates, "," if fmt is Format.csv else "\t")
+        write_csv(ev, out, nodes, "," if fmt is Format.csv else "\t")
 
 
 TABLE_LIMIT = 10_000  # points a batch may show as a table; beyond, use csv or jsonl

@@ -35,6 +35,10 @@ from contextlib import contextmanager
 
 from ..base.errors import PATH_LIMIT, AutodiffError, Terminated, UsageError, quoted
 
+TYPE_CHECKING = False  # typing itself costs start-up time
+if TYPE_CHECKING:
+    from typing import TextIO
+
 SIGHUP, SIGINT, SIGTERM = 1, 2, 15  # the same numbers on every POSIX system (SIGINT, SIGTERM on Windows too)
 _NAMES = {SIGHUP: "hung up", SIGINT: "interrupted", SIGTERM: "terminated"}
 
@@ -272,7 +276,7 @@ def diagnostic(line: str) -> None:
     exit status still tells."""
     try:
         if line.startswith(("error: ", "note: ")) and len(line) > 40 and sys.stderr.isatty():
-            line = to_width(line, sys.stderr.fileno())
+            line = to_width(line, sys.stderr)
         sys.stderr.write(line + "\n")
         sys.stderr.flush()
     except (OSError, AttributeError, ValueError):  # closed (None), full, or a closed file object
@@ -281,16 +285,14 @@ def diagnostic(line: str) -> None:
         sys.stderr = None
 
 
-def to_width(line: str, fd: int) -> str:
+def to_width(line: str, stream: TextIO) -> str:
     """A message on a terminal broken at spaces to its width (``COLUMNS`` if set),
     the lines after the first indented; into a pipe or a file it stays one line."""
-    text = os.environ.get("COLUMNS", "").strip()
-    try:
-        width = int(text) if text.isdigit() and int(text) > 0 else os.get_terminal_size(fd).columns
-    except OSError:
-        return line
     from rich.cells import cell_len  # lazily: only a long message on a terminal; a CJK letter takes two cells
 
+    from .console import width_of  # lazily: only a long message on a terminal is broken
+
+    width = width_of(stream, least=0)
     if cell_len(line) <= width or width < 20:
         return line
     lines, current = [], ""

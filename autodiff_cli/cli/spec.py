@@ -9,6 +9,7 @@ parser and Typer on the same argument lists and requires the same result.
 from __future__ import annotations
 
 from ..base.ops import CONSTANTS, FUNCTIONS
+from ..draw.formats import GRAPH, PLOT, choices
 
 TYPE_CHECKING = False  # typing itself costs start-up time
 if TYPE_CHECKING:
@@ -20,16 +21,19 @@ class Opt:
 
     ``kind`` is ``flag``, ``str``, ``int``, ``float`` or ``choice`` (``choices``,
     matched without case when ``fold``); ``many`` collects repeats in a list;
-    ``low``/``high`` bound an int.
+    ``low``/``high`` bound an int; ``old`` is a former name, still read but not
+    shown (``--all`` for ``--nodes``).
     """
 
     def __init__(self, name: str, kind: str, help: str, *, default: Any = None, choices: tuple[str, ...] = (),
                  metavar: str = "", short: str = "", many: bool = False, required: bool = False,
-                 low: int | None = None, high: int | None = None, fold: bool = True, dest: str = "") -> None:
+                 low: int | None = None, high: int | None = None, fold: bool = True, dest: str = "",
+                 old: str = "") -> None:
         self.name, self.kind, self.help, self.default = name, kind, help, default
         self.choices, self.metavar, self.short, self.many, self.required = choices, metavar, short, many, required
         self.low, self.high, self.fold = low, high, fold
         self.dest = dest or name.replace("-", "_")
+        self.old_flags = (f"--{old}",) if old else ()
         if kind == "flag" and default is None:
             self.default = False
         if many and default is None:
@@ -53,7 +57,7 @@ class Command:
 
     def option(self, flag: str) -> Opt | None:
         for opt in self.options:
-            if flag in opt.flags:
+            if flag in opt.flags or flag in opt.old_flags:
                 return opt
         return None
 
@@ -70,7 +74,7 @@ EVAL = Command(
 batch of points, streamed (to standard output, or to --output FILE).""",
     ['autodiff eval "a*(b+c*d)" --a -2 --b 10 --c 2 --d -3',
      'autodiff eval "3*x**2 - 4*x + 5" x=3 --format json',
-     'autodiff eval "e = c*d; f = b + e; L = a*f" a=-2 b=10 c=2 d=-3 --all',
+     'autodiff eval "e = c*d; f = b + e; L = a*f" a=-2 b=10 c=2 d=-3 --nodes',
      'autodiff eval --x 2 -- "-x**2"',
      "autodiff eval @model.txt --format csv w=0.5 x=1.5",
      'autodiff eval "3*x**2 - 4*x + 5" --grid x=-5:5:0.25 --format csv',
@@ -81,7 +85,7 @@ batch of points, streamed (to standard output, or to --output FILE).""",
     [Opt("format", "choice", "Output format.", default="table", choices=("table", "json", "jsonl", "csv", "tsv"),
          dest="fmt"),
      DIGITS,
-     Opt("all", "flag", "Also show every named intermediate node.", dest="intermediates"),
+     Opt("nodes", "flag", "Also show every named intermediate node.", old="all"),
      IEEE,
      Opt("trace", "flag", "Show the backward pass step by step (table, json, jsonl)."),
      Opt("hessian", "flag", "Also the matrix of second derivatives."),
@@ -144,7 +148,7 @@ output. --terminal draws in the terminal instead.""",
     [Opt("grid", "str", "The swept variable and its range (500 points without STEP).",
          metavar="NAME=START:STOP[:STEP]", required=True, many=True),
      Opt("output", "str", "The file to write, or - for standard output.", metavar="OUT", short="o"),
-     Opt("format", "choice", "Output format (default: from the suffix of OUT).", choices=("svg", "png", "pdf"),
+     Opt("format", "choice", "Output format (default: from the suffix of OUT).", choices=choices(PLOT),
          dest="fmt"),
      Opt("at", "str", "Draw the tangent line at X.", metavar="X"),
      Opt("terminal", "flag", "Draw in the terminal instead of a file.")],
@@ -163,7 +167,7 @@ need nothing beyond pip install; PNG and PDF need Graphviz's dot program.""",
     "EXPR [VALUES]...",
     [Opt("output", "str", "The file to write, or - for standard output.", metavar="OUT", short="o", required=True),
      Opt("format", "choice", "Output format (default: from the suffix of OUT).",
-         choices=("svg", "png", "pdf", "dot", "gv"), dest="fmt"),
+         choices=choices(GRAPH), dest="fmt"),
      Opt("rankdir", "choice", "LR: left to right; TB: top to bottom.", default="LR", choices=("LR", "TB")),
      Opt("precision", "int", "Decimals shown for numbers.", default=4, low=0, high=17),
      GRAPH_IEEE,

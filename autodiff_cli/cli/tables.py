@@ -1,4 +1,4 @@
-"""Tables for people: the ``table`` format of ``eval`` (a point, ``--all``,
+"""Tables for people: the ``table`` format of ``eval`` (a point, ``--nodes``,
 ``--hessian``, ``--trace``, a batch) and of ``check``.
 
 Numbers are shown to ``digits`` significant digits (``--digits``; the machine
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 
-from ..base.errors import plural
+from ..base.errors import plural, shortened
 from .console import Sheet, keys_fit, make_console, print_table
 
 TYPE_CHECKING = False  # typing itself costs start-up time
@@ -37,37 +37,35 @@ def figure(x: float, digits: int = DIGITS) -> str:
     return text + ".0" if not any(c in text for c in ".en") and float(text) == x else text
 
 
-def _short(text: str, shortened: list[bool]) -> str:
-    """``text``, shortened in the middle if long; ``shortened`` notes that some text was."""
-    if len(text) > LONG_TEXT:
-        half = (LONG_TEXT - len(SHORTENED)) // 2
-        text = f"{text[:half].rstrip()}{SHORTENED}{text[-half:].lstrip()}"
+def _short(text: str, cut: list[bool]) -> str:
+    """``text``, shortened in the middle if long; ``cut`` notes that some text was."""
+    text = shortened(text, LONG_TEXT, keep_end=(LONG_TEXT - len(SHORTENED)) // 2, mark=SHORTENED)
     if SHORTENED in text:
-        shortened.append(True)
+        cut.append(True)
     return text
 
 
-def write_table(ev: Evaluation, out: TextIO, intermediates: bool, title: str, digits: int = DIGITS) -> None:
+def write_table(ev: Evaluation, out: TextIO, nodes: bool, title: str, digits: int = DIGITS) -> None:
     fig = lambda x: figure(x, digits)
     console = make_console(out)
-    shortened: list[bool] = []
+    cut: list[bool] = []
     heading = f"{_title(title, console.width - 3 - len(fig(ev.value)))} = {fig(ev.value)}"
     sheet = Sheet(heading, [("variable", "text", "bold"), ("value", "number", None), ("gradient", "number", "cyan")],
                   {0})
     for name, value in ev.variables.items():
-        sheet.add_row(_short(name, shortened), fig(value), fig(ev.gradients[name]))
-    if intermediates:
+        sheet.add_row(_short(name, cut), fig(value), fig(ev.gradients[name]))
+    if nodes:
         for k, (name, (value, grad)) in enumerate(ev.nodes.items()):
-            sheet.add_row(f"{_short(name, shortened)} (node)", fig(value), fig(grad), style="dim", gap=k == 0)
+            sheet.add_row(f"{_short(name, cut)} (node)", fig(value), fig(grad), style="dim", gap=k == 0)
     if sheet.rows:
         print_table(console, sheet)
     else:  # 2 + 3: no variables, no empty table
         console.print(heading)
     if ev.hessian:
         hess = Sheet("second derivatives (Hessian)",
-                     [("", "text", "bold"), *((_short(n, shortened), "number", None) for n in ev.hessian)], {0})
+                     [("", "text", "bold"), *((_short(n, cut), "number", None) for n in ev.hessian)], {0})
         for name, row in ev.hessian.items():
-            hess.add_row(_short(name, shortened), *map(fig, row.values()))
+            hess.add_row(_short(name, cut), *map(fig, row.values()))
         print_table(console, hess)
     if ev.trace is not None:
         steps = Sheet("backward pass, step by step", [
@@ -76,27 +74,18 @@ def write_table(ev: Evaluation, out: TextIO, intermediates: bool, title: str, di
             ("input's gradient", "number", None)], {0, 1, 2, 4}, {0, 4}, pad_edge=False)
         for k, step in enumerate(ev.trace, 1):
             for j, inp in enumerate(step.inputs):
-                head = (str(k), _short(step.node, shortened), step.op, fig(step.gradient)) if j == 0 else ("",) * 4
-                steps.add_row(*head, _short(inp.node, shortened), fig(inp.local), fig(inp.contribution),
+                head = (str(k), _short(step.node, cut), step.op, fig(step.gradient)) if j == 0 else ("",) * 4
+                steps.add_row(*head, _short(inp.node, cut), fig(inp.local), fig(inp.contribution),
                               fig(inp.accumulated))
         print_table(console, steps)
-    if shortened:
+    if cut:
         console.print(FULL_TEXT_NOTE, style="dim")
 
 
 def _title(text: str, room: int) -> str:
     """The expression as a title, shortened in the middle to ``room`` cells (at least 20)."""
-    from rich.cells import cell_len  # lazily: only a title too wide is measured; a CJK letter takes two cells
-
     room = max(room, 20)
-    if cell_len(text) <= room:
-        return text
-    half = (room - len(SHORTENED)) // 2
-    while True:
-        short = f"{text[:half].rstrip()}{SHORTENED}{text[len(text) - half:].lstrip()}"
-        if cell_len(short) <= room or half <= 1:
-            return short
-        half -= 1
+    return shortened(text, room, keep_end=(room - len(SHORTENED)) // 2, mark=SHORTENED, cells=True)
 
 
 def write_check_table(expression: str, value: float, checks: dict, out: TextIO, digits: int = DIGITS) -> None:

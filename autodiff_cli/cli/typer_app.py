@@ -39,7 +39,8 @@ def _parameter(opt: Opt) -> inspect.Parameter:
     if opt.kind == "int":
         extra.update(min=opt.low, max=opt.high)
     default = ... if opt.required else (None if opt.many else opt.default)
-    info = typer.Option(default, *opt.flags, help=opt.help, metavar=opt.metavar or None, show_default=False, **extra)
+    info = typer.Option(default, *opt.flags, *opt.old_flags, help=opt.help, metavar=opt.metavar or None,
+                        show_default=False, **extra)
     return inspect.Parameter(opt.dest, inspect.Parameter.KEYWORD_ONLY, default=info, annotation=annotation)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from ..base.errors import UsageError, did_you_mean, listed, missing_hint, plural, quoted
+from ..base.errors import UsageError, did_you_mean, listed, missing_hint, plural, quoted, shortened
 from ..base.ops import OPS, kink_matters, whose
 from ..base.scalar import SCALAR
 from .engine import Value, all_finite_grads, backward, forward
@@ -176,16 +176,13 @@ class Expression:
         parts = (part.strip() for line in self.source.splitlines() for part in line.split("#", 1)[0].split(";"))
         text = "; ".join(part for part in parts if part)  # x**2; is x**2
         text = " ".join(text.split())
-        if limit and len(text) > limit:
-            text = text[: limit - 3] + "..."
-        return text
+        return shortened(text, limit) if limit else text
 
     def describe(self, index: int) -> str:
         """Name ``nodes[index]`` by its source text and position, for error messages."""
         start, end = self.spans[index]
         snippet = " ".join(self.source[start:end].split())
-        if len(snippet) > 60:
-            snippet = snippet[:57] + "..."
+        snippet = shortened(snippet, 60)
         line = self.source.count("\n", 0, start) + 1
         column = start - (self.source.rfind("\n", 0, start) + 1) + 1
         return f"'{snippet}' (line {line}, column {column})"
@@ -244,11 +241,11 @@ class Expression:
         start, end = self.spans[index]
         if end - start > 200:  # only the ends are shown: a million-deep chain's texts are not joined whole
             head, tail = " ".join(self.source[start:start + 100].split()), " ".join(self.source[end - 100:end].split())
-            return f"{head[:18]} ... {tail[-17:]}"
+            return shortened(f"{head} ... {tail}", 40, keep_end=17, mark=" ... ")
         text = " ".join(self.source[start:end].split())
         # Shortened in the middle, keeping both ends: a million-deep chain would
         # otherwise name its nodes with texts of every length up to the whole.
-        return text if len(text) <= 40 else f"{text[:18]} ... {text[-17:]}"
+        return shortened(text, 40, keep_end=17, mark=" ... ")
 
     def backward(self, ieee: bool = False, trace: list[TraceStep] | None = None) -> None:
         """Gradients of the output with respect to every node (after :meth:`forward`).

@@ -17,7 +17,7 @@ import sys
 import zlib
 from _thread import allocate_lock  # threading's Lock, without importing threading
 
-from ..base.errors import ExprSyntaxError, did_you_mean, escaped, quoted
+from ..base.errors import ExprSyntaxError, did_you_mean, escaped, quoted, shortened
 from ..base.ops import CONSTANTS, FUNCTIONS
 from .engine import Value
 from .expression import Expression
@@ -316,7 +316,7 @@ def _describe_token(tok: Token) -> str:
         return "end of input"
     if tok.type == "_SEP":
         return "newline" if tok.value == "\n" else "';'"
-    value = tok.value if len(tok.value) <= 20 else tok.value[:20] + "..."
+    value = shortened(tok.value, 23)  # 20 characters and the mark, or the whole token if that long
     return f"'{value}'"
 
 

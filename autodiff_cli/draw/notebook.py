@@ -24,6 +24,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from ..base.errors import AutodiffError, UsageError, plural
+from .formats import GRAPH, by_suffix, either
 from .graph import MAX_LAYOUT_NODES, fmt_number, nodes_size, nodes_to_dot, to_dot
 
 TYPE_CHECKING = False  # typing itself costs start-up time
@@ -39,7 +40,6 @@ first use), and a chain as deep as the limit allows (2,000 levels) is within
 the WebAssembly Graphviz's stack, which runs out at a few thousand."""
 RENDER_TIMEOUT = 60.0
 """Seconds ``dot`` may take for one drawing in a notebook."""
-FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot", ".gv": "dot"}
 
 
 class Graph:
@@ -85,8 +85,8 @@ class Graph:
         """The drawing as ``format`` (svg, png, pdf or dot) bytes."""
         from .render import render  # lazily: only a drawing rendered to bytes needs it
 
-        if format not in ("svg", "png", "pdf", "dot"):
-            raise UsageError(f"unknown format '{format}' (svg, png, pdf or dot)")
+        if format not in GRAPH:
+            raise UsageError(f"unknown format '{format}' ({either(GRAPH)})")
         return render(self.source, format, timeout=RENDER_TIMEOUT)
 
     def svg(self) -> str:
@@ -102,9 +102,9 @@ class Graph:
         from ..base.files import write_atomic  # lazily: only a drawing saved to a file needs it
 
         path = Path(path)
-        fmt = format or FORMATS.get(path.suffix.lower())
+        fmt = format or by_suffix(GRAPH).get(path.suffix.lower())
         if fmt is None:
-            raise UsageError(f"cannot tell the format of '{path}' from its suffix: use .svg, .png, .pdf or .dot, "
+            raise UsageError(f"cannot tell the format of '{path}' from its suffix: use {either(GRAPH, '.')}, "
                              "or pass format=")
         if fmt != "dot" and self.size > MAX_LAYOUT_NODES and not force:
             raise UsageError(f"the graph has {self.size:,} nodes; laying out more than {MAX_LAYOUT_NODES:,} "

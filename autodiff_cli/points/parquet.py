@@ -14,7 +14,7 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
-from ..base.errors import UsageError, quoted
+from ..base.errors import UsageError, quoted, shortened
 from ..core.values import repeated
 from .batch import CHUNK, Points
 from .columns import as_float64, require
@@ -31,7 +31,7 @@ def reason(exc: BaseException, limit: int = 200) -> str:
     first line of pyarrow's (which may run to several, blank ones too), shortened."""
     text = getattr(exc, "strerror", None) or next((ln.strip() for ln in str(exc).splitlines() if ln.strip()),
                                                   type(exc).__name__)
-    return text if len(text) <= limit else text[:limit - 3] + "..."
+    return shortened(text, limit)
 
 
 def _open(path: str, where: str) -> Any:
