@@ -44,17 +44,17 @@ def _smallest(*xs: Array) -> Array:
 
 def _to_zero(num: Array, den: Array) -> Array:
     # num/den, 0 where den is 0 (the scalar rule's convention for hypot and atan2 at (0, 0)).
-    return np.where(den == 0, 0.0, num / np.where(den == 0, 1.0, den))
+    return np.where(den == 0, 0.0, num / den)
 
 
 def _atan2_dy(y: Array, x: Array) -> Array:
     h = np.hypot(x, y)
-    return _to_zero(_to_zero(x, h), h)
+    return np.where(h == 0, 0.0, x / h / h)
 
 
 def _atan2_dx(y: Array, x: Array) -> Array:
     h = np.hypot(x, y)
-    return _to_zero(_to_zero(-y, h), h)
+    return np.where(h == 0, 0.0, -y / h / h)
 
 
 def _pow_dexp(out: Array, x: Array) -> Array:
@@ -98,7 +98,7 @@ ARRAY = SimpleNamespace(
     **{name: getattr(np, name) for name in SAME_NAMES},
     **{name: getattr(np, numpy_name) for name, numpy_name in NUMPY_NAMES.items()},
     erf=erf, erfc=erfc, floor=np.floor, ceil=np.ceil, max=_largest, min=_smallest, softplus=_softplus,
-    sec=lambda x: 1.0 / np.cos(x), csc=lambda x: 1.0 / np.sin(x), cot=lambda x: np.cos(x) / np.sin(x),
+    sec=lambda x: 1.0 / np.cos(x), csc=lambda x: 1.0 / np.sin(x), cot=lambda x: 1.0 / np.tan(x),
     one_minus_square=lambda x: (1.0 - x) * (1.0 + x), square_minus_one=lambda x: (x - 1.0) * (x + 1.0),
     pi=np.pi, to_zero=_to_zero, atan2_dy=_atan2_dy, atan2_dx=_atan2_dx,
     sigmoid=_sigmoid, relu=lambda x: np.maximum(x, 0.0), abs=np.abs, sign=np.sign,

@@ -125,7 +125,8 @@ def _exp2(x: float) -> float:
 
 
 def _cot(x: float) -> float:
-    return math.cos(x) / math.sin(x)
+    # 1/tan(x): numpy's tan is several times faster than its sin and cos, and the engines agree.
+    return 1.0 / math.tan(x)
 
 
 def _one_minus_square(x: float) -> float:
