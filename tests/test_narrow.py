@@ -85,3 +85,16 @@ def test_each_block_of_a_batch_names_its_points(z, digits, columns, key):
             assert [float(row[j]) for row in rows] == pytest.approx(truth[name], rel=10.0 ** -int(digits))
         seen += [n for n in names if n not in key]
     assert sorted(seen) == sorted({*truth} - {"point", *key})  # every other column once
+
+
+@pytest.mark.parametrize("columns", [80, 160])
+def test_an_op_name_is_never_broken_across_lines(columns):
+    # The op column holds one word per row: wrapped, "softplus" read as "softpl" over "us".
+    lines = _screen(["eval", "softplus(w*x + b) + atan2(x, w)", "w=2", "x=0.5", "b=-1", "--trace"], columns)
+    ops, at = set(), None
+    for line in lines:
+        if re.match(r" step .* op ", line):
+            at = line.index(" op ") + 1  # the column's start in this block
+        elif at is not None and re.match(r"\s+\d+\s", line):
+            ops.add(line[at:].split()[0])
+    assert ops == {"softplus", "atan2", "+", "*"}, ops

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
 MIN_WIDTH = 40
 TEXT_FLOOR = 3  # cells: a text column (it wraps) narrower than this is unreadable
+WORD = 8  # cells: a text column no wider than this is never wrapped (an op's name: softplus, not softpl/us)
 
 
 def width_of(stream: TextIO, least: int = MIN_WIDTH) -> int:
@@ -123,7 +124,7 @@ def _keys_and_floors(console: Any, sheet: Sheet, widths: list[int]) -> tuple[lis
     be: a number's column its widest number, a text's (it wraps) less, and a
     text key's less again when the keys would leave no room beside them
     (``fewer_keys`` first, if the sheet has them)."""
-    floors = [w if kind == "number" else min(w, max(6, _longest_word(h)))
+    floors = [w if kind == "number" or w <= WORD else max(6, _longest_word(h))
               for w, (h, kind, _) in zip(widths, sheet.columns, strict=True)]
     keys = sorted(sheet.keys)
     if sheet.fewer_keys is not None and _key_room(console, sheet, keys, floors) < 0:
