@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from .scalar import NUMPY_NAMES, SAME_NAMES
+from .scalar import NORMAL_NORM, NUMPY_NAMES, SAME_NAMES
 from .special import erf, erfc
 
 Array = Any  # numpy array or float64 scalar
@@ -42,19 +42,31 @@ def _smallest(*xs: Array) -> Array:
     return low
 
 
+def _tied_share(k: int, largest: bool, out: Array, *xs: Array) -> Array:
+    # As the scalar rule: [x_k is the extreme] / how many are (0/0, nan, where out is nan).
+    tied = [x == out for x in xs]
+    count = tied[0] + 0.0
+    for t in tied[1:]:
+        count = count + t
+    return tied[k] / count
+
+
 def _to_zero(num: Array, den: Array) -> Array:
     # num/den, 0 where den is 0 (the scalar rule's convention for hypot and atan2 at (0, 0)).
-    return np.where(den == 0, 0.0, num / den)
+    out = num / den
+    return out if np.all(den != 0) else np.where(den == 0, 0.0, out)  # a mask only where it is needed
 
 
-def _atan2_dy(y: Array, x: Array) -> Array:
-    h = np.hypot(x, y)
-    return np.where(h == 0, 0.0, x / h / h)
-
-
-def _atan2_dx(y: Array, x: Array) -> Array:
-    h = np.hypot(x, y)
-    return np.where(h == 0, 0.0, -y / h / h)
+def _over_square_norm(num: Array, y: Array, x: Array) -> Array:
+    # num/(x**2 + y**2), as the scalar rule: directly where the square norm is a normal float,
+    # else as num/h/h with h = hypot(x, y) (no underflow at tiny (x, y)), 0 at (0, 0).
+    norm = x * x + y * y
+    out = num / norm
+    odd = ~((norm > NORMAL_NORM[0]) & (norm < NORMAL_NORM[1]))
+    if np.any(odd):
+        h = np.hypot(x, y)
+        out = np.where(odd, np.where(h == 0, 0.0, num / h / h), out)
+    return out
 
 
 def _pow_dexp(out: Array, x: Array) -> Array:
@@ -100,7 +112,8 @@ ARRAY = SimpleNamespace(
     erf=erf, erfc=erfc, floor=np.floor, ceil=np.ceil, max=_largest, min=_smallest, softplus=_softplus,
     sec=lambda x: 1.0 / np.cos(x), csc=lambda x: 1.0 / np.sin(x), cot=lambda x: 1.0 / np.tan(x),
     one_minus_square=lambda x: (1.0 - x) * (1.0 + x), square_minus_one=lambda x: (x - 1.0) * (x + 1.0),
-    pi=np.pi, to_zero=_to_zero, atan2_dy=_atan2_dy, atan2_dx=_atan2_dx,
+    pi=np.pi, tied_share=_tied_share, to_zero=_to_zero, atan2_dy=lambda y, x: _over_square_norm(x, y, x),
+    atan2_dx=lambda y, x: _over_square_norm(-y, y, x),
     sigmoid=_sigmoid, relu=lambda x: np.maximum(x, 0.0), abs=np.abs, sign=np.sign,
     pow=_pow, pow_dbase=_pow_dbase, pow_dexp=_pow_dexp, xlogy=_xlogy, xlogy_dx=_xlogy_dx, xlogy_dy=_xlogy_dy,
 )

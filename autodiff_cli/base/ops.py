@@ -134,14 +134,7 @@ def _extreme_slope(k: int, largest: bool) -> Rule:
         d = xs[k] - xs[1 - k]
         return (1.0 + m.sign(d if largest else -d)) * 0.5
 
-    def many(m: Any, out: Any, *xs: Any) -> Any:  # [x_k is the extreme] / how many are
-        marks = [1.0 - m.sign(out - x if largest else x - out) for x in xs]
-        total = marks[0]
-        for mark in marks[1:]:
-            total = total + mark
-        return marks[k] / total
-
-    return lambda m, out, *xs: (two if len(xs) == 2 else many)(m, out, *xs)
+    return lambda m, out, *xs: two(m, out, *xs) if len(xs) == 2 else m.tied_share(k, largest, out, *xs)
 
 
 def _tie(largest: bool) -> Callable[..., Any]:

@@ -113,6 +113,12 @@ def _smallest(*xs: float) -> float:
     return low
 
 
+def _tied_share(k: int, largest: bool, out: float, *xs: float) -> float:
+    # max's (or min's) slope in its k-th input: 1 where it alone is the extreme, 1/n to each of n tied.
+    tied = [x == out for x in xs]
+    return (1.0 if tied[k] else 0.0) / sum(tied) if any(tied) else math.nan  # none: out is nan
+
+
 def _cbrt(x: float) -> float:
     # math.cbrt (Python 3.11+) is correctly signed: cbrt(-8) = -2, not a complex root.
     cbrt = getattr(math, "cbrt", None)
@@ -143,15 +149,17 @@ def _to_zero(num: float, den: float) -> float:
     return 0.0 if den == 0.0 else num / den
 
 
-def _atan2_dy(y: float, x: float) -> float:
-    # d atan2(y, x)/dy = x/(x**2 + y**2), as x/h/h with h = hypot(x, y): no underflow at tiny (x, y).
-    h = math.hypot(x, y)
-    return _to_zero(_to_zero(x, h), h)
+NORMAL_NORM = (1e-290, 1e290)
+"""Where ``x**2 + y**2`` is computed as it is written: in between, neither square over- nor underflows."""
 
 
-def _atan2_dx(y: float, x: float) -> float:
+def _over_square_norm(num: float, y: float, x: float) -> float:
+    # num/(x**2 + y**2) (atan2's slopes); outside NORMAL_NORM as num/h/h with h = hypot(x, y), 0 at (0, 0).
+    norm = x * x + y * y
+    if NORMAL_NORM[0] < norm < NORMAL_NORM[1]:
+        return num / norm
     h = math.hypot(x, y)
-    return _to_zero(_to_zero(-y, h), h)
+    return _to_zero(_to_zero(num, h), h)
 
 
 SCALAR = SimpleNamespace(
@@ -161,7 +169,8 @@ SCALAR = SimpleNamespace(
     csc=lambda x: 1.0 / math.sin(x), cot=_cot, one_minus_square=_one_minus_square, square_minus_one=_square_minus_one,
     floor=_rounded(math.floor), ceil=_rounded(math.ceil),
     max=_largest, min=_smallest, sigmoid=_sigmoid, softplus=_softplus, relu=_relu, abs=abs, sign=_sign,
-    pi=math.pi, to_zero=_to_zero, atan2_dy=_atan2_dy, atan2_dx=_atan2_dx,
+    pi=math.pi, tied_share=_tied_share, to_zero=_to_zero, atan2_dy=lambda y, x: _over_square_norm(x, y, x),
+    atan2_dx=lambda y, x: _over_square_norm(-y, y, x),
     pow=_pow, pow_dbase=_pow_dbase, pow_dexp=_pow_dexp, xlogy=_xlogy, xlogy_dx=_xlogy_dx, xlogy_dy=_xlogy_dy,
 )
 """The float interpretation of the math namespace."""

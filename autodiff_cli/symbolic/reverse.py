@@ -160,6 +160,7 @@ class Graph:
             atan2_dx=lambda y, x: -y / (x * x + y * y), pi=Term(self, b.pi),
         )
         """The symbolic interpretation of the op table's math namespace."""
+        self.math.tied_share = lambda k, largest, out, *xs: _tied_share(self.math, k, largest, out, *xs)
 
     # -- Value graph -> canonical -------------------------------------------------
     def add_input(self, expr: Expression) -> list[Value]:
@@ -372,6 +373,16 @@ class Graph:
                     share = g if local == 1 else (g, b.num(_exact_rule_number(local)))
                 shares.setdefault(id(child), []).append(share)
         return result
+
+
+def _tied_share(m: Any, k: int, largest: bool, out: Any, *xs: Any) -> Any:
+    """max's (or min's) slope in its k-th input as written: [x_k is the extreme] is
+    ``1 - sign(out - x_k)`` (``1 - sign(x_k - out)`` for min), over the sum of them all."""
+    marks = [1 - m.sign(out - x if largest else x - out) for x in xs]
+    total = marks[0]
+    for mark in marks[1:]:
+        total = total + mark
+    return marks[k] / total
 
 
 def node_of(b: CanonicalBuilder, x: Any) -> Node:
