@@ -156,3 +156,43 @@ def test_a_subnormal_point(cli):
     checked = json.loads(run.out)["checks"]["x"]
     assert run.code == 0 and run.err == ""
     assert abs(checked["numeric"] / (0.5 / math.sqrt(1e-320)) - 1) < 1e-5
+
+
+@pytest.mark.parametrize("text", ["sin(x) + x", "x + cos(x)", "x*sin(x)"])
+@pytest.mark.parametrize("method", ["central", "forward"])
+def test_a_right_gradient_at_large_x_is_never_failed(text, method):
+    # Steps that span many turns of sin average it away at both steps, and agree on the wrong slope: the
+    # check must look again with a step the function can be followed over, or say it cannot judge.
+    slope = {"sin(x) + x": lambda x: math.cos(x) + 1, "x + cos(x)": lambda x: 1 - math.sin(x),
+             "x*sin(x)": lambda x: math.sin(x) + x * math.cos(x)}[text]
+    expr = parse(text)
+    for k in range(0, 21):
+        for x in (10.0**k, -3.7 * 10.0**k):
+            _, checks = check_gradients(expr, {"x": x}, method)
+            c = checks["x"]
+            assert c.ok, (text, x, method, c)
+            if c.judged and abs(slope(x)) > 1e-3:  # judged: the difference itself agrees with the maths
+                assert abs(c.numeric / slope(x) - 1) < 1e-2, (text, x, method, c)
+
+
+def test_sin_plus_x_at_1e16_is_a_note_not_a_failure(cli):
+    run = cli("check", "sin(x)+x", "x=1e16", "--format", "json")
+    assert run.code == 0 and json.loads(run.out)["ok"] is True, (run.out, run.err)
+    assert json.loads(run.out)["checks"]["x"]["analytic"] == math.cos(1e16) + 1
+    [note] = run.err.splitlines()
+    assert note.startswith("note: 'x' cannot be checked at this point: floats near 1e+16 are 2 apart")
+    # At 1e9 a step of a few thousandths follows sin through the rounding of f: judged, and right.
+    run = cli("check", "sin(x)+x", "x=1e9", "--format", "json")
+    checked = json.loads(run.out)["checks"]["x"]
+    assert run.code == 0 and run.err == "" and abs(checked["numeric"] / (math.cos(1e9) + 1) - 1) < 1e-5
+
+
+@pytest.mark.parametrize("x", ["1e9", "1e12", "3"])
+def test_a_wrong_rule_is_still_caught_at_large_x(cli, monkeypatch, x):
+    # sin's rule with the wrong sign: the slope 1 - cos(x) is not 1 + cos(x) at any of these points.
+    sin = ops.OPS["sin"]
+    monkeypatch.setitem(ops.OPS, "sin", ops.Op(sin.name, sin.symbol, sin.kind, sin.arity, sin.forward,
+                                               grads=(lambda m, o, x: -m.cos(x),)))
+    run = cli("check", "sin(x)+x", f"x={x}", "--format", "json")
+    assert run.code == 1 and json.loads(run.out)["ok"] is False, (run.out, run.err)
+    assert run.err == "error: the gradient check failed for 'x'\n"

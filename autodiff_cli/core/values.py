@@ -13,7 +13,9 @@ from collections.abc import Container, Iterable, Mapping, Sequence
 from ..base.errors import AutodiffError, NotFiniteError, UsageError, listed, missing_hint, quoted
 from .parser import parse
 
-_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+# A number, wherever a value is written (x=..., a CSV cell): ASCII digits only (Python's float() also reads
+# '1_000' and other scripts' digits, '١٢', which the language does not).
+_NUMBER = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
 _NON_FINITE = re.compile(r"[+-]?(nan|inf|infinity)", re.IGNORECASE)
 NAME = re.compile(r"[^\W\d]\w*")
 """A variable name: the grammar's NAME rule (so ``x²`` is one, as in an expression)."""
@@ -39,10 +41,37 @@ def too_long(what: str, limit: int, unit: str = "bytes") -> UsageError:
 
 
 def as_number(x: object) -> float:
-    """A value read from an input file: a number (or numeric text), never a bool or null."""
+    """A value read from a JSON input: a number, never a bool, null or string
+    (``"2"`` is text that looks like a number; CSV, which has only text, is read
+    by :func:`number_text`)."""
     if isinstance(x, bool) or x is None:
-        raise TypeError("not a number")
+        raise TypeError(f"{'null' if x is None else 'a boolean'} is not a number")
+    if isinstance(x, str):
+        raise TypeError(f"{quoted(x, 40)} is a string, not a number (write it without quotes)")
     return float(x)  # type: ignore[arg-type]
+
+
+def is_number_text(text: str) -> bool:
+    """Whether a cell of text is a number as a value on the command line is one
+    (``2.5``, ``-1e3``, ``nan``, ``inf``; spaces around it allowed), and not only
+    as Python's ``float`` reads it (``1_000``, ``١٢``)."""
+    text = text.strip()
+    return bool(_NUMBER.fullmatch(text) or _NON_FINITE.fullmatch(text))
+
+
+def number_text(text: str) -> float:
+    """A cell of text as a float (:func:`is_number_text`), or ValueError."""
+    if not is_number_text(text):
+        raise ValueError(f"{quoted(text, 40)} is not a number")
+    return float(text)
+
+
+def lenient_cells(cells: Iterable[str]) -> bool:
+    """Whether any of ``cells`` holds what ``float`` reads and a value may not
+    have (an underscore, a non-ASCII character): checked at C speed, so that a
+    million cells that hold none are converted at C speed too."""
+    joined = "".join(cells)
+    return "_" in joined or not joined.isascii()
 
 
 def parse_value(name: str, text: str, ieee: bool = False) -> float:
@@ -127,4 +156,6 @@ def one_place(variables: Iterable[str], fixed: Mapping[str, float], columns: Con
         raise UsageError(f"value for {quoted(twice)} given twice (fixed and in {where})")
     missing = [n for n in variables if n not in fixed and n not in columns]
     if missing:
+        if not hint and not columns:  # a Parquet file or a {} of no columns: say which input that was
+            hint = f" ({where} has no columns)"
         raise UsageError(f"missing value for {listed(missing)}{missing_hint(missing)}{hint}")

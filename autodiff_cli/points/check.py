@@ -27,11 +27,20 @@ its derivative are finite (tested). ``step`` fixes ``h`` instead, as the lecture
 does (``h = 0.001``). Where the function is undefined on one side of ``x`` at
 every step, the one-sided difference on the other side is used.
 
+Two steps can agree and both be wrong: over a step that spans many turns of
+the function, both average them away (``sin(x) + x`` at 1e9 with ``h = 3e3``
+agrees on a slope of 1 at ``h`` and ``h/2``, where it is ``1 + cos(x)``). So a
+failing variable is looked at again: if the engine's own gradient turns within
+the winning step by more than that step's error allowed for, the steps are
+chosen again with that turn counted in each one's error, and with one more
+step, the one that balances truncation against the value's rounding
+(``h = 0.003`` there, which follows ``sin`` and passes).
+
 Where even the best estimate is uncertain by more than its mismatch with the
 analytic gradient, no finite difference can judge the gradient (``y`` in
 ``x**2 + y**2`` at ``x = 1e8``: ``f`` is 1e16, whose floats are 2 apart, and
-``y**2`` changes by far less over any step that follows it; ``sin(x)`` at 1e16,
-where floats are 2 apart): the variable is not failed (``ok``, with ``judged``
+``y**2`` changes by far less over any step that follows it; ``sin(x)`` and
+``sin(x) + x`` at 1e16, where floats are 2 apart): the variable is not failed (``ok``, with ``judged``
 false) and its ``note`` says why. A mismatch larger than the estimate's own
 error is a failure, however coarse the floats.
 
@@ -94,12 +103,24 @@ def check_gradients(expr: Expression, values: Mapping[str, float], method: str =
             except DomainError:
                 return None
 
+        def g(at: float, name: str = name) -> float | None:
+            try:
+                slope = expr.evaluate({**values, name: at}).gradients[name]
+            except DomainError:
+                return None
+            return slope if math.isfinite(slope) else None
+
         if step is not None:
             h = _exact(x, step)
             numeric, used = _difference(f, x, h, f0, method)
             truncation = rounding = 0.0  # a fixed step is the user's: judged as it is
         else:
             numeric, used, h, truncation, rounding = _adaptive(f, x, f0, noise, method, defaults["step"])
+            if abs(analytic - numeric) > atol + rtol * abs(numeric) and _turn(g, x, h, used, analytic) > max(
+                    truncation + rounding, 0.1 * (atol + rtol * abs(numeric))):
+                # A failure whose step spans turns of the gradient, which its two estimates both average
+                # away: choose again, each step's error now counting the turns within it.
+                numeric, used, h, truncation, rounding = _adaptive(f, x, f0, noise, method, defaults["step"], g)
         error = abs(analytic - numeric)
         ok = error <= atol + rtol * abs(numeric)
         if not ok and result.notes and not math.isfinite(h):  # no step worked: look with the default one
@@ -132,11 +153,13 @@ def _undecided(check: GradientCheck, x: float, noise: float, truncation: float, 
     if not (check.error <= 2 * uncertain or uncertain > 0.1 * abs(check.numeric)):
         return False
     check.ok, check.judged = True, False
-    if rounding >= truncation:
+    # Floats first where the step is already down to a few of them (sin(x) + x at 1e16: its value rounds by 2 as well).
+    coarse = math.ulp(x) > DEFAULTS["central"]["step"] and (rounding < truncation or check.step <= 4 * math.ulp(x))
+    if coarse:
+        why = f"floats near {x:g} are {math.ulp(x):.3g} apart, too coarse for a difference to follow the function"
+    elif rounding >= truncation:
         why = (f"the expression's value rounds by about {noise:.3g} here, too coarse to resolve its change over "
                f"a usable step")
-    elif math.ulp(x) > DEFAULTS["central"]["step"]:
-        why = f"floats near {x:g} are {math.ulp(x):.3g} apart, too coarse for a difference to follow the function"
     else:
         why = "the estimates at two steps disagree (the function turns too fast here)"
     check.note = (f"cannot be checked at this point: {why}; the finite difference ({check.numeric:.6g}) may be off "
@@ -149,12 +172,52 @@ def _exact(x: float, h: float) -> float:
     return ((x + h) - x) or h
 
 
-def _adaptive(f, x: float, f0: float, noise: float, method: str, s: float) -> tuple[float, str, float, float, float]:
+def _turn(g, x: float, h: float, method: str, g0: float) -> float:
+    """The truncation of a difference over ``h`` as the engine's gradient ``g``
+    sees it: a central difference is off by about a third of ``g``'s even part
+    ``(g(x+t) + g(x-t))/2 - g(x)`` at ``t = h``, a one-sided one by half of
+    ``g(x+t) - g(x)``. Sampled at ``t = h, h/2, h/3, h/5, h/7`` and scaled up to
+    ``h`` as a Taylor model would (by ``(h/t)**2``, or ``h/t``): equal where ``g``
+    is smooth over the step, and the largest counts where it turns within it.
+    Two estimates that agree can both be wrong by this much (``sin(x) + x`` at
+    1e16 over ``h = 3e10``: both average ``cos`` away and agree on a slope of 1);
+    several fractions of ``h``, so that a step spanning whole turns does not
+    hide them (``h``, ``h/2``, ... all near multiples of ``2*pi`` needs ``h``
+    near one of ``840*pi``)."""
+    if not math.isfinite(h):
+        return 0.0
+    turns = []
+    for k in (1, 2, 3, 5, 7):
+        t = h / k
+        if x + t == x or x - t == x:
+            continue
+        if method == "central":
+            hi, lo = g(x + t), g(x - t)
+            if hi is None or lo is None:
+                return math.inf  # g has no finite value within the step: it does not follow a Taylor model
+            turns.append(abs((hi + lo) / 2 - g0) / 3 * k * k)
+        else:
+            side = g(x + t if method == "forward" else x - t)
+            if side is None:
+                return math.inf
+            turns.append(abs(side - g0) / 2 * k)
+    return max(turns, default=0.0)
+
+
+def _adaptive(f, x: float, f0: float, noise: float, method: str, s: float, g=None
+              ) -> tuple[float, str, float, float, float]:
     """The estimate of the step that wins, its method and step, and its error:
-    truncation and rounding."""
+    truncation and rounding. With ``g`` (the engine's gradient at a point) the
+    truncation also counts how far ``g`` turns within each step, and the step that
+    balances truncation against the expression's own rounding is tried too
+    (``sin(x) + x`` at 1e9: ``f`` rounds by 2e-7, so a step near 0.006)."""
     best: tuple[bool, float, float, float, str, float, float, float] | None = None
     least = 2 * math.ulp(x)  # x + h/2 must differ from x
-    for scale in dict.fromkeys((max(1.0, abs(x)), abs(x), 1.0)):
+    scales = [max(1.0, abs(x)), abs(x), 1.0]
+    if g is not None:
+        scales.append((noise / EPSILON) ** (1 / 3 if method == "central" else 1 / 2))
+    g0 = g(x) if g is not None else None
+    for scale in dict.fromkeys(scales):
         h = _exact(x, max(s * scale, least))
         fine_h = _exact(x, h / 2)
         if not (math.isfinite(h) and x + fine_h != x and x - fine_h != x):
@@ -164,6 +227,8 @@ def _adaptive(f, x: float, f0: float, noise: float, method: str, s: float) -> tu
         # The estimate's error: truncation (the two steps disagree) plus
         # rounding (f's noise over h: a step too small sees f unchanged).
         truncation, rounding = abs(coarse - fine), noise / fine_h
+        if g0 is not None:
+            truncation += _turn(g, x, fine_h, used, g0)
         error = truncation + rounding
         size = max(abs(coarse), abs(fine))
         relative = error / size if size else (0.0 if error == 0 else math.inf)

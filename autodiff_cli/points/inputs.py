@@ -12,7 +12,7 @@ import os
 import sys
 
 from ..base.errors import PATH_LIMIT, NotOneFileError, UsageError, quoted
-from ..core.values import as_number, max_input, not_a_name, too_long
+from ..core.values import as_number, lenient_cells, max_input, not_a_name, number_text, too_long
 
 TYPE_CHECKING = False  # typing itself costs start-up time
 if TYPE_CHECKING:
@@ -111,6 +111,33 @@ def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return point
 
 
+def _cells(point: dict[str, str], where: str, text: str) -> None:
+    """Refuses the first cell of a one-row CSV that is no number (``1_000``), naming its line and column."""
+    line = [k for k, ln in enumerate(text.splitlines(), 1) if ln.strip()][1]
+    for name, cell in point.items():
+        try:
+            number_text(cell)
+        except ValueError as exc:
+            raise UsageError(f"{where}, line {line}, column {quoted(name)}: {exc}") from None
+
+
+RESULT_KEYS = {"variables", "value", "gradients"}
+"""The keys of a point that ``--format jsonl`` writes: read back, its ``variables`` are the point."""
+
+
+def _points(value: Any) -> Any:
+    """A JSON value as points: an object autodiff wrote (``{"variables": {...},
+    "value": ..., "gradients": {...}}``) is its variables, so that ``--format
+    jsonl`` output is an input too (its results computed anew, as CSV's are)."""
+    if type(value) is dict:
+        if len(value) == 3 and value.keys() == RESULT_KEYS and type(value["variables"]) is dict:
+            return value["variables"]
+        return value
+    if type(value) is list and value and type(value[0]) is dict and value[0].keys() == RESULT_KEYS:
+        return [_points(row) for row in value]
+    return value
+
+
 def load_json(text: str, where: str) -> Any:
     """JSON as points need it: integers of any size read as floats (``1e400`` is
     inf, as in CSV), a key given twice refused (:class:`DuplicateKeyError`), nesting
@@ -122,7 +149,7 @@ def load_json(text: str, where: str) -> Any:
             value = json.loads(text, parse_int=float)
             if isinstance(value, dict) and text.count(":") == len(value):
                 return value
-        return json.loads(text, parse_int=float, object_pairs_hook=_unique)
+        return _points(json.loads(text, parse_int=float, object_pairs_hook=_unique))
     except RecursionError:
         raise UsageError(f"{where}: JSON nested too deeply (a point is one object of numbers; "
                          "the bound is the JSON parser's, about 1,000 levels, fixed)") from None
@@ -180,6 +207,7 @@ def single_point(stream: Any, where: str) -> tuple[dict[str, float] | None, Any]
         stripped, at_end = text.strip(), True
     replay = Replay(text, stream)
     point: Any = None
+    csv_row = False  # text cells, not JSON values
     try:
         if at_end and stripped.startswith("{") and len(stripped.splitlines()) == 1:
             point = load_json(stripped, where)
@@ -193,7 +221,7 @@ def single_point(stream: Any, where: str) -> tuple[dict[str, float] | None, Any]
                 header, values = csv.reader(rows, dialect=dialect)
                 names = [h.strip() for h in header]
                 if len(header) == len(values) and len(set(names)) == len(names):
-                    point = dict(zip(names, values, strict=True))
+                    point, csv_row = dict(zip(names, values, strict=True)), True
     except (ValueError, csv.Error):  # JSONDecodeError and DuplicateKeyError are ValueErrors
         point = None
     if not isinstance(point, dict) or not point:
@@ -204,9 +232,17 @@ def single_point(stream: Any, where: str) -> tuple[dict[str, float] | None, Any]
         kinds = set(map(type, point.values()))
         if kinds == {float}:  # JSON numbers: nothing to convert
             return point, replay
-        if kinds == {str}:  # a CSV row: converted at C speed (a million columns)
+        if csv_row:  # converted at C speed (a million columns)
+            if lenient_cells(point.values()):
+                _cells(point, where, text)
             return dict(zip(point, map(float, point.values()), strict=True)), replay
-        return {k: as_number(v) for k, v in point.items()}, replay
     except (TypeError, ValueError):
         return None, replay  # the array path reports it, with its line number
+    for name, v in point.items():  # JSON: a string, a boolean or null is no number
+        try:
+            as_number(v)
+        except (TypeError, ValueError) as exc:
+            place = "line 1" if stripped.startswith("{") else "point 1"
+            raise UsageError(f"{where}, {place}: values must be numbers ({quoted(name)}: {exc})") from None
+    return {k: as_number(v) for k, v in point.items()}, replay
 

@@ -14,7 +14,9 @@ factor alone (``1/(x + 1) + ...``), which is what the canonical form would make
 of it, made in constant time.
 
 Short products keep the binary sweep (what :data:`~autodiff_cli.symbolic.limits.MANY` says), so their
-printed derivatives are what they were.
+printed derivatives are what they were; a chain of more than
+:data:`~autodiff_cli.symbolic.limits.FLAT` operands never does, however few of
+them depend on the variables (``log(x*(y+1)*...*(y+300))`` is ``1/x``).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..base.ops import OPS
 from ..core.engine import Value
-from .limits import MANY
+from .limits import FLAT, MANY
 from .nodes import LET, MUL, NUM, SYM, Node
 
 if TYPE_CHECKING:
@@ -53,7 +55,11 @@ def product_shares(graph: Graph, node: Value, g: Any, leads: set[int], done: set
     if id(node) in done:
         return None
     operands, inner = _chain(graph, node)
-    if sum(id(c) in leads for _, c in operands) <= MANY:
+    # Past FLAT operands, however few depend on the variables: the binary sweep's shares would be products too
+    # long to merge, each a factor of its own, so log's 1/u no longer divides out (x*y1*...*y300 gave the whole
+    # quotient, not 1/x).
+    long = len(operands) > FLAT
+    if not long and sum(id(c) in leads for _, c in operands) <= MANY:
         done.update(map(id, inner))
         return None
     b = graph.b
@@ -68,7 +74,7 @@ def product_shares(graph: Graph, node: Value, g: Any, leads: set[int], done: set
         entry = groups.setdefault(id(base), [c, base, 0])
         entry[2] += s
     factors = [(c, base, e) for c, base, e in groups.values() if e != 0]  # x/x is 1
-    if len(factors) <= MANY:
+    if not long and len(factors) <= MANY:
         done.update(map(id, inner))
         return None
     dbase = OPS["pow"].grads[0]  # d(base**e)/d(base), by the op table's rule
