@@ -3,6 +3,7 @@ at a point gives (value, gradients, named intermediates, notes)."""
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Callable, Mapping
 
 from ..base.errors import UsageError, did_you_mean, listed, missing_hint, plural, quoted, shortened
@@ -13,6 +14,7 @@ from .engine import Value, all_finite_grads, backward, forward
 TYPE_CHECKING = False  # typing itself costs start-up time
 if TYPE_CHECKING:
     from ..draw.notebook import Graph
+    from .definitions import Call
 
 
 class Evaluation:
@@ -87,7 +89,7 @@ class Expression:
     def __init__(self, source: str, nodes: list[Value], spans: list[tuple[int, int]] | None,
                  variables: dict[str, Value], names: dict[str, Value], output: Value,
                  output_name: str | None, kinked: bool = True,
-                 locate: Callable[[str], list[tuple[int, int]]] | None = None) -> None:
+                 locate: Callable[[str], list[tuple[int, int]]] | None = None, calls: list[Call] | None = None) -> None:
         self.source = source
         self.nodes = nodes
         self._spans = spans
@@ -99,6 +101,7 @@ class Expression:
         self.kinked = kinked  # False: no op with a kink, so no notes (and no pass to find them)
         self._live: tuple[list[Value], list[int] | None] | None = None
         self._numbers: dict[int, str] | None = None  # named numbers' names, by id (see name_of)
+        self.calls = calls or []  # the nodes each call of a function of the program made (neuron#1)
 
     @property
     def spans(self) -> list[tuple[int, int]]:
@@ -169,7 +172,7 @@ class Expression:
             return {name: index[id(v)] for name, v in names.items()}
 
         return _rebuilt, (self.source, flat, self._spans, at(self.variables), at(self.names), index[id(self.output)],
-                          self.output_name, self.kinked, self._locate)
+                          self.output_name, self.kinked, self._locate, self.calls)
 
     def text(self, limit: int = 0) -> str:
         """The source as one line, shortened to ``limit`` characters when given."""
@@ -185,7 +188,16 @@ class Expression:
         snippet = shortened(snippet, 60)
         line = self.source.count("\n", 0, start) + 1
         column = start - (self.source.rfind("\n", 0, start) + 1) + 1
-        return f"'{snippet}' (line {line}, column {column})"
+        call = self.call_of(index)
+        return f"'{snippet}' (line {line}, column {column}{f', in {call.name}' if call else ''})"
+
+    def call_of(self, index: int) -> Call | None:
+        """The call of a function of the program that made ``nodes[index]``, if one did."""
+        if self.calls:
+            k = bisect_right([c.start for c in self.calls], index) - 1
+            if k >= 0 and index < self.calls[k].end:
+                return self.calls[k]
+        return None
 
     def listed(self, most: int = 6) -> str:
         """The variables for a message: ``'a', 'b' and 3 more``."""
@@ -238,6 +250,12 @@ class Expression:
                 return self._numbers[id(node)]
         if node.label:
             return node.label
+        call = self.call_of(index)
+        if call is not None:
+            return f"{call.name}: {self._text_of(index)}"
+        return self._text_of(index)
+
+    def _text_of(self, index: int) -> str:
         start, end = self.spans[index]
         if end - start > 200:  # only the ends are shown: a million-deep chain's texts are not joined whole
             head, tail = " ".join(self.source[start:start + 100].split()), " ".join(self.source[end - 100:end].split())
@@ -338,7 +356,7 @@ def _names(names: list[str], verb: bool = True) -> str:
 
 def _rebuilt(source: str, flat: list[tuple], spans: list[tuple[int, int]] | None, variables: dict[str, int],
              names: dict[str, int], output: int, output_name: str | None, kinked: bool,
-             locate: Callable[[str], list[tuple[int, int]]] | None) -> Expression:
+             locate: Callable[[str], list[tuple[int, int]]] | None, calls: list[Call]) -> Expression:
     """An expression from :meth:`Expression.__reduce__`'s parts (a copy, or an unpickled one)."""
     nodes: list[Value] = []
     for op, data, grad, label, needs_grad, children in flat:
@@ -347,4 +365,4 @@ def _rebuilt(source: str, flat: list[tuple], spans: list[tuple[int, int]] | None
         node.needs_grad = needs_grad  # a named number's, set by the parser
         nodes.append(node)
     return Expression(source, nodes, spans, {n: nodes[k] for n, k in variables.items()},
-                      {n: nodes[k] for n, k in names.items()}, nodes[output], output_name, kinked, locate)
+                      {n: nodes[k] for n, k in names.items()}, nodes[output], output_name, kinked, locate, calls)

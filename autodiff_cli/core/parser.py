@@ -12,16 +12,16 @@ from __future__ import annotations
 
 import json
 import os
-import re
-import sys
 import zlib
 from _thread import allocate_lock  # threading's Lock, without importing threading
 
-from ..base.errors import ExprSyntaxError, did_you_mean, escaped, quoted, shortened
+from ..base.errors import ExprSyntaxError, did_you_mean, quoted
 from ..base.ops import CONSTANTS, FUNCTIONS
+from .definitions import DEFINED, Definitions
 from .engine import Value
 from .expression import Expression
-from .lalr import LALR, ParseError, Token, spec_from_lark, token_end, token_text
+from .lalr import LALR, ParseError, spec_from_lark, token_end, token_text
+from .syntax import syntax_error
 
 TYPE_CHECKING = False  # typing itself costs start-up time
 if TYPE_CHECKING:
@@ -70,7 +70,7 @@ answered with a look-alike ("did you mean 'tan'?" for atan would differentiate a
 _new = Value.__new__
 
 
-class _Builder:
+class _Builder(Definitions):
     """Builds the graph as the parser reduces. One method per grammar alias.
 
     Operands are :class:`Value` nodes, tokens are the lexer's matches. Source
@@ -87,6 +87,7 @@ class _Builder:
         self.names: dict[str, Value] = {}
         self.special = {**_BUILT_IN}  # and the assigned names, as they come
         self.kinked = False  # whether an op with a kink (abs, relu, sqrt) was made
+        self._reset_definitions()
 
     def _error(self, message: str, pos: int) -> ExprSyntaxError:
         return ExprSyntaxError(message, self.source, pos)
@@ -117,7 +118,7 @@ class _Builder:
         node = self.names.get(name)
         if node is not None:
             return node
-        if name in FUNCTIONS:
+        if name in FUNCTIONS or name in self.defined or (self.defining and name == self.defining.name):
             raise self._error(f"'{name}' is a function: call it as {name}(...)", tok.start())
         node = Value.leaf("const", CONSTANTS[name], name)
         self.nodes.append(node)
@@ -127,6 +128,8 @@ class _Builder:
         *args, _ = rest
         args = [a for a in args if a is not None]
         text = token_text(name)
+        if text in self.defined:
+            return self._call_defined(name, text, args)
         op = FUNCTIONS.get(text)
         if op is None and text in CONSTANTS:
             raise self._error(f"{quoted(text)} is a constant, not a function: to multiply, write {text}*(...)",
@@ -135,7 +138,10 @@ class _Builder:
             instead = _INSTEAD.get(text.lower()) or f"the functions: {', '.join(FUNCTIONS)}"
             raise self._error(f"{quoted(text)} is not supported ({instead})", name.start())
         if op is None:
-            hint = did_you_mean(text, FUNCTIONS) or f" (the functions: {', '.join(FUNCTIONS)})"
+            error = self._not_a_function(text, name.start())
+            if error is not None:
+                raise error
+            hint = did_you_mean(text, [*FUNCTIONS, *self.defined]) or f" (the functions: {', '.join(FUNCTIONS)})"
             raise self._error(f"unknown function {quoted(text)}{hint}", name.start())
         if len(args) not in op.arity:
             raise self._error(f"{text}() takes {op.takes()}, got {len(args)}", name.start())
@@ -197,6 +203,7 @@ class _Builder:
         # --all and graphs reach it, and every node that uses it, as they reach a variable.
         node.needs_grad = True
         self.names[label] = self.special[label] = node
+        self.statement_start = len(self.nodes)
         return label, node
 
     def start(self, *statements: Any) -> Expression:
@@ -205,9 +212,12 @@ class _Builder:
         *init, last = statements
         if not all(isinstance(stmt, tuple) for stmt in init):
             raise _NeedsSpansError  # the message names the statement's position
+        if last is DEFINED:
+            raise self._error("the last statement defines a function: end with what to compute, as in "
+                              f"{next(reversed(self.defined))}(...)", len(self.source))
         name, output = last if isinstance(last, tuple) else (None, last)
         return Expression(self.source, self.nodes, None, self.variables, self.names, output, name, self.kinked,
-                          locate=spans_of)
+                          locate=spans_of, calls=self.calls)
 
 
 class _Spanned:
@@ -228,6 +238,21 @@ class _SpanBuilder(_Builder):
     def _reset(self, source: str) -> None:
         super()._reset(source)
         self.spans: list[tuple[int, int]] = []
+        self.bodies: dict[str, list[tuple[int, int]]] = {}  # each definition's body's spans
+        self.pending: list[tuple[int, int]] = []
+
+    def _forget(self, start: int, header: Any) -> None:
+        self.bodies[header.name] = self.spans[header.body_start:]
+        del self.spans[start:]
+
+    def call(self, name: Match[str], *rest: Any) -> Value:
+        made = len(self.nodes)
+        node = _Builder.call(self, name, *rest)
+        text = token_text(name)
+        if text in self.defined:  # a copy of a body: each node where the body has it
+            self.pending = [self.bodies[text][k] for k in self.copied]
+            self.pending_at = made
+        return node
 
     def start(self, *statements: _Spanned) -> Expression:
         for stmt in statements[:-1]:
@@ -245,7 +270,10 @@ def _with_span(plain: Any) -> Any:
         start, end = _start(present[0]), _end(present[-1])
         made = len(self.nodes)
         value = plain(self, *(a.value if isinstance(a, _Spanned) else a for a in args))
-        self.spans += [(start, end)] * (len(self.nodes) - made)
+        self.spans += [(start, end)] * (len(self.nodes) - len(self.spans))
+        if self.pending:  # the nodes a call copied from a body: their spans are the body's
+            self.spans[self.pending_at:self.pending_at + len(self.pending)] = self.pending
+            self.pending = []
         if plain is _Builder.neg and len(self.nodes) == made:  # -3 folded into its number: its text is "-3"
             self.spans[-1] = (start, end)
         return _Spanned(value, start, end)
@@ -253,9 +281,9 @@ def _with_span(plain: Any) -> Any:
     return method
 
 
-for _alias, _method in list(vars(_Builder).items()):  # every grammar alias but start, which it overrides
+for _alias, _method in [*vars(Definitions).items(), *vars(_Builder).items()]:  # every alias but start
     if callable(_method) and not _alias.startswith("_") and _alias != "start":
-        setattr(_SpanBuilder, _alias, _with_span(_method))
+        setattr(_SpanBuilder, _alias, _with_span(getattr(_SpanBuilder, _alias)))
 
 
 _lock = allocate_lock()
@@ -304,64 +332,6 @@ SCAN_FIRST = ("NAME", "NUMBER", "_POW", "STAR", "PLUS", "MINUS", "LPAR", "RPAR",
 Their first characters tell them apart, except ``**`` and ``*``: _POW stays ahead
 of STAR. The differential tests against Lark check that tokens come out the same."""
 
-_TOKEN_NAMES = {
-    "NUMBER": "a number", "NAME": "a name", "LPAR": "'('", "RPAR": "')'", "MINUS": "'-'",
-    "PLUS": "'+'", "_SEP": "';', a newline", "_POW": "'**'", "$END": "the end",
-    "COMMA": "','", "STAR": "'*'", "SLASH": "'/'", "EQUAL": "'='",  # Lark's names for the grammar's literals
-}
-
-
-def _describe_token(tok: Token) -> str:
-    if tok.type == "$END":
-        return "end of input"
-    if tok.type == "_SEP":
-        return "newline" if tok.value == "\n" else "';'"
-    value = shortened(tok.value, 23)  # 20 characters and the mark, or the whole token if that long
-    return f"'{value}'"
-
-
-def _syntax_error(exc: ParseError, text: str) -> ExprSyntaxError:
-    if exc.token is None:
-        char = text[exc.pos] if exc.pos < len(text) else ""
-        return ExprSyntaxError(_unexpected(char), text, exc.pos)
-    tok = exc.token
-    expected = sorted({_TOKEN_NAMES.get(t, repr(t)) for t in exc.expected if not t.startswith("__")})
-    items = ", ".join(expected).rsplit(", ", 1)  # "'+', '-', ';', a newline or the end"
-    hint = f"; expected {' or '.join(items)}" if expected and len(expected) <= 5 else ""
-    number = _NUMBER_BEFORE.search(text, 0, exc.pos) if tok.type in ("NAME", "LPAR") else None
-    if number:  # 2x, 3 sin(x), 2(x + 1): a product written as on paper
-        hint = f"; to multiply, write {number[0].rstrip()}*{tok.value}"
-    return ExprSyntaxError(f"unexpected {_describe_token(tok)}{hint}", text, exc.pos)
-
-
-_NUMBER_BEFORE = re.compile(r"(?<![\w.])(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?[ \t]*\Z")
-"""A number right before a position: what ``2x`` has before its ``x``."""
-
-
-def _unexpected(char: str) -> str:
-    """What a character the language has no place for is: ``'$'``, ``'\\x1b'``,
-    a sign drawn like one of the language's, named (``'−' (U+2212 MINUS SIGN;
-    did you mean '-'?)``), or a byte that was not text at all (a command line
-    read as UTF-8, its other bytes kept as Python's surrogate escapes)."""
-    import unicodedata  # lazily: only a syntax error names the character
-
-    if "\udc80" <= char <= "\udcff":
-        encoding = sys.getfilesystemencoding().upper().replace("UTF8", "UTF-8")
-        return f"unexpected byte 0x{ord(char) - 0xDC00:02x} (not {encoding} text)"
-    # A combining accent is shown escaped: on its own it would sit on the quote.
-    shown = char if char.isprintable() and unicodedata.category(char) not in ("Mn", "Me") else escaped(char)
-    if char == "|":
-        return "unexpected character '|' (for an absolute value, write abs(x))"
-    if char.isascii():
-        return f"unexpected character {shown!r}" if shown == char else f"unexpected character '{shown}'"
-    plain = _PLAIN.get(char) or unicodedata.normalize("NFKC", char)
-    hint = f"; did you mean '{plain}'?" if plain != char and plain.isascii() and plain.isprintable() else ""
-    return f"unexpected character '{shown}' (U+{ord(char):04X} {unicodedata.name(char, 'unnamed')}{hint})"
-
-
-_PLAIN = {"−": "-", "–": "-", "—": "-", "×": "*", "·": "*", "⋅": "*", "÷": "/", "∕": "/"}
-
-
 def _run(text: str, builder: _Builder) -> Any:
     # The graph holds no reference cycles: a caller building millions of nodes
     # may pause the cyclic collector meanwhile, as the command line does.
@@ -371,7 +341,7 @@ def _run(text: str, builder: _Builder) -> Any:
         try:
             return parser.parse(text, builder, positions=builder.positions)
         except ParseError as exc:
-            raise _syntax_error(exc, text) from None
+            raise syntax_error(exc, text) from None
         finally:
             builder._reset("")
 

@@ -74,17 +74,24 @@ def to_dot(expr: Expression, with_values: bool, precision: int = 4, rankdir: str
     """
     nodes, _ = expr.live()
     names = {id(n): name for name, n in expr.names.items()}  # aliases: the first name wins
-    return nodes_to_dot(nodes, expr.output, names, with_values, precision, rankdir, stacked)
+    groups = {}  # each call of a function of the program, boxed and labelled as written: neuron(x1, w1)
+    for call in expr.calls:
+        made = {id(n) for n in expr.nodes[call.start:call.end] if n.op != "var"}  # variables are shared
+        groups[call.text(expr.source)] = {id(n) for n in nodes if id(n) in made}
+    return nodes_to_dot(nodes, expr.output, names, with_values, precision, rankdir, stacked,
+                        {label: ids for label, ids in groups.items() if ids})
 
 
 def nodes_to_dot(nodes: Sequence[Value], output: Value, names: Mapping[int, str] | None = None,
-                 with_values: bool = True, precision: int = 4, rankdir: str = "LR", stacked: bool = False) -> str:
+                 with_values: bool = True, precision: int = 4, rankdir: str = "LR", stacked: bool = False,
+                 groups: Mapping[str, set[int]] | None = None) -> str:
     """DOT source for ``nodes`` (topologically ordered, every child among them),
     drawn as :func:`to_dot` draws an expression; ``names`` labels nodes by ``id``
     where they have no label of their own. ``stacked`` puts each record's label,
     value and gradient one above another, as the lecture's ``render_graph`` does
     (about half as wide a drawing); otherwise a left-to-right graph has them side
-    by side, as micrograd's ``draw_dot`` does."""
+    by side, as micrograd's ``draw_dot`` does. ``groups`` boxes nodes (by ``id``)
+    under a label: the calls of a function of the program."""
     import graphviz  # lazily: only a graph too big to draw in-house asks graphviz
 
     names = names or {}
@@ -96,8 +103,14 @@ def nodes_to_dot(nodes: Sequence[Value], output: Value, names: Mapping[int, str]
                            node_attr={"fontname": "Helvetica", "fontsize": "11", "style": "filled"},
                            edge_attr={"color": "#6b7280", "arrowsize": "0.7", "fontname": "Helvetica",
                                       "fontsize": "9", "fontcolor": "#6b7280"})
+    clusters = [graphviz.Digraph(f"cluster_{k}", graph_attr={"label": label, "style": "rounded,dashed",
+                                                             "color": "#9ca3af", "fontname": "Helvetica",
+                                                             "fontsize": "10", "fontcolor": "#4b5563"})
+                for k, label in enumerate(groups or {})]
+    group_of = {i: clusters[k] for k, ids in enumerate((groups or {}).values()) for i in ids}
     for i, node in enumerate(nodes):
         name = f"n{i}"
+        place = group_of.get(id(node), dot)
         named = node.op == "const" and id(node) in names  # a = 2, as the lecture's a = Value(2.0)
         label = names[id(node)] if named else node.label or names.get(id(node), "")
         if not label and node.op == "const":  # a number mixed in by Value's operators (2 * a)
@@ -112,12 +125,14 @@ def nodes_to_dot(nodes: Sequence[Value], output: Value, names: Mapping[int, str]
         if not fields:  # an unnamed value in a structure-only graph: a small empty box
             fields, size = [" "], {"width": "0.3", "height": "0.25"}
         record = " | ".join(fields)
-        dot.node(name, "{ " + record + " }" if braces else record, shape="record", **size, **STYLE[kind])
+        place.node(name, "{ " + record + " }" if braces else record, shape="record", **size, **STYLE[kind])
         if node.children:
             op = OPS[node.op]
-            dot.node(f"{name}_op", op.symbol, **STYLE["op"])
+            place.node(f"{name}_op", op.symbol, **STYLE["op"])
             dot.edge(f"{name}_op", name)
             for k, child in enumerate(node.children):
                 extra = {"label": op.roles[k]} if op.roles else {}
                 dot.edge(f"n{index[id(child)]}", f"{name}_op", **extra)
+    for cluster in clusters:
+        dot.subgraph(cluster)
     return dot.source

@@ -1,0 +1,168 @@
+"""Functions of one's own: ``neuron(x, w) = tanh(w*x + b)`` defines a function, and
+``neuron(x1, w1)`` calls it, as if its body were written out there.
+
+The parser builds as it reduces (:mod:`autodiff_cli.core.parser`), so a definition's
+body is built before the statement ends, over nodes standing for its parameters; when
+the statement ends, those nodes leave the expression and are kept as the function. A
+call copies them, its arguments in the parameters' places: the graph is the same as
+the one written out by hand, which is what every command then works on (values,
+gradients, ``diff``, batches). Which nodes each call made is kept (``calls``), so
+that a trace can name them (``neuron#1``) and a drawing can group them.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ..base.errors import ExprSyntaxError, quoted
+from ..base.ops import CONSTANTS, FUNCTIONS
+from .engine import Value
+from .lalr import token_text
+
+TYPE_CHECKING = False  # typing itself costs start-up time
+if TYPE_CHECKING:
+    from re import Match
+    from typing import Any
+
+
+class Definition:
+    """A function of the program: its parameters (the nodes standing for them),
+    the nodes of its body in creation order, and the body's result."""
+
+    __slots__ = ("kinked", "name", "nodes", "params", "root")
+
+    def __init__(self, name: str, params: list[Value], nodes: list[Value], root: Value, kinked: bool) -> None:
+        self.name, self.params, self.nodes, self.root, self.kinked = name, params, nodes, root, kinked
+
+
+class Call:
+    """Which nodes of the expression a call made: ``nodes[start:end]``, named
+    ``neuron#1`` (its function and the how-manieth call it is), written at ``pos``."""
+
+    __slots__ = ("end", "name", "pos", "start")
+
+    def __init__(self, name: str, start: int, end: int, pos: int) -> None:
+        self.name, self.start, self.end, self.pos = name, start, end, pos
+
+    def text(self, source: str) -> str:
+        """The call as written: ``neuron(x1, w1)`` (from its name to its closing parenthesis)."""
+        depth = 0
+        for k in range(self.pos, len(source)):
+            depth += {"(": 1, ")": -1}.get(source[k], 0)
+            if depth == 0 and source[k] == ")":
+                return " ".join(source[self.pos:k + 1].split())
+        return self.name
+
+    def __repr__(self) -> str:
+        return f"Call({self.name!r}, {self.start}, {self.end})"
+
+
+class Header:
+    """A definition's first part, ``name(p1, p2)``, reduced before its body is parsed."""
+
+    __slots__ = ("body_start", "name", "params", "pos")
+
+    def __init__(self, name: str, params: list[Value], body_start: int, pos: int) -> None:
+        self.name, self.params, self.body_start, self.pos = name, params, body_start, pos
+
+
+DEFINED = ("", None)
+"""What a definition statement reduces to: a statement with no value (the builder's
+``start`` takes the statements before the last as (name, node) pairs)."""
+
+
+class Definitions:
+    """The builder's part for definitions and their calls (a mixin of the parser's
+    builder, which provides ``nodes``, ``variables``, ``names``, ``special``, ``_error``)."""
+
+    nodes: list[Value]
+    variables: dict[str, Value]
+    names: dict[str, Value]
+    special: dict[str, Any]
+    source: str
+    kinked: bool
+
+    def _error(self, message: str, pos: int) -> ExprSyntaxError:  # provided by the builder
+        raise NotImplementedError
+
+    def _reset_definitions(self) -> None:
+        self.defined: dict[str, Definition] = {}
+        self.defining: Header | None = None
+        self.statement_start = 0  # where the nodes of the statement being parsed begin
+        self.calls: list[Call] = []
+        self.call_count: dict[str, int] = {}
+
+    def header(self, name: Match[str], *rest: Any) -> Header:
+        *args, _ = rest
+        text, pos = token_text(name), name.start()
+        if text in FUNCTIONS or text in CONSTANTS:
+            raise self._error(f"cannot define {quoted(text)}: it is a built-in name", pos)
+        if text in self.defined:
+            raise self._error(f"{quoted(text)} is defined twice", pos)
+        if text in self.names or text in self.variables:
+            raise self._error(f"cannot define {quoted(text)}: it is already used as a name", pos)
+        params: list[Value] = []
+        for arg in (a for a in args if a is not None):
+            if not (arg.op == "var" or any(v is arg for v in self.names.values())):  # a variable's, or a name's
+                raise self._error(f"a parameter of {quoted(text)} is a name, as in {text}(x, y) = ...", pos)
+            if any(p is arg for p in params):
+                raise self._error(f"parameter {quoted(arg.label)} is named twice in {quoted(text)}", pos)
+            params.append(arg)
+        self.defining = Header(text, params, len(self.nodes), pos)
+        self.special[text] = None  # a bare 'neuron' is a function's name, not a variable
+        return self.defining
+
+    def define(self, header: Header, body: Value) -> tuple[str, None]:
+        made = self.nodes[self.statement_start:]
+        mine = {id(n) for n in made}
+        for name in [n for n, v in self.variables.items() if id(v) in mine]:
+            del self.variables[name]  # first seen in the definition: a parameter, or a variable of calls
+        self.defined[header.name] = Definition(header.name, header.params, self.nodes[header.body_start:], body,
+                                               self.kinked)
+        self._forget(self.statement_start, header)
+        del self.nodes[self.statement_start:]
+        self.calls = [c for c in self.calls if c.start < self.statement_start]  # those inside the body are copied
+        self.defining = None
+        self.statement_start = len(self.nodes)
+        return DEFINED
+
+    def _forget(self, start: int, header: Header) -> None:
+        """A hook: the nodes from ``start`` on leave the expression (the span builder drops their spans)."""
+
+    def _call_defined(self, name: Match[str], text: str, args: list[Value]) -> Value:
+        """``text(args)`` for a function of the program: its body, copied."""
+        d = self.defined[text]
+        if len(args) != len(d.params):
+            want = f"{len(d.params)} argument{'s' if len(d.params) != 1 else ''}"
+            raise self._error(f"{text}() takes {want}, got {len(args)}", name.start())
+        self.call_count[text] = count = self.call_count.get(text, 0) + 1
+        start = len(self.nodes)
+        copies = {id(p): a for p, a in zip(d.params, args, strict=True)}
+        self.copied: list[int] = []  # for each node made, which of the body's it copies (for its source span)
+        for k, node in enumerate(d.nodes):
+            if node.op == "var":  # a variable of the body: the one of that name where it is called
+                copy = self.names.get(node.label) or self.variables.get(node.label)
+                if copy is None:
+                    copy = self.variables[node.label] = Value.leaf("var", 0.0, node.label)
+                    self.nodes.append(copy)
+                    self.copied.append(k)
+            else:
+                if node.op == "const":
+                    copy = Value.leaf("const", node.data, node.label)
+                else:
+                    copy = Value.made(tuple([copies.get(id(c), c) for c in node.children]), node.op)
+                self.nodes.append(copy)
+                self.copied.append(k)
+            copies[id(node)] = copy
+        self.kinked = self.kinked or d.kinked
+        self.calls.append(Call(f"{text}#{count}", start, len(self.nodes), name.start()))
+        return copies.get(id(d.root), d.root)
+
+    def _not_a_function(self, text: str, pos: int) -> ExprSyntaxError | None:
+        """The error for calling ``text`` where it is no function yet: inside its own
+        definition (recursion), or before a definition further on."""
+        if self.defining is not None and text == self.defining.name:
+            return self._error(f"{quoted(text)} calls itself: a function cannot be recursive", pos)
+        if re.search(rf"(?:^|[;\n])\s*{re.escape(text)}\s*\([^()=]*\)\s*=", self.source[pos:]):
+            return self._error(f"{quoted(text)} is called before its definition: define it first", pos)
+        return None
