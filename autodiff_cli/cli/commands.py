@@ -32,8 +32,13 @@ def _eval(o: dict[str, Any], tokens: list[str], missing: list) -> int | None:
     from .output import Format  # lazily: only the commands that write results load the writers
 
     run_eval(tokens, Format(o["fmt"]), o["nodes"], o["ieee"], o["trace"], o["hessian"], o["grid"],
-             o["input"], o["digits"], o["output"], o["dask"])
+             o["input"], o["digits"], o["output"], o["dask"], outputs_named(o["of"]))
     return None
+
+
+def outputs_named(of: list[str]) -> list[str]:
+    """The names of --of (repeated, or --of u,v), each once, in order."""
+    return list(dict.fromkeys(n.strip() for item in of for n in item.split(",") if n.strip()))
 
 
 def _load(tokens: list[str], ieee: bool, name: str, missing: list) -> tuple[Any, dict[str, float]]:
@@ -60,14 +65,25 @@ def _check(o: dict[str, Any], tokens: list[str], missing: list) -> int | None:
     expr, values = _load(tokens, False, "check", missing)
     if not expr.variables:  # nothing to check is not a check that passed
         raise UsageError("the expression has no variables to check")
-    value, checks = check_gradients(expr, values, o["method"], step, rtol, atol)
-    for name, c in checks.items():
-        if c.method not in (o["method"], "none"):
-            diagnostic(f"note: {quoted(name)}: the function is undefined on one side; used a {c.method} difference")
-        if c.note:
-            diagnostic(f"note: {quoted(name)} {c.note}")
-    write_checks(expr, value, checks, Format(o["fmt"]), sys.stdout, o["digits"])
-    failed = [name for name, c in checks.items() if not c.ok]
+    of = outputs_named(o["of"])
+    views = {"": expr}
+    if of:
+        from ..core.jacobian import outputs  # lazily: only --of needs it
+
+        views = {view.output_name: view for view in outputs(expr, of)}
+    results = {}
+    for output, view in views.items():
+        _, checks = results[output] = check_gradients(view, values, o["method"], step, rtol, atol)
+        prefix = f"{output}: " if output else ""
+        for name, c in checks.items():
+            if c.method not in (o["method"], "none"):
+                diagnostic(f"note: {prefix}{quoted(name)}: the function is undefined on one side; used a {c.method} "
+                           "difference")
+            if c.note:
+                diagnostic(f"note: {prefix}{quoted(name)} {c.note}")
+    write_checks(expr, results, Format(o["fmt"]), sys.stdout, o["digits"])
+    failed = [f"d{output}/d{name}" if output else name for output, (_, checks) in results.items()
+              for name, c in checks.items() if not c.ok]
     if failed:
         diagnostic(f"error: the gradient check failed for {listed(failed)}")
         return ExitStatus.FAILURE
@@ -93,11 +109,18 @@ def _diff(o: dict[str, Any], tokens: list[str], missing: list) -> int | None:
         expr = parse(read_expression(tokens[0]))
         if any(n.op == "pow" and n.children[0].op == "var" and n.children[0].label == "e" for n in expr.live()[0]):
             diagnostic(f"note: {EULER_HINT}")  # e**x, with e a variable: whoever wrote it meant exp(x)
-        found = derivatives(expr, list(dict.fromkeys(wrt)) if wrt else None, o["order"])
-        if not found:
+        of = outputs_named(o["of"])
+        views = {"": expr}
+        if of:
+            from ..core.jacobian import outputs  # lazily: only --of needs it
+
+            views = {view.output_name: view for view in outputs(expr, of)}
+        found = {output: derivatives(view, list(dict.fromkeys(wrt)) if wrt else None, o["order"])
+                 for output, view in views.items()}
+        if not any(found.values()):
             raise UsageError("the expression has no variables to differentiate by")
-        write_derivatives(expr.source, found, DiffFormat(o["fmt"]), sys.stdout, o["order"], taken_names(expr),
-                          o["latex"])
+        write_derivatives(expr.source, found if of else found[""], DiffFormat(o["fmt"]), sys.stdout, o["order"],
+                          taken_names(expr), o["latex"], several=bool(of))
     return None
 
 
@@ -208,7 +231,15 @@ def _graph(o: dict[str, Any], tokens: list[str], missing: list) -> int | None:
     output = o["output"]
     kind = drawing_format(output, o["fmt"], GRAPH, "svg")
     with_values = bool(values) or not expr.variables
-    if with_values:
+    of = outputs_named(o["of"])
+    if of:
+        from ..core.jacobian import jacobian, outputs  # lazily: only --of needs it
+
+        drawn = outputs(expr, of)
+        if with_values:  # each value; a gradient is one output's, so none is shown
+            for note in jacobian(expr, values, of, ieee).notes:
+                diagnostic(f"note: {note}")
+    elif with_values:
         result = expr.evaluate(values, ieee=ieee)
         for note in result.notes:
             diagnostic(f"note: {note}")
@@ -217,7 +248,8 @@ def _graph(o: dict[str, Any], tokens: list[str], missing: list) -> int | None:
         raise UsageError(f"the graph has {size:,} nodes; laying out more than {MAX_LAYOUT_NODES:,} takes "
                          "Graphviz minutes: write .dot instead, or pass --force")
     process.leave_at_once_if(rendering)
-    _write(output, render(to_dot(expr, with_values, o["precision"], o["rankdir"]), kind), kind)
+    dot = to_dot(expr, with_values, o["precision"], o["rankdir"], outputs=[v.output for v in drawn] if of else None)
+    _write(output, render(dot, kind), kind)
     return None
 
 

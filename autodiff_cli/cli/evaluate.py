@@ -16,7 +16,7 @@ from ..base.ops import whose
 from ..points.inputs import one_file, open_input, parquet_input, single_point, where
 from . import process
 from .load import check_grids, check_sources, load, note_results
-from .output import SUFFIXES, BatchWriter, Format, write_evaluation
+from .output import SUFFIXES, BatchWriter, Format, write_evaluation, write_jacobian
 from .process import diagnostic
 from .spec import EVAL
 
@@ -28,7 +28,13 @@ if TYPE_CHECKING:
 
 def run_eval(tokens: list[str], fmt: Format, nodes: bool, ieee: bool, trace: bool, hessian: bool,
              grid: list[str] | None = None, input: str | None = None, digits: int = 6, output: str | None = None,
-             dask: str | None = None) -> None:
+             dask: str | None = None, of: list[str] | None = None) -> None:
+    if of:
+        used = [flag for flag, on in (("--nodes", nodes), ("--trace", trace), ("--hessian", hessian),
+                                      ("--dask", dask is not None)) if on]
+        if used:
+            raise UsageError(f"{used[0]} takes one output, not --of: leave out --of (the last statement is the "
+                             "output) or make the statement you want the last")
     if grid or input is not None:
         used = [flag for flag, on in (("--nodes", nodes), ("--trace", trace), ("--hessian", hessian)) if on]
         if used:
@@ -40,7 +46,7 @@ def run_eval(tokens: list[str], fmt: Format, nodes: bool, ieee: bool, trace: boo
 
             run_dask(tokens, grid or [], input, output, dask)
             return
-        run_batch(tokens, batch_format(output, fmt), grid or [], input, digits, output)
+        run_batch(tokens, batch_format(output, fmt), grid or [], input, digits, output, of or [])
         return
     if dask is not None:
         raise UsageError("--dask evaluates a Parquet dataset: give --input DATASET and --output DIR")
@@ -49,6 +55,14 @@ def run_eval(tokens: list[str], fmt: Format, nodes: bool, ieee: bool, trace: boo
     if trace and fmt in (Format.csv, Format.tsv):
         raise UsageError("--trace is shown as a table or in JSON: use --format table, json or jsonl")
     expr, values = load(tokens, ieee, EVAL)
+    if of:
+        from ..core.jacobian import jacobian  # lazily: only --of needs it
+
+        several = jacobian(expr, values, of, ieee)
+        for note in several.notes:
+            diagnostic(f"note: {note}")
+        write_jacobian(several, fmt, sys.stdout, title=expr.text() if fmt is Format.table else "", digits=digits)
+        return
     result = expr.evaluate(values, ieee=ieee, intermediates=nodes, trace=trace)
     if hessian:
         from ..symbolic.diff import hessian as second_derivatives  # lazily: only --hessian needs the symbolic layer
@@ -92,19 +106,24 @@ def batch_format(output: str | None, fmt: Format) -> Format:
 
 
 def run_batch(tokens: list[str], fmt: Format, grids: list[str], input_path: str | None, digits: int = 6,
-              output: str | None = None) -> None:
+              output: str | None = None, of: list[str] | None = None) -> None:
     """Evaluate at every point of the grids or the input file, streaming the output."""
     if input_path == "-" and "-" in tokens:
         raise UsageError("standard input can hold the expression (-) or the points (--input -), not both")
     if input_path is not None:
         one_file(input_path)
     expr, fixed = load(tokens, True, EVAL)
+    if of:
+        from ..core.jacobian import outputs  # lazily: only --of needs it
+
+        outputs(expr, of)  # an unknown name fails before any point is read
     if input_path is not None and grids:
         raise UsageError("give the points with --grid or with --input, not both")
     if input_path is not None and parquet_input(input_path):
         from ..points.parquet import parquet_points  # lazily: only a Parquet input needs pyarrow
 
-        _run_arrays(expr, fixed, fmt, [], parquet_points(input_path, where(input_path)), input_path, digits, output)
+        _run_arrays(expr, fixed, fmt, [], parquet_points(input_path, where(input_path)), input_path, digits, output,
+                    of)
         return
     stream = open_input(input_path) if input_path is not None else None
     single = None
@@ -118,20 +137,26 @@ def run_batch(tokens: list[str], fmt: Format, grids: list[str], input_path: str 
         note_results(results, where(input_path))
         for name in results:
             del single[name]
-        _run_rows(expr, fmt, iter([single]), _OnePoint(expr, fixed), 1, where(input_path), digits, output)
+        _run_rows(expr, fmt, iter([single]), _OnePoint(expr, fixed, of), 1, where(input_path), digits, output, of)
         return
-    _run_arrays(expr, fixed, fmt, grids, stream, input_path, digits, output)
+    _run_arrays(expr, fixed, fmt, grids, stream, input_path, digits, output, of)
 
 
 class _OnePoint:
     """The scalar engine for a batch of one point, giving what :class:`_Arrays` gives."""
 
-    def __init__(self, expr: Any, fixed: dict[str, float]) -> None:
-        self.expr, self.fixed = expr, fixed
+    def __init__(self, expr: Any, fixed: dict[str, float], of: list[str] | None = None) -> None:
+        self.expr, self.fixed, self.of = expr, fixed, of
 
     def __call__(self, chunk: dict[str, float]) -> tuple[int, dict, Any, dict, dict[str, int], int]:
-
         point = {**self.fixed, **chunk}
+        if self.of:  # several outputs: their values and the Jacobian, by output
+            from ..core.jacobian import jacobian  # lazily: only --of needs it
+
+            several = jacobian(self.expr, point, self.of, ieee=True)
+            numbers = [*several.values.values(), *(g for row in several.jacobian.values() for g in row.values())]
+            kinks = {rule: 1 for view in map(self.expr.with_output, self.of) for rule in view.conventions()}
+            return 1, point, several.values, several.jacobian, kinks, int(not all(map(math.isfinite, numbers)))
         ev = self.expr.evaluate(point, ieee=True)
         failed = not all(map(math.isfinite, (ev.value, *ev.gradients.values())))
         # Plain floats: the writer takes them as one point (no wrapper per column of 20,000).
@@ -143,24 +168,47 @@ class _Arrays:
     columns, the value, the gradients, the points through each kink, and how
     many points gave a non-finite value or gradient."""
 
-    def __init__(self, expr: Any, fixed: dict[str, float]) -> None:
+    def __init__(self, expr: Any, fixed: dict[str, float], of: list[str] | None = None) -> None:
         import numpy as np  # lazily: a one-point batch needs neither it nor the program
 
         from ..points.batch import ArrayProgram  # lazily: numpy's, as above
         from ..points.columns import evaluate_arrays  # lazily: numpy's, as above
 
-        self.np, self.expr, self.fixed, self.program = np, expr, fixed, ArrayProgram(expr)
+        self.np, self.expr, self.fixed = np, expr, fixed
+        # One program per output (--of), each over its part of the shared graph.
+        self.programs = {name: ArrayProgram(expr.with_output(name)) for name in of} if of else None
+        self.program = ArrayProgram(expr) if not of else None
         self.evaluate = evaluate_arrays  # imported once, not once a chunk
 
     def __call__(self, chunk: Any) -> tuple[int, dict, Any, dict, dict[str, int], int]:
         np, size = self.np, chunk.size  # points with no variables ({}) still count
         point = {**self.fixed, **chunk}
+        columns = {n: np.broadcast_to(np.asarray(point[n], dtype=np.float64), (size,)) for n in self.expr.variables}
+        if self.programs is not None:
+            return self._several(point, size, columns)
         value, gradients, hits = self.evaluate(self.program, point, size)
         bad = ~np.isfinite(value)
         for grad in gradients.values():
             bad |= ~np.isfinite(grad)
-        columns = {n: np.broadcast_to(np.asarray(point[n], dtype=np.float64), (size,)) for n in self.expr.variables}
         return size, columns, value, gradients, hits, int(np.count_nonzero(bad))
+
+    def _several(self, point: dict, size: int, columns: dict) -> tuple[int, dict, Any, dict, dict[str, int], int]:
+        """The values of the outputs and the Jacobian, by output (a variable no path
+        from an output reaches has gradient 0 in its row)."""
+        np = self.np
+        values, rows, kinks = {}, {}, {}
+        bad = np.zeros(size, dtype=bool)
+        zero = np.zeros(size)
+        for name, program in self.programs.items():  # type: ignore[union-attr]
+            value, gradients, hits = self.evaluate(program, point, size)
+            values[name] = value
+            rows[name] = {n: gradients.get(n, zero) for n in self.expr.variables}
+            for rule, count in hits.items():  # a node below two outputs: its points once
+                kinks[rule] = max(kinks.get(rule, 0), count)
+            bad |= ~np.isfinite(value)
+            for grad in rows[name].values():
+                bad |= ~np.isfinite(grad)
+        return size, columns, values, rows, kinks, int(np.count_nonzero(bad))
 
 
 @contextmanager
@@ -187,7 +235,7 @@ def destination(output: str | None, fmt: Format) -> Iterator[Any]:
 
 
 def _run_arrays(expr: Any, fixed: dict[str, float], fmt: Format, grids: list[str], source: Any,
-                input_path: str | None, digits: int, output: str | None = None) -> None:
+                input_path: str | None, digits: int, output: str | None = None, of: list[str] | None = None) -> None:
     """A batch by the numpy engine: ``source`` is the input's text stream, or
     an iterator of chunks (Parquet); or the grids."""
 
@@ -210,11 +258,11 @@ def _run_arrays(expr: Any, fixed: dict[str, float], fmt: Format, grids: list[str
         note_results(check_sources(expr, fixed, first.keys(), origin), origin)  # keys: in file order
     chunks = itertools.chain([first] if first is not None else [], chunks)
     empty = f"--grid {' --grid '.join(grids)}" if grids else origin
-    _run_rows(expr, fmt, chunks, _Arrays(expr, fixed), total, empty, digits, output)
+    _run_rows(expr, fmt, chunks, _Arrays(expr, fixed, of), total, empty, digits, output, of)
 
 
 def _run_rows(expr: Any, fmt: Format, chunks: Any, engine: Any, total: int | None, origin: str, digits: int,
-              output: str | None) -> None:
+              output: str | None, of: list[str] | None = None) -> None:
     """Every batch's way, whatever its row count: each chunk evaluated by
     ``engine`` and written whole; the notes at the end (``origin``: where the
     points came from); a signal noted and stopping the batch between two whole rows."""
@@ -233,7 +281,7 @@ def _run_rows(expr: Any, fmt: Format, chunks: Any, engine: Any, total: int | Non
             from .rows import rows_out  # lazily: only a batch to standard output needs it
 
             out = rows_out(out, "points" if fmt is Format.json else "lines", signals)
-        writer = BatchWriter(expr, fmt, out, digits)
+        writer = BatchWriter(expr, fmt, out, digits, of)
         try:
             for chunk in chunks:
                 size, columns, value, gradients, hits, bad = engine(chunk)

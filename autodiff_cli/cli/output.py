@@ -137,56 +137,72 @@ def write_csv(ev: Evaluation, out: TextIO, nodes: bool, delimiter: str = ",") ->
     out.write(csv_line(csv_header(ev, nodes), delimiter) + csv_line(csv_row(ev, nodes), delimiter))
 
 
-def write_checks(expr: Any, value: float, checks: dict, fmt: Format, out: TextIO, digits: int = 6) -> None:
-    """The gradient check: per variable analytic, numeric, error, ok."""
+def write_checks(expr: Any, results: dict[str, tuple[float, dict]], fmt: Format, out: TextIO,
+                 digits: int = 6) -> None:
+    """The gradient check: per variable analytic, numeric, error, ok. ``results`` is
+    (value, checks) by output: one, named "" (the last statement), or each of --of."""
     if fmt is Format.table:
         from .tables import write_check_table  # lazily: only a table needs Rich
 
-        write_check_table(expr.text(), value, checks, out, digits)
+        for output, (value, checks) in results.items():
+            write_check_table(output or expr.text(), value, checks, out, digits)
         return
-    expression = expr.source
-    ok = all(c.ok for c in checks.values())
-    data = {"expression": expression, "value": json_number(value), "ok": ok,
-            "checks": {name: {"analytic": json_number(c.analytic), "numeric": json_number(c.numeric),
-                              "error": json_number(c.error), "ok": c.ok} for name, c in checks.items()}}
-    out.write(_dumps(data) + "\n")
+
+    def data(value: float, checks: dict) -> dict[str, Any]:
+        return {"value": json_number(value), "ok": all(c.ok for c in checks.values()),
+                "checks": {name: {"analytic": json_number(c.analytic), "numeric": json_number(c.numeric),
+                                  "error": json_number(c.error), "ok": c.ok} for name, c in checks.items()}}
+
+    if list(results) == [""]:
+        out.write(_dumps({"expression": expr.source, **data(*results[""])}) + "\n")
+        return
+    found = {output: data(*result) for output, result in results.items()}
+    out.write(_dumps({"expression": expr.source, "ok": all(d["ok"] for d in found.values()), "outputs": found})
+              + "\n")
 
 
 def write_derivatives(expression: str, derivatives: dict, fmt: DiffFormat, out: TextIO, order: int = 1,
-                      taken: set[str] | None = None, latex: bool = False) -> None:
+                      taken: set[str] | None = None, latex: bool = False, several: bool = False) -> None:
     """Symbolic derivatives (canonical nodes by variable): the bare expression for
     one variable, else ``d/dNAME = EXPR`` lines (``d^N/dNAME^N`` for order N); in
-    LaTeX in ``DiffFormat.latex``; JSON with the LaTeX too if ``latex``."""
+    LaTeX in ``DiffFormat.latex``; JSON with the LaTeX too if ``latex``. With
+    ``several`` outputs (``--of``), ``derivatives`` is by output, and every line
+    is labelled ``du/dx = ...`` (JSON: ``{"derivatives": {"u": {"x": ...}}}``)."""
     from ..symbolic.printer import to_text  # lazily: only diff needs the symbolic layer
 
     taken = taken if taken is not None else set()
+    by_output = derivatives if several else {"": derivatives}
+    write = to_text
     if fmt is DiffFormat.latex:
         from ..symbolic.latex import SEPARATOR, latex_name, to_latex  # lazily: only --format latex needs it
 
-        texts = {name: to_latex(node, taken) for name, node in derivatives.items()}
-        power = f"^{{{order}}}" if order > 1 else ""
-        label = {name: f"\\frac{{\\partial{power} f}}{{\\partial {latex_name(name)}{power}}} = " for name in texts}
+        write, power = to_latex, f"^{{{order}}}" if order > 1 else ""
+        label = lambda o, n: (f"\\frac{{\\partial{power} {latex_name(o) if o else 'f'}}}"
+                              f"{{\\partial {latex_name(n)}{power}}} = ")
         separator, where = SEPARATOR, r", \quad\text{where } "
     else:
-        texts = {name: to_text(node, taken) for name, node in derivatives.items()}
         power = f"^{order}" if order > 1 else ""
-        label = {name: f"d{power}/d{name}{power} = " for name in texts}
+        label = lambda o, n: f"d{power}{o}/d{n}{power} = "
         separator, where = "; ", ", where "
+    texts = {o: {n: write(node, taken) for n, node in found.items()} for o, found in by_output.items()}
     if fmt is DiffFormat.json:
-        data = {"expression": expression, "order": order, "derivatives": texts}
+        data = {"expression": expression, "order": order, "derivatives": texts if several else texts[""]}
         if latex:
             from ..symbolic.latex import to_latex  # lazily: only --format latex needs it
 
-            data["latex"] = {name: to_latex(node, taken) for name, node in derivatives.items()}
+            tex = {o: {n: to_latex(node, taken) for n, node in found.items()} for o, found in by_output.items()}
+            data["latex"] = tex if several else tex[""]
         out.write(_dumps(data) + "\n")
-    elif len(texts) == 1:
-        out.write(next(iter(texts.values())) + "\n")
+    elif not several and len(texts[""]) == 1:
+        out.write(next(iter(texts[""].values())) + "\n")
     else:
         # A labelled line reads as mathematics: its named intermediates after it ("where t1 = ..."),
         # not between the label and the expression (d/dw = t1 = ...; ...).
-        for name, text in texts.items():
-            *names, main = text.split(separator)
-            out.write(f"{label[name]}{main}{where}{separator.join(names)}\n" if names else f"{label[name]}{text}\n")
+        for o, found in texts.items():
+            for name, text in found.items():
+                *names, main = text.split(separator)
+                out.write(f"{label(o, name)}{main}{where}{separator.join(names)}\n" if names
+                          else f"{label(o, name)}{text}\n")
 
 
 def write_evaluation(ev: Evaluation, fmt: Format, out: TextIO, nodes: bool = False, title: str = "",
@@ -205,6 +221,38 @@ def write_evaluation(ev: Evaluation, fmt: Format, out: TextIO, nodes: bool = Fal
         write_csv(ev, out, nodes, "," if fmt is Format.csv else "\t")
 
 
+def jacobian_columns(outputs: list[str], variables: list[str]) -> list[str]:
+    """The result columns of several outputs: each output's value, then du/dx per
+    output and variable, output-major (a name of the program holds no '/')."""
+    return [*outputs, *(f"d{o}/d{n}" for o in outputs for n in variables)]
+
+
+def jacobian_data(variables: dict[str, float], values: dict[str, float],
+                  rows: dict[str, dict[str, float]]) -> dict[str, Any]:
+    """One point of several outputs, as JSON: the variables, the values, the Jacobian by output."""
+    return {"variables": _json_numbers(variables), "values": _json_numbers(values),
+            "jacobian": {o: _json_numbers(row) for o, row in rows.items()}}
+
+
+def write_jacobian(jac: Any, fmt: Format, out: TextIO, title: str = "", digits: int = 6) -> None:
+    """Several outputs at one point (``--of``): the values, then the Jacobian."""
+    if fmt is Format.table:
+        from .tables import write_jacobian_table  # lazily: only a table needs Rich
+
+        write_jacobian_table(jac, out, title or jac.expression, digits)
+        return
+    data = jacobian_data(jac.variables, jac.values, jac.jacobian)
+    if fmt is Format.json:
+        out.write(_dumps({"expression": jac.expression, **data}) + "\n")
+    elif fmt is Format.jsonl:
+        out.write(_dumps(data) + "\n")
+    else:
+        delimiter = "," if fmt is Format.csv else "\t"
+        row = [*jac.variables.values(), *jac.values.values(), *(g for r in jac.jacobian.values() for g in r.values())]
+        out.write(csv_line([*jac.variables, *jacobian_columns(list(jac.values), list(jac.variables))], delimiter)
+                  + csv_line(map(number, row), delimiter))
+
+
 TABLE_LIMIT = 10_000  # points a batch may show as a table; beyond, use csv or jsonl
 
 
@@ -213,10 +261,12 @@ class BatchWriter:
     written whole (rows are never split between writes). The table collects
     its rows (up to ``TABLE_LIMIT``) and prints them at the end."""
 
-    def __init__(self, expr: Any, fmt: Format, out: TextIO, digits: int = 6) -> None:
+    def __init__(self, expr: Any, fmt: Format, out: TextIO, digits: int = 6, of: list[str] | None = None) -> None:
         self.expr, self.fmt, self.out, self.digits = expr, fmt, out, digits
         self.variables = list(expr.variables)
-        self.header = [*self.variables, *result_columns(self.variables)]
+        self.outputs = list(dict.fromkeys(of)) if of else []  # several outputs: their values, then the Jacobian
+        self.header = [*self.variables, *(jacobian_columns(self.outputs, self.variables) if self.outputs
+                                          else result_columns(self.variables))]
         self.delimiter = "," if fmt is Format.csv else "\t"
         # One dumps for every key: a name (the grammar's NAME) holds no comma, space or quote to split at.
         self.keys = json.dumps(self.variables, ensure_ascii=False)[1:-1].split(", ") if self.variables else []
@@ -242,9 +292,14 @@ class BatchWriter:
         separator = "\n" if self.first else ",\n"
         if self.first:
             self._start()
-        one = isinstance(value, float)
+        if self.outputs:  # by output: {u: values}, {u: {x: du/dx}}
+            one = isinstance(next(iter(value.values())), float)
+            cols = [*(columns[n] for n in self.variables), *(value[o] for o in self.outputs),
+                    *(gradients[o][n] for o in self.outputs for n in self.variables)]
+        else:
+            one = isinstance(value, float)
+            cols = [*(columns[n] for n in self.variables), value, *(gradients[n] for n in self.variables)]
         listed: Callable[[Any], list[float]] = (lambda c: [c]) if one else (lambda c: c.tolist())
-        cols = [*(columns[n] for n in self.variables), value, *(gradients[n] for n in self.variables)]
         if self.sink is not None:
             self.sink.write(cols)
         elif self.fmt in (Format.csv, Format.tsv):
@@ -271,6 +326,9 @@ class BatchWriter:
         is slow); numbers by :func:`json_number`'s rule, as ``json`` writes them.
         One point of plain floats (perhaps of 20,000 variables) goes through
         json's C encoder instead: the same text, faster."""
+        if self.outputs:  # as --of at one point writes it, point by point (json's encoder)
+            yield from self._jacobian_points(columns, value, gradients)
+            return
         if isinstance(value, float):
             yield _dumps({"variables": _json_numbers({n: columns[n] for n in self.variables}),
                           "value": json_number(value),
@@ -288,6 +346,15 @@ class BatchWriter:
             vs = ", ".join([f"{key}: {num(col[k])}" for key, col in zip(self.keys, var_cols, strict=True)])
             gs = ", ".join([f"{key}: {num(col[k])}" for key, col in zip(self.keys, grad_cols, strict=True)])
             yield f'{{"variables": {{{vs}}}, "value": {num(v)}, "gradients": {{{gs}}}}}'
+
+    def _jacobian_points(self, columns: dict, value: dict, gradients: dict) -> Iterator[str]:
+        one = isinstance(next(iter(value.values())), float)
+        size = 1 if one else len(next(iter(value.values())))
+        at = (lambda c, k: c) if one else (lambda c, k: float(c[k]))
+        for k in range(size):
+            yield _dumps(jacobian_data({n: at(columns[n], k) for n in self.variables},
+                                       {o: at(value[o], k) for o in self.outputs},
+                                       {o: {n: at(gradients[o][n], k) for n in self.variables} for o in self.outputs}))
 
     def abort(self) -> None:
         """After a failure: let go of what the format holds open (nothing once closed)."""

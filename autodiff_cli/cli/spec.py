@@ -65,6 +65,8 @@ class Command:
 DIGITS = Opt("digits", "int", "Significant digits of the numbers in tables (machine formats are exact).",
              default=6, low=1, high=17)
 IEEE = Opt("ieee", "flag", "Report inf and nan (null in JSON) instead of failing.")
+OF = Opt("of", "str", "Outputs: named statements of EXPR (repeatable, or --of u,v); with several, the Jacobian.",
+         metavar="NAME", many=True)
 GRAPH_IEEE = Opt("ieee", "flag", "Show inf and nan in the graph instead of failing.")
 
 EVAL = Command(
@@ -77,6 +79,7 @@ batch of points, streamed (to standard output, or to --output FILE).""",
      'autodiff eval "e = c*d; f = b + e; L = a*f" a=-2 b=10 c=2 d=-3 --nodes',
      'autodiff eval --x 2 -- "-x**2"',
      "autodiff eval @model.txt --format csv w=0.5 x=1.5",
+     'autodiff eval "u = x*y; v = x + y" x=2 y=3 --of u,v',
      'autodiff eval "3*x**2 - 4*x + 5" --grid x=-5:5:0.25 --format csv',
      'autodiff eval "a*(b+c*d)" --input points.csv b=10 --format jsonl',
      'autodiff eval "a*(b+c*d)" --input points.parquet -o results.parquet',
@@ -86,6 +89,7 @@ batch of points, streamed (to standard output, or to --output FILE).""",
          dest="fmt"),
      DIGITS,
      Opt("nodes", "flag", "Also show every named intermediate node.", old="all"),
+     OF,
      IEEE,
      Opt("trace", "flag", "Show the backward pass step by step (table, json, jsonl)."),
      Opt("hessian", "flag", "Also the matrix of second derivatives."),
@@ -113,6 +117,7 @@ relative to its value; --step H fixes h = H. Exit status 1 when any variable fai
      Opt("rtol", "float", "Relative tolerance (default 1e-5 central, 1e-3 forward)."),
      Opt("atol", "float", "Absolute tolerance (default 1e-8 central, 1e-6 forward)."),
      Opt("format", "choice", "Output format.", default="table", choices=("table", "json"), dest="fmt"),
+     OF,
      DIGITS],
 )
 
@@ -132,7 +137,8 @@ LaTeX; --latex adds it to --format json.""",
     [Opt("wrt", "str", "Variable to differentiate by (repeatable; default: all).", metavar="NAME", many=True),
      Opt("order", "int", "Differentiate this many times.", default=1, low=1, high=10),
      Opt("format", "choice", "Output format.", default="text", choices=("text", "json", "latex"), dest="fmt"),
-     Opt("latex", "flag", "With --format json: also each derivative in LaTeX.")],
+     Opt("latex", "flag", "With --format json: also each derivative in LaTeX."),
+     OF],
 )
 
 PLOT = Command(
@@ -171,6 +177,7 @@ need nothing beyond pip install; PNG and PDF need Graphviz's dot program.""",
      Opt("rankdir", "choice", "LR: left to right; TB: top to bottom.", default="LR", choices=("LR", "TB")),
      Opt("precision", "int", "Decimals shown for numbers.", default=4, low=0, high=17),
      GRAPH_IEEE,
+     OF,
      Opt("force", "flag", "Lay out graphs however large (may take minutes).")],
 )
 

@@ -17,7 +17,7 @@ from .console import Sheet, keys_fit, make_console, print_table
 
 TYPE_CHECKING = False  # typing itself costs start-up time
 if TYPE_CHECKING:
-    from typing import TextIO
+    from typing import Any, TextIO
 
     from ..core.expression import Evaluation
 
@@ -78,6 +78,27 @@ def write_table(ev: Evaluation, out: TextIO, nodes: bool, title: str, digits: in
                 steps.add_row(*head, _short(inp.node, cut), fig(inp.local), fig(inp.contribution),
                               fig(inp.accumulated))
         print_table(console, steps)
+    if cut:
+        console.print(FULL_TEXT_NOTE, style="dim")
+
+
+def write_jacobian_table(jac: Any, out: TextIO, title: str, digits: int = DIGITS) -> None:
+    """Several outputs at one point: the variables' values, each output's value, then
+    the Jacobian as one table (a row per output, a column per variable)."""
+    fig = lambda x: figure(x, digits)
+    console = make_console(out)
+    cut: list[bool] = []
+    values = Sheet(_title(title, console.width), [("", "text", "bold"), ("value", "number", None)], {0})
+    for name, value in jac.variables.items():
+        values.add_row(_short(name, cut), fig(value))
+    for k, (name, value) in enumerate(jac.values.items()):
+        values.add_row(_short(name, cut), fig(value), style="bold", gap=k == 0)
+    print_table(console, values)
+    sheet = Sheet("the Jacobian: d(row)/d(column)",
+                  [("", "text", "bold"), *((_short(n, cut), "number", None) for n in jac.variables)], {0})
+    for name, row in jac.jacobian.items():
+        sheet.add_row(_short(name, cut), *map(fig, row.values()))
+    print_table(console, sheet)
     if cut:
         console.print(FULL_TEXT_NOTE, style="dim")
 

@@ -152,6 +152,15 @@ class Expression:
 
         return expression_bundle(self)
 
+    def with_output(self, name: str, keep: list[int] | None = None) -> Expression:
+        """The same graph (its nodes shared) with the statement ``name`` as its output;
+        ``keep``, where known, the indices of the nodes it depends on (see :meth:`live`)."""
+        view = Expression(self.source, self.nodes, self._spans, self.variables, self.names, self.names[name], name,
+                          self.kinked, self._locate, self.calls)
+        if keep is not None:
+            view._live = [self.nodes[i] for i in keep], keep
+        return view
+
     def copy(self) -> Expression:
         """The same expression with nodes of its own: evaluating the copy leaves
         this one's values and gradients as they are. Linear, no parsing."""

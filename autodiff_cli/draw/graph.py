@@ -66,38 +66,47 @@ def nodes_size(nodes: Sequence[Value]) -> int:
 
 
 def to_dot(expr: Expression, with_values: bool, precision: int = 4, rankdir: str = "LR",
-           stacked: bool = False) -> str:
+           stacked: bool = False, outputs: Sequence[Value] | None = None) -> str:
     """DOT source for the graph the output depends on.
 
     ``with_values`` shows each node's value and gradient (after evaluation);
     without it the graph shows the structure only. ``stacked``: see :func:`nodes_to_dot`.
+    ``outputs``: several outputs drawn as outputs (their values only: a gradient is one output's).
     """
     nodes, _ = expr.live()
+    if outputs:
+        below = {id(n) for n in outputs}
+        for node in reversed(expr.nodes):
+            if id(node) in below:
+                below.update(map(id, node.children))
+        nodes = [n for n in expr.nodes if id(n) in below]
     names = {id(n): name for name, n in expr.names.items()}  # aliases: the first name wins
     groups = {}  # each call of a function of the program, boxed and labelled as written: neuron(x1, w1)
     for call in expr.calls:
         made = {id(n) for n in expr.nodes[call.start:call.end] if n.op != "var"}  # variables are shared
         groups[call.text(expr.source)] = {id(n) for n in nodes if id(n) in made}
-    return nodes_to_dot(nodes, expr.output, names, with_values, precision, rankdir, stacked,
-                        {label: ids for label, ids in groups.items() if ids})
+    return nodes_to_dot(nodes, outputs or expr.output, names, with_values, precision, rankdir, stacked,
+                        {label: ids for label, ids in groups.items() if ids}, gradients=not outputs)
 
 
-def nodes_to_dot(nodes: Sequence[Value], output: Value, names: Mapping[int, str] | None = None,
+def nodes_to_dot(nodes: Sequence[Value], output: Value | Sequence[Value], names: Mapping[int, str] | None = None,
                  with_values: bool = True, precision: int = 4, rankdir: str = "LR", stacked: bool = False,
-                 groups: Mapping[str, set[int]] | None = None) -> str:
+                 groups: Mapping[str, set[int]] | None = None, gradients: bool = True) -> str:
     """DOT source for ``nodes`` (topologically ordered, every child among them),
     drawn as :func:`to_dot` draws an expression; ``names`` labels nodes by ``id``
     where they have no label of their own. ``stacked`` puts each record's label,
     value and gradient one above another, as the lecture's ``render_graph`` does
     (about half as wide a drawing); otherwise a left-to-right graph has them side
     by side, as micrograd's ``draw_dot`` does. ``groups`` boxes nodes (by ``id``)
-    under a label: the calls of a function of the program."""
+    under a label: the calls of a function of the program. ``output`` may be
+    several nodes; ``gradients``: whether records show them."""
     import graphviz  # lazily: only a graph too big to draw in-house asks graphviz
 
     names = names or {}
     # A record's fields run across the graph's direction; braces turn them.
     braces = not stacked or rankdir.upper() not in ("LR", "RL")
     index = {id(n): i for i, n in enumerate(nodes)}
+    drawn_as_output = {id(n) for n in output} if isinstance(output, (list, tuple)) else {id(output)}
     dot = graphviz.Digraph("autodiff", graph_attr={"rankdir": rankdir, "bgcolor": "white", "nodesep": "0.3",
                                                    "ranksep": "0.35"},
                            node_attr={"fontname": "Helvetica", "fontsize": "11", "style": "filled"},
@@ -116,11 +125,11 @@ def nodes_to_dot(nodes: Sequence[Value], output: Value, names: Mapping[int, str]
         if not label and node.op == "const":  # a number mixed in by Value's operators (2 * a)
             label = f"{node.data:g}"
         kind = "var" if named or node.op == "var" else "const" if node.op == "const" else "value"
-        kind = "output" if node is output else kind
+        kind = "output" if id(node) in drawn_as_output else kind
         fields = [_record_text(label)] if label else []
         if with_values and (node.op != "const" or named):
-            fields += [f"value: {fmt_number(node.data, precision)}",
-                       f"gradient: {fmt_number(node.grad, precision)}"]
+            fields += [f"value: {fmt_number(node.data, precision)}"]
+            fields += [f"gradient: {fmt_number(node.grad, precision)}"] if gradients else []
         size = {}
         if not fields:  # an unnamed value in a structure-only graph: a small empty box
             fields, size = [" "], {"width": "0.3", "height": "0.25"}

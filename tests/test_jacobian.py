@@ -1,0 +1,120 @@
+"""Several outputs at once (--of): each row of the Jacobian equals the gradient of that
+statement written as a program of its own, and central finite differences; a batch
+equals its points; diff, check and graph name each output; errors list the statements."""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+
+import pytest
+
+from autodiff_cli import parse
+from autodiff_cli.core.jacobian import jacobian
+
+PROGRAM = "h = tanh(w1*x + b1); g = sigmoid(w2*x + b2); u = h*g; v = h + g**2; s = log(1 + exp(u - v))"
+ALONE = {  # each output written out alone: an independent parse and evaluation
+    "u": "tanh(w1*x + b1)*sigmoid(w2*x + b2)",
+    "v": "tanh(w1*x + b1) + sigmoid(w2*x + b2)**2",
+    "s": "log(1 + exp(tanh(w1*x + b1)*sigmoid(w2*x + b2) - tanh(w1*x + b1) - sigmoid(w2*x + b2)**2))",
+}
+POINT = {"x": 0.7, "w1": -1.3, "b1": 0.4, "w2": 2.1, "b2": -0.5}
+
+
+def test_each_row_is_that_output_alone_and_its_finite_differences():
+    expr = parse(PROGRAM)
+    for k in range(5):
+        rng = random.Random(k)
+        at = {n: rng.uniform(-2, 2) for n in POINT}
+        found = jacobian(expr, at, ["u", "v", "s"])
+        assert list(found.values) == ["u", "v", "s"] and list(found.variables) == list(expr.variables)
+        for name, text in ALONE.items():
+            alone = parse(text).evaluate(at)
+            assert math.isclose(found.values[name], alone.value, rel_tol=1e-15)
+            for var, g in found.jacobian[name].items():
+                assert math.isclose(g, alone.gradients[var], rel_tol=1e-13, abs_tol=1e-300), (name, var)
+                h = 1e-6
+                f = parse(text)
+                diff = (f.forward({**at, var: at[var] + h}) - f.forward({**at, var: at[var] - h})) / (2 * h)
+                assert math.isclose(g, diff, rel_tol=1e-6, abs_tol=1e-8)
+
+
+def test_a_variable_no_path_reaches_has_gradient_zero_not_a_stale_one():
+    expr = parse("u = x*y; v = z*2")
+    found = jacobian(expr, {"x": 2.0, "y": 3.0, "z": 5.0}, ["u", "v"])
+    assert found.jacobian == {"u": {"x": 3.0, "y": 2.0, "z": 0.0}, "v": {"x": 0.0, "y": 0.0, "z": 2.0}}
+
+
+def test_eval_json_csv_and_table(cli):
+    run = cli("eval", "u = x*y; v = x + y", "x=2", "y=3", "--of", "u,v", "--format", "json")
+    assert json.loads(run.out) == {"expression": "u = x*y; v = x + y", "variables": {"x": 2.0, "y": 3.0},
+                                   "values": {"u": 6.0, "v": 5.0},
+                                   "jacobian": {"u": {"x": 3.0, "y": 2.0}, "v": {"x": 1.0, "y": 1.0}}}
+    run = cli("eval", "u = x*y; v = x + y", "x=2", "y=3", "--of", "u", "--of", "v", "--format", "csv")
+    assert run.out == "x,y,u,v,du/dx,du/dy,dv/dx,dv/dy\r\n2.0,3.0,6.0,5.0,3.0,2.0,1.0,1.0\r\n"
+    table = cli("eval", "u = x*y; v = x + y", "x=2", "y=3", "--of", "u,v").out
+    rows = [line.split() for line in table.splitlines()]
+    assert ["u", "3.0", "2.0"] in rows and ["v", "1.0", "1.0"] in rows and ["x", "y"] in rows
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+def test_a_batch_equals_its_points(cli, fmt):
+    run = cli("eval", PROGRAM, "--grid", "x=-1:1:0.5", "--grid", "w1=-1:1:1", "b1=0.4", "w2=2.1", "b2=-0.5",
+              "--of", "u,v,s", "--format", fmt)
+    assert run.code == 0
+    expr = parse(PROGRAM)
+    if fmt == "csv":
+        header, *lines = [line.split(",") for line in run.out.splitlines()]
+        names = list(expr.variables)  # in order of first appearance: w1, x, b1, w2, b2
+        assert header == [*names, "u", "v", "s", *(f"d{o}/d{n}" for o in "uvs" for n in names)]
+        points = [dict(zip(header, map(float, line), strict=True)) for line in lines]
+    else:
+        points = [json.loads(line) for line in run.out.splitlines()]
+    assert len(points) == 8  # 4 x by 2 w1 (STOP is not included)
+    for row in points:
+        at = {n: row[n] for n in POINT} if fmt == "csv" else row["variables"]
+        one = jacobian(expr, at, ["u", "v", "s"])
+        for o in "uvs":
+            got = row[o] if fmt == "csv" else row["values"][o]
+            assert math.isclose(got, one.values[o], rel_tol=1e-15)
+            for n in POINT:
+                got = row[f"d{o}/d{n}"] if fmt == "csv" else row["jacobian"][o][n]
+                assert math.isclose(got, one.jacobian[o][n], rel_tol=1e-14, abs_tol=1e-300)
+
+
+def test_diff_labels_each_output(cli):
+    run = cli("diff", "u = x*y; v = sin(x) + y", "--of", "u,v")
+    assert run.out == "du/dx = y\ndu/dy = x\ndv/dx = cos(x)\ndv/dy = 1\n"
+    data = json.loads(cli("diff", "u = x*y; v = sin(x) + y", "--of", "u,v", "--format", "json").out)
+    assert data["derivatives"] == {"u": {"x": "y", "y": "x"}, "v": {"x": "cos(x)", "y": "1"}}
+    latex = cli("diff", "u = x*y; v = sin(x) + y", "--of", "v", "--format", "latex").out
+    assert latex.startswith(r"\frac{\partial v}{\partial x} = \cos\left(x\right)")
+
+
+def test_check_checks_every_output_and_fails_if_one_fails(cli, monkeypatch):
+    data = json.loads(cli("check", "u = x*y; v = sin(x) + y", "x=1", "y=2", "--of", "u,v", "--format", "json").out)
+    assert data["ok"] and set(data["outputs"]) == {"u", "v"} and data["outputs"]["v"]["checks"]["x"]["ok"]
+    from autodiff_cli.base import ops
+
+    sin = ops.OPS["sin"]  # a wrong rule: check must catch it in v, not only in the last statement
+    monkeypatch.setitem(ops.OPS, "sin", ops.Op("sin", "sin", "call", 1, sin.forward, (lambda m, o, x: -m.cos(x),)))
+    run = cli("check", "v = sin(x) + y; u = x*y", "x=1", "y=2", "--of", "u,v")
+    assert run.code == 1 and "error: the gradient check failed for 'dv/dx'" in run.err
+
+
+def test_graph_draws_every_output_as_one(cli):
+    dot = cli("graph", "u = x*y; v = sin(x) + y", "x=1", "y=2", "--of", "u,v", "-o", "-", "--format", "dot").out
+    assert dot.count("#dcfce7") == 2 and "gradient" not in dot  # two outputs; a gradient is one output's
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["u = x*y; v = x + y", "x=1", "y=2", "--of", "w"], "error: no statement 'w' in the expression (its statements: "
+                                                         "'u', 'v')"),
+    (["x*y", "x=1", "y=2", "--of", "u"], "error: no statement 'u' in the expression (it has no named statements"),
+    (["u = x*y; v = x + y", "x=1", "y=2", "--of", "u,v", "--trace"], "error: --trace takes one output, not --of"),
+    (["u = x*y; v = x + y", "--grid", "x=0:1:0.5", "y=2", "--of", "u,q"], "error: no statement 'q'"),
+])
+def test_a_wrong_of_is_a_usage_error(cli, args, message):
+    run = cli("eval", *args)
+    assert run.code == 2 and run.err.startswith(message) and run.out == ""
