@@ -58,7 +58,8 @@ def run_eval(tokens: list[str], fmt: Format, nodes: bool, ieee: bool, trace: boo
     if of:
         from ..core.jacobian import jacobian  # lazily: only --of needs it
 
-        several = jacobian(expr, values, of, ieee)
+        with process.paused_collector():  # a row of floats per output: nothing for the collector to find
+            several = jacobian(expr, values, of, ieee)
         for note in several.notes:
             diagnostic(f"note: {note}")
         write_jacobian(several, fmt, sys.stdout, title=expr.text() if fmt is Format.table else "", digits=digits)
