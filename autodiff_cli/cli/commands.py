@@ -248,6 +248,15 @@ def _graph(o: dict[str, Any], tokens: list[str], missing: list) -> int | None:
         raise UsageError(f"the graph has {size:,} nodes; laying out more than {MAX_LAYOUT_NODES:,} takes "
                          "Graphviz minutes: write .dot instead, or pass --force")
     process.leave_at_once_if(rendering)
+    if kind == "html":
+        if not with_values or of:
+            raise UsageError("the page steps through the backward pass of one output: give the values of the "
+                             "variables" + (" and leave out --of" if of else ""))
+        from ..core.steps import stepper_page  # lazily: only the page needs it
+
+        page = stepper_page(expr, values, o["precision"], o["rankdir"], ieee)
+        _write(output, page.encode("utf-8"), kind)
+        return None
     dot = to_dot(expr, with_values, o["precision"], o["rankdir"], outputs=[v.output for v in drawn] if of else None)
     _write(output, render(dot, kind), kind)
     return None

@@ -15,6 +15,7 @@ TYPE_CHECKING = False  # typing itself costs start-up time
 if TYPE_CHECKING:
     from ..draw.notebook import Graph
     from .definitions import Call
+    from .steps import Stepper
 
 
 class Evaluation:
@@ -34,9 +35,14 @@ class Evaluation:
     def __repr__(self) -> str:
         return f"Evaluation({self.expression!r}, value={self.value!r}, gradients={self.gradients!r})"
 
-    def render_graph(self, precision: int = 4, rankdir: str = "LR") -> Graph:
+    def render_graph(self, precision: int = 4, rankdir: str = "LR", steps: bool = False) -> Graph | Stepper:
         """The graph at this evaluation's point, each node with its value and
-        gradient (:class:`~autodiff_cli.draw.notebook.Graph`: shown inline in a notebook, ``.save(path)``)."""
+        gradient (:class:`~autodiff_cli.draw.notebook.Graph`: shown inline in a notebook, ``.save(path)``);
+        with ``steps``, the page that steps through the backward pass (:class:`~autodiff_cli.core.steps.Stepper`)."""
+        if steps:
+            from .steps import Stepper, stepper_page  # lazily: only the page needs it
+
+            return Stepper(stepper_page(self._copy(), None, precision, rankdir))
         from ..draw.notebook import draw_evaluation  # lazily: the drawing's imports cost start-up time
 
         return draw_evaluation(self, self._copy(), precision, rankdir)

@@ -4,10 +4,10 @@ derives its ``--format`` choices and its suffix rule from it)."""
 
 from __future__ import annotations
 
-SUFFIXES = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot", ".gv": "dot"}
+SUFFIXES = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot", ".gv": "dot", ".html": "html"}
 """A file's suffix, and the format written to it (``.gv`` is Graphviz's other suffix for DOT)."""
-GRAPH = ("svg", "png", "pdf", "dot")
-"""What a computation graph is drawn as."""
+GRAPH = ("svg", "png", "pdf", "dot", "html")
+"""What a computation graph is drawn as (html: a page that steps through the backward pass)."""
 PLOT = ("svg", "png", "pdf")
 """What a plot is drawn as (by matplotlib: no DOT)."""
 

@@ -1,0 +1,164 @@
+"""The backward pass you can watch: one self-contained HTML page (no network, no
+CDN) with the graph's SVG and a stepper through the pass, as the lecture does it
+by hand: the output's gradient set to 1, then node after node, each one's local
+derivative times the gradient flowing in, added into its inputs.
+
+The page knows nothing of expressions: it gets the SVG Graphviz drew (records
+``n0``, ``n1``, ... and operations ``n0_op``, as :mod:`autodiff_cli.draw.graph`
+names them) and the steps as data (:func:`autodiff_cli.core.steps.backward_steps`
+makes them), and rewrites the records' ``gradient:`` texts as the reader steps.
+Keys: ArrowRight and ArrowLeft a step, Home the start, End the finished pass.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from typing import Any
+
+_STYLE = """
+body { font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; margin: 0;
+       color: #111827; background: #ffffff; display: flex; flex-direction: column; height: 100vh; }
+header { flex: 0 0 auto; padding: 10px 16px; border-bottom: 1px solid #e5e7eb; display: flex; gap: 10px;
+         align-items: center; }
+header h1 { font-size: 16px; margin: 0 8px 0 0; font-weight: 600; flex: 1 1 auto; min-width: 0;
+            white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+header code { font-size: 14px; }
+button { font: inherit; white-space: nowrap; flex: none; padding: 4px 12px; border: 1px solid #9ca3af;
+         border-radius: 6px; background: #f9fafb; cursor: pointer; }
+button:disabled { opacity: 0.4; cursor: default; }
+#counter { color: #4b5563; white-space: nowrap; flex: none; }
+main { flex: 1 1 auto; min-height: 0; display: flex; flex-direction: column; }
+#graph { flex: 1 1 auto; min-height: 0; overflow: auto; padding: 8px; }
+#graph svg { max-width: 100%; height: auto; }
+#panel { flex: 0 0 auto; border-top: 1px solid #e5e7eb; padding: 10px 16px; background: #f9fafb;
+         max-height: 40vh; overflow: auto; }
+#what { margin: 0 0 2px 0; }
+.keys { margin: 0 0 6px 0; }
+table { border-collapse: collapse; font-variant-numeric: tabular-nums; }
+th, td { padding: 2px 12px 2px 0; text-align: left; }
+td.n { text-align: right; }
+th { color: #4b5563; font-weight: 500; border-bottom: 1px solid #d1d5db; }
+.current > polygon, .current > ellipse, .current > path { stroke: #dc2626 !important; stroke-width: 3px; }
+.flowing > polygon, .flowing > path { stroke: #d97706 !important; stroke-width: 2.5px; }
+.changed text { fill: #b45309 !important; font-weight: bold; }
+.keys { color: #6b7280; font-size: 13px; }
+"""
+
+_SCRIPT = """
+(function () {
+  const steps = JSON.parse(document.getElementById("steps").textContent);
+  const graph = document.getElementById("graph");
+  const nodes = {};  // n3 -> its <g>, by the <title> Graphviz gives it
+  graph.querySelectorAll("g.node").forEach(function (g) {
+    const title = g.querySelector("title");
+    if (title) { nodes[title.textContent.trim()] = g; }
+  });
+  function gradientText(name) {
+    const g = nodes[name];
+    if (!g) { return null; }
+    const texts = g.querySelectorAll("text");
+    for (let i = 0; i < texts.length; i++) {
+      if (texts[i].textContent.indexOf("gradient:") === 0) { return texts[i]; }
+    }
+    return null;
+  }
+  // What each record shows at state k: the start, then one state per step.
+  const shown = [{}];
+  let now = {};
+  steps.states.forEach(function (state) {
+    now = Object.assign({}, now, state.set);
+    shown.push(now);
+  });
+  let at = 0;
+  function show(k) {
+    at = Math.max(0, Math.min(k, shown.length - 1));
+    Object.keys(nodes).forEach(function (name) {
+      nodes[name].classList.remove("current", "flowing", "changed");
+    });
+    Object.keys(steps.records).forEach(function (name) {
+      const text = gradientText(name);
+      if (text) { text.textContent = shown[at][name] !== undefined ? shown[at][name] : steps.before; }
+    });
+    const state = at > 0 ? steps.states[at - 1] : null;
+    if (state) {
+      (state.node !== null ? [state.node, state.node + "_op"] : []).forEach(function (name) {
+        if (nodes[name]) { nodes[name].classList.add("current"); }
+      });
+      Object.keys(state.set).forEach(function (name) {
+        if (nodes[name] && name !== state.node) { nodes[name].classList.add("changed"); }
+      });
+    }
+    document.getElementById("what").innerHTML = state ? state.what : steps.start;
+    const rows = document.getElementById("rows");
+    rows.innerHTML = "";
+    (state ? state.rows : []).forEach(function (row) {
+      const tr = document.createElement("tr");
+      row.forEach(function (cell, j) {
+        const td = document.createElement("td");
+        td.textContent = cell;
+        if (j > 0) { td.className = "n"; }
+        tr.appendChild(td);
+      });
+      rows.appendChild(tr);
+    });
+    document.getElementById("table").style.display = state && state.rows.length ? "" : "none";
+    document.getElementById("counter").textContent = "step " + at + " of " + (shown.length - 1);
+    document.getElementById("back").disabled = at === 0;
+    document.getElementById("home").disabled = at === 0;
+    document.getElementById("next").disabled = at === shown.length - 1;
+    document.getElementById("end").disabled = at === shown.length - 1;
+  }
+  document.getElementById("home").onclick = function () { show(0); };
+  document.getElementById("back").onclick = function () { show(at - 1); };
+  document.getElementById("next").onclick = function () { show(at + 1); };
+  document.getElementById("end").onclick = function () { show(shown.length - 1); };
+  document.addEventListener("keydown", function (e) {
+    const keys = {"ArrowRight": at + 1, "ArrowLeft": at - 1, "Home": 0, "End": shown.length - 1};
+    if (e.key in keys) { e.preventDefault(); show(keys[e.key]); }
+  });
+  show(0);
+})();
+"""
+
+
+def page(svg: str, steps: dict[str, Any], title: str) -> str:
+    """The page: ``svg`` (Graphviz's drawing) and ``steps``: ``records`` (the
+    drawn records that have a gradient field), ``before`` (their text before the
+    pass), ``start`` (what the panel says then) and ``states``, one per step, each
+    with ``node`` (the record processed, or None), ``set`` (record -> its new
+    gradient text), ``what`` (the step in words, HTML) and ``rows`` (the step's
+    ``--trace`` rows: input, local derivative, contribution, input's gradient)."""
+    svg = svg[svg.index("<svg"):]  # without the XML prologue and DOCTYPE, inline in HTML
+    data = json.dumps(steps, ensure_ascii=False).replace("</", "<\\/")  # never ends the <script>
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{html.escape(title)} — the backward pass</title>
+<style>{_STYLE}</style>
+</head>
+<body>
+<header>
+<h1 title="{html.escape(title)}">The backward pass of <code>{html.escape(title)}</code></h1>
+<span id="counter"></span>
+<button id="home" title="Home: before the pass">&laquo; start</button>
+<button id="back" title="ArrowLeft: a step back">&lsaquo; back</button>
+<button id="next" title="ArrowRight: the next step">next &rsaquo;</button>
+<button id="end" title="End: the finished pass">end &raquo;</button>
+</header>
+<main>
+<div id="graph">{svg}</div>
+<div id="panel">
+<p id="what"></p>
+<p class="keys">Keys: &rarr; next step, &larr; back, Home the start, End the finished pass.</p>
+<table id="table"><thead><tr><th>input</th><th>local derivative</th><th>contribution</th>
+<th>input's gradient</th></tr></thead><tbody id="rows"></tbody></table>
+</div>
+</main>
+<script type="application/json" id="steps">{data}</script>
+<script>{_SCRIPT}</script>
+</body>
+</html>
+"""
