@@ -118,3 +118,65 @@ def test_graph_draws_every_output_as_one(cli):
 def test_a_wrong_of_is_a_usage_error(cli, args, message):
     run = cli("eval", *args)
     assert run.code == 2 and run.err.startswith(message) and run.out == ""
+
+
+def _expand(text: str, definitions: dict[str, tuple[list[str], str]]) -> str:
+    """Calls written out by hand, as text: each ``f(a, b)`` (arguments without parentheses
+    or commas, as the programs below make them) becomes f's body (itself written out,
+    with no call left), a parameter replaced by its argument in parentheses."""
+    import re as regex
+
+    while True:
+        found = False
+        for name, (params, body) in definitions.items():
+            def one(m, params=params, body=body):
+                args = [a.strip() for a in m.group(1).split(",")]
+                out = regex.sub(r"\b(" + "|".join(params) + r")\b", lambda p: f"({args[params.index(p[1])]})", body)
+                return f"({out})"
+
+            new = regex.sub(rf"\b{name}\(([^()]*)\)", one, text)
+            found, text = found or new != text, new
+        if not found:
+            return text
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_random_programs_with_definitions_and_several_outputs(seed):
+    rng = random.Random(seed)
+    names = ["x", "y", "z"]
+
+    def term(free: list[str]) -> str:
+        return rng.choice([*free, f"{rng.uniform(0.5, 2):.2f}", f"{rng.choice(free)}*{rng.choice(free)}"])
+
+    def body(free: list[str], calls: list[str]) -> str:
+        parts = []
+        for _ in range(rng.randint(2, 4)):
+            t = term(free)
+            if calls and rng.random() < 0.4:
+                f = rng.choice(calls)
+                t = f"{f}({', '.join(term(free) for _ in range(arity[f]))})"
+            parts.append(rng.choice(["sin({})", "tanh({})", "({})**2", "exp(-({})**2)", "{}"]).format(t))
+        return rng.choice([" + ", " - ", "*"]).join(parts)
+
+    arity, definitions, lines = {}, {}, []
+    for f in ("f", "g"):
+        params = ["p", "q"][: rng.randint(1, 2)]
+        arity[f] = len(params)
+        text = body([*params, "c"], list(definitions))  # c: a variable of the program, inside a body
+        definitions[f] = (params, _expand(text, definitions))  # written out already: no call inside
+        lines.append(f"{f}({', '.join(params)}) = {text}")
+    outs = {}
+    for o in ("u", "v", "w"):
+        outs[o] = body(names, list(definitions))
+        lines.append(f"{o} = {outs[o]}")
+    program = "; ".join(lines)
+    expr = parse(program)
+    at = {n: rng.uniform(-1, 1) for n in expr.variables}
+    found = jacobian(expr, at, ["u", "v", "w"])
+    for o, text in outs.items():
+        alone = parse(_expand(text, definitions))
+        one = alone.evaluate({n: at[n] for n in alone.variables})
+        assert math.isclose(found.values[o], one.value, rel_tol=1e-13, abs_tol=1e-15), (program, o)
+        for n in expr.variables:
+            want = one.gradients.get(n, 0.0)
+            assert math.isclose(found.jacobian[o][n], want, rel_tol=1e-12, abs_tol=1e-14), (program, o, n)
