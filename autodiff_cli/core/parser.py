@@ -21,7 +21,6 @@ from .definitions import DEFINED, Definitions
 from .engine import Value
 from .expression import Expression
 from .lalr import LALR, ParseError, spec_from_lark, token_end, token_text
-from .syntax import syntax_error
 
 TYPE_CHECKING = False  # typing itself costs start-up time
 if TYPE_CHECKING:
@@ -341,6 +340,8 @@ def _run(text: str, builder: _Builder) -> Any:
         try:
             return parser.parse(text, builder, positions=builder.positions)
         except ParseError as exc:
+            from .syntax import syntax_error  # lazily: only a syntax error needs its messages
+
             raise syntax_error(exc, text) from None
         finally:
             builder._reset("")
