@@ -257,3 +257,11 @@ def test_the_readme_lists_every_function_with_its_domain():
     rows = [line for line in readme.splitlines() if line.startswith("| `") and line.count("|") == 4]
     listed = {name for row in rows for name in row.split("|")[1].replace("`", " ").replace("(", " ").split()}
     assert set(FUNCTIONS) <= listed, set(FUNCTIONS) - listed
+
+
+@pytest.mark.parametrize(("text", "at", "jump"), [("floor(x)", "x=2", "1"), ("ceil(x)*x", "x=-3", "3")])
+def test_check_at_a_jump_says_no_finite_difference_exists(cli, text, at, jump):
+    # floor jumps by 1 at an integer: a finite difference there grows as the step shrinks, no slope.
+    run = cli("check", text, at)
+    assert run.code == 1 and "sits on a jump: " in run.err and f"(the function jumps by {jump} there)" in run.err
+    assert "average of the slopes" not in run.err

@@ -252,11 +252,24 @@ def _kink(f, x: float, f0: float, h: float, conventions: list[str]) -> str:
         return (f"sits where the expression is defined on one side only: {'; '.join(conventions)}; the analytic "
                 f"gradient follows that convention, the finite difference sees the {'left' if hi is None else 'right'}"
                 f" side's slope")
+    jump = _jump(f, x, f0, h, hi, lo)
+    if jump:  # floor(x) at an integer: a step, not a slope, however small h is
+        return (f"sits on a jump: {'; '.join(conventions)}; the analytic gradient follows that convention, and no "
+                f"finite difference exists (the function jumps by {jump:.6g} there)")
     right, left = (hi - f0) / h, (f0 - lo) / h
     if abs(right - left) <= 1e-3 * max(abs(right), abs(left)):
         return ""
     return (f"sits on a kink: {'; '.join(conventions)}; the analytic gradient follows that convention, "
             f"the finite difference sees the average of the slopes either side ({left:.6g} left, {right:.6g} right)")
+
+
+def _jump(f, x: float, f0: float, h: float, hi: float, lo: float) -> float:
+    """How much ``f`` jumps at ``x`` (0 where it does not): a side whose change does not
+    shrink as the step does (a slope's shrinks 16-fold from h to h/16)."""
+    for near, far in ((f(x + h / 16), hi), (f(x - h / 16), lo)):
+        if near is not None and far - f0 != 0 and abs(near - f0) > abs(far - f0) / 4:
+            return abs(near - f0)
+    return 0.0
 
 
 def _difference(f, x: float, h: float, f0: float, method: str) -> tuple[float, str]:
