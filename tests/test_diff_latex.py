@@ -30,7 +30,8 @@ from strategies import expressions, points
 COMMANDS = {r"\frac", r"\sqrt", r"\left", r"\right", r"\sin", r"\cos", r"\tan", r"\tanh", r"\log", r"\sigma",
             r"\operatorname", r"\pi", r"\cdot", r"\quad", r"\exp", r"\mathrm", r"\_", r"\theta", r"\alpha",
             r"\mu", r"\Delta", r"\lambda"} | {"\\" + letter for letter in GREEK}
-FUNCTIONS = {r"\log_{2}": "log2", r"\log_{10}": "log10", r"\sin": "sin", r"\cos": "cos", r"\tan": "tan", r"\tanh": "tanh", r"\log": "log", r"\sigma": "sigmoid",
+FUNCTIONS = {r"\log_{2}": "log2", r"\log_{10}": "log10",
+             r"\sin": "sin", r"\cos": "cos", r"\tan": "tan", r"\tanh": "tanh", r"\log": "log", r"\sigma": "sigmoid",
              r"\exp": "exp"}
 
 
@@ -145,7 +146,8 @@ class Reader:
             self.take(r"\right|")
             return f"abs({inner})"
         named = dict(self.names)
-        for command, name in [*FUNCTIONS.items(), *((rf"\operatorname{{{n}}}", n) for n in ("relu", "sign", "sigmoid"))]:
+        words = ((rf"\operatorname{{{n}}}", n) for n in ("relu", "sign", "sigmoid"))
+        for command, name in [*FUNCTIONS.items(), *words]:
             if command in named:  # a variable took the command (sigma): the function is \operatorname{sigmoid}
                 continue
             if self.peek(command) and not s[self.i + len(command):self.i + len(command) + 1].isalpha():
