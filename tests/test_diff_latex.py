@@ -21,7 +21,7 @@ from test_diff_corpus import CORPUS, cases, seed
 
 from autodiff_cli import DomainError, parse
 from autodiff_cli.symbolic.diff import derivatives, taken_names
-from autodiff_cli.symbolic.latex import GREEK, latex_name, to_latex
+from autodiff_cli.symbolic.latex import GREEK, Symbols, latex_name, to_latex
 from autodiff_cli.symbolic.printer import to_text
 
 from conftest import examples
@@ -30,7 +30,8 @@ from strategies import expressions, points
 COMMANDS = {r"\frac", r"\sqrt", r"\left", r"\right", r"\sin", r"\cos", r"\tan", r"\tanh", r"\log", r"\sigma",
             r"\operatorname", r"\pi", r"\cdot", r"\quad", r"\exp", r"\mathrm", r"\_", r"\theta", r"\alpha",
             r"\mu", r"\Delta", r"\lambda"} | {"\\" + letter for letter in GREEK}
-FUNCTIONS = {r"\sin": "sin", r"\cos": "cos", r"\tan": "tan", r"\tanh": "tanh", r"\log": "log", r"\sigma": "sigmoid",
+FUNCTIONS = {r"\log_{2}": "log2", r"\log_{10}": "log10",
+             r"\sin": "sin", r"\cos": "cos", r"\tan": "tan", r"\tanh": "tanh", r"\log": "log", r"\sigma": "sigmoid",
              r"\exp": "exp"}
 
 
@@ -45,7 +46,7 @@ def check_syntax(latex: str) -> None:
             opening = stack.pop()
             assert {"}": "{", r"\right)": r"\left(", r"\right|": r"\left|"}[token] == opening, latex
     assert not stack, latex
-    for command in re.findall(r"\\[A-Za-z_]+", latex):
+    for command in re.findall(r"\\(?:[A-Za-z]+|_)", latex):
         assert command in COMMANDS, (command, latex)
     assert "**" not in latex and "*" not in latex.replace(r"\cdot", "")
 
@@ -144,10 +145,11 @@ class Reader:
             inner = self.sum()
             self.take(r"\right|")
             return f"abs({inner})"
-        if self.peek(r"\pi"):
-            self.take(r"\pi")
-            return "pi"
-        for command, name in [*FUNCTIONS.items(), *((rf"\operatorname{{{n}}}", n) for n in ("relu", "sign"))]:
+        named = dict(self.names)
+        words = ((rf"\operatorname{{{n}}}", n) for n in ("relu", "sign", "sigmoid"))
+        for command, name in [*FUNCTIONS.items(), *words]:
+            if command in named:  # a variable took the command (sigma): the function is \operatorname{sigmoid}
+                continue
             if self.peek(command) and not s[self.i + len(command):self.i + len(command) + 1].isalpha():
                 self.take(command)
                 power = ""
@@ -163,6 +165,9 @@ class Reader:
             if s.startswith(text, self.i) and not (text[-1].isalpha() and s[self.i + len(text):][:1].isalpha()):
                 self.i += len(text)
                 return name
+        if self.peek(r"\pi"):  # after the names: a variable pi_1 is \pi_{1}
+            self.take(r"\pi")
+            return "pi"
         if s.startswith("e", self.i) and not s[self.i + 1:self.i + 2].isalpha():
             self.i += 1
             if not self.peek("^{"):
@@ -177,16 +182,18 @@ class Reader:
         return number.group()
 
 
-def read_back(latex: str, variables: list[str], text: str) -> str:
-    names = {latex_name(v): v for v in variables}
-    names.update({latex_name(n): n for n in re.findall(r"\b(t\d+) = ", text)})
-    names.update({latex_name(n): n for n in re.findall(r"(?:^|; )(\w+) = ", text)})
+def read_back(latex: str, variables: list[str], text: str, symbols: Symbols | None = None) -> str:
+    """``latex`` as autodiff text, its names read with ``symbols`` (the printer's table), else :func:`latex_name`."""
+    symbol = symbols.copy() if symbols is not None else latex_name
+    names = {symbol(v): v for v in variables}
+    names.update({symbol(n): n for n in re.findall(r"\b(t\d+) = ", text)})
+    names.update({symbol(n): n for n in re.findall(r"(?:^|; )(\w+) = ", text)})
     return Reader(latex, names).read()
 
 
-def agree(text: str, latex: str, variables: list[str], seed: int) -> None:
+def agree(text: str, latex: str, variables: list[str], seed: int, symbols: Symbols | None = None) -> None:
     check_syntax(latex)
-    again = read_back(latex, variables, text)
+    again = read_back(latex, variables, text, symbols)
     plain, mine = parse(text), parse(again)
     rng = random.Random(seed)
     for _ in range(3):

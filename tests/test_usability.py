@@ -50,8 +50,8 @@ def test_version_anywhere(cli):
 
 @pytest.mark.parametrize(("args", "message"), [
     (["eval", "x", "x=1", "--format", "yaml"], "--format is table, json, jsonl, csv or tsv, not 'yaml'"),
-    (["diff", "x", "--order", "0"], "--order takes a whole number from 1 to 10, not '0'"),
-    (["diff", "x", "--order", "abc"], "--order takes a whole number from 1 to 10, not 'abc'"),
+    (["diff", "x", "--order", "-1"], "--order takes a whole number from 0 to 10, not '-1'"),
+    (["diff", "x", "--order", "abc"], "--order takes a whole number from 0 to 10, not 'abc'"),
     (["graph", "a", "a=1", "-o", "-", "--rankdir", "XX"], "--rankdir is LR or TB, not 'XX'"),
     (["check"], "missing expression: autodiff check EXPR"),
     (["plot"], "missing expression: autodiff plot EXPR"),

@@ -91,7 +91,7 @@ def _check(o: dict[str, Any], tokens: list[str], missing: list) -> int | None:
 
 
 def _diff(o: dict[str, Any], tokens: list[str], missing: list) -> int | None:
-    from ..symbolic.diff import derivatives, taken_names  # lazily: only diff needs the symbolic layer
+    from ..symbolic.diff import derivatives, function, program_names, taken_names  # lazily: only diff needs it
     from .output import DiffFormat, write_derivatives  # lazily: only the commands that write results load the writers
 
     if not tokens:
@@ -105,6 +105,8 @@ def _diff(o: dict[str, Any], tokens: list[str], missing: list) -> int | None:
     if o["latex"] and o["fmt"] != "json":
         raise UsageError("--latex adds LaTeX to --format json; for LaTeX alone use --format latex")
     wrt = o["wrt"]
+    if wrt and o["order"] == 0:
+        raise UsageError("--order 0 prints the function itself, by no variable: leave out --wrt")
     with process.paused_collector():
         expr = parse(read_expression(tokens[0]))
         if any(n.op == "pow" and n.children[0].op == "var" and n.children[0].label == "e" for n in expr.live()[0]):
@@ -115,12 +117,16 @@ def _diff(o: dict[str, Any], tokens: list[str], missing: list) -> int | None:
             from ..core.jacobian import outputs  # lazily: only --of needs it
 
             views = {view.output_name: view for view in outputs(expr, of)}
-        found = {output: derivatives(view, list(dict.fromkeys(wrt)) if wrt else None, o["order"])
-                 for output, view in views.items()}
+        if o["order"] == 0:  # the function itself, in the form its derivatives have
+            found = {output: {"": function(view)} for output, view in views.items()}
+        else:
+            found = {output: derivatives(view, list(dict.fromkeys(wrt)) if wrt else None, o["order"])
+                     for output, view in views.items()}
         if not any(found.values()):
             raise UsageError("the expression has no variables to differentiate by")
         write_derivatives(expr.source, found if of else found[""], DiffFormat(o["fmt"]), sys.stdout, o["order"],
-                          taken_names(expr), o["latex"], several=bool(of))
+                          taken_names(expr), o["latex"], several=bool(of), names=program_names(expr),
+                          output=expr.output_name)
     return None
 
 

@@ -28,7 +28,8 @@ from .printer import TextPrinter
 from .printer import to_text as printed
 from .reverse import Graph, Term, node_of
 
-__all__ = ["Builder", "Graph", "Term", "derivative", "derivatives", "diff", "hessian", "node_of", "to_text"]
+__all__ = ["Builder", "Graph", "Term", "derivative", "derivatives", "diff", "function", "hessian", "node_of",
+           "program_names", "to_text"]
 
 
 def _check_constants(expr: Expression) -> None:
@@ -48,6 +49,8 @@ def derivatives(expr: Expression, wrt: list[str] | None = None, order: int = 1,
                 graph: Graph | None = None) -> dict[str, Node]:
     """The ``order``-th derivative of the output by each variable (all unless
     ``wrt``), as canonical nodes. First derivatives come from one sweep."""
+    if order < 1:  # the 0th would be the function for every variable: function() is it once
+        raise ValueError(f"order must be at least 1, not {order}")
     names = wrt or list(expr.variables)
     unknown = [n for n in names if n not in expr.variables]
     if unknown and unknown[0] in expr.names:
@@ -70,16 +73,38 @@ def derivatives(expr: Expression, wrt: list[str] | None = None, order: int = 1,
     # with a new sum in it), until nothing changes: (u + 1)*(x**x + x**x*u) is
     # x**x*(u + 1)**2.
     tidy = TextPrinter()
-    out = {}
-    for name in names:
-        node = found[name]
-        for _ in range(TIDY_PASSES):
-            again = factored(node, tidy)
-            if again is node:
-                break
-            node = again
-        out[name] = node
-    return out
+    return {name: _tidy(found[name], tidy) for name in names}
+
+
+def _tidy(node: Node, tidy: TextPrinter) -> Node:
+    """``node`` with sums that have a common factor factored, again on what that made."""
+    for _ in range(TIDY_PASSES):
+        again = factored(node, tidy)
+        if again is node:
+            break
+        node = again
+    return node
+
+
+def function(expr: Expression) -> Node:
+    """The output itself as a canonical node, tidied as a derivative is: what the
+    derivatives are derivatives of, in the same form (the 0th derivative)."""
+    _check_constants(expr)
+    return _tidy(Builder().rebuild(expr), TextPrinter())
+
+
+def program_names(expr: Expression) -> list[str]:
+    """The program's variables and assigned names in the order it first uses them,
+    which decides who keeps a symbol two names would share (``alpha`` and ``α``)."""
+    assigned: dict[int, list[str]] = {}
+    for name, node in expr.names.items():
+        assigned.setdefault(id(node), []).append(name)
+    out: list[str] = []
+    for node in expr.nodes:
+        if node.op == "var":
+            out.append(node.label)
+        out += assigned.get(id(node), [])
+    return list(dict.fromkeys(out))
 
 
 def taken_names(expr: Expression) -> set[str]:

@@ -4,6 +4,10 @@
 
 The same layout as the plain printer (:mod:`autodiff_cli.symbolic.printer`) with other
 templates, and the same named intermediates (``t_{1} = ...;\\quad ...``).
+
+Names go through one table (:class:`Symbols`) that never gives two names one symbol:
+``alpha`` and ``α`` are both ``\\alpha`` on paper, ``w1`` and ``w_1`` both ``w_{1}``,
+and a formula that reads the same for both would be wrong for one of them.
 """
 
 from __future__ import annotations
@@ -14,9 +18,10 @@ from fractions import Fraction
 from typing import Any
 
 from ..base.ops import ATOM, POWER, PRODUCT, UNARY
+from ..base.ops import FUNCTIONS as CALLS
 from .layout import Piece, Template, write
-from .nodes import CALL, NUM, VAR, Node, evaluable, is_exact, postorder
-from .printer import Part, Printer, is_e, text_and_names
+from .nodes import ADD, CALL, MUL, NUM, SYM, VAR, Node, evaluable, is_exact, postorder
+from .printer import Part, Printer, is_e, is_power, text_and_names
 
 POWERED = {name: "\\" + name for name in ("sin", "cos", "tan", "sec", "csc", "cot", "sinh", "cosh", "tanh", "log")}
 """Functions with a LaTeX command of their own that a square is written on (``\\sin^{2}\\left(x\\right)``)."""
@@ -67,6 +72,92 @@ def latex_name(name: str) -> str:
     return _stem(name)
 
 
+WORDS = {*CALLS, "arcsin", "arccos", "arctan", "arsinh", "arcosh", "artanh"}
+"""Words a function is written with: a variable ``log_2`` or ``sin1`` as ``\\mathrm{log}_{2}`` would read as the
+function ``\\log_{2}``."""
+
+
+def literal(name: str) -> str:
+    """A name exactly as written, upright (``\\mathrm{w\\_1}``): one to one with names, the spelling of last resort."""
+    return r"\mathrm{" + name.replace("_", r"\_") + "}"
+
+
+def _head(name: str) -> str:
+    """The part of a name that :func:`latex_name` writes as the symbol, before any subscript."""
+    if "_" in name.strip("_") and not name.startswith("_"):
+        return name.split("_", 1)[0]
+    return name.rstrip("0123456789") or name
+
+
+def wordy(symbol: str) -> bool:
+    """Whether a symbol is a word (``\\mathrm{lam}``), which runs into its neighbours: ``2 lam w``."""
+    if not symbol.startswith(r"\mathrm{"):
+        return False
+    depth, end = 0, len(symbol)
+    for k, char in enumerate(symbol):
+        depth += (char == "{") - (char == "}")
+        if char == "}" and depth == 0:
+            end = k
+            break
+    return len(symbol[len(r"\mathrm{"):end].replace("\\", "")) > 1
+
+
+class Symbols:
+    """The LaTeX symbol of every name in a formula, one to one.
+
+    Names get the short form of :func:`latex_name` in the order given (the program's order), the first
+    to ask keeping it: of ``alpha`` then ``α``, ``alpha`` is ``\\alpha`` and ``α`` is ``\\mathrm{α}``, its
+    literal name. A name that would read as a function (``log_2``) is literal too, a ``reserved`` symbol
+    (``\\pi`` when the constant is printed) is nobody's, and a function whose command a variable took is
+    ``\\operatorname{...}`` (``\\operatorname{sigmoid}`` beside a variable ``sigma``). Names asked for
+    later (intermediates ``t_{1}``) keep off every symbol given so far."""
+
+    def __init__(self, names: Iterable[str] = (), reserved: Iterable[str] = ()) -> None:
+        self.of: dict[str, str] = {}
+        self.used: set[str] = set(reserved)
+        for name in names:
+            self(name)
+        self.functions = {name: command if command not in self.used else rf"\operatorname{{{name}}}"
+                          for name, command in FUNCTIONS.items()}
+        self.used |= set(self.functions.values())
+
+    def __call__(self, name: str) -> str:
+        text = self.of.get(name)
+        if text is None:
+            text = latex_name(name)
+            if text in self.used or _head(name) in WORDS:
+                text = literal(name)
+            while text in self.used:  # a literal name is taken only by the same name: never, but never wrong
+                text += "'"
+            self.of[name] = text
+            self.used.add(text)
+        return text
+
+    def copy(self) -> Symbols:
+        """A table to add one formula's intermediates to, leaving this one as it is."""
+        other = Symbols()
+        other.of, other.used, other.functions = dict(self.of), set(self.used), self.functions
+        return other
+
+    def free(self, *candidates: str) -> str:
+        """The first candidate no name took (a label ``f`` where no variable is ``f``)."""
+        return next((c for c in candidates if c not in self.used), literal("output"))
+
+
+def symbols_for(names: Iterable[str], roots: Iterable[Node]) -> Symbols:
+    """The table for a set of formulas: ``names`` first in their order (the program's variables and
+    assigned names), then any other variable in the formulas, with ``\\pi`` kept for the constant
+    where a formula has it."""
+    order, constants = list(names), set()
+    for root in roots:
+        for node in postorder(root, lambda n: n.children()):
+            if node.kind == VAR:
+                order.append(node.name)
+            elif node.kind == SYM:
+                constants.add(node.name)
+    return Symbols(dict.fromkeys(order), [r"\pi"] if "pi" in constants else [])
+
+
 def number_latex(x: Any) -> tuple[str, int]:
     x = evaluable(x)
     if not is_exact(x):
@@ -84,25 +175,29 @@ def number_latex(x: Any) -> tuple[str, int]:
 
 class LatexPrinter(Printer):
     """LaTeX syntax; ``names`` are the nodes printed by name (a named call's
-    power is then ``t_{1}^{2}``, not ``\\sin^{2}``)."""
+    power is then ``t_{1}^{2}``, not ``\\sin^{2}``), ``symbols`` the table of every name."""
 
     parens = PARENS
 
-    def __init__(self, plans: dict[int, Any], names: dict[int, str], e_is_variable: bool) -> None:
+    def __init__(self, plans: dict[int, Any], names: dict[int, str], symbols: Symbols) -> None:
         super().__init__(plans)
         self.names = names
-        self.e_is_variable = e_is_variable
+        self.symbols = symbols
+        self.e_is_variable = "e" in symbols.used  # Euler's e is then exp(...), never a lone e
+        self._big: dict[int, bool] = {}
 
     def name(self, name: str) -> str:
-        return latex_name(name)
+        return self.symbols(name)
 
     def number(self, x: Any) -> tuple[str, int]:
         return number_latex(x)
 
     def leaf(self, node: Node) -> str:
         if node.kind == VAR:
-            return latex_name(node.name)
-        return r"\pi" if node.name == "pi" else "e"
+            return self.symbols(node.name)
+        if node.name == "pi":
+            return r"\pi"
+        return r"\exp\left(1\right)" if self.e_is_variable else "e"
 
     def call(self, node: Node) -> Template:
         arg = node.args[0]
@@ -113,7 +208,7 @@ class LatexPrinter(Printer):
             return [r"\log_{", (node.args[1], 0), r"}\left(", (arg, 0), r"\right)"], ATOM
         if node.name == "xlogy":  # as written by hand, x log y: its 0 at x = 0 is a convention, not notation
             return [(arg, PRODUCT), r" \log\left(", (node.args[1], 0), r"\right)"], PRODUCT
-        command = FUNCTIONS.get(node.name, rf"\operatorname{{{node.name}}}")
+        command = self.symbols.functions.get(node.name, rf"\operatorname{{{node.name}}}")
         pieces: list[Any] = [command + r"\left(", (arg, 0)]
         for more in node.args[1:]:
             pieces += [", ", (more, 0)]
@@ -130,7 +225,7 @@ class LatexPrinter(Printer):
             e = e.value
         exponent = [(e, 0)] if isinstance(e, Node) else [number_latex(e)[0]]
         if is_e(base):
-            if self.e_is_variable:
+            if self.e_is_variable or self.big(e):
                 return [r"\exp\left(", *exponent, r"\right)"], ATOM
             return ["e^{", *exponent, "}"], POWER
         if not isinstance(e, Node):
@@ -143,12 +238,77 @@ class LatexPrinter(Printer):
                 return [f"{POWERED[base.name]}^{{{e}}}\\left(", (base.args[0], 0), r"\right)"], ATOM
         return [(base, ATOM), "^{", *exponent, "}"], POWER
 
+    def big(self, e: Any) -> bool:
+        """Whether an exponent of e is too big for a superscript: a fraction, or more than
+        :data:`FEW` symbols (``\\exp\\left(-\\frac{x^{2}}{2}\\right)``, not ``e^{-\\frac{x^{2}}{2}}``)."""
+        if not isinstance(e, Node):
+            return _fraction(e)
+        if id(e) not in self._big:
+            self._big[id(e)] = _big(e)
+        return self._big[id(e)]
+
     def join(self, num: list[Part], den: list[Part]) -> Template:
         if not num:
             num = [(["1"], ATOM, True)]
         if den:
-            return [r"\frac{", *_join(_alone(num)), "}{", *_join(_alone(den)), "}"], PRODUCT
-        return _join(num), PRODUCT if len(num) > 1 else num[0][1]
+            return [r"\frac{", *self._join(_alone(num)), "}{", *self._join(_alone(den)), "}"], PRODUCT
+        return self._join(num), PRODUCT if len(num) > 1 else num[0][1]
+
+    def _join(self, parts: list[Part]) -> list[Piece]:
+        """Factors side by side; ``\\cdot`` before one that starts with a digit (``x \\cdot 2^{x}``)
+        and on either side of a word (``2 \\cdot \\mathrm{lam} \\cdot w``, not ``2 lam w``)."""
+        out: list[Piece] = []
+        for k, (pieces, _, digit) in enumerate(parts):
+            if k:
+                apart = digit or self._wordy(pieces[0]) or self._wordy(parts[k - 1][0][-1])
+                out.append(r" \cdot " if apart else " ")
+            out += pieces
+        return out
+
+    def _wordy(self, piece: Piece) -> bool:
+        """Whether a factor's first or last piece is a name written as a word (or a power of one)."""
+        if type(piece) is not tuple:
+            return False
+        node = piece[0]
+        if node.kind == MUL and id(node) not in self.names and is_power(node):
+            node = node.args[0][0]
+        if id(node) in self.names:
+            return wordy(self.symbols(self.names[id(node)]))
+        return node.kind == VAR and wordy(self.symbols(node.name))
+
+
+FEW = 3
+"""The most symbols (names, numbers and calls; not their exponents) an exponent of e is written with as a
+superscript: ``e^{b + w x}``."""
+
+
+def _fraction(x: Any) -> bool:
+    """Whether a number prints as a fraction (``\\frac{1}{3}``; not ``\\sqrt``'s ``1/2``)."""
+    return is_exact(evaluable(x)) and Fraction(evaluable(x)).denominator != 1
+
+
+def _big(root: Node) -> bool:
+    """Whether ``root`` has more than :data:`FEW` symbols or prints a fraction (stops at the first of either)."""
+    count, seen, stack = 0, set(), [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if node.kind == MUL:
+            if _fraction(node.coeff) or any(e.kind == NUM and e.value < 0 for _, e in node.args):
+                return True
+        elif node.kind == ADD:
+            if _fraction(node.coeff) or any(_fraction(c) for _, c in node.args):
+                return True
+        elif node.kind == NUM:
+            if _fraction(node.value) and node.value != Fraction(1, 2):
+                return True
+        count += node.kind in (NUM, VAR, SYM, CALL)
+        if count > FEW:
+            return True
+        stack += [b for b, _ in node.args] if node.kind == MUL else node.children()  # not the small exponents
+    return False
 
 
 def _alone(parts: list[Part]) -> list[Part]:
@@ -160,18 +320,9 @@ def _alone(parts: list[Part]) -> list[Part]:
     return parts
 
 
-def _join(parts: list[Part]) -> list[Piece]:
-    """Factors side by side; ``\\cdot`` before one that starts with a digit (``x \\cdot 2^{x}``)."""
-    out: list[Piece] = []
-    for k, (pieces, _, digit) in enumerate(parts):
-        if k:
-            out.append(r" \cdot " if digit else " ")
-        out += pieces
-    return out
-
-
-def to_latex(root: Node, taken: Iterable[str] = ()) -> str:
-    """``root`` in LaTeX, with the plain printer's factored sums and named intermediates."""
+def to_latex(root: Node, taken: Iterable[str] = (), symbols: Symbols | None = None) -> str:
+    """``root`` in LaTeX, with the plain printer's factored sums and named intermediates; its names from
+    ``symbols`` (the table of every formula printed together), else from a table of its own."""
     text, names = text_and_names(root, taken)
-    variables = {n.name for n in postorder(root, lambda n: n.children()) if n.kind == VAR}
-    return write(root, LatexPrinter(text.plans, names, "e" in variables), taken, names, SEPARATOR)
+    symbols = (symbols or symbols_for((), [root])).copy()
+    return write(root, LatexPrinter(text.plans, names, symbols), taken, names, SEPARATOR)
