@@ -69,9 +69,9 @@ def test_lecture_graph(cli, tmp_path, renderer):
     # Hand-derived: a = -2, grad 4; b = 10, grad -2; c = 2, grad 6; d = -3, grad -4.
     assert variables == {"a": ["value: -2.0000", "gradient: 4.0000"], "b": ["value: 10.0000", "gradient: -2.0000"],
                          "c": ["value: 2.0000", "gradient: 6.0000"], "d": ["value: -3.0000", "gradient: -4.0000"]}
-    # Plus c*d = -6, b + c*d = 4, and the output -8 with gradient 1.
+    # Plus c*d = -6, b + c*d = 4, and the output -8 with gradient 1, labelled "output" (it has no name).
     others = sorted(tuple(t) for t in values.values() if t[0] not in "abcd")
-    assert others == [("value: -6.0000", "gradient: -2.0000"), ("value: -8.0000", "gradient: 1.0000"),
+    assert others == [("output", "value: -8.0000", "gradient: 1.0000"), ("value: -6.0000", "gradient: -2.0000"),
                       ("value: 4.0000", "gradient: -2.0000")]
     assert len(nodes) == 4 + 3 + 3
     assert len(svg_edges(out.read_bytes())) == 3 * 2 + 3  # two inputs and one result per operation
@@ -94,6 +94,17 @@ def test_named_intermediates_and_output_are_labelled(cli, tmp_path):
     assert run.code == 0, run.err
     labels = re.findall(r'label="\{ (\w+) \|', out.read_text())
     assert sorted(labels) == ["L", "a", "b", "c", "d", "e", "f"]
+
+
+def test_unnamed_output_is_labelled_output_and_intermediates_are_not(cli):
+    run = cli("graph", "a*(b+c*d)", *LECTURE, "--format", "dot", "-o", "-")
+    assert run.code == 0, run.err
+    assert 'label="{ output | value: -8.0000 | gradient: 1.0000 }"' in run.out  # -2 * (10 + 2*-3)
+    assert len(re.findall(r'label="\{ value:', run.out)) == 2  # c*d and b + c*d: their op says what they are
+    structure = cli("graph", "x - y", "--format", "dot", "-o", "-").out
+    assert 'label="{ output }"' in structure
+    named = cli("graph", "u = x - y", "--format", "dot", "-o", "-").out
+    assert 'label="{ u }"' in named and "output" not in named
 
 
 def test_structure_only_without_values(cli, tmp_path):

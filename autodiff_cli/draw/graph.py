@@ -81,6 +81,8 @@ def to_dot(expr: Expression, with_values: bool, precision: int = 4, rankdir: str
                 below.update(map(id, node.children))
         nodes = [n for n in expr.nodes if id(n) in below]
     names = {id(n): name for name, n in expr.names.items()}  # aliases: the first name wins
+    if not outputs:  # the result is labelled: by its statement's name, or "output"
+        names.setdefault(id(expr.output), "output")
     groups = {}  # each call of a function of the program, boxed and labelled as written: neuron(x1, w1)
     for call in expr.calls:
         made = {id(n) for n in expr.nodes[call.start:call.end] if n.op != "var"}  # variables are shared
