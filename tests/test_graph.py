@@ -286,3 +286,56 @@ def test_no_traceback_at_exit_after_drawing_without_dot(tmp_path):
                          env=env, capture_output=True, timeout=300)
     assert run.returncode == 0, run.stdout.decode()[-2000:]
     assert run.stderr == b""
+
+
+def op_inputs(dot: str) -> dict[str, list[str]]:
+    """Each operation node's name and symbol, and its inputs' labels (a record's first field), from DOT."""
+    symbols = dict(re.findall(r'^\s*(n\d+_op) \[label="?([^"\s]*)', dot, re.M))
+    labels = {name: first.strip() for name, first in re.findall(r'^\s*(n\d+) \[label="(?:\{ )?([^|}]*)', dot, re.M)}
+    inputs: dict[str, list[str]] = {f"{op} {symbol}": [] for op, symbol in symbols.items()}
+    for source, op in re.findall(r"^\s*(n\d+) -> (n\d+_op)", dot, re.M):
+        inputs[f"{op} {symbols[op]}"].append(labels[source])
+    return inputs
+
+
+def test_long_sum_is_one_node_with_all_its_terms():
+    # a + b + c + d parses as ((a + b) + c) + d: three binary + in the engine, one + with four inputs drawn.
+    expr = parse("a + b + c + d")
+    expr.evaluate({"a": 1, "b": 2, "c": 3, "d": 4})
+    dot = to_dot(expr, with_values=True)
+    assert list(op_inputs(dot).values()) == [["a", "b", "c", "d"]]
+    assert 'label="{ output | value: 10.0000 | gradient: 1.0000 }"' in dot  # 1+2+3+4, the chain's top
+    assert dot.count("shape=record") == 5  # the four terms and the sum: no staircase of partial sums
+
+
+def test_long_product_and_the_neuron_read_at_a_glance():
+    dot = to_dot(parse("a*b*c"), with_values=False)
+    assert list(op_inputs(dot).values()) == [["a", "b", "c"]]
+    terms = " + ".join(f"w{i}*x{i}" for i in range(1, 21))
+    ops = op_inputs(to_dot(parse(f"tanh({terms} + b)"), with_values=False))
+    assert sorted(op.split()[1] for op in ops) == ["*"] * 20 + ["+", "tanh"]
+    assert [len(v) for op, v in ops.items() if op.endswith("+")] == [21]
+
+
+@pytest.mark.parametrize("text, pluses", [
+    ("s = a + b; t = s + c", [2, 2]),  # a named partial sum is drawn
+    ("s = a + b; t = s + c + s", [2, 3]),  # ... and used twice, it is two of t's three terms
+    ("a + b - c + d", [2, 2]),  # a - in between ends the chain
+    ("(a + b)*(c + d + e)", [2, 3]),  # two chains, each its own node
+])
+def test_chain_stops_at_a_name_a_second_use_or_another_op(text, pluses):
+    ops = op_inputs(to_dot(parse(text), with_values=False))
+    assert sorted(len(v) for op, v in ops.items() if op.endswith("+")) == pluses
+
+
+def test_value_graph_merges_only_unlabelled_partial_sums():
+    from autodiff_cli import Value
+
+    a, b, c = Value(1.0, label="a"), Value(2.0, label="b"), Value(3.0, label="c")
+    dot = (a + b + c).render_graph().source
+    assert [len(v) for v in op_inputs(dot).values()] == [3]
+    ab = a + b
+    ab.label = "ab"  # as the lecture labels its intermediates: each is drawn
+    assert [len(v) for v in op_inputs((ab + c).render_graph().source).values()] == [2, 2]
+    twice = a + b  # unlabelled but used twice: drawn, as merging it would draw it twice
+    assert sorted(len(v) for v in op_inputs(((twice + c) * twice).render_graph().source).values()) == [2, 2, 2]

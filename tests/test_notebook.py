@@ -455,8 +455,9 @@ def test_graph_beyond_the_layout_limit_is_made_when_needed(tmp_path):
 
     x = Value(0.5, label="x")
     y = x
-    for _ in range(MAX_LAYOUT_NODES // 3 + 1):  # 3 Graphviz nodes a step: just over the limit
+    for k in range(MAX_LAYOUT_NODES // 3 + 1):  # 3 Graphviz nodes a step: just over the limit
         y = y * 1.0
+        y.label = f"y{k}"  # named, so each step is drawn (an unnamed chain of * is drawn as one node)
     graph = y.render_graph()
     assert graph.size > MAX_LAYOUT_NODES and graph._source is None  # no DOT made yet
     assert list(graph._repr_mimebundle_()) == ["text/plain"]
