@@ -19,16 +19,17 @@ __all__ = [
     "UsageError",
     "Value",
     "__version__",
+    "draw_dot",
     "parse",
 ]
 
 if TYPE_CHECKING:
     from .base.errors import AutodiffError, DomainError, ExprSyntaxError, UsageError
-    from .core.engine import Value
+    from .core.engine import Value, draw_dot
     from .core.expression import Evaluation, Expression
     from .core.parser import parse
 
-_HOMES = {"parse": "core.parser", "Value": "core.engine", "Expression": "core.expression",
+_HOMES = {"parse": "core.parser", "Value": "core.engine", "draw_dot": "core.engine", "Expression": "core.expression",
           "Evaluation": "core.expression", "AutodiffError": "base.errors", "DomainError": "base.errors",
           "ExprSyntaxError": "base.errors", "UsageError": "base.errors"}
 

@@ -69,9 +69,9 @@ def test_lecture_graph(cli, tmp_path, renderer):
     # Hand-derived: a = -2, grad 4; b = 10, grad -2; c = 2, grad 6; d = -3, grad -4.
     assert variables == {"a": ["value: -2.0000", "gradient: 4.0000"], "b": ["value: 10.0000", "gradient: -2.0000"],
                          "c": ["value: 2.0000", "gradient: 6.0000"], "d": ["value: -3.0000", "gradient: -4.0000"]}
-    # Plus c*d = -6, b + c*d = 4, and the output -8 with gradient 1.
+    # Plus c*d = -6, b + c*d = 4, and the output -8 with gradient 1, labelled "output" (it has no name).
     others = sorted(tuple(t) for t in values.values() if t[0] not in "abcd")
-    assert others == [("value: -6.0000", "gradient: -2.0000"), ("value: -8.0000", "gradient: 1.0000"),
+    assert others == [("output", "value: -8.0000", "gradient: 1.0000"), ("value: -6.0000", "gradient: -2.0000"),
                       ("value: 4.0000", "gradient: -2.0000")]
     assert len(nodes) == 4 + 3 + 3
     assert len(svg_edges(out.read_bytes())) == 3 * 2 + 3  # two inputs and one result per operation
@@ -94,6 +94,17 @@ def test_named_intermediates_and_output_are_labelled(cli, tmp_path):
     assert run.code == 0, run.err
     labels = re.findall(r'label="\{ (\w+) \|', out.read_text())
     assert sorted(labels) == ["L", "a", "b", "c", "d", "e", "f"]
+
+
+def test_unnamed_output_is_labelled_output_and_intermediates_are_not(cli):
+    run = cli("graph", "a*(b+c*d)", *LECTURE, "--format", "dot", "-o", "-")
+    assert run.code == 0, run.err
+    assert 'label="{ output | value: -8.0000 | gradient: 1.0000 }"' in run.out  # -2 * (10 + 2*-3)
+    assert len(re.findall(r'label="\{ value:', run.out)) == 2  # c*d and b + c*d: their op says what they are
+    structure = cli("graph", "x - y", "--format", "dot", "-o", "-").out
+    assert 'label="{ output }"' in structure
+    named = cli("graph", "u = x - y", "--format", "dot", "-o", "-").out
+    assert 'label="{ u }"' in named and "output" not in named
 
 
 def test_structure_only_without_values(cli, tmp_path):
@@ -275,3 +286,56 @@ def test_no_traceback_at_exit_after_drawing_without_dot(tmp_path):
                          env=env, capture_output=True, timeout=300)
     assert run.returncode == 0, run.stdout.decode()[-2000:]
     assert run.stderr == b""
+
+
+def op_inputs(dot: str) -> dict[str, list[str]]:
+    """Each operation node's name and symbol, and its inputs' labels (a record's first field), from DOT."""
+    symbols = dict(re.findall(r'^\s*(n\d+_op) \[label="?([^"\s]*)', dot, re.M))
+    labels = {name: first.strip() for name, first in re.findall(r'^\s*(n\d+) \[label="(?:\{ )?([^|}]*)', dot, re.M)}
+    inputs: dict[str, list[str]] = {f"{op} {symbol}": [] for op, symbol in symbols.items()}
+    for source, op in re.findall(r"^\s*(n\d+) -> (n\d+_op)", dot, re.M):
+        inputs[f"{op} {symbols[op]}"].append(labels[source])
+    return inputs
+
+
+def test_long_sum_is_one_node_with_all_its_terms():
+    # a + b + c + d parses as ((a + b) + c) + d: three binary + in the engine, one + with four inputs drawn.
+    expr = parse("a + b + c + d")
+    expr.evaluate({"a": 1, "b": 2, "c": 3, "d": 4})
+    dot = to_dot(expr, with_values=True)
+    assert list(op_inputs(dot).values()) == [["a", "b", "c", "d"]]
+    assert 'label="{ output | value: 10.0000 | gradient: 1.0000 }"' in dot  # 1+2+3+4, the chain's top
+    assert dot.count("shape=record") == 5  # the four terms and the sum: no staircase of partial sums
+
+
+def test_long_product_and_the_neuron_read_at_a_glance():
+    dot = to_dot(parse("a*b*c"), with_values=False)
+    assert list(op_inputs(dot).values()) == [["a", "b", "c"]]
+    terms = " + ".join(f"w{i}*x{i}" for i in range(1, 21))
+    ops = op_inputs(to_dot(parse(f"tanh({terms} + b)"), with_values=False))
+    assert sorted(op.split()[1] for op in ops) == ["*"] * 20 + ["+", "tanh"]
+    assert [len(v) for op, v in ops.items() if op.endswith("+")] == [21]
+
+
+@pytest.mark.parametrize("text, pluses", [
+    ("s = a + b; t = s + c", [2, 2]),  # a named partial sum is drawn
+    ("s = a + b; t = s + c + s", [2, 3]),  # ... and used twice, it is two of t's three terms
+    ("a + b - c + d", [2, 2]),  # a - in between ends the chain
+    ("(a + b)*(c + d + e)", [2, 3]),  # two chains, each its own node
+])
+def test_chain_stops_at_a_name_a_second_use_or_another_op(text, pluses):
+    ops = op_inputs(to_dot(parse(text), with_values=False))
+    assert sorted(len(v) for op, v in ops.items() if op.endswith("+")) == pluses
+
+
+def test_value_graph_merges_only_unlabelled_partial_sums():
+    from autodiff_cli import Value
+
+    a, b, c = Value(1.0, label="a"), Value(2.0, label="b"), Value(3.0, label="c")
+    dot = (a + b + c).render_graph().source
+    assert [len(v) for v in op_inputs(dot).values()] == [3]
+    ab = a + b
+    ab.label = "ab"  # as the lecture labels its intermediates: each is drawn
+    assert [len(v) for v in op_inputs((ab + c).render_graph().source).values()] == [2, 2]
+    twice = a + b  # unlabelled but used twice: drawn, as merging it would draw it twice
+    assert sorted(len(v) for v in op_inputs(((twice + c) * twice).render_graph().source).values()) == [2, 2, 2]

@@ -141,10 +141,10 @@ def test_lecture_notebook_draws_the_lectures_numbers(executed_lecture):
     assert drawn("graph-abc") == sorted([*table(a=(2.0, 0.0), b=(-3.0, 0.0), c=(10.0, 0.0)),
                                          ("", "value: -6.0000", "gradient: 0.0000"),
                                          ("", "value: 4.0000", "gradient: 0.0000")])
-    # y = a*b + c evaluated: dy/da = b = -3, dy/db = a = 2, dy/dc = 1
+    # y = a*b + c evaluated: dy/da = b = -3, dy/db = a = 2, dy/dc = 1; the unnamed result labelled "output"
     assert drawn("graph-y") == sorted([*table(a=(2.0, -3.0), b=(-3.0, 2.0), c=(10.0, 1.0)),
                                        ("", "value: -6.0000", "gradient: 1.0000"),
-                                       ("", "value: 4.0000", "gradient: 1.0000")])
+                                       ("output", "value: 4.0000", "gradient: 1.0000")])
     # the lecture from text: the statements' names label the intermediates
     assert drawn("graph-lecture") == table(a=(-2.0, 4.0), b=(10.0, -2.0), c=(2.0, 6.0), d=(-3.0, -4.0),
                                            e=(-6.0, -2.0), f=(4.0, -2.0), L=(-8.0, 1.0))
@@ -455,8 +455,9 @@ def test_graph_beyond_the_layout_limit_is_made_when_needed(tmp_path):
 
     x = Value(0.5, label="x")
     y = x
-    for _ in range(MAX_LAYOUT_NODES // 3 + 1):  # 3 Graphviz nodes a step: just over the limit
+    for k in range(MAX_LAYOUT_NODES // 3 + 1):  # 3 Graphviz nodes a step: just over the limit
         y = y * 1.0
+        y.label = f"y{k}"  # named, so each step is drawn (an unnamed chain of * is drawn as one node)
     graph = y.render_graph()
     assert graph.size > MAX_LAYOUT_NODES and graph._source is None  # no DOT made yet
     assert list(graph._repr_mimebundle_()) == ["text/plain"]

@@ -28,7 +28,9 @@ class Value:
     The micrograd lecture's names work too: ``value`` is ``data``, ``gradient``
     is ``grad`` and ``operation`` is ``op`` (the op's name: ``"mul"``, ``"add"``;
     ``"var"`` for an input, ``"const"`` for a number), the same fields under a
-    second name. ``render_graph()`` draws the graph below the node, and a
+    second name. micrograd's own names work as well: ``_prev`` (the inputs as a
+    set), ``_op`` (the op's symbol, ``''`` for a leaf) and ``_backward()`` (this
+    node's step of the backward pass, for doing it by hand). ``render_graph()`` draws the graph below the node, and a
     notebook shows a ``Value`` as that drawing (:mod:`autodiff_cli.draw.notebook`).
     """
 
@@ -120,6 +122,23 @@ class Value:
 
         return method
 
+    @property
+    def _prev(self) -> set[Value]:
+        """micrograd's name for the inputs: a set, as the lecture's (``children`` keeps their order)."""
+        return set(self.children)
+
+    @property
+    def _op(self) -> str:
+        """micrograd's name for the operation: its symbol (``'+'``, ``'*'``, ``'tanh'``; ``''`` for a leaf)."""
+        return OPS[self.op].symbol
+
+    def _backward(self) -> None:
+        """This node's own step of the backward pass, as the lecture does it by hand
+        (``o.grad = 1.0; o._backward(); n._backward(); ...``): add ``grad * local
+        derivative`` to each input's ``.grad``, by the op table's rules. A leaf's does nothing."""
+        if self.children and self.needs_grad:
+            _push([self], self, 0, False, False, None, None)
+
     def backward(self) -> None:
         """Fill ``.grad`` of every node below with d(self)/d(node).
 
@@ -143,6 +162,11 @@ class Value:
         from ..draw.notebook import value_bundle  # lazily: only a notebook draws it
 
         return value_bundle(topological_order(self), self)
+
+
+def draw_dot(root: Value, rankdir: str = "LR") -> Graph:
+    """micrograd's ``draw_dot(root)``: the graph below ``root``, as ``root.render_graph()`` draws it."""
+    return root.render_graph(rankdir=rankdir)
 
 
 def _number(data: object) -> float:

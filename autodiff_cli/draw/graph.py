@@ -65,6 +65,42 @@ def nodes_size(nodes: Sequence[Value]) -> int:
     return len(nodes) + sum(1 for n in nodes if n.children)
 
 
+CHAINED = ("add", "mul")
+"""Ops whose chains are drawn as one node with many inputs: ``a + b + c + d`` is one ``+``."""
+
+
+def _chains(nodes: Sequence[Value], names: Mapping[int, str], outputs: set[int],
+            group_of: Mapping[int, object]) -> tuple[set[int], dict[int, list[Value]]]:
+    """A long sum or product as one node with all its terms as inputs, not a
+    staircase of binary nodes (a 20-input neuron reads at a glance). An inner node
+    of a chain is merged into the node above it when it is the same op, used once,
+    unnamed, not an output and in the same box; the drawn node keeps the chain's
+    top value and gradient. Returns the merged nodes' ids and, for each chain's
+    top, its terms in order (the engine's graph stays binary)."""
+    uses: dict[int, int] = {}
+    for node in nodes:
+        for child in node.children:
+            uses[id(child)] = uses.get(id(child), 0) + 1
+    absorbed: set[int] = set()
+    terms: dict[int, list[Value]] = {}
+    for node in reversed(nodes):  # from the top of each chain down
+        if node.op not in CHAINED or id(node) in absorbed:
+            continue
+        found: list[Value] = []
+        stack = list(reversed(node.children))  # iterative: a chain may be 100,000 long
+        while stack:
+            child = stack.pop()
+            if (child.op == node.op and uses[id(child)] == 1 and not child.label and id(child) not in names
+                    and id(child) not in outputs and group_of.get(id(child)) is group_of.get(id(node))):
+                absorbed.add(id(child))
+                stack.extend(reversed(child.children))
+            else:
+                found.append(child)
+        if len(found) > len(node.children):
+            terms[id(node)] = found
+    return absorbed, terms
+
+
 def to_dot(expr: Expression, with_values: bool, precision: int = 4, rankdir: str = "LR",
            stacked: bool = False, outputs: Sequence[Value] | None = None) -> str:
     """DOT source for the graph the output depends on.
@@ -81,6 +117,8 @@ def to_dot(expr: Expression, with_values: bool, precision: int = 4, rankdir: str
                 below.update(map(id, node.children))
         nodes = [n for n in expr.nodes if id(n) in below]
     names = {id(n): name for name, n in expr.names.items()}  # aliases: the first name wins
+    if not outputs:  # the result is labelled: by its statement's name, or "output"
+        names.setdefault(id(expr.output), "output")
     groups = {}  # each call of a function of the program, boxed and labelled as written: neuron(x1, w1)
     for call in expr.calls:
         made = {id(n) for n in expr.nodes[call.start:call.end] if n.op != "var"}  # variables are shared
@@ -117,7 +155,10 @@ def nodes_to_dot(nodes: Sequence[Value], output: Value | Sequence[Value], names:
                                                              "fontsize": "10", "fontcolor": "#4b5563"})
                 for k, label in enumerate(groups or {})]
     group_of = {i: clusters[k] for k, ids in enumerate((groups or {}).values()) for i in ids}
+    absorbed, terms = _chains(nodes, names, drawn_as_output, group_of)
     for i, node in enumerate(nodes):
+        if id(node) in absorbed:
+            continue
         name = f"n{i}"
         place = group_of.get(id(node), dot)
         named = node.op == "const" and id(node) in names  # a = 2, as the lecture's a = Value(2.0)
@@ -139,7 +180,7 @@ def nodes_to_dot(nodes: Sequence[Value], output: Value | Sequence[Value], names:
             op = OPS[node.op]
             place.node(f"{name}_op", op.symbol, **STYLE["op"])
             dot.edge(f"{name}_op", name)
-            for k, child in enumerate(node.children):
+            for k, child in enumerate(terms.get(id(node), node.children)):
                 extra = {"label": op.roles[k]} if op.roles else {}
                 dot.edge(f"n{index[id(child)]}", f"{name}_op", **extra)
     for cluster in clusters:

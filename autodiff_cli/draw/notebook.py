@@ -35,9 +35,10 @@ if TYPE_CHECKING:
 DISPLAY_LIMIT = 2000
 """Graphviz nodes (values plus operations) beyond which a cell shows a summary,
 not a drawing. At the limit a drawing takes 1 to 3 s (a 330-input neuron: 1.4 s
-with ``dot``, 3.0 s with the WebAssembly Graphviz, 1.5 s of it compiling it on
-first use), and a chain as deep as the limit allows (2,000 levels) is within
-the WebAssembly Graphviz's stack, which runs out at a few thousand."""
+with ``dot``, 3.0 s with the WebAssembly Graphviz when it was compiled on first
+use in each process, which it no longer is: see ``render.cache_directory``), and
+a chain as deep as the limit allows (2,000 levels) is within the WebAssembly
+Graphviz's stack, which runs out at a few thousand."""
 RENDER_TIMEOUT = 60.0
 """Seconds ``dot`` may take for one drawing in a notebook."""
 
