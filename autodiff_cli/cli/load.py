@@ -84,9 +84,21 @@ def check_sources(expr: Any, fixed: dict[str, float], columns: AbstractSet[str],
     ignored = set(results)  # a set: a file may hold 100,000 variables and as many gradients
     unknown = next((n for n in columns if n not in variables and n not in ignored), None)
     if unknown is not None:
-        raise expr.no_variable(unknown, f"{where}: ")
+        error = expr.no_variable(unknown, f"{where}: ")
+        raise UsageError(f"{error}; --keep {unknown} passes it through to the output")
     one_place(variables, fixed, columns, where)
     return results
+
+
+def check_keep(expr: Any, keep: tuple[str, ...]) -> None:
+    """A column to keep is no variable (its column is in the output already) and
+    no result column (the output has one of its own)."""
+    results = set(result_columns(expr.variables))
+    for name in keep:
+        if name in expr.variables:
+            raise UsageError(f"--keep {name}: {quoted(name)} is a variable of the expression, in the output already")
+        if name in results:
+            raise UsageError(f"--keep {name}: the output has a column {quoted(name)} of its own (the results)")
 
 
 def note_results(results: list[str], where: str) -> None:
