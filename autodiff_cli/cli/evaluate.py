@@ -131,7 +131,8 @@ def run_batch(tokens: list[str], fmt: Format, grids: list[str], input_path: str 
         from ..points.parquet import kept_types, parquet_points  # lazily: only a Parquet input needs pyarrow
 
         _run_arrays(expr, fixed, fmt, [], parquet_points(input_path, where(input_path), keep=keep,
-                                                  check=_columns_check(expr, fixed, where(input_path))), input_path,
+                                                  check=_columns_check(expr, fixed, where(input_path)),
+                                                  wanted={*expr.variables, *keep}), input_path,
                     digits, output, of, kept_types(input_path, keep))
         return
     stream = open_input(input_path) if input_path is not None else None
@@ -335,14 +336,14 @@ def _run_rows(expr: Any, fmt: Format, chunks: Any, engine: Any, total: int | Non
             raise
         finally:
             writer.abort()
-    _batch_notes(kinks, failed, seen, origin)
+    batch_notes(kinks, failed, seen, origin)
     if signals.received and complete:
         diagnostic("note: the interrupt came after the last point: the output is complete")
     elif signals.received:
         raise process.BatchInterruptedError(signals.received, written)
 
 
-def _batch_notes(kinks: dict[str, int], failed: int, seen: int, origin: str) -> None:
+def batch_notes(kinks: dict[str, int], failed: int, seen: int, origin: str) -> None:
     """A batch's notes, once it is over: the conventions it used at kinks, its
     non-finite points, or that its source (``origin``) held none."""
     for rule, count in kinks.items():
