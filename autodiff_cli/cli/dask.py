@@ -9,11 +9,12 @@ from typing import Any
 
 from ..base.errors import UsageError, quoted
 from ..core.values import result_columns
+from ..points import hive
+from ..points.batch import check_kept
 from ..points.inputs import where
 from ..points.partition import Tally
 from . import process
-from .evaluate import batch_notes
-from .load import check_keep, check_sources, load, note_results
+from .load import batch_notes, check_keep, check_sources, load, note_results
 from .process import diagnostic
 from .spec import EVAL
 
@@ -78,8 +79,7 @@ def _partitions(expr: Any, fixed: dict[str, float], source: str, keep: tuple[str
     process checks its input; the Arrow types of the columns kept; the result
     columns it holds (ignored). A lone file's path is no dataset layout: of its
     ``key=value`` directories, only those naming a variable or a kept column count."""
-    from ..points import cluster, hive  # lazily: only a valid --dask call needs them
-    from ..points.batch import check_kept  # lazily: as above
+    from ..points import cluster  # lazily: only a valid --dask call needs it
 
     files = cluster.dataset_files(source)
     base = hive.base_of(source)

@@ -11,11 +11,10 @@ import os.path
 import sys
 from contextlib import contextmanager
 
-from ..base.errors import DomainError, UsageError, plural, quoted
-from ..base.ops import whose
+from ..base.errors import DomainError, UsageError, quoted
 from ..points.inputs import one_file, open_input, parquet_input, single_point, where
 from . import process
-from .load import check_grids, check_keep, check_sources, load, note_results
+from .load import batch_notes, check_grids, check_keep, check_sources, load, note_results
 from .output import SUFFIXES, BatchWriter, Format, write_evaluation, write_jacobian
 from .process import diagnostic
 from .spec import EVAL
@@ -341,17 +340,3 @@ def _run_rows(expr: Any, fmt: Format, chunks: Any, engine: Any, total: int | Non
         diagnostic("note: the interrupt came after the last point: the output is complete")
     elif signals.received:
         raise process.BatchInterruptedError(signals.received, written)
-
-
-def batch_notes(kinks: dict[str, int], failed: int, seen: int, origin: str) -> None:
-    """A batch's notes, once it is over: the conventions it used at kinks, its
-    non-finite points, or that its source (``origin``) held none."""
-    for rule, count in kinks.items():
-        diagnostic(f"note: {rule} used at {plural(count, 'point')} {whose(rule)}")
-    if failed:
-        diagnostic(f"note: {failed:,} of {plural(seen, 'point')} gave a non-finite value or gradient "
-                   "(written as IEEE results)")
-    if not seen:
-        grids = origin.startswith("--grid")
-        diagnostic(f"note: {origin} holds no points" + (" (a range whose STEP leads away from STOP is empty)"
-                                                        if grids else ""))

@@ -266,8 +266,7 @@ def _csv_chunks(lines: Iterator[tuple[int, str]], where: str, chunk: int, limit:
             raise UsageError(f"{where}: the column {quoted(repeated(names) or '')} appears twice")
         for k in keep:
             del alone[k]
-        if check is not None:
-            check(list(alone))
+        unchecked = [check] if check is not None else []  # checked at the first whole row, before its cells
         block: list[list[str]] = []
         seen = 0
         for row in reader:
@@ -277,6 +276,8 @@ def _csv_chunks(lines: Iterator[tuple[int, str]], where: str, chunk: int, limit:
                 raise UsageError(f"{where}, line {offset + reader.line_num}: {plural(len(row), 'value')} "
                                  f"for {plural(len(names), 'name')}")
             block.append(row)
+            while unchecked:
+                unchecked.pop()(list(alone))
             if len(block) == chunk:
                 yield _csv_columns(names, block, where, offset + reader.line_num - len(block), keep)
                 seen += len(block)
@@ -288,6 +289,8 @@ def _csv_chunks(lines: Iterator[tuple[int, str]], where: str, chunk: int, limit:
     if block:
         yield _csv_columns(names, block, where, offset + reader.line_num - len(block), keep)
     elif not seen:  # a header alone still names the columns
+        while unchecked:
+            unchecked.pop()(list(alone))
         yield alone
 
 
@@ -307,11 +310,11 @@ def _csv_columns(names: list[str], block: list[list[str]], where: str, first_lin
         values = np.array(block, dtype=np.float64).reshape(len(block), len(names))
     except ValueError:
         for k, row in enumerate(block):
-            for name, cell in zip(names, row, strict=True):
+            for cell in row:
                 try:
                     number_text(cell)
                 except ValueError as exc:
-                    raise UsageError(f"{where}, line {first_line + k + 1}, column {quoted(name)}: {exc}") from None
+                    raise UsageError(f"{where}, line {first_line + k + 1}: {exc}") from None
         raise
     return Points({name: values[:, j] for j, name in enumerate(names)}, len(block), kept)
 
