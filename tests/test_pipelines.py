@@ -235,3 +235,14 @@ def test_the_cluster_extra_has_what_the_readmes_snippets_import():
     readme = (ROOT / "README.md").read_text()
     assert "import dask.dataframe" in readme
     assert {"pyarrow", "dask", "pandas"} <= names  # dask.dataframe and evaluate_columns' DataFrames need pandas
+
+
+def test_dask_partitions_name_their_files_absolutely(tmp_path, monkeypatch, dask_available):
+    # A worker runs in a directory of its own: a relative name would be read there.
+    from autodiff_cli.points import cluster
+
+    (tmp_path / "points").mkdir()
+    pq.write_table(pa.table({"x": [1.0]}), tmp_path / "points" / "f.parquet")
+    monkeypatch.chdir(tmp_path)
+    chosen = [p for p, _ in cluster.partitions(cluster.dataset_files("points"))]
+    assert [p.path for p in chosen] == [str(tmp_path / "points" / "f.parquet")]
