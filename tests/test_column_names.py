@@ -95,7 +95,7 @@ class _Footer:
 
 
 class _Sink:
-    def __init__(self, out, names):
+    def __init__(self, out, names, kept=None):
         self.names = names
 
     def abort(self):

@@ -148,7 +148,8 @@ def test_parquet_is_known_by_its_first_bytes_and_checked_like_csv(cli, tmp_path)
     run = cli("eval", "x*y", "--input", str(src), "--format", "jsonl")
     assert [json.loads(line)["value"] for line in run.out.splitlines()] == [3.0, 8.0]
     assert cli("eval", "x", "--input", str(src)).err == (
-        f"error: '{src}': no variable 'y' in the expression (its variables: 'x')\n")
+        f"error: '{src}': no variable 'y' in the expression (its variables: 'x'); --keep y passes it through to "
+        "the output\n")
     words = write_parquet(tmp_path / "w.parquet", {"x": ["a"]})
     assert cli("eval", "x", "--input", str(words)).err.startswith("error: '")
     assert "column 'x' holds string" in cli("eval", "x", "--input", str(words)).err
@@ -288,7 +289,8 @@ def test_only_this_expressions_result_columns_are_ignored(cli, tmp_path):
         stray = write_parquet(tmp_path / "s.parquet", {"x": [1.0], extra: [0.0]})
         run = cli("eval", "x", "--input", str(stray), "--format", "csv")
         assert (run.code, run.err) == (
-            2, f"error: '{stray}': no variable '{extra}' in the expression (its variables: 'x')\n")
+            2, f"error: '{stray}': no variable '{extra}' in the expression (its variables: 'x'); --keep {extra} "
+            "passes it through to the output\n")
     named = write_parquet(tmp_path / "v.parquet", {"value": [2.0]})  # a variable called value is a variable
     run = cli("eval", "value*2", "--input", str(named), "--format", "jsonl")
     assert run.code == 0 and json.loads(run.out)["variables"] == {"value": 2.0} and run.err == ""

@@ -32,7 +32,7 @@ def _eval(o: dict[str, Any], tokens: list[str], missing: list) -> int | None:
     from .output import Format  # lazily: only the commands that write results load the writers
 
     run_eval(tokens, Format(o["fmt"]), o["nodes"], o["ieee"], o["trace"], o["hessian"], o["grid"],
-             o["input"], o["digits"], o["output"], o["dask"], outputs_named(o["of"]))
+             o["input"], o["digits"], o["output"], o["dask"], outputs_named(o["of"]), outputs_named(o["keep"]))
     return None
 
 

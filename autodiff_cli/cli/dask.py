@@ -5,19 +5,25 @@ directory, checked as one process checks its input, and all or nothing."""
 from __future__ import annotations
 
 import os
+from typing import Any
 
-from ..base.errors import UsageError
+from ..base.errors import UsageError, quoted
 from ..core.values import result_columns
+from ..points import hive
+from ..points.batch import check_kept
 from ..points.inputs import where
+from ..points.partition import Tally
 from . import process
-from .load import check_sources, load, note_results
+from .load import batch_notes, check_keep, check_sources, load, note_results
 from .process import diagnostic
 from .spec import EVAL
 
 
-def run_dask(tokens: list[str], grids: list[str], input_path: str | None, output: str | None, address: str) -> None:
-    """``--dask``: the Parquet dataset at ``input_path`` evaluated on a cluster into the directory ``output``;
-    the address, the dataset and the output's directory checked before the cluster starts."""
+def run_dask(tokens: list[str], grids: list[str], input_path: str | None, output: str | None, address: str,
+             keep: tuple[str, ...] = ()) -> None:
+    """``--dask``: the Parquet dataset at ``input_path`` evaluated on a cluster into the directory ``output``
+    (the columns ``keep`` passed through); the address, the dataset and the output's directory checked
+    before the cluster starts; the notes those of one process."""
     from .output import SUFFIXES  # lazily: only --dask comes here; the writers are not loaded for it otherwise
     from .progress import progress  # lazily: only --dask comes here, and a progress bar needs Rich
     if grids or input_path in (None, "-") or output in (None, "-"):
@@ -32,11 +38,8 @@ def run_dask(tokens: list[str], grids: list[str], input_path: str | None, output
     if os.path.exists(output) and (not os.path.isdir(output) or os.listdir(output)):
         raise UsageError(f"--output {where(output)} exists: --dask writes a new directory (or an empty one)")
     expr, fixed = load(tokens, True, EVAL)
-    parts = []
-    results: set[str] = set()
-    for part, names in cluster.partitions(cluster.dataset_files(input_path)):
-        results.update(check_sources(expr, fixed, dict.fromkeys(names).keys(), where(part.path)))
-        parts.append(part)
+    check_keep(expr, keep)
+    parts, types, results = _partitions(expr, fixed, input_path, keep)
     note_results([n for n in result_columns(expr.variables) if n in results], where(input_path))
     cluster.refuse_read_back(input_path, output)
     total = sum(p.rows for p in parts)
@@ -47,6 +50,7 @@ def run_dask(tokens: list[str], grids: list[str], input_path: str | None, output
     # killed, not closed in order), and a cluster left half closed would be
     # closed again at exit, where a Ctrl-C is a traceback. A third acts at once.
     complete = False
+    tally = Tally()
     with process.deferred(noted=2) as signals, cluster.staged(output) as staging, progress(total) as bar:
         def stopped() -> bool:
             return signals.received is not None
@@ -57,11 +61,43 @@ def run_dask(tokens: list[str], grids: list[str], input_path: str | None, output
         try:
             with cluster.connect(address, stopped) as client:
                 complete = not stopped() and cluster.run(client, expr.source, fixed, parts, output, bar.advance,
-                                                         stopped, staging=staging, notice=notice, address=address)
+                                                         stopped, staging=staging, notice=notice, address=address,
+                                                         keep=keep, types=types, tally=tally)
         except UsageError:
             if not stopped():
                 raise
     if signals.received and not complete:
         raise process.BatchInterruptedError(signals.received, bar.done, output)
+    batch_notes(tally.kinks, tally.failed, tally.rows, where(input_path))
     if signals.received:
         diagnostic(f"note: the interrupt came after the last partition: {where(output)} is complete")
+
+
+def _partitions(expr: Any, fixed: dict[str, float], source: str, keep: tuple[str, ...],
+                ) -> tuple[list[Any], dict[str, Any], set[str]]:
+    """The dataset's partitions, each with its Hive keys (``d=1/``), checked as one
+    process checks its input; the Arrow types of the columns kept; the result
+    columns it holds (ignored). A lone file's path is no dataset layout: of its
+    ``key=value`` directories, only those naming a variable or a kept column count."""
+    from ..points import cluster  # lazily: only a valid --dask call needs it
+
+    files = cluster.dataset_files(source)
+    base = hive.base_of(source)
+    keys = hive.dataset_keys(files, base)
+    parts, types, results = [], {}, set()
+    for part, schema in cluster.partitions(files):
+        names = list(schema.names)
+        part.keys = {k: v for k, v in keys.of(part.path).items()
+                     if base is not None or k in expr.variables or k in keep}
+        both = next((k for k in part.keys if k in names), None)
+        if both is not None:
+            raise UsageError(f"{where(part.path)}: the column {quoted(both)} is in the file and in its directory "
+                             f"name ({both}=...)")
+        columns = [*names, *part.keys]
+        check_kept(columns, list(keep), where(part.path))
+        results.update(check_sources(expr, fixed, dict.fromkeys(n for n in columns if n not in keep).keys(),
+                                     where(part.path)))
+        for k in keep:
+            types.setdefault(k, keys.types[k] if k in part.keys else schema.field(k).type)
+        parts.append(part)
+    return parts, types, results

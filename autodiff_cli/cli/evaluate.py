@@ -11,11 +11,10 @@ import os.path
 import sys
 from contextlib import contextmanager
 
-from ..base.errors import DomainError, UsageError, plural, quoted
-from ..base.ops import whose
+from ..base.errors import DomainError, UsageError, quoted
 from ..points.inputs import one_file, open_input, parquet_input, single_point, where
 from . import process
-from .load import check_grids, check_sources, load, note_results
+from .load import batch_notes, check_grids, check_keep, check_sources, load, note_results
 from .output import SUFFIXES, BatchWriter, Format, write_evaluation, write_jacobian
 from .process import diagnostic
 from .spec import EVAL
@@ -28,7 +27,9 @@ if TYPE_CHECKING:
 
 def run_eval(tokens: list[str], fmt: Format, nodes: bool, ieee: bool, trace: bool, hessian: bool,
              grid: list[str] | None = None, input: str | None = None, digits: int = 6, output: str | None = None,
-             dask: str | None = None, of: list[str] | None = None) -> None:
+             dask: str | None = None, of: list[str] | None = None, keep: list[str] | None = None) -> None:
+    if keep and input is None:
+        raise UsageError("--keep passes columns of --input through to the output: give --input too")
     if of:
         used = [flag for flag, on in (("--nodes", nodes), ("--trace", trace), ("--hessian", hessian),
                                       ("--dask", dask is not None)) if on]
@@ -44,9 +45,9 @@ def run_eval(tokens: list[str], fmt: Format, nodes: bool, ieee: bool, trace: boo
                 raise UsageError(f"--dask writes a Parquet dataset: leave out --format {fmt.value}")
             from .dask import run_dask  # lazily: only --dask needs it
 
-            run_dask(tokens, grid or [], input, output, dask)
+            run_dask(tokens, grid or [], input, output, dask, tuple(keep or ()))
             return
-        run_batch(tokens, batch_format(output, fmt), grid or [], input, digits, output, of or [])
+        run_batch(tokens, batch_format(output, fmt), grid or [], input, digits, output, of or [], tuple(keep or ()))
         return
     if dask is not None:
         raise UsageError("--dask evaluates a Parquet dataset: give --input DATASET and --output DIR")
@@ -107,8 +108,9 @@ def batch_format(output: str | None, fmt: Format) -> Format:
 
 
 def run_batch(tokens: list[str], fmt: Format, grids: list[str], input_path: str | None, digits: int = 6,
-              output: str | None = None, of: list[str] | None = None) -> None:
-    """Evaluate at every point of the grids or the input file, streaming the output."""
+              output: str | None = None, of: list[str] | None = None, keep: tuple[str, ...] = ()) -> None:
+    """Evaluate at every point of the grids or the input file, streaming the output;
+    the columns ``keep`` of the input pass through to it."""
     if input_path == "-" and "-" in tokens:
         raise UsageError("standard input can hold the expression (-) or the points (--input -), not both")
     if input_path is not None:
@@ -120,15 +122,21 @@ def run_batch(tokens: list[str], fmt: Format, grids: list[str], input_path: str 
         outputs(expr, of)  # an unknown name fails before any point is read
     if input_path is not None and grids:
         raise UsageError("give the points with --grid or with --input, not both")
+    check_keep(expr, keep)
+    if keep and fmt is Format.table:
+        raise UsageError("--keep passes columns through to a file's rows: give --format csv, tsv, json or jsonl, "
+                         "or --output FILE (a table shows the variables and results only)")
     if input_path is not None and parquet_input(input_path):
-        from ..points.parquet import parquet_points  # lazily: only a Parquet input needs pyarrow
+        from ..points.parquet import kept_types, parquet_points  # lazily: only a Parquet input needs pyarrow
 
-        _run_arrays(expr, fixed, fmt, [], parquet_points(input_path, where(input_path)), input_path, digits, output,
-                    of)
+        _run_arrays(expr, fixed, fmt, [], parquet_points(input_path, where(input_path), keep=keep,
+                                                  check=_columns_check(expr, fixed, where(input_path)),
+                                                  wanted={*expr.variables, *keep}), input_path,
+                    digits, output, of, kept_types(input_path, keep))
         return
     stream = open_input(input_path) if input_path is not None else None
     single = None
-    if stream is not None and fmt is not Format.parquet:
+    if stream is not None and fmt is not Format.parquet and not keep:
         single, stream = single_point(stream, where(input_path))
     if single is not None:
         # One point (thousands of values for one big expression): the scalar
@@ -140,7 +148,7 @@ def run_batch(tokens: list[str], fmt: Format, grids: list[str], input_path: str 
             del single[name]
         _run_rows(expr, fmt, iter([single]), _OnePoint(expr, fixed, of), 1, where(input_path), digits, output, of)
         return
-    _run_arrays(expr, fixed, fmt, grids, stream, input_path, digits, output, of)
+    _run_arrays(expr, fixed, fmt, grids, stream, input_path, digits, output, of, dict.fromkeys(keep, "string"))
 
 
 class _OnePoint:
@@ -236,9 +244,11 @@ def destination(output: str | None, fmt: Format) -> Iterator[Any]:
 
 
 def _run_arrays(expr: Any, fixed: dict[str, float], fmt: Format, grids: list[str], source: Any,
-                input_path: str | None, digits: int, output: str | None = None, of: list[str] | None = None) -> None:
+                input_path: str | None, digits: int, output: str | None = None, of: list[str] | None = None,
+                keep: dict[str, Any] | None = None) -> None:
     """A batch by the numpy engine: ``source`` is the input's text stream, or
-    an iterator of chunks (Parquet); or the grids."""
+    an iterator of chunks (Parquet); or the grids. ``keep``: the columns passed
+    through, by their type in Parquet output."""
 
     from ..points.batch import file_points, grid_points, parse_grid  # lazily: only the numpy engine needs it
 
@@ -252,18 +262,26 @@ def _run_arrays(expr: Any, fixed: dict[str, float], fmt: Format, grids: list[str
         origin = "--grid"
     else:
         total = None
-        chunks = file_points(source, where(input_path)) if hasattr(source, "readline") else source
+        check = _columns_check(expr, fixed, where(input_path))
+        chunks = file_points(source, where(input_path), keep=tuple(keep or ()), check=check) \
+            if hasattr(source, "readline") else source
         origin = where(input_path)
     first = next(chunks, None)
-    if first is not None:
-        note_results(check_sources(expr, fixed, first.keys(), origin), origin)  # keys: in file order
+    if first is not None and parsed:
+        note_results(check_sources(expr, fixed, first.keys(), origin), origin)
     chunks = itertools.chain([first] if first is not None else [], chunks)
     empty = f"--grid {' --grid '.join(grids)}" if grids else origin
-    _run_rows(expr, fmt, chunks, _Arrays(expr, fixed, of), total, empty, digits, output, of)
+    _run_rows(expr, fmt, chunks, _Arrays(expr, fixed, of), total, empty, digits, output, of, keep)
+
+
+def _columns_check(expr: Any, fixed: dict[str, float], origin: str) -> Any:
+    """What an input's columns (other than those kept) are checked by, as soon as
+    they are known: before any cell is read as a number."""
+    return lambda names: note_results(check_sources(expr, fixed, dict.fromkeys(names).keys(), origin), origin)
 
 
 def _run_rows(expr: Any, fmt: Format, chunks: Any, engine: Any, total: int | None, origin: str, digits: int,
-              output: str | None, of: list[str] | None = None) -> None:
+              output: str | None, of: list[str] | None = None, keep: dict[str, Any] | None = None) -> None:
     """Every batch's way, whatever its row count: each chunk evaluated by
     ``engine`` and written whole; the notes at the end (``origin``: where the
     points came from); a signal noted and stopping the batch between two whole rows."""
@@ -282,7 +300,7 @@ def _run_rows(expr: Any, fmt: Format, chunks: Any, engine: Any, total: int | Non
             from .rows import rows_out  # lazily: only a batch to standard output needs it
 
             out = rows_out(out, "points" if fmt is Format.json else "lines", signals)
-        writer = BatchWriter(expr, fmt, out, digits, of)
+        writer = BatchWriter(expr, fmt, out, digits, of, keep)
         try:
             for chunk in chunks:
                 size, columns, value, gradients, hits, bad = engine(chunk)
@@ -292,7 +310,7 @@ def _run_rows(expr: Any, fmt: Format, chunks: Any, engine: Any, total: int | Non
                     kinks[rule] = kinks.get(rule, 0) + count
                 failed += bad
                 seen += size
-                writer.write(columns, value, gradients)
+                writer.write(columns, value, gradients, getattr(chunk, "kept", None))
                 cut = getattr(out, "cut", None)  # the rows that went out of a chunk a signal stopped
                 written += size if cut is None else cut
                 bar.advance(size)
@@ -317,22 +335,8 @@ def _run_rows(expr: Any, fmt: Format, chunks: Any, engine: Any, total: int | Non
             raise
         finally:
             writer.abort()
-    _batch_notes(kinks, failed, seen, origin)
+    batch_notes(kinks, failed, seen, origin)
     if signals.received and complete:
         diagnostic("note: the interrupt came after the last point: the output is complete")
     elif signals.received:
         raise process.BatchInterruptedError(signals.received, written)
-
-
-def _batch_notes(kinks: dict[str, int], failed: int, seen: int, origin: str) -> None:
-    """A batch's notes, once it is over: the conventions it used at kinks, its
-    non-finite points, or that its source (``origin``) held none."""
-    for rule, count in kinks.items():
-        diagnostic(f"note: {rule} used at {plural(count, 'point')} {whose(rule)}")
-    if failed:
-        diagnostic(f"note: {failed:,} of {plural(seen, 'point')} gave a non-finite value or gradient "
-                   "(written as IEEE results)")
-    if not seen:
-        grids = origin.startswith("--grid")
-        diagnostic(f"note: {origin} holds no points" + (" (a range whose STEP leads away from STOP is empty)"
-                                                        if grids else ""))

@@ -4,7 +4,8 @@ a batch's variables comes from (``eval`` and ``eval --dask``)."""
 
 from __future__ import annotations
 
-from ..base.errors import UsageError, did_you_mean, quoted
+from ..base.errors import UsageError, did_you_mean, plural, quoted
+from ..base.ops import whose
 from ..core.parser import parse
 from ..core.values import one_place, parse_value, result_columns
 from . import process
@@ -84,9 +85,38 @@ def check_sources(expr: Any, fixed: dict[str, float], columns: AbstractSet[str],
     ignored = set(results)  # a set: a file may hold 100,000 variables and as many gradients
     unknown = next((n for n in columns if n not in variables and n not in ignored), None)
     if unknown is not None:
-        raise expr.no_variable(unknown, f"{where}: ")
+        error = expr.no_variable(unknown, f"{where}: ")
+        if unknown in expr.names:  # a column for e in e = c*d: a slip, not a key
+            raise error
+        raise UsageError(f"{error}; --keep {unknown} passes it through to the output")
     one_place(variables, fixed, columns, where)
     return results
+
+
+def check_keep(expr: Any, keep: tuple[str, ...]) -> None:
+    """A column to keep is no variable (its column is in the output already) and
+    no result column (the output has one of its own)."""
+    results = set(result_columns(expr.variables))
+    for name in keep:
+        if name in expr.variables:
+            raise UsageError(f"--keep {name}: {quoted(name)} is a variable of the expression, in the output already")
+        if name in results:
+            raise UsageError(f"--keep {name}: the output has a column {quoted(name)} of its own (the results)")
+
+
+def batch_notes(kinks: dict[str, int], failed: int, seen: int, origin: str) -> None:
+    """A batch's notes, once it is over (one process or all of a cluster's
+    partitions): the conventions it used at kinks, its non-finite points, or
+    that its source (``origin``) held none."""
+    for rule, count in kinks.items():
+        diagnostic(f"note: {rule} used at {plural(count, 'point')} {whose(rule)}")
+    if failed:
+        diagnostic(f"note: {failed:,} of {plural(seen, 'point')} gave a non-finite value or gradient "
+                   "(written as IEEE results)")
+    if not seen:
+        grids = origin.startswith("--grid")
+        diagnostic(f"note: {origin} holds no points" + (" (a range whose STEP leads away from STOP is empty)"
+                                                        if grids else ""))
 
 
 def note_results(results: list[str], where: str) -> None:

@@ -270,16 +270,23 @@ def write_jacobian(jac: Any, fmt: Format, out: TextIO, title: str = "", digits: 
 TABLE_LIMIT = 10_000  # points a batch may show as a table; beyond, use csv or jsonl
 
 
+def _with_members(points: Iterator[str], members: list[str]) -> Iterator[str]:
+    """JSON objects of points, each with its kept columns first (none: as they are)."""
+    return (("{" + m + ", " + p[1:]) for m, p in zip(members, points, strict=True)) if members else points
+
+
 class BatchWriter:
     """Streams a batch, a chunk of points at a time, in one format; each chunk is
     written whole (rows are never split between writes). The table collects
     its rows (up to ``TABLE_LIMIT``) and prints them at the end."""
 
-    def __init__(self, expr: Any, fmt: Format, out: TextIO, digits: int = 6, of: list[str] | None = None) -> None:
+    def __init__(self, expr: Any, fmt: Format, out: TextIO, digits: int = 6, of: list[str] | None = None,
+                 keep: dict[str, Any] | None = None) -> None:
         self.expr, self.fmt, self.out, self.digits = expr, fmt, out, digits
+        self.keep = keep or {}  # the columns passed through, first, by their Parquet type
         self.variables = list(expr.variables)
         self.outputs = list(dict.fromkeys(of)) if of else []  # several outputs: their values, then the Jacobian
-        self.header = [*self.variables, *(jacobian_columns(self.outputs, self.variables) if self.outputs
+        self.header = [*self.keep, *self.variables, *(jacobian_columns(self.outputs, self.variables) if self.outputs
                                           else result_columns(self.variables))]
         self.delimiter = "," if fmt is Format.csv else "\t"
         # One dumps for every key: a name (the grammar's NAME) holds no comma, space or quote to split at.
@@ -290,7 +297,7 @@ class BatchWriter:
         if fmt is Format.parquet:  # a binary ``out``; pyarrow only on this path
             from ..points.parquet import ParquetSink  # lazily: only Parquet output needs pyarrow
 
-            self.sink = ParquetSink(out, self.header)  # no name twice: see result_columns
+            self.sink = ParquetSink(out, self.header, self.keep)  # no name twice: see result_columns
 
     def _start(self) -> None:
         """What comes before the first point (once, even for no points)."""
@@ -300,9 +307,12 @@ class BatchWriter:
             self.out.write(csv_line(self.header, self.delimiter))
         self.first = False
 
-    def write(self, columns: dict, value: Any, gradients: dict) -> None:
+    def write(self, columns: dict, value: Any, gradients: dict, kept: dict | None = None) -> None:
         """One chunk of points (numpy arrays; or plain floats, one point of the
-        scalar engine), written with one ``write`` call."""
+        scalar engine), written with one ``write`` call; ``kept``: the columns passed through."""
+        from ..points.kept import csv_cells, json_members  # lazily: a small module, --keep's
+
+        kept = kept or {}
         separator = "\n" if self.first else ",\n"
         if self.first:
             self._start()
@@ -315,16 +325,19 @@ class BatchWriter:
             cols = [*(columns[n] for n in self.variables), value, *(gradients[n] for n in self.variables)]
         listed: Callable[[Any], list[float]] = (lambda c: [c]) if one else (lambda c: c.tolist())
         if self.sink is not None:
-            self.sink.write(cols)
+            self.sink.write([*kept.values(), *cols])
         elif self.fmt in (Format.csv, Format.tsv):
             # Numbers never need quoting: a row is the texts joined.
             end = "\r\n" if self.delimiter == "," else "\n"
-            rows = zip(*(map(repr, listed(c)) for c in cols), strict=True)
+            rows = zip(*(csv_cells(k, self.delimiter) for k in kept.values()), *(map(repr, listed(c)) for c in cols),
+                       strict=True)
             self._write_rows("".join([self.delimiter.join(row) + end for row in rows]))
         elif self.fmt is Format.jsonl:
-            self._write_rows("".join([p + "\n" for p in self._json_points(columns, value, gradients)]))
+            points = self._json_points(columns, value, gradients)
+            self._write_rows("".join([p + "\n" for p in _with_members(points, json_members(kept))]))
         elif self.fmt is Format.json:
-            self._write_rows(separator + ",\n".join(self._json_points(columns, value, gradients)))
+            points = self._json_points(columns, value, gradients)
+            self._write_rows(separator + ",\n".join(_with_members(points, json_members(kept))))
         else:
             self.rows += [list(r) for r in zip(*(listed(c) for c in cols), strict=True)]
             if len(self.rows) > TABLE_LIMIT:

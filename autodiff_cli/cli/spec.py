@@ -97,6 +97,8 @@ batch of points, streamed (to standard output, or to --output FILE).""",
          metavar="NAME=START:STOP:STEP", many=True),
      Opt("input", "str", "Evaluate at the points of a CSV, JSON Lines, JSON or Parquet file (- for standard "
          "input; with --dask, a Parquet dataset: a file, a directory or a glob).", metavar="FILE"),
+     Opt("keep", "str", "Pass these input columns (keys such as an id) through to the output, before the "
+         "results (repeatable, or COL,COL).", metavar="COL", many=True),
      Opt("output", "str", "Write the batch to FILE, its format by suffix (.csv, .tsv, .jsonl, .json, .parquet), "
          "atomically; with --dask, a directory of Parquet files.", metavar="FILE", short="o"),
      Opt("dask", "str", "Evaluate the Parquet dataset on the Dask cluster at ADDRESS (tcp://host:8786), or on "

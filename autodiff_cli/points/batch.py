@@ -14,7 +14,7 @@ import csv
 import itertools
 import json
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, TextIO
 
@@ -24,7 +24,17 @@ from ..base.arrays import ARRAY
 from ..base.errors import GridError, NotFiniteError, UsageError, listed, plural, quoted
 from ..base.ops import OPS, kink_matters
 from ..core.expression import Expression
-from ..core.values import NAME, as_number, max_input, not_a_name, parse_value, repeated, too_long
+from ..core.values import (
+    NAME,
+    as_number,
+    lenient_cells,
+    max_input,
+    not_a_name,
+    number_text,
+    parse_value,
+    repeated,
+    too_long,
+)
 from .inputs import DuplicateKeyError, load_json, read_line, read_rest
 
 CHUNK = 65_536
@@ -32,11 +42,21 @@ CHUNK = 65_536
 
 class Points(dict):
     """One chunk of points: a column (numpy array) per variable, and how many
-    points there are (points with no variables, ``{}``, have no columns)."""
+    points there are (points with no variables, ``{}``, have no columns);
+    ``kept``: the columns passed through to the output as they were read
+    (a list of cells, or an Arrow array), which are no variables."""
 
-    def __init__(self, columns: Mapping[str, np.ndarray], size: int) -> None:
+    def __init__(self, columns: Mapping[str, np.ndarray], size: int, kept: Mapping[str, Any] | None = None) -> None:
         super().__init__(columns)
         self.size = size
+        self.kept = dict(kept or {})
+
+
+def check_kept(names: list[str], keep: list[str], where: str) -> None:
+    """Each column to keep is one of the input's ``names``."""
+    missing = next((k for k in keep if k not in names), None)
+    if missing is not None:
+        raise UsageError(f"{where} has no column {quoted(missing)} to keep")
 
 
 @dataclass
@@ -130,9 +150,13 @@ def _lines(stream: TextIO, where: str, limit: int, number: int = 1) -> Iterator[
         number += 1
 
 
-def file_points(stream: TextIO, where: str, chunk: int = CHUNK) -> Iterator[Points]:
+def file_points(stream: TextIO, where: str, chunk: int = CHUNK, keep: tuple[str, ...] = (),
+                check: Callable[[list[str]], None] | None = None) -> Iterator[Points]:
     """Points from CSV (a header of names), JSON Lines, or a JSON array of objects
-    (a single object may also be spread over several lines)."""
+    (a single object may also be spread over several lines); the columns
+    ``keep`` are read as they are (text, JSON values), not as numbers.
+    ``check`` is given the other names as soon as they are known (the header, the
+    first object), before any value is read as a number."""
     limit = max_input()
     lines = _lines(stream, where, limit)
     found = next(((n, line) for n, line in lines if line.strip()), None)
@@ -144,7 +168,7 @@ def file_points(stream: TextIO, where: str, chunk: int = CHUNK) -> Iterator[Poin
         rows = _json_value(first + read_rest(stream, where, limit), where, number, document=True)
         if not isinstance(rows, list):
             raise UsageError(f"{where}: a JSON array of objects was expected")
-        yield from _object_chunks(enumerate(rows, 1), where, chunk, "point")
+        yield from _object_chunks(enumerate(rows, 1), where, chunk, "point", keep, check)
     elif head == "{":
         try:
             row = load_json(first, where)
@@ -155,12 +179,12 @@ def file_points(stream: TextIO, where: str, chunk: int = CHUNK) -> Iterator[Poin
                 raise UsageError(f"{where}, line {number}: not valid JSON ({exc.msg})") from None
             # An object not closed on its line: one object over several lines.
             row = _json_value(first + read_rest(stream, where, limit), where, number, document=True)
-            yield from _object_chunks(iter([(number, row)]), where, chunk, "line")
+            yield from _object_chunks(iter([(number, row)]), where, chunk, "line", keep, check)
             return
         rest = ((n, _json_value(line, where, n)) for n, line in lines if line.strip())
-        yield from _object_chunks(itertools.chain([(number, row)], rest), where, chunk, "line")
+        yield from _object_chunks(itertools.chain([(number, row)], rest), where, chunk, "line", keep, check)
     else:
-        yield from _csv_chunks(itertools.chain([(number, first)], lines), where, chunk, limit)
+        yield from _csv_chunks(itertools.chain([(number, first)], lines), where, chunk, limit, keep, check)
 
 
 def _json_value(text: str, where: str, line: int, document: bool = False) -> Any:
@@ -176,34 +200,54 @@ def _json_value(text: str, where: str, line: int, document: bool = False) -> Any
         raise UsageError(f"{place}: not valid JSON ({exc.msg}{at})") from None
 
 
-def _object_chunks(rows: Iterator[tuple[int, Any]], where: str, chunk: int, unit: str) -> Iterator[Points]:
+def _object_chunks(rows: Iterator[tuple[int, Any]], where: str, chunk: int, unit: str,
+                   keep: tuple[str, ...] = (), check: Callable[[list[str]], None] | None = None) -> Iterator[Points]:
     """Objects of values as chunks; ``unit`` is what a number counts in messages:
     ``line`` (JSON Lines) or ``point`` (a JSON array)."""
     names: list[str] | None = None
+    numeric: list[str] = []
     block: list[list[float]] = []
+    kept: list[list[Any]] = []
     for number, row in rows:
         if not isinstance(row, dict):
             raise UsageError(f"{where}, {unit} {number}: an object of variable values was expected")
         if names is None:
             names = list(row)
-            bad = not_a_name(names)
+            check_kept(names, list(keep), f"{where}, {unit} {number}")
+            numeric = [n for n in names if n not in keep]
+            bad = not_a_name(numeric)
             if bad is not None:
                 raise UsageError(f"{where}, {unit} {number}: {quoted(bad)} is not a variable name")
+            if check is not None:
+                check(numeric)
         if row.keys() != set(names):
             raise UsageError(f"{where}, {unit} {number}: has names [{listed(sorted(row), 10)}], "
                              f"the first point [{listed(sorted(names), 10)}]")
         try:
-            block.append([as_number(row[n]) for n in names])
+            block.append([as_number(row[n]) for n in numeric])
         except (TypeError, ValueError):
-            raise UsageError(f"{where}, {unit} {number}: values must be numbers") from None
+            raise _not_numbers(row, numeric, f"{where}, {unit} {number}") from None
+        if keep:
+            kept.append([row[k] for k in keep])
         if len(block) == chunk:
-            yield _columns(names, block)
-            block = []
+            yield _columns(numeric, block, keep, kept)
+            block, kept = [], []
     if block and names is not None:
-        yield _columns(names, block)
+        yield _columns(numeric, block, keep, kept)
 
 
-def _csv_chunks(lines: Iterator[tuple[int, str]], where: str, chunk: int, limit: int) -> Iterator[Points]:
+def _not_numbers(row: dict[str, Any], names: list[str], place: str) -> UsageError:
+    """The error for a JSON point with a value that is no number: its key and why, as for one point."""
+    for name in names:
+        try:
+            as_number(row[name])
+        except (TypeError, ValueError) as exc:
+            return UsageError(f"{place}: values must be numbers ({quoted(name)}: {exc})")
+    return UsageError(f"{place}: values must be numbers")
+
+
+def _csv_chunks(lines: Iterator[tuple[int, str]], where: str, chunk: int, limit: int,
+                keep: tuple[str, ...] = (), check: Callable[[list[str]], None] | None = None) -> Iterator[Points]:
     number, sample = next(lines)
     dialect = "excel-tab" if "\t" in sample and "," not in sample else "excel"
     csv.field_size_limit(limit)
@@ -211,14 +255,18 @@ def _csv_chunks(lines: Iterator[tuple[int, str]], where: str, chunk: int, limit:
     offset = number - 1  # blank lines before the header
     try:
         names = [n.strip() for n in next(reader)]
-        bad = not_a_name(names) if names else ""
+        check_kept(names, list(keep), where)
+        bad = not_a_name([n for n in names if n not in keep] if keep else names) if names else ""
         if bad is not None:
             raise UsageError(f"{where}: the first line must name the variables (got {quoted(bad)})")
         # One table of the names: it finds a name given twice, and is the columns of a
         # header alone (one empty array shared: a million views cost half a second).
-        alone = Points(dict.fromkeys(names, np.empty(0)), 0)
+        alone = Points(dict.fromkeys(names, np.empty(0)), 0, {k: [] for k in keep})
         if len(alone) != len(names):
             raise UsageError(f"{where}: the column {quoted(repeated(names) or '')} appears twice")
+        for k in keep:
+            del alone[k]
+        unchecked = [check] if check is not None else []  # checked at the first whole row, before its cells
         block: list[list[str]] = []
         seen = 0
         for row in reader:
@@ -228,8 +276,10 @@ def _csv_chunks(lines: Iterator[tuple[int, str]], where: str, chunk: int, limit:
                 raise UsageError(f"{where}, line {offset + reader.line_num}: {plural(len(row), 'value')} "
                                  f"for {plural(len(names), 'name')}")
             block.append(row)
+            while unchecked:
+                unchecked.pop()(list(alone))
             if len(block) == chunk:
-                yield _csv_columns(names, block, where, offset + reader.line_num - len(block))
+                yield _csv_columns(names, block, where, offset + reader.line_num - len(block), keep)
                 seen += len(block)
                 block = []
     except csv.Error as exc:
@@ -237,28 +287,43 @@ def _csv_chunks(lines: Iterator[tuple[int, str]], where: str, chunk: int, limit:
             raise too_long(f"{where}, line {offset + reader.line_num + 1}: a field", limit, "characters") from None
         raise UsageError(f"{where}, line {offset + reader.line_num}: not valid CSV ({exc})") from None
     if block:
-        yield _csv_columns(names, block, where, offset + reader.line_num - len(block))
+        yield _csv_columns(names, block, where, offset + reader.line_num - len(block), keep)
     elif not seen:  # a header alone still names the columns
+        while unchecked:
+            unchecked.pop()(list(alone))
         yield alone
 
 
-def _csv_columns(names: list[str], block: list[list[str]], where: str, first_line: int) -> Points:
+def _csv_columns(names: list[str], block: list[list[str]], where: str, first_line: int,
+                 keep: tuple[str, ...] = ()) -> Points:
+    """A block of CSV rows as columns: numbers read as a value on the command line
+    is (numpy alone also reads ``1_000``: a cheap scan finds such cells first)."""
+    kept: dict[str, list[str]] = {}
+    if keep:
+        at = {n: j for j, n in enumerate(names)}
+        kept = {k: [row[at[k]] for row in block] for k in keep}
+        numeric = [j for j, n in enumerate(names) if n not in kept]
+        block, names = [[row[j] for j in numeric] for row in block], [names[j] for j in numeric]
     try:
+        if lenient_cells(itertools.chain.from_iterable(block)):
+            raise ValueError("a cell float reads and a value may not hold")
         values = np.array(block, dtype=np.float64).reshape(len(block), len(names))
     except ValueError:
         for k, row in enumerate(block):
             for cell in row:
                 try:
-                    float(cell)
-                except ValueError:
-                    raise UsageError(f"{where}, line {first_line + k + 1}: {quoted(cell)} is not a number") from None
+                    number_text(cell)
+                except ValueError as exc:
+                    raise UsageError(f"{where}, line {first_line + k + 1}: {exc}") from None
         raise
-    return Points({name: values[:, j] for j, name in enumerate(names)}, len(block))
+    return Points({name: values[:, j] for j, name in enumerate(names)}, len(block), kept)
 
 
-def _columns(names: list[str], block: list[list[float]]) -> Points:
+def _columns(names: list[str], block: list[list[float]], keep: tuple[str, ...] = (),
+             kept: list[list[Any]] | None = None) -> Points:
     values = np.array(block, dtype=np.float64).reshape(len(block), len(names))
-    return Points({name: values[:, j] for j, name in enumerate(names)}, len(block))
+    cells = {k: [row[i] for row in kept or []] for i, k in enumerate(keep)}
+    return Points({name: values[:, j] for j, name in enumerate(names)}, len(block), cells)
 
 
 class ArrayProgram:

@@ -26,22 +26,13 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import numpy as np
-
 from ..base.errors import PATH_LIMIT, NotParquetError, UsageError, quoted
-from .batch import Points
-from .columns import as_float64, evaluate_arrays, program, require, result_names
+from .columns import require
+from .partition import Partition, Tally, evaluate_partition
 from .scheduler import Address, Workers, check_scheduler, parse_address
 
 PARTITION_ROWS = 1 << 21
 CONNECT_TIMEOUT = 5  # seconds: an unreachable scheduler is reported, not waited for
-
-
-class Partition:
-    """Row groups ``groups`` of the file ``path``, ``rows`` rows in all."""
-
-    def __init__(self, path: str, groups: list[int], rows: int) -> None:
-        self.path, self.groups, self.rows = path, groups, rows
 
 
 def dataset_files(source: str) -> list[str]:
@@ -76,8 +67,10 @@ def _parquet_or_refuse(path: str) -> None:
         raise NotParquetError(f"{quoted(path, PATH_LIMIT)} is not a Parquet file")
 
 
-def partitions(files: list[str], rows: int = PARTITION_ROWS) -> Iterator[tuple[Partition, list[str]]]:
-    """The partitions of the files, each with its file's column names (read from footers only)."""
+def partitions(files: list[str], rows: int = PARTITION_ROWS) -> Iterator[tuple[Partition, Any]]:
+    """The partitions of the files, each with its file's Arrow schema (read from
+    footers only); their paths absolute, so that a worker in another directory
+    reads the same file."""
     pq = require("pyarrow.parquet", "Reading Parquet")
     import pyarrow as pa  # lazily: pyarrow costs start-up time; the checks before it need none
 
@@ -86,49 +79,19 @@ def partitions(files: list[str], rows: int = PARTITION_ROWS) -> Iterator[tuple[P
             meta = pq.ParquetFile(path).metadata
         except (OSError, pa.ArrowException) as exc:
             raise UsageError(f"cannot read {quoted(path, PATH_LIMIT)}: {str(exc).splitlines()[0]}") from None
-        names = list(meta.schema.to_arrow_schema().names)
+        schema = meta.schema.to_arrow_schema()
+        path = os.path.abspath(path)
         groups: list[int] = []
         count = 0
         for g in range(meta.num_row_groups):
             size = meta.row_group(g).num_rows
             if groups and count + size > rows:
-                yield Partition(path, groups, count), names
+                yield Partition(path, groups, count), schema
                 groups, count = [], 0
             groups.append(g)
             count += size
         if groups or meta.num_row_groups == 0:
-            yield Partition(path, groups, count), names
-
-
-def evaluate_partition(text: str, fixed: dict[str, float], part: Partition, target: str) -> int:
-    """On a worker: the partition's points evaluated and written to ``target``; how many."""
-    import pyarrow.parquet as pq  # lazily: only a worker reads Parquet
-
-    from .parquet import ParquetSink, batches  # lazily: only a worker reads and writes Parquet (pyarrow)
-
-    prog = program(text)
-    variables = list(prog.expr.variables)
-    tmp = f"{target}.{secrets.token_hex(4)}.tmp"
-    try:
-        with open(tmp, "wb") as out:
-            sink = ParquetSink(out, [*variables, *result_names(prog)])
-            try:
-                source = pq.ParquetFile(part.path)
-                for batch in batches(source, part.groups):
-                    size = batch.num_rows
-                    given = {n: as_float64(batch.column(n), n, part.path) for n in variables if n not in fixed}
-                    points = Points({**{n: np.float64(v) for n, v in fixed.items()}, **given}, size)
-                    value, grads, _ = evaluate_arrays(prog, points, size)
-                    sink.write([*(np.broadcast_to(points[n], (size,)) for n in variables), value, *grads.values()])
-                sink.close()
-            finally:
-                sink.abort()
-        os.replace(tmp, target)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return part.rows
+            yield Partition(path, groups, count), schema
 
 
 def _local_cluster(distributed: Any, scratch: str) -> Any:
@@ -347,23 +310,26 @@ def _glob_matches(pattern: list[str], path: list[str]) -> bool:
 
 def run(client: Any, text: str, fixed: dict[str, float], parts: list[Partition], directory: str,
         done: Callable[[int], None], stop: Callable[[], bool] = lambda: False, *, staging: str | None = None,
-        notice: Callable[[str], None] | None = None, address: str = "local") -> bool:
+        notice: Callable[[str], None] | None = None, address: str = "local", keep: tuple[str, ...] = (),
+        types: dict[str, Any] | None = None, tally: Tally | None = None) -> bool:
     """Every partition evaluated on the cluster into ``directory``, built in
     ``staging`` (:func:`staged`; one of its own if not given) and renamed into
     place; ``done(rows)`` after each partition. ``stop()`` is asked every tenth
     of a second, even while no task ends (its workers may be gone): True cancels
     every task and leaves nothing behind. A cluster without workers is watched
     (:class:`~autodiff_cli.points.scheduler.Workers`: ``notice`` is told when
-    a remote one has none for a while). Whether it ran to the end."""
+    a remote one has none for a while). The columns ``keep`` (``types``: their
+    Arrow types) go first; ``tally`` sums what the notes count. Whether it ran to the end."""
     if staging is None:
         with staged(directory) as own:
-            return run(client, text, fixed, parts, directory, done, stop, staging=own, notice=notice, address=address)
+            return run(client, text, fixed, parts, directory, done, stop, staging=own, notice=notice, address=address,
+                       keep=keep, types=types, tally=tally)
     futures = []
     try:
         width = max(5, len(str(len(parts) - 1)))
         targets = [os.path.join(staging, f"part-{k:0{width}d}.parquet") for k in range(len(parts))]
         futures = client.map(evaluate_partition, [text] * len(parts), [fixed] * len(parts), parts, targets,
-                             pure=False)
+                             [keep] * len(parts), [types] * len(parts), pure=False)
         pending = list(futures)
         workers = Workers(client, address, notice, CONNECT_TIMEOUT)
         while pending:
@@ -377,7 +343,10 @@ def run(client: Any, text: str, fixed: dict[str, float], parts: list[Partition],
                 continue
             for future in finished:
                 pending.remove(future)
-                done(future.result())
+                result = future.result()
+                if tally is not None:
+                    tally.add(result)
+                done(result.rows)
         for entry in os.listdir(staging):  # what a worker lost mid-write left behind
             if entry.endswith(".tmp"):
                 os.unlink(os.path.join(staging, entry))

@@ -17,7 +17,7 @@ caller already has them, and nobody else pays for them.
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from importlib import import_module
 from typing import Any
 
@@ -134,13 +134,32 @@ def _sources(prog: ArrayProgram, names: list[str], fixed: Mapping[str, float], w
     return [n for n in variables if n not in fixed]
 
 
-def evaluate_columns(expr: Expression | str | ArrayProgram, batch: Any, /, **fixed: float) -> Any:
+def _kept(prog: ArrayProgram, names: list[str], keep: list[str]) -> list[str]:
+    """The batch's columns that go out (``keep`` first, then the variables'); a column
+    neither a variable nor kept, or one to keep that is no column, is an error."""
+    variables = prog.expr.variables
+    for name in keep:
+        if name not in names:
+            raise UsageError(f"the batch has no column {quoted(name)} to keep")
+        if name in variables:
+            raise UsageError(f"{quoted(name)} is a variable of the expression, in the result already: "
+                             "do not keep it as well")
+    other = next((n for n in names if n not in variables and n not in keep), None)
+    if other is not None:
+        raise UsageError(f"the batch has the column {quoted(other)}, which is no variable of the expression: "
+                         f"keep=[{quoted(other)}] passes it through")
+    return [*keep, *(n for n in names if n in variables)]
+
+
+def evaluate_columns(expr: Expression | str | ArrayProgram, batch: Any, /, *, keep: Sequence[str] | None = None,
+                     **fixed: float) -> Any:
     """``batch`` with ``value`` and ``grad_NAME`` columns added, of the same kind.
 
     ``expr`` is an expression, its text (parsed once per process) or its
     :class:`~autodiff_cli.points.batch.ArrayProgram`; ``fixed`` gives values that are
-    the same at every point. Every other variable is a column of ``batch``
-    (columns the expression does not use are kept as they are).
+    the same at every point. Every other variable is a column of ``batch``.
+    Columns the expression does not use are kept as they are; given ``keep``,
+    only those (key columns, first), and any other is an error, as in the command.
     """
     prog = program(expr)
     kind = type(batch).__module__.split(".")[0]
@@ -164,6 +183,8 @@ def evaluate_columns(expr: Expression | str | ArrayProgram, batch: Any, /, **fix
         raise TypeError(f"a batch is an Arrow RecordBatch or Table, a pandas DataFrame or a mapping of arrays, "
                         f"not {type(batch).__name__}")
     given = _sources(prog, names, fixed, "the batch")
+    if keep is not None:
+        names = _kept(prog, names, list(keep))
     values: dict[str, Any] = {n: np.float64(v) for n, v in fixed.items()}
     values.update({n: as_float64(column(n), n) for n in given})
     value, grads, _ = evaluate_arrays(prog, values, size)
@@ -171,16 +192,16 @@ def evaluate_columns(expr: Expression | str | ArrayProgram, batch: Any, /, **fix
     if kind == "pyarrow":
         import pyarrow as pa  # lazily: only Parquet and Dask columns are Arrow's (pyarrow costs start-up time)
 
-        schema = batch.schema
+        schema = pa.schema([batch.schema.field(n) for n in names], metadata=batch.schema.metadata)
         for name in results:
             schema = schema.append(pa.field(name, pa.float64()))
-        arrays_out = [*batch.columns, *map(pa.array, results.values())]
+        arrays_out = [*map(batch.column, names), *map(pa.array, results.values())]
         if isinstance(batch, pa.Table):
             return pa.Table.from_arrays(arrays_out, schema=schema)
         return pa.RecordBatch.from_arrays(arrays_out, schema=schema)
     if kind == "pandas":
-        out = batch.copy(deep=False)
+        out = batch[names].copy(deep=False) if keep is not None else batch.copy(deep=False)
         for name, array in results.items():
             out[name] = array
         return out
-    return {**batch, **results}
+    return {**{n: batch[n] for n in names}, **results}

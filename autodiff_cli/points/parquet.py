@@ -9,15 +9,17 @@ booleans are read as numbers, and missing values (null) as nan. pyarrow is the
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Container, Iterable, Iterator, Mapping
 from typing import Any, BinaryIO
 
 import numpy as np
 
 from ..base.errors import UsageError, quoted, shortened
 from ..core.values import repeated
-from .batch import CHUNK, Points
+from .batch import CHUNK, Points, check_kept
 from .columns import as_float64, require
+from .hive import dataset_keys, key_number, repeated_column
+from .kept import STRING, text_column
 
 READ_RUN = 1 << 20
 """Rows read per run of row groups (see :func:`batches`)."""
@@ -63,50 +65,93 @@ def batches(source: Any, groups: Iterable[int], chunk: int = CHUNK) -> Iterator[
         yield from source.iter_batches(batch_size=chunk, row_groups=run)
 
 
-def parquet_points(path: str, where: str, chunk: int = CHUNK) -> Iterator[Points]:
+def parquet_points(path: str, where: str, chunk: int = CHUNK, keep: tuple[str, ...] = (),
+                   check: Callable[[list[str]], None] | None = None, wanted: Container[str] = ()) -> Iterator[Points]:
     """The file's points, ``chunk`` at a time; a file of no rows still gives one
-    (empty) chunk, so that its columns are checked."""
+    (empty) chunk. The columns ``keep`` stay Arrow arrays, of their own type;
+    ``check`` is given the others' names before any is read. The ``key=value``
+    directories of the file's path (Hive partitions) that name a variable or a
+    column to keep (``wanted``) are columns too."""
     source = _open(path, where)
+    keys, types = path_keys(path, wanted)
+    numbers = {n: key_number(n, v, path) for n, v in keys.items() if n not in keep}
     import pyarrow as pa  # lazily: pyarrow costs start-up time; only Parquet needs it
 
-    names = list(source.schema_arrow.names)
+    schema = source.schema_arrow
+    names = [*schema.names, *keys]
     twice = repeated(names)
     if twice is not None:
         raise UsageError(f"{where}: the column {quoted(twice)} appears twice")
+    check_kept(names, list(keep), where)
+    numeric = [(k, n) for k, n in enumerate(schema.names) if n not in keep]
+    if check is not None:
+        check([*(n for _, n in numeric), *numbers])
     seen = 0
     try:
         for batch in batches(source, range(source.num_row_groups), chunk):
             if batch.num_rows:
                 seen += batch.num_rows
-                yield Points({n: as_float64(batch.column(k), n, where) for k, n in enumerate(names)},
-                             batch.num_rows)
+                yield Points({**{n: as_float64(batch.column(k), n, where) for k, n in numeric}, **numbers},
+                             batch.num_rows, {n: repeated_column(keys[n], types[n], batch.num_rows) if n in keys
+                                              else batch.column(n) for n in keep})
     except (pa.ArrowException, OSError) as exc:
         raise UsageError(f"cannot read {where}: {reason(exc)}") from None
     if not seen:
-        yield Points({n: np.empty(0) for n in names}, 0)
+        yield Points({n: np.empty(0) for n in [*(n for _, n in numeric), *numbers]}, 0,
+                     {n: pa.array([], type=types[n] if n in keys else schema.field(n).type) for n in keep})
+
+
+def kept_types(path: str, keep: tuple[str, ...]) -> dict[str, Any]:
+    """The Arrow types of the columns ``keep`` of the Parquet file at ``path`` (from
+    its footer, or its path's ``key=value`` directories)."""
+    if not keep:
+        return {}
+    schema = _open(path, quoted(path)).schema_arrow
+    _, types = path_keys(path, keep)
+    return {n: types[n] if n in types else schema.field(n).type for n in keep if n in types or n in schema.names}
+
+
+def path_keys(path: str, wanted: Container[str]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The ``key=value`` directories of a lone file's path that name one of ``wanted``
+    (a variable, a column to keep), and their Arrow types; others are no columns:
+    a file's path is not a dataset's layout."""
+    keys = dataset_keys([path], None)
+    found = {k: v for k, v in keys.of(path).items() if k in wanted}
+    return found, {k: keys.types[k] for k in found}
 
 
 class ParquetSink:
     """Writes chunks of float64 columns to a binary stream as one Parquet file,
-    ``ROW_GROUP`` rows to a row group; the footer is written by :meth:`close`."""
+    ``ROW_GROUP`` rows to a row group; the footer is written by :meth:`close`.
+    ``kept``: the Arrow type of each column passed through (``STRING``: text
+    read from CSV or JSON), written as it came."""
 
-    def __init__(self, out: BinaryIO, names: list[str]) -> None:
+    def __init__(self, out: BinaryIO, names: list[str], kept: Mapping[str, Any] | None = None) -> None:
         pq = require("pyarrow.parquet", "Writing Parquet")
         import pyarrow as pa  # lazily: pyarrow costs start-up time; only Parquet needs it
 
         self.pa = pa
-        self.schema = pa.schema([pa.field(n, pa.float64()) for n in names])
+        kept = {n: pa.string() if t == STRING else t for n, t in (kept or {}).items()}
+        self.schema = pa.schema([pa.field(n, kept.get(n, pa.float64())) for n in names])
         self.writer = pq.ParquetWriter(out, self.schema)
         self.pending: list[Any] = []
         self.rows = 0
 
     def write(self, columns: list[Any]) -> None:
         pa = self.pa
-        arrays = [pa.array(np.ascontiguousarray(c)) for c in columns]
+        arrays = [self._array(c, field.type) for c, field in zip(columns, self.schema, strict=True)]
         self.pending.append(pa.RecordBatch.from_arrays(arrays, schema=self.schema))
         self.rows += len(arrays[0]) if arrays else 0
         if self.rows >= ROW_GROUP:
             self._flush()
+
+    def _array(self, column: Any, kind: Any) -> Any:
+        pa = self.pa
+        if isinstance(column, pa.Array):  # a kept column of a Parquet input: as it was read
+            return column
+        if kind == pa.float64():
+            return pa.array(np.ascontiguousarray(column))
+        return pa.array(text_column(column), type=kind)
 
     def _flush(self) -> None:
         if self.pending:

@@ -1,0 +1,80 @@
+"""Hive-partitioned Parquet: ``key=value`` directories (``d=1/part-0.parquet``,
+``region=eu/...``), as Spark, Hive and pyarrow write a dataset split by a
+column. The keys are columns of every row of the files below them, read as
+``pyarrow.dataset`` reads them (``partitioning="hive"``: ``d=1`` an integer,
+``region=eu`` text, the types agreed over the whole dataset, percent-encoding
+undone, ``__HIVE_DEFAULT_PARTITION__`` null): a variable's values (the same
+number at every row of a file), or a column kept as it is."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import numpy as np
+
+from ..base.errors import PATH_LIMIT, UsageError, quoted
+from .columns import require
+
+
+class Keys:
+    """The keys of each file of a dataset (by path: name to value) and their Arrow types."""
+
+    def __init__(self, by_file: dict[str, dict[str, Any]] | None = None, types: dict[str, Any] | None = None) -> None:
+        self.by_file = by_file or {}
+        self.types = types or {}
+
+    def of(self, path: str) -> dict[str, Any]:
+        return self.by_file.get(os.path.abspath(path), {})
+
+
+def base_of(source: str) -> str | None:
+    """Where a dataset's partition directories start: the directory given, or a
+    glob's directories before its first wildcard; None for one file (every
+    ``key=value`` of its path counts, as ``pyarrow.dataset`` reads one file)."""
+    if os.path.isdir(source):
+        return source
+    if os.path.exists(source):
+        return None
+    fixed = []
+    for part in source.split(os.sep):
+        if any(c in part for c in "*?["):
+            break
+        fixed.append(part)
+    return os.sep.join(fixed) or "."
+
+
+def dataset_keys(files: list[str], base: str | None) -> Keys:
+    """The ``key=value`` directories of ``files`` below ``base`` (see :func:`base_of`)."""
+    below = [os.path.relpath(os.path.dirname(f), base) if base is not None else os.path.dirname(f) for f in files]
+    if not any("=" in d for d in below):  # the usual dataset: no keys, and no dataset to build
+        return Keys()
+    ds = require("pyarrow.dataset", "Reading a partitioned dataset")
+    import pyarrow as pa  # lazily: pyarrow costs start-up time; only Parquet needs it
+
+    try:
+        dataset = ds.dataset(files, format="parquet", partitioning="hive", partition_base_dir=base)
+        by_file = {os.path.abspath(f.path): ds.get_partition_keys(f.partition_expression)
+                   for f in dataset.get_fragments()}
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        why = next((ln.strip() for ln in str(exc).splitlines() if ln.strip()), type(exc).__name__)
+        raise UsageError(f"cannot read the partitions (key=value directories) of the dataset: {why[:200]}") from None
+    names = dict.fromkeys(n for keys in by_file.values() for n in keys)
+    return Keys(by_file, {n: dataset.schema.field(n).type for n in names})
+
+
+def key_number(name: str, value: Any, path: str) -> np.float64:
+    """A key's value as a variable's number (null as nan); text is no number."""
+    if value is None:
+        return np.float64(np.nan)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise UsageError(f"{quoted(path, PATH_LIMIT)}: the directory {name}={value} gives the variable {quoted(name)} "
+                         "a value that is no number")
+    return np.float64(value)
+
+
+def repeated_column(value: Any, kind: Any, size: int) -> Any:
+    """A key kept as a column: its value at each of ``size`` rows, of the key's Arrow type."""
+    import pyarrow as pa  # lazily: only a partitioned dataset comes here
+
+    return pa.repeat(pa.scalar(value, type=kind), size)
