@@ -92,7 +92,8 @@ def _check(o: dict[str, Any], tokens: list[str], missing: list) -> int | None:
 
 def _diff(o: dict[str, Any], tokens: list[str], missing: list) -> int | None:
     from ..symbolic.diff import derivatives, function, program_names, taken_names  # lazily: only diff needs it
-    from .output import DiffFormat, write_derivatives  # lazily: only the commands that write results load the writers
+    from .derivatives import write_derivatives  # lazily: only diff writes derivatives
+    from .output import DiffFormat  # lazily: only the commands that write results load the writers
 
     if not tokens:
         raise UsageError("missing expression: autodiff diff EXPR (see 'autodiff diff --help')")

@@ -94,18 +94,18 @@ def point_data(ev: Evaluation, nodes: bool) -> dict[str, Any]:
     return data
 
 
-def _dumps(data: Any) -> str:
+def dumps(data: Any) -> str:
     return json.dumps(data, ensure_ascii=False, allow_nan=False)
 
 
 def write_json(ev: Evaluation, out: TextIO, nodes: bool) -> None:
     point = point_data(ev, nodes)
     data = {"expression": ev.expression, "value": point.pop("value"), **point}
-    out.write(_dumps(data) + "\n")
+    out.write(dumps(data) + "\n")
 
 
 def write_jsonl(ev: Evaluation, out: TextIO, nodes: bool) -> None:
-    out.write(_dumps(point_data(ev, nodes)) + "\n")
+    out.write(dumps(point_data(ev, nodes)) + "\n")
 
 
 def csv_header(ev: Evaluation, nodes: bool) -> list[str]:
@@ -154,69 +154,11 @@ def write_checks(expr: Any, results: dict[str, tuple[float, dict]], fmt: Format,
                                   "error": json_number(c.error), "ok": c.ok} for name, c in checks.items()}}
 
     if list(results) == [""]:
-        out.write(_dumps({"expression": expr.source, **data(*results[""])}) + "\n")
+        out.write(dumps({"expression": expr.source, **data(*results[""])}) + "\n")
         return
     found = {output: data(*result) for output, result in results.items()}
-    out.write(_dumps({"expression": expr.source, "ok": all(d["ok"] for d in found.values()), "outputs": found})
+    out.write(dumps({"expression": expr.source, "ok": all(d["ok"] for d in found.values()), "outputs": found})
               + "\n")
-
-
-def write_derivatives(expression: str, derivatives: dict, fmt: DiffFormat, out: TextIO, order: int = 1,
-                      taken: set[str] | None = None, latex: bool = False, several: bool = False,
-                      names: Iterable[str] = (), output: str | None = None) -> None:
-    """Symbolic derivatives (canonical nodes by variable): the bare expression for
-    one variable, else ``d/dNAME = EXPR`` lines (``d^N/dNAME^N`` for order N); in
-    LaTeX in ``DiffFormat.latex``; JSON with the LaTeX too if ``latex``. With
-    ``several`` outputs (``--of``), ``derivatives`` is by output, and every line
-    is labelled ``du/dx = ...`` (JSON: ``{"derivatives": {"u": {"x": ...}}}``).
-    Order 0 is the function itself (``{"": node}``, by output with ``several``):
-    ``u = EXPR`` lines, JSON ``{"function": ...}``. ``names`` are the program's
-    names in order and ``output`` its output's name, for LaTeX's symbols and labels."""
-    from ..symbolic.printer import to_text  # lazily: only diff needs the symbolic layer
-
-    taken = taken if taken is not None else set()
-    by_output = derivatives if several else {"": derivatives}
-    symbols = None
-    if fmt is DiffFormat.latex or latex:
-        from ..symbolic.latex import symbols_for  # lazily: only LaTeX needs it
-
-        symbols = symbols_for(names, (node for found in by_output.values() for node in found.values()))
-    write = to_text
-    if fmt is DiffFormat.latex:
-        from ..symbolic.latex import SEPARATOR, to_latex  # lazily: only --format latex needs it
-
-        write, power = (lambda node, taken: to_latex(node, taken, symbols)), f"^{{{order}}}" if order > 1 else ""
-        # The output's own symbol (L = ...), else f where no variable is f.
-        top = lambda o: symbols(o or output) if o or output else symbols.free("f", "g", "h", "F")
-        label = lambda o, n: (f"{top(o)} = " if order == 0 else
-                              f"\\frac{{\\partial{power} {top(o)}}}{{\\partial {symbols(n)}{power}}} = ")
-        separator, where = SEPARATOR, r", \quad\text{where } "
-    else:
-        power = f"^{order}" if order > 1 else ""
-        label = lambda o, n: f"{o} = " if order == 0 else f"d{power}{o}/d{n}{power} = "
-        separator, where = "; ", ", where "
-    texts = {o: {n: write(node, taken) for n, node in found.items()} for o, found in by_output.items()}
-    if fmt is DiffFormat.json:
-        key = "function" if order == 0 else "derivatives"
-        unwrap = (lambda t: {o: found[""] for o, found in t.items()}) if order == 0 else (lambda t: t)
-        data = {"expression": expression, "order": order, key: unwrap(texts) if several else unwrap(texts)[""]}
-        if latex:
-            from ..symbolic.latex import to_latex  # lazily: only --format latex needs it
-
-            tex = {o: {n: to_latex(node, taken, symbols) for n, node in found.items()}
-                   for o, found in by_output.items()}
-            data["latex"] = unwrap(tex) if several else unwrap(tex)[""]
-        out.write(_dumps(data) + "\n")
-    elif not several and len(texts[""]) == 1:
-        out.write(next(iter(texts[""].values())) + "\n")
-    else:
-        # A labelled line reads as mathematics: its named intermediates after it ("where t1 = ..."),
-        # not between the label and the expression (d/dw = t1 = ...; ...).
-        for o, found in texts.items():
-            for name, text in found.items():
-                *names, main = text.split(separator)
-                out.write(f"{label(o, name)}{main}{where}{separator.join(names)}\n" if names
-                          else f"{label(o, name)}{text}\n")
 
 
 def write_evaluation(ev: Evaluation, fmt: Format, out: TextIO, nodes: bool = False, title: str = "",
@@ -257,9 +199,9 @@ def write_jacobian(jac: Any, fmt: Format, out: TextIO, title: str = "", digits: 
         return
     data = jacobian_data(jac.variables, jac.values, jac.jacobian)
     if fmt is Format.json:
-        out.write(_dumps({"expression": jac.expression, **data}) + "\n")
+        out.write(dumps({"expression": jac.expression, **data}) + "\n")
     elif fmt is Format.jsonl:
-        out.write(_dumps(data) + "\n")
+        out.write(dumps(data) + "\n")
     else:
         delimiter = "," if fmt is Format.csv else "\t"
         row = [*jac.variables.values(), *jac.values.values(), *(g for r in jac.jacobian.values() for g in r.values())]
@@ -357,7 +299,7 @@ class BatchWriter:
             yield from self._jacobian_points(columns, value, gradients)
             return
         if isinstance(value, float):
-            yield _dumps({"variables": _json_numbers({n: columns[n] for n in self.variables}),
+            yield dumps({"variables": _json_numbers({n: columns[n] for n in self.variables}),
                           "value": json_number(value),
                           "gradients": _json_numbers({n: gradients[n] for n in self.variables})})
             return
@@ -379,7 +321,7 @@ class BatchWriter:
         size = 1 if one else len(next(iter(value.values())))
         at = (lambda c, k: c) if one else (lambda c, k: float(c[k]))
         for k in range(size):
-            yield _dumps(jacobian_data({n: at(columns[n], k) for n in self.variables},
+            yield dumps(jacobian_data({n: at(columns[n], k) for n in self.variables},
                                        {o: at(value[o], k) for o in self.outputs},
                                        {o: {n: at(gradients[o][n], k) for n in self.variables} for o in self.outputs}))
 
