@@ -158,7 +158,7 @@ def test_sigmoid_is_finite_everywhere():
 
 def test_grammar_aliases_transformer_methods_and_ops_line_up():
     aliases = set(re.findall(r"->\s*(\w+)", GRAMMAR.read_text()))
-    actions = {"number", "name", "call", "group", "pos", "assign"}
+    actions = {"number", "name", "call", "group", "pos", "assign", "header", "define"}
     written_ops = {n for n, op in OPS.items() if op.kind in ("infix", "prefix")}
     # Every infix and prefix op is a grammar alias, and every alias is an op or a parser action.
     assert written_ops <= aliases
