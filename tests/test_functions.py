@@ -181,8 +181,8 @@ def test_no_note_away_from_a_kink(cli):
     ("asin(x)", "1.5", "error: asin of 1.5 (outside -1 <= x <= 1) in 'asin(x)'"),
     ("acosh(x)", "0.5", "error: acosh of 0.5 (below 1) in 'acosh(x)'"),
     ("atanh(x)", "1", "error: atanh of 1.0 (outside -1 < x < 1) in 'atanh(x)'"),
-    ("log(x, 1)", "2", "error: log to base 1 in 'log(x, 1)'"),
-    ("log10(x)", "-1", "error: log10 of a non-positive number in 'log10(x)'"),
+    ("log(x, 1)", "2", "error: log to base 1.0 (a base is positive and not 1) in 'log(x, 1)'"),
+    ("log10(x)", "-1", "error: log10 of -1.0 (not positive) in 'log10(x)'"),
 ])
 def test_a_domain_error_names_the_function(cli, text, value, message):
     run = cli("eval", text, f"x={value}")
@@ -265,3 +265,47 @@ def test_check_at_a_jump_says_no_finite_difference_exists(cli, text, at, jump):
     run = cli("check", text, at)
     assert run.code == 1 and "sits on a jump: " in run.err and f"(the function jumps by {jump} there)" in run.err
     assert "average of the slopes" not in run.err
+
+
+@pytest.mark.parametrize(("text", "at", "gradients"), [
+    # A tie at infinity is a tie: inf - inf is nan, but the shares are PyTorch's.
+    ("max(x, y)", {"x": math.inf, "y": math.inf}, {"x": 0.5, "y": 0.5}),
+    ("min(x, y)", {"x": -math.inf, "y": -math.inf}, {"x": 0.5, "y": 0.5}),
+    ("clamp(x, lo, hi)", {"x": math.inf, "lo": 0.0, "hi": math.inf}, {"x": 1.0, "lo": 0.0, "hi": 0.0}),
+    # Slopes of huge arguments: 1/x, where 1/sqrt(x*x + 1) would overflow to 0.
+    ("asinh(x)", {"x": 1e200}, {"x": 1e-200}),
+    ("acosh(x)", {"x": 1e200}, {"x": 1e-200}),
+    ("asinh(x)", {"x": -3.5445584638987753e+173}, {"x": 1 / 3.5445584638987753e+173}),
+])
+def test_ties_at_infinity_and_slopes_at_huge_arguments(text, at, gradients):
+    for ieee in (False, True):
+        if any(map(math.isinf, at.values())) and not ieee:
+            continue
+        found = parse(text).evaluate(at, ieee=ieee).gradients
+        assert all(math.isclose(found[n], g, rel_tol=1e-15) for n, g in gradients.items()), found
+    columns = {n: np.array([v, v]) for n, v in at.items()}  # a batch: the same
+    batch = evaluate_columns(text, columns)
+    assert all(math.isclose(batch[f"grad_{n}"][0], g, rel_tol=1e-15) for n, g in gradients.items())
+
+
+def test_floor_at_nan_is_nan_as_every_slope_is():
+    assert math.isnan(parse("floor(x)").evaluate({"x": math.nan}, ieee=True).gradients["x"])
+    assert math.isnan(evaluate_columns("ceil(x)", {"x": np.array([math.nan, 1.5])})["grad_x"][0])
+
+
+@pytest.mark.parametrize(("text", "values", "message"), [
+    ("log2(x)", ["x=0"], "error: log2 of 0.0 (not positive) in 'log2(x)'"),
+    ("cot(x)", ["x=0"], "error: cot of 0.0 (a pole) in 'cot(x)'"),
+    ("log(x, b)", ["x=2", "b=-2"], "error: log to base -2.0 (a base is positive and not 1) in 'log(x, b)'"),
+])
+def test_a_domain_error_names_the_value(cli, text, values, message):
+    run = cli("eval", text, *values)
+    assert run.code == 1 and run.err.startswith(message)
+
+
+def test_methods_are_listed_and_name_themselves():
+    from autodiff_cli import Value
+
+    assert {"atan", "max", "clamp", "erf"} <= set(dir(Value(0.5)))
+    with pytest.raises(TypeError, match=r"^Value\.log\(\) got an unexpected keyword argument 'b'"):
+        Value(0.5).log(b=2)

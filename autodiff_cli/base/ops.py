@@ -129,12 +129,8 @@ def _step(m: Any, d: Any) -> Any:
 
 def _extreme_slope(k: int, largest: bool) -> Rule:
     """Input ``k``'s slope in max (``largest``) or min: 1 where it alone is the extreme, shared
-    evenly among the inputs tied there (PyTorch's convention)."""
-    def two(m: Any, out: Any, *xs: Any) -> Any:  # (1 + sign(a - b))/2: 1, 0, or 1/2 at a tie
-        d = xs[k] - xs[1 - k]
-        return (1.0 + m.sign(d if largest else -d)) * 0.5
-
-    return lambda m, out, *xs: two(m, out, *xs) if len(xs) == 2 else m.tied_share(k, largest, out, *xs)
+    evenly among the inputs tied there (PyTorch's convention), infinite ties included."""
+    return lambda m, out, *xs: m.tied_share(k, largest, out, *xs)
 
 
 def _tie(largest: bool) -> Callable[..., Any]:
@@ -174,7 +170,8 @@ OPS: dict[str, Op] = {
         Op("log", "log", "call", range(1, 3), lambda m, x, *b: m.log(x) / m.log(b[0]) if b else m.log(x),
            (lambda m, o, x, *b: 1.0 / (x * m.log(b[0])) if b else 1.0 / x,
             lambda m, o, x, b: -o / (b * m.log(b))), roles=("x", "base"),
-           domain=lambda x, *b: "log to base 1" if b and b[0] == 1.0 else "log of a non-positive number",
+           domain=lambda x, *b: ("log of a non-positive number" if not b or x <= 0 else
+                                 f"log to base {b[0]!r} (a base is positive and not 1)"),
            usage="log log(x, b)"),
         _call("sqrt", lambda m, o, x: 0.5 / o, (lambda m, x: x == 0.0, "sqrt'(0) = inf"),
               domain="sqrt of a negative number"),
@@ -192,7 +189,8 @@ OPS: dict[str, Op] = {
            (lambda m, x, y: (x == 0.0) & (y <= 0.0), "xlogy'(0, <= 0) = 0"), roles=("factor", "log"),
            domain="xlogy of a non-positive number", written=False, usage="xlogy(x, y)"),
         # The inverse trigonometric and the hyperbolic functions; one_minus_square(x) is 1 - x**2
-        # and square_minus_one(x) is x**2 - 1, each computed without cancellation near 1.
+        # and root_square_minus_one(x) is sqrt(x**2 - 1), each computed without cancellation near 1;
+        # root_square_plus_one(x) is sqrt(x**2 + 1); none overflows at huge x.
         _call("asin", lambda m, o, x: 1.0 / m.sqrt(m.one_minus_square(x)),
               (lambda m, x: (x == 1.0) | (x == -1.0), "asin'(+-1) = inf"), _outside("asin", "outside -1 <= x <= 1")),
         _call("acos", lambda m, o, x: -1.0 / m.sqrt(m.one_minus_square(x)),
@@ -200,16 +198,16 @@ OPS: dict[str, Op] = {
         _call("atan", lambda m, o, x: 1.0 / (1.0 + x * x)),
         _call("sinh", lambda m, o, x: m.cosh(x)),
         _call("cosh", lambda m, o, x: m.sinh(x)),
-        _call("asinh", lambda m, o, x: 1.0 / m.sqrt(x * x + 1.0)),
-        _call("acosh", lambda m, o, x: 1.0 / m.sqrt(m.square_minus_one(x)), (lambda m, x: x == 1.0, "acosh'(1) = inf"),
+        _call("asinh", lambda m, o, x: 1.0 / m.root_square_plus_one(x)),
+        _call("acosh", lambda m, o, x: 1.0 / m.root_square_minus_one(x), (lambda m, x: x == 1.0, "acosh'(1) = inf"),
               _outside("acosh", "below 1")),
         _call("atanh", lambda m, o, x: 1.0 / m.one_minus_square(x), domain=_outside("atanh", "outside -1 < x < 1")),
         _call("sec", lambda m, o, x: o * m.tan(x)),
-        _call("csc", lambda m, o, x: -o * m.cot(x), domain="csc at a pole"),
-        _call("cot", lambda m, o, x: -1.0 - o * o, domain="cot at a pole"),
+        _call("csc", lambda m, o, x: -o * m.cot(x), domain=_outside("csc", "a pole")),
+        _call("cot", lambda m, o, x: -1.0 - o * o, domain=_outside("cot", "a pole")),
         # Logarithms and exponentials to other bases, and near 0.
-        _call("log2", lambda m, o, x: 1.0 / (x * m.log(2.0)), domain="log2 of a non-positive number"),
-        _call("log10", lambda m, o, x: 1.0 / (x * m.log(10.0)), domain="log10 of a non-positive number"),
+        _call("log2", lambda m, o, x: 1.0 / (x * m.log(2.0)), domain=_outside("log2", "not positive")),
+        _call("log10", lambda m, o, x: 1.0 / (x * m.log(10.0)), domain=_outside("log10", "not positive")),
         _call("log1p", lambda m, o, x: 1.0 / (1.0 + x), domain=_outside("log1p", "at or below -1")),
         _call("expm1", lambda m, o, x: m.exp(x)),
         _call("exp2", lambda m, o, x: o * m.log(2.0)),
@@ -217,8 +215,9 @@ OPS: dict[str, Op] = {
         _call("erf", lambda m, o, x: 2.0 / m.sqrt(m.pi) * m.exp(-x * x)),
         _call("erfc", lambda m, o, x: -2.0 / m.sqrt(m.pi) * m.exp(-x * x)),
         _call("softplus", lambda m, o, x: m.sigmoid(x)),
-        _call("floor", lambda m, o, x: 0.0, (lambda m, x: _integer(m, x), "floor'(integer) = 0")),
-        _call("ceil", lambda m, o, x: 0.0, (lambda m, x: _integer(m, x), "ceil'(integer) = 0")),
+        # 0 wherever floor is defined, nan at nan (as sign's slope).
+        _call("floor", lambda m, o, x: 0.0 * m.abs(m.sign(x)), (lambda m, x: _integer(m, x), "floor'(integer) = 0")),
+        _call("ceil", lambda m, o, x: 0.0 * m.abs(m.sign(x)), (lambda m, x: _integer(m, x), "ceil'(integer) = 0")),
         # Functions of several arguments.
         Op("atan2", "atan2", "call", 2, lambda m, y, x: m.atan2(y, x),
            (lambda m, o, y, x: m.atan2_dy(y, x), lambda m, o, y, x: m.atan2_dx(y, x)),
@@ -237,9 +236,9 @@ OPS: dict[str, Op] = {
         # clamp(x, lo, hi) = min(max(x, lo), hi), PyTorch's: x's slope is 1 from lo to hi, bounds included;
         # lo's where x < lo < hi; hi's where x > hi or hi < lo (then the result is hi).
         Op("clamp", "clamp", "call", 3, lambda m, x, lo, hi: m.min(m.max(x, lo), hi),
-           (lambda m, o, x, lo, hi: (1.0 - _step(m, lo - x)) * (1.0 - _step(m, x - hi)),
-            lambda m, o, x, lo, hi: _step(m, lo - x) * _step(m, hi - lo),
-            lambda m, o, x, lo, hi: 1.0 - (1.0 - _step(m, x - hi)) * (1.0 - _step(m, lo - hi))),
+           (lambda m, o, x, lo, hi: (1.0 - m.above(lo, x)) * (1.0 - m.above(x, hi)),
+            lambda m, o, x, lo, hi: m.above(lo, x) * m.above(hi, lo),
+            lambda m, o, x, lo, hi: 1.0 - (1.0 - m.above(x, hi)) * (1.0 - m.above(lo, hi))),
            (lambda m, x, lo, hi: (x == lo) | (x == hi), "clamp'(x at a bound) = 1"), roles=("x", "lo", "hi")),
     )
 }

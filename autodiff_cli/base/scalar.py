@@ -115,8 +115,9 @@ def _smallest(*xs: float) -> float:
 
 def _tied_share(k: int, largest: bool, out: float, *xs: float) -> float:
     # max's (or min's) slope in its k-th input: 1 where it alone is the extreme, 1/n to each of n tied.
-    tied = [x == out for x in xs]
-    return (1.0 if tied[k] else 0.0) / sum(tied) if any(tied) else math.nan  # none: out is nan
+    if xs[k] != out:
+        return 0.0 if out == out else math.nan  # out is nan where an input is
+    return 1.0 / sum([x == out for x in xs])
 
 
 def _cbrt(x: float) -> float:
@@ -140,8 +141,14 @@ def _one_minus_square(x: float) -> float:
     return (1.0 - x) * (1.0 + x)
 
 
-def _square_minus_one(x: float) -> float:
-    return (x - 1.0) * (x + 1.0)
+def _root_square_minus_one(x: float) -> float:
+    # sqrt(x**2 - 1) as sqrt(x - 1)*sqrt(x + 1): exact steps near 1, no overflow at huge x.
+    return math.sqrt(x - 1.0) * math.sqrt(x + 1.0)
+
+
+def _above(a: float, b: float) -> float:
+    # 1 where a > b, else 0 (nan at nan): relu(sign(a - b)), but 0 where a == b, infinities too.
+    return 0.0 if a == b else _relu(_sign(a - b))
 
 
 def _to_zero(num: float, den: float) -> float:
@@ -166,7 +173,8 @@ SCALAR = SimpleNamespace(
     **{name: getattr(math, name) for name in SAME_NAMES},
     **{name: getattr(math, name) for name in ("asin", "acos", "atan", "asinh", "acosh", "atanh", "atan2")},
     erf=math.erf, erfc=math.erfc, cbrt=_cbrt, exp2=_exp2, sec=lambda x: 1.0 / math.cos(x),
-    csc=lambda x: 1.0 / math.sin(x), cot=_cot, one_minus_square=_one_minus_square, square_minus_one=_square_minus_one,
+    csc=lambda x: 1.0 / math.sin(x), cot=_cot, one_minus_square=_one_minus_square,
+    root_square_minus_one=_root_square_minus_one, root_square_plus_one=lambda x: math.hypot(x, 1.0), above=_above,
     floor=_rounded(math.floor), ceil=_rounded(math.ceil),
     max=_largest, min=_smallest, sigmoid=_sigmoid, softplus=_softplus, relu=_relu, abs=abs, sign=_sign,
     pi=math.pi, tied_share=_tied_share, to_zero=_to_zero, atan2_dy=lambda y, x: _over_square_norm(x, y, x),

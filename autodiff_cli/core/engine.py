@@ -120,7 +120,12 @@ class Value:
                 raise TypeError(f"{name}() takes {op.takes(besides=1)}, got {len(more)}")
             return Value.apply(name, self, *more)
 
+        method.__name__, method.__qualname__ = name, f"Value.{name}"  # in a TypeError: Value.log(), not a lambda's
         return method
+
+    def __dir__(self) -> list[str]:
+        # The function methods too (x.atan(), x.max(y)): tab completion and help() show them.
+        return sorted({*super().__dir__(), *(name for name, op in OPS.items() if op.kind == "call")})
 
     @property
     def _prev(self) -> set[Value]:

@@ -155,12 +155,14 @@ class Graph:
             xlogy_dx=lambda x, y: Term(self, b.call("log", _node(y))),
             xlogy_dy=lambda x, y: x / y,
             # The forms the numbers compute another way (without cancellation, 0 at a 0/0), as written.
-            one_minus_square=lambda x: 1 - x * x, square_minus_one=lambda x: x * x - 1,
+            one_minus_square=lambda x: 1 - x * x, root_square_minus_one=lambda x: (x * x - 1) ** 0.5,
+            root_square_plus_one=lambda x: (x * x + 1) ** 0.5,
             to_zero=lambda num, den: num / den, atan2_dy=lambda y, x: x / (x * x + y * y),
             atan2_dx=lambda y, x: -y / (x * x + y * y), pi=Term(self, b.pi),
         )
         """The symbolic interpretation of the op table's math namespace."""
         self.math.tied_share = lambda k, largest, out, *xs: _tied_share(self.math, k, largest, out, *xs)
+        self.math.above = lambda a, b: self.math.relu(self.math.sign(a - b))  # 1 where a > b: as written
 
     # -- Value graph -> canonical -------------------------------------------------
     def add_input(self, expr: Expression) -> list[Value]:
@@ -376,8 +378,12 @@ class Graph:
 
 
 def _tied_share(m: Any, k: int, largest: bool, out: Any, *xs: Any) -> Any:
-    """max's (or min's) slope in its k-th input as written: [x_k is the extreme] is
-    ``1 - sign(out - x_k)`` (``1 - sign(x_k - out)`` for min), over the sum of them all."""
+    """max's (or min's) slope in its k-th input as written: of two, ``(1 + sign(a - b))/2``;
+    of more, [x_k is the extreme], ``1 - sign(out - x_k)`` (``1 - sign(x_k - out)`` for min),
+    over the sum of them all."""
+    if len(xs) == 2:
+        d = xs[k] - xs[1 - k]
+        return (1.0 + m.sign(d if largest else -d)) * 0.5
     marks = [1 - m.sign(out - x if largest else x - out) for x in xs]
     total = marks[0]
     for mark in marks[1:]:
