@@ -123,8 +123,7 @@ class Value:
         method.__name__, method.__qualname__ = name, f"Value.{name}"  # in a TypeError: Value.log(), not a lambda's
         return method
 
-    def __dir__(self) -> list[str]:
-        # The function methods too (x.atan(), x.max(y)): tab completion and help() show them.
+    def __dir__(self) -> list[str]:  # the function methods too (x.atan()): tab completion shows them
         return sorted({*super().__dir__(), *(name for name, op in OPS.items() if op.kind == "call")})
 
     @property

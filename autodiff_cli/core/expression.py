@@ -13,6 +13,8 @@ from .engine import Value, all_finite_grads, backward, forward
 
 TYPE_CHECKING = False  # typing itself costs start-up time
 if TYPE_CHECKING:
+    from typing import Any
+
     from ..draw.notebook import Graph
     from .definitions import Call
     from .steps import Stepper
@@ -158,13 +160,13 @@ class Expression:
 
         return expression_bundle(self)
 
-    def with_output(self, name: str, keep: list[int] | None = None) -> Expression:
+    def with_output(self, name: str, live: list[Value] | None = None, where: Any = None) -> Expression:
         """The same graph (its nodes shared) with the statement ``name`` as its output;
-        ``keep``, where known, the indices of the nodes it depends on (see :meth:`live`)."""
+        ``live`` and ``where``, where known, what :meth:`live` would find."""
         view = Expression(self.source, self.nodes, self._spans, self.variables, self.names, self.names[name], name,
                           self.kinked, self._locate, self.calls)
-        if keep is not None:
-            view._live = [self.nodes[i] for i in keep], keep
+        if live is not None:
+            view._live = live, where
         return view
 
     def copy(self) -> Expression:

@@ -53,15 +53,39 @@ def jacobian(expr: Expression, values: Mapping[str, float], names: Iterable[str]
     notes: dict[str, None] = {}
     at = {id(n): i for i, n in enumerate(expr.nodes) if n.op == "var"}
     variables = [(n, v, below[at[id(v)]]) for n, v in expr.variables.items()]
+    everywhere = -1  # the outputs every variable is below: their rows need no test per variable
+    for _, _, mask in variables:
+        everywhere &= mask
     for k, name in enumerate(names):
         bit = 1 << k
-        view = expr.with_output(name, [i for i, mask in enumerate(below) if mask & bit])
+        view = expr.with_output(name, [n for n, mask in zip(expr.nodes, below, strict=True) if mask & bit],
+                                _Indices(below, bit))
         view.backward(ieee)
         # A variable no path from this output reaches has gradient 0, not one left by another output.
-        found[name] = {n: v.grad if mask & bit else 0.0 for n, v, mask in variables}
+        if everywhere & bit:
+            found[name] = {n: v.grad for n, v in expr.variables.items()}
+        else:
+            found[name] = {n: v.grad if mask & bit else 0.0 for n, v, mask in variables}
         notes.update(dict.fromkeys(view.notes()))
     return Jacobian(expr.source, {n: v.data for n, v in expr.variables.items()},
                     {name: expr.names[name].data for name in names}, found, notes=list(notes))
+
+
+class _Indices:
+    """The positions in ``expr.nodes`` of one output's nodes, found when first asked
+    for: only a message needs them (:meth:`Expression.describe`), not the pass."""
+
+    def __init__(self, below: list[int], bit: int) -> None:
+        self._below, self._bit = below, bit
+        self._found: list[int] | None = None
+
+    def __bool__(self) -> bool:
+        return True
+
+    def __getitem__(self, i: int) -> int:
+        if self._found is None:
+            self._found = [k for k, mask in enumerate(self._below) if mask & self._bit]
+        return self._found[i]
 
 
 def _below(expr: Expression, names: list[str]) -> list[int]:
