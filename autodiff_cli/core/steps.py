@@ -5,36 +5,34 @@ same record ``--trace`` prints), and the page itself."""
 from __future__ import annotations
 
 import html
-from collections.abc import Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
 from ..base.ops import OPS
 from ..draw.graph import fmt_number, to_dot
-from .engine import backward
+from .engine import Value, backward, topological_order
 
 TYPE_CHECKING = False  # typing itself costs start-up time
 if TYPE_CHECKING:  # expressions are read by their methods: the expression module shows a page through this one
     from .expression import Expression
 
 
-def backward_steps(expr: Expression, precision: int = 4) -> dict[str, Any]:
-    """The steps of the backward pass of ``expr`` at its last evaluation, as the page
-    shows them: each record's ``gradient:`` text as the drawing writes it (so that the
-    last state is the static graph's), and each step's ``--trace`` rows."""
-    nodes, where = expr.live()
+def backward_steps(nodes: Sequence[Value], output: Value, name: Callable[[int], str], precision: int = 4,
+                   named: Collection[int] = ()) -> dict[str, Any]:
+    """The steps of the backward pass over ``nodes`` (topologically ordered, ending in
+    ``output``) as the page shows them: each record's ``gradient:`` text as the drawing
+    writes it (so that the last state is the static graph's), and each step's ``--trace``
+    rows. ``name(i)`` names ``nodes[i]`` in the panel; ``named`` holds the ``id`` of the
+    constants drawn with a gradient (a = 2 in a program). Leaves every ``.grad`` as the pass sets it."""
     record: list[tuple[int, int, float, float, float]] = []
-    backward(nodes, expr.output, ieee=True, record=record)  # the evaluation before it raised where it must
-    named = {id(n) for n in expr.names.values()}
+    backward(nodes, output, ieee=True, record=record)  # the evaluation before it raised where it must
     records = {f"n{i}": True for i, n in enumerate(nodes) if n.op != "const" or id(n) in named}
     position = {id(n): i for i, n in enumerate(nodes)}
-
-    def name(i: int) -> str:
-        return expr.name_of(nodes[i], where[i] if where else i)
 
     def text(x: float) -> str:
         return f"gradient: {fmt_number(x, precision)}"
 
-    out = len(nodes) - 1
+    out = position[id(output)]
     states = [{"node": f"n{out}", "set": {f"n{out}": text(1.0)}, "rows": [],
                "what": f"The output <b>{html.escape(name(out))}</b> gets gradient 1: dL/dL = 1."}]
     for i, k, local, share, total in record:
@@ -52,6 +50,42 @@ def backward_steps(expr: Expression, precision: int = 4) -> dict[str, Any]:
                      "Press \u2192 (or next) for the first step."}
 
 
+def expression_steps(expr: Expression, precision: int = 4) -> dict[str, Any]:
+    """The steps of the backward pass of ``expr`` at its last evaluation, its nodes
+    named as ``--trace`` names them (a label, else the source text)."""
+    nodes, where = expr.live()
+    return backward_steps(nodes, expr.output, lambda i: expr.name_of(nodes[i], where[i] if where else i),
+                          precision, {id(n) for n in expr.names.values()})
+
+
+def value_name(node: Value, precision: int = 4) -> str:
+    """How the page names a node of a ``Value`` graph (no source text to quote): its
+    label, else its operation and value (``* -6.0000``), a leaf its value."""
+    if node.label:
+        return node.label
+    number = fmt_number(node.data, precision)
+    return f"{OPS[node.op].symbol} {number}" if node.children else number
+
+
+def value_stepper_page(root: Value, precision: int = 4, rankdir: str = "LR") -> str:
+    """The page for the graph below ``root`` at its values as they are (``Value.render_graph(steps=True)``).
+    The pass runs on the graph itself but every ``.grad`` is put back after: showing it changes nothing."""
+    from ..draw.graph import nodes_to_dot  # lazily: only the page needs it
+    from ..draw.page import page
+    from ..draw.render import render
+
+    nodes = topological_order(root)
+    kept = [n.grad for n in nodes]
+    try:
+        steps = backward_steps(nodes, root, lambda i: value_name(nodes[i], precision), precision)
+        dot = nodes_to_dot(nodes, root, None, True, precision, rankdir, stacked=True)
+    finally:
+        for node, grad in zip(nodes, kept, strict=True):
+            node.grad = grad
+    svg = render(dot, "svg").decode("utf-8")
+    return page(svg, steps, value_name(root, precision))
+
+
 def stepper_page(expr: Expression, values: Mapping[str, float] | None = None, precision: int = 4,
                  rankdir: str = "LR", ieee: bool = False) -> str:
     """The self-contained page: the graph at ``values`` (or as last evaluated) and
@@ -61,7 +95,7 @@ def stepper_page(expr: Expression, values: Mapping[str, float] | None = None, pr
 
     if values is not None:
         expr.evaluate(values, ieee=ieee)  # raises where eval does
-    steps = backward_steps(expr, precision)
+    steps = expression_steps(expr, precision)
     svg = render(to_dot(expr, True, precision, rankdir), "svg").decode("utf-8")
     return page(svg, steps, expr.text(80))
 
