@@ -17,7 +17,7 @@ from ..base.scalar import SCALAR
 TYPE_CHECKING = False  # typing itself costs start-up time
 if TYPE_CHECKING:
     from ..draw.notebook import Graph
-    from .steps import Stepper
+    from .stepper import Stepper
 
 
 class Value:
@@ -155,16 +155,16 @@ class Value:
     def render_graph(self, precision: int = 4, rankdir: str = "LR", steps: bool = False) -> Graph | Stepper:
         """The graph below this node as the lecture draws it (records ``label | value | gradient``, an
         operation between its inputs and result): a :class:`~autodiff_cli.draw.notebook.Graph`, SVG in a notebook;
-        ``steps``: the page that steps through its backward pass (:class:`~autodiff_cli.core.steps.Stepper`)."""
+        ``steps``: the page that steps through its backward pass (:class:`~autodiff_cli.core.stepper.Stepper`)."""
         if steps:
-            from .steps import Stepper, value_stepper_page  # lazily: only the page needs it
-            return Stepper(value_stepper_page(self, precision, rankdir))
+            from .stepper import Stepper, value_stepper_page  # lazily: only the page needs it
+            return Stepper(value_stepper_page(topological_order(self), self, backward, precision, rankdir))
         from ..draw.notebook import draw  # lazily: the drawing's imports cost start-up time
 
         return draw(topological_order(self), self, precision, rankdir)
 
     def _repr_mimebundle_(self, include: object = None, exclude: object = None) -> dict[str, str]:
-        from ..draw.notebook import value_bundle  # Jupyter's display: its repr, its graph if small
+        from ..draw.notebook import value_bundle  # lazily: only a notebook shows it
         return value_bundle(topological_order(self), self)
 
 
