@@ -1,8 +1,13 @@
 """The micrograd lecture's worked examples, derived by hand."""
 
+import html
+import itertools
 import json
+import math
+import re
 
 import pytest
+from test_notebook import LECTURE_NOTEBOOK, executed_lecture, literal, result, tagged  # noqa: F401 (the fixture)
 
 from autodiff_cli import DomainError, parse
 
@@ -90,3 +95,63 @@ def test_diff_by_a_named_number_says_it_is_not_a_variable(cli):
     run = cli("diff", "a = 2; a*x", "--wrt", "a")
     assert (run.code, run.err) == (2, "error: 'a' is assigned in the expression, not a variable: diff "
                                       "differentiates by the variables ('x')\n")
+
+
+# ---------------------------------------------------------------------------
+# The rest of the lecture in examples/lecture.ipynb, run by a real kernel
+
+# The neuron: n = x1*w1 + x2*w2 + b = 2*(-3) + 0*1 + 6.8813735870195432 = 0.8814, o = tanh(n) = 0.7071.
+# do/dn = 1 - o**2 = 0.5; + passes it on; x1 gets w1*0.5, w1 gets x1*0.5, x2 gets w2*0.5, w2 gets x2*0.5.
+NEURON_GRADS = {"o": 1.0, "n": 0.5, "b": 0.5, "x1*w1 + x2*w2": 0.5, "x1*w1": 0.5, "x2*w2": 0.5,
+                "x1": -1.5, "w1": 1.0, "x2": 0.5, "w2": 0.0}
+
+
+def _executed(request):
+    """The lecture notebook as a kernel ran it (test_notebook's fixture, run once per module)."""
+    return request.getfixturevalue("executed_lecture")[0]
+
+
+def test_notebook_neuron_backward_by_hand_and_by_backward(request):
+    notebook = _executed(request)
+    o = math.tanh(2.0 * -3.0 + 0.0 * 1.0 + 6.8813735870195432)
+    assert abs(o - math.sqrt(0.5)) < 1e-12 and abs((1 - o * o) - 0.5) < 1e-12  # the hand-derived do/dn
+    shown = result(tagged(notebook, "neuron"))
+    assert shown["text/plain"].startswith("Value(o, data=0.70710678")
+    assert "<svg" in shown["text/html"]  # a bare Value this small shows its graph too
+    assert literal(tagged(notebook, "manual-backward")) == NEURON_GRADS
+    assert literal(tagged(notebook, "auto-backward")) == NEURON_GRADS
+
+
+def test_notebook_tanh_written_with_exp_has_the_same_gradients(request):
+    notebook = _executed(request)
+    value = float(re.search(r"data=([-0-9.e]+)", result(tagged(notebook, "tanh-exp"))["text/plain"]).group(1))
+    assert abs(value - math.sqrt(0.5)) < 1e-12
+    grads = literal(tagged(notebook, "tanh-exp-gradients"))
+    assert grads == {k: NEURON_GRADS[k] for k in ("n", "b", "x1", "w1", "x2", "w2")}
+
+
+def test_notebook_stepper_is_the_backward_pass_page(request):
+    notebook = _executed(request)
+    frame = result(tagged(notebook, "stepper"))["text/html"]
+    assert frame.startswith("<iframe srcdoc=")
+    page = html.unescape(frame)
+    assert "The backward pass of <code>o</code>" in page and '"gradient: 0.5000"' in page  # n's step: 1 - o**2
+
+
+def test_notebook_mlp_trains_and_the_loss_falls(request):
+    notebook = _executed(request)
+    assert literal(tagged(notebook, "mlp")) == 3 * 4 + 4 + 4 * 4 + 4 + 4 * 1 + 1  # MLP(3, [4, 4, 1]): w and b
+    printed = "".join(o.text for o in tagged(notebook, "training").outputs if o.output_type == "stream")
+    losses = [float(x) for x in re.findall(r"loss ([0-9.]+)", printed)]
+    assert len(losses) >= 5 and all(b < a for a, b in itertools.pairwise(losses))
+    assert losses[-1] < losses[0] / 10
+    predictions = literal(tagged(notebook, "predictions"))
+    assert [math.copysign(1.0, y) for y in predictions] == [1.0, -1.0, -1.0, 1.0]  # the targets ys
+    assert sum((y - t) ** 2 for y, t in zip(predictions, [1.0, -1.0, -1.0, 1.0], strict=True)) < 0.1
+    bare = result(tagged(notebook, "loss-value"))  # the loss's graph: hundreds of values, not drawn
+    assert list(bare) == ["text/plain"] and ".render_graph()" in bare["text/plain"]
+    assert bare["text/plain"].startswith("Value(data=")
+
+
+def test_notebook_is_saved_small():
+    assert LECTURE_NOTEBOOK.stat().st_size < 300_000

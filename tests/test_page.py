@@ -124,3 +124,57 @@ def test_the_stepper_in_a_notebook_runs_in_a_real_kernel_and_steps_in_the_browse
         assert "gradient: 4.0000" in inner.locator("#graph").inner_text()
         browser.close()
     assert errors == []
+
+
+def test_the_stepper_of_a_value_graph_steps_to_the_lectures_gradients(tmp_path):
+    from autodiff_cli import Value
+
+    sync_playwright, executable = _browser()
+    a, b, c, f = Value(2.0, label="a"), Value(-3.0, label="b"), Value(10.0, label="c"), Value(-2.0, label="f")
+    e = a * b
+    e.label = "e"
+    d = e + c  # left unlabelled: the panel names it by its op and value
+    out = d * f
+    out.label = "L"
+    nodes = [a, b, c, f, e, d, out]
+    out.render_graph(steps=True).save(str(tmp_path / "value.html"))
+    assert [n.grad for n in nodes] == [0.0] * 7  # showing the pass leaves the graph's gradients as they were
+    out.backward()
+    by_hand = {"a": 6.0, "b": -4.0, "c": -2.0, "f": 4.0, "e": -2.0, "": -2.0, "L": 1.0}  # dL/dd = f, dL/de = dL/dd
+    assert {n.label: n.grad for n in nodes} == by_hand
+    final = {n.label: f"gradient: {n.grad:.4f}" for n in nodes}  # as the drawing writes them
+    errors: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=executable, args=["--no-sandbox"])
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda err: errors.append(str(err)))
+        page.goto((tmp_path / "value.html").as_uri())
+
+        def texts() -> dict[str, str]:  # label (the record's first text; "" for d) -> its gradient text
+            return page.evaluate("""() => { const out = {};
+                document.querySelectorAll('#graph g.node').forEach(g => {
+                  const t = [...g.querySelectorAll('text')];
+                  const grad = t.find(x => x.textContent.startsWith('gradient:'));
+                  if (grad) out[t[0].textContent.startsWith('value:') ? '' : t[0].textContent] = grad.textContent; });
+                return out; }""")
+
+        def rows() -> list[str]:
+            return page.evaluate("() => [...document.querySelectorAll('#rows tr')]"
+                                 ".map(tr => tr.children[0].textContent)")
+
+        assert set(texts().values()) == {"gradient: \u2014"}
+        page.keyboard.press("End")
+        assert texts() == final
+        page.keyboard.press("Home")
+        page.keyboard.press("ArrowRight")
+        assert {k for k, t in texts().items() if t != "gradient: \u2014"} == {"L"}
+        page.keyboard.press("ArrowRight")  # L = d * f: d gets f, f gets d
+        assert "L" in page.inner_text("#what") and rows() == ["+ 4.0000", "f"]
+        page.keyboard.press("ArrowRight")  # d = e + c
+        assert "+ 4.0000" in page.inner_text("#what") and rows() == ["e", "c"]
+        page.keyboard.press("ArrowRight")  # e = a * b
+        assert rows() == ["a", "b"] and texts() == final
+        assert page.inner_text("#counter") == "step 4 of 4"
+        browser.close()
+    assert errors == []

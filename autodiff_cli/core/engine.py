@@ -17,6 +17,7 @@ from ..base.scalar import SCALAR
 TYPE_CHECKING = False  # typing itself costs start-up time
 if TYPE_CHECKING:
     from ..draw.notebook import Graph
+    from .stepper import Stepper
 
 
 class Value:
@@ -30,8 +31,8 @@ class Value:
     ``"var"`` for an input, ``"const"`` for a number), the same fields under a
     second name. micrograd's own names work as well: ``_prev`` (the inputs as a
     set), ``_op`` (the op's symbol, ``''`` for a leaf) and ``_backward()`` (this
-    node's step of the backward pass, for doing it by hand). ``render_graph()`` draws the graph below the node, and a
-    notebook shows a ``Value`` as that drawing (:mod:`autodiff_cli.draw.notebook`).
+    node's step of the backward pass, for doing it by hand). ``render_graph()`` draws the graph below the node
+    (``steps=True``: steps through its backward pass); a notebook shows its repr and a small graph's drawing.
     """
 
     __slots__ = ("children", "data", "grad", "label", "needs_grad", "op")
@@ -151,20 +152,19 @@ class Value:
         """
         backward(topological_order(self), self)
 
-    def render_graph(self, precision: int = 4, rankdir: str = "LR") -> Graph:
-        """The graph below this node as the lecture draws it: left to right, each
-        value a record ``label | value: -8.0000 | gradient: 1.0000``, each
-        operation a node between its inputs and its result. The returned
-        :class:`~autodiff_cli.draw.notebook.Graph` shows as SVG in a notebook (no
-        system Graphviz needed) and ``.save("graph.svg")`` writes it."""
+    def render_graph(self, precision: int = 4, rankdir: str = "LR", steps: bool = False) -> Graph | Stepper:
+        """The graph below this node as the lecture draws it (records ``label | value | gradient``, an
+        operation between its inputs and result): a :class:`~autodiff_cli.draw.notebook.Graph`, SVG in a notebook;
+        ``steps``: the page that steps through its backward pass (:class:`~autodiff_cli.core.stepper.Stepper`)."""
+        if steps:
+            from .stepper import Stepper, value_stepper_page  # lazily: only the page needs it
+            return Stepper(value_stepper_page(topological_order(self), self, backward, precision, rankdir))
         from ..draw.notebook import draw  # lazily: the drawing's imports cost start-up time
 
         return draw(topological_order(self), self, precision, rankdir)
 
     def _repr_mimebundle_(self, include: object = None, exclude: object = None) -> dict[str, str]:
-        # Jupyter's rich display: the graph below this node (see autodiff_cli.draw.notebook).
-        from ..draw.notebook import value_bundle  # lazily: only a notebook draws it
-
+        from ..draw.notebook import value_bundle  # lazily: only a notebook shows it
         return value_bundle(topological_order(self), self)
 
 

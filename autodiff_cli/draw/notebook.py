@@ -20,6 +20,7 @@ what it is drawn from (a node list, an expression, a fresh copy to evaluate).
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -39,6 +40,10 @@ with ``dot``, 3.0 s with the WebAssembly Graphviz when it was compiled on first
 use in each process, which it no longer is: see ``render.cache_directory``), and
 a chain as deep as the limit allows (2,000 levels) is within the WebAssembly
 Graphviz's stack, which runs out at a few thousand."""
+VALUE_DRAWN = 60
+"""Values below a bare ``Value`` up to which a cell's result draws its graph beside its
+repr (the lecture's neuron has 10, with ``tanh`` written with ``exp`` 20; a small
+network's loss has hundreds, whose drawing made a notebook megabytes)."""
 RENDER_TIMEOUT = 60.0
 """Seconds ``dot`` may take for one drawing in a notebook."""
 
@@ -155,11 +160,20 @@ def draw_evaluation(result: Evaluation, expr: Expression, precision: int = 4, ra
 
 
 def value_bundle(nodes: Sequence[Value], root: Value) -> dict[str, str]:
-    """What a notebook shows for a ``Value``: the graph of ``nodes`` (below ``root``)."""
-    size = nodes_size(nodes)
-    if size > DISPLAY_LIMIT:
-        return {"text/plain": _too_big(_value_summary(nodes, root), size)}
-    return _with_text(draw(nodes, root), repr(root))
+    """What a notebook shows for a bare ``Value`` at the end of a cell: its repr, with
+    the drawing of the graph below it (``nodes``) when that has at most
+    :data:`VALUE_DRAWN` values; a bigger one only says how to draw it, so that a
+    notebook that shows its values as it goes stays small."""
+    text = repr(root)
+    if len(nodes) > VALUE_DRAWN:
+        return {"text/plain": f"{text}\n({plural(len(nodes), 'value')} below it, more than the {VALUE_DRAWN} a "
+                              "cell draws: .render_graph() draws them)"}
+    bundle = draw(nodes, root)._repr_mimebundle_()
+    if "image/svg+xml" not in bundle:
+        return {"text/plain": f"{text}\n{bundle['text/plain']}"}
+    svg = bundle["image/svg+xml"]
+    return {"text/plain": text,
+            "text/html": f"<pre>{html.escape(text)}</pre>\n{svg[svg.index('<svg'):]}"}  # both seen, one SVG
 
 
 def expression_bundle(expr: Expression) -> dict[str, str]:

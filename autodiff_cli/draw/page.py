@@ -5,7 +5,7 @@ derivative times the gradient flowing in, added into its inputs.
 
 The page knows nothing of expressions: it gets the SVG Graphviz drew (records
 ``n0``, ``n1``, ... and operations ``n0_op``, as :mod:`autodiff_cli.draw.graph`
-names them) and the steps as data (:func:`autodiff_cli.core.steps.backward_steps`
+names them) and the steps as data (:func:`autodiff_cli.core.stepper.backward_steps`
 makes them), and rewrites the records' ``gradient:`` texts as the reader steps.
 Keys: ArrowRight and ArrowLeft a step, Home the start, End the finished pass.
 """
