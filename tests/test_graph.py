@@ -69,10 +69,11 @@ def test_lecture_graph(cli, tmp_path, renderer):
     # Hand-derived: a = -2, grad 4; b = 10, grad -2; c = 2, grad 6; d = -3, grad -4.
     assert variables == {"a": ["value: -2.0000", "gradient: 4.0000"], "b": ["value: 10.0000", "gradient: -2.0000"],
                          "c": ["value: 2.0000", "gradient: 6.0000"], "d": ["value: -3.0000", "gradient: -4.0000"]}
-    # Plus c*d = -6, b + c*d = 4, and the output -8 with gradient 1, labelled "output" (it has no name).
+    # Plus c*d = -6, b + c*d = 4, labelled with their text, and the output -8 with gradient 1, labelled
+    # "output" (it has no name).
     others = sorted(tuple(t) for t in values.values() if t[0] not in "abcd")
-    assert others == [("output", "value: -8.0000", "gradient: 1.0000"), ("value: -6.0000", "gradient: -2.0000"),
-                      ("value: 4.0000", "gradient: -2.0000")]
+    assert others == [("b+c*d", "value: 4.0000", "gradient: -2.0000"), ("c*d", "value: -6.0000", "gradient: -2.0000"),
+                      ("output", "value: -8.0000", "gradient: 1.0000")]
     assert len(nodes) == 4 + 3 + 3
     assert len(svg_edges(out.read_bytes())) == 3 * 2 + 3  # two inputs and one result per operation
 
@@ -96,11 +97,13 @@ def test_named_intermediates_and_output_are_labelled(cli, tmp_path):
     assert sorted(labels) == ["L", "a", "b", "c", "d", "e", "f"]
 
 
-def test_unnamed_output_is_labelled_output_and_intermediates_are_not(cli):
+def test_unnamed_output_is_labelled_output_and_intermediates_by_their_text(cli):
     run = cli("graph", "a*(b+c*d)", *LECTURE, "--format", "dot", "-o", "-")
     assert run.code == 0, run.err
     assert 'label="{ output | value: -8.0000 | gradient: 1.0000 }"' in run.out  # -2 * (10 + 2*-3)
-    assert len(re.findall(r'label="\{ value:', run.out)) == 2  # c*d and b + c*d: their op says what they are
+    assert 'label="{ c*d | value: -6.0000 | gradient: -2.0000 }"' in run.out  # as typed: the lecture's e
+    assert 'label="{ b+c*d | value: 4.0000 | gradient: -2.0000 }"' in run.out
+    assert not re.search(r'label="\{ value:', run.out)  # no record without a name
     structure = cli("graph", "x - y", "--format", "dot", "-o", "-").out
     assert 'label="{ output }"' in structure
     named = cli("graph", "u = x - y", "--format", "dot", "-o", "-").out

@@ -149,9 +149,10 @@ def test_lecture_notebook_draws_the_lectures_numbers(executed_lecture):
     assert drawn("graph-abc") == sorted([*table(a=(2.0, 0.0), b=(-3.0, 0.0), c=(10.0, 0.0)),
                                          ("", "value: -6.0000", "gradient: 0.0000"),
                                          ("", "value: 4.0000", "gradient: 0.0000")])
-    # y = a*b + c evaluated: dy/da = b = -3, dy/db = a = 2, dy/dc = 1; the unnamed result labelled "output"
+    # y = a*b + c evaluated: dy/da = b = -3, dy/db = a = 2, dy/dc = 1; the unnamed result labelled "output",
+    # the intermediate by its text (a parsed expression has one)
     assert drawn("graph-y") == sorted([*table(a=(2.0, -3.0), b=(-3.0, 2.0), c=(10.0, 1.0)),
-                                       ("", "value: -6.0000", "gradient: 1.0000"),
+                                       ("a*b", "value: -6.0000", "gradient: 1.0000"),
                                        ("output", "value: 4.0000", "gradient: 1.0000")])
     # the lecture from text: the statements' names label the intermediates
     assert drawn("graph-lecture") == table(a=(-2.0, 4.0), b=(10.0, -2.0), c=(2.0, 6.0), d=(-3.0, -4.0),

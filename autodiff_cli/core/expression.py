@@ -269,10 +269,11 @@ class Expression:
             return node.label
         call = self.call_of(index)
         if call is not None:
-            return f"{call.name}: {self._text_of(index)}"
-        return self._text_of(index)
+            return f"{call.name}: {self.text_of(index)}"
+        return self.text_of(index)
 
-    def _text_of(self, index: int) -> str:
+    def text_of(self, index: int) -> str:
+        """``nodes[index]``'s source text, on one line, shortened in the middle to 40 characters."""
         start, end = self.spans[index]
         if end - start > 200:  # only the ends are shown: a million-deep chain's texts are not joined whole
             head, tail = " ".join(self.source[start:start + 100].split()), " ".join(self.source[end - 100:end].split())

@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 
+from ..base.errors import shortened
 from ..base.ops import OPS
 
 TYPE_CHECKING = False  # typing itself costs start-up time
@@ -119,17 +120,24 @@ def to_dot(expr: Expression, with_values: bool, precision: int = 4, rankdir: str
     names = {id(n): name for name, n in expr.names.items()}  # aliases: the first name wins
     if not outputs:  # the result is labelled: by its statement's name, or "output"
         names.setdefault(id(expr.output), "output")
+    where = expr.live()[1]
+    position = {id(n): k for k, n in enumerate(expr.nodes)} if outputs or where else None
+    texts = {}  # an unnamed intermediate is labelled with its text (c*d, b + c*d), as the lecture's e, d
+    for k, node in enumerate(nodes):
+        if node.children and not node.label and id(node) not in names:
+            texts[id(node)] = shortened(expr.text_of(position[id(node)] if position else k), 24, keep_end=9)
     groups = {}  # each call of a function of the program, boxed and labelled as written: neuron(x1, w1)
     for call in expr.calls:
         made = {id(n) for n in expr.nodes[call.start:call.end] if n.op != "var"}  # variables are shared
         groups[call.text(expr.source)] = {id(n) for n in nodes if id(n) in made}
     return nodes_to_dot(nodes, outputs or expr.output, names, with_values, precision, rankdir, stacked,
-                        {label: ids for label, ids in groups.items() if ids}, gradients=not outputs)
+                        {label: ids for label, ids in groups.items() if ids}, gradients=not outputs, texts=texts)
 
 
 def nodes_to_dot(nodes: Sequence[Value], output: Value | Sequence[Value], names: Mapping[int, str] | None = None,
                  with_values: bool = True, precision: int = 4, rankdir: str = "LR", stacked: bool = False,
-                 groups: Mapping[str, set[int]] | None = None, gradients: bool = True) -> str:
+                 groups: Mapping[str, set[int]] | None = None, gradients: bool = True,
+                 texts: Mapping[int, str] | None = None) -> str:
     """DOT source for ``nodes`` (topologically ordered, every child among them),
     drawn as :func:`to_dot` draws an expression; ``names`` labels nodes by ``id``
     where they have no label of their own. ``stacked`` puts each record's label,
@@ -137,7 +145,8 @@ def nodes_to_dot(nodes: Sequence[Value], output: Value | Sequence[Value], names:
     (about half as wide a drawing); otherwise a left-to-right graph has them side
     by side, as micrograd's ``draw_dot`` does. ``groups`` boxes nodes (by ``id``)
     under a label: the calls of a function of the program. ``output`` may be
-    several nodes; ``gradients``: whether records show them."""
+    several nodes; ``gradients``: whether records show them; ``texts`` labels the
+    other nodes (by ``id``) without keeping a chain from being drawn as one node."""
     import graphviz  # lazily: only a graph too big to draw in-house asks graphviz
 
     names = names or {}
@@ -162,7 +171,7 @@ def nodes_to_dot(nodes: Sequence[Value], output: Value | Sequence[Value], names:
         name = f"n{i}"
         place = group_of.get(id(node), dot)
         named = node.op == "const" and id(node) in names  # a = 2, as the lecture's a = Value(2.0)
-        label = names[id(node)] if named else node.label or names.get(id(node), "")
+        label = names[id(node)] if named else node.label or names.get(id(node), "") or (texts or {}).get(id(node), "")
         if not label and node.op == "const":  # a number mixed in by Value's operators (2 * a)
             label = f"{node.data:g}"
         kind = "var" if named or node.op == "var" else "const" if node.op == "const" else "value"
