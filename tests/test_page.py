@@ -83,6 +83,10 @@ def test_the_page_steps_through_the_backward_pass(cli, tmp_path, args):
                     for i in step["inputs"]]
             assert rows() == want, step["node"]
             assert step["node"] in page.inner_text("#what")
+            notes = page.evaluate("() => [...document.querySelectorAll('text.step-note')].map(t => t.textContent)")
+            # beside each input's record, what the step adds: local derivative times the node's gradient
+            assert sorted(notes) == sorted(f"+= {i['local']:.4g} \u00d7 {step['gradient']:.4g} = "
+                                           f"{i['contribution']:.4g}" for i in step["inputs"]), step["node"]
         assert texts() == final and page.inner_text("#counter") == f"step {len(trace) + 1} of {len(trace) + 1}"
         page.click("#back")  # a step back undoes the last step
         assert texts() != final

@@ -41,18 +41,20 @@ def backward_steps(nodes: Sequence[Value], output: Value, name: Callable[[int], 
         return f"gradient: {fmt_number(x, precision)}"
 
     out = position[id(output)]
-    states = [{"node": f"n{out}", "set": {f"n{out}": text(1.0)}, "rows": [],
+    states = [{"node": f"n{out}", "set": {f"n{out}": text(1.0)}, "rows": [], "notes": [],
                "what": f"The output <b>{html.escape(name(out))}</b> gets gradient 1: dL/dL = 1."}]
     for i, k, local, share, total in record:
         node = nodes[i]
         if states[-1]["node"] != f"n{i}" or len(states) == 1:
             op = OPS[node.op].symbol
-            states.append({"node": f"n{i}", "set": {}, "rows": [],
+            states.append({"node": f"n{i}", "set": {}, "rows": [], "notes": [],
                            "what": f"<b>{html.escape(name(i))}</b> ({html.escape(op)}), gradient "
                                    f"{node.grad:.6g}: each input gets the local derivative times {node.grad:.6g}."})
         j = position[id(node.children[k])]
         states[-1]["set"][f"n{j}"] = text(total)
         states[-1]["rows"].append([name(j), f"{local:.6g}", f"{share:.6g}", f"{total:.6g}"])
+        # Beside the input's record on the graph: what this step adds to its gradient.
+        states[-1]["notes"].append([f"n{j}", f"+= {local:.4g} \u00d7 {node.grad:.4g} = {share:.4g}"])
     return {"records": records, "before": "gradient: \u2014", "states": states,
             "start": "Before the backward pass: every value is computed, no gradient yet. "
                      "Press \u2192 (or next) for the first step."}

@@ -43,6 +43,7 @@ th { color: #4b5563; font-weight: 500; border-bottom: 1px solid #d1d5db; }
 .flowing > polygon, .flowing > path { stroke: #d97706 !important; stroke-width: 2.5px; }
 .changed text { fill: #b45309 !important; font-weight: bold; }
 .keys { color: #6b7280; font-size: 13px; }
+text.step-note { fill: #b45309; font: bold 10px system-ui, Helvetica, Arial, sans-serif; }
 """
 
 _SCRIPT = """
@@ -89,6 +90,22 @@ _SCRIPT = """
         if (nodes[name] && name !== state.node) { nodes[name].classList.add("changed"); }
       });
     }
+    // What the step adds to each input's gradient, written beside that input's record.
+    graph.querySelectorAll("text.step-note").forEach(function (t) { t.remove(); });
+    const below = {};
+    (state && state.notes ? state.notes : []).forEach(function (note) {
+      const g = nodes[note[0]];
+      if (!g) { return; }
+      const box = g.getBBox();
+      below[note[0]] = (below[note[0]] || 0) + 1;
+      const t = document.createElementNS("http://www.w3.org/2000/svg", "text");
+      t.setAttribute("class", "step-note");
+      t.setAttribute("x", box.x + box.width);
+      t.setAttribute("y", box.y + box.height + 11 * below[note[0]]);
+      t.setAttribute("text-anchor", "end");
+      t.textContent = note[1];
+      g.appendChild(t);
+    });
     document.getElementById("what").innerHTML = state ? state.what : steps.start;
     const rows = document.getElementById("rows");
     rows.innerHTML = "";
