@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from ..base.errors import PATH_LIMIT, AutodiffError, UsageError, quoted, shortened
-from .columns import require
+from .extras import require
 
 
 def _why(exc: BaseException) -> str:
@@ -105,11 +105,11 @@ class Store:
         try:
             self.fs.copy_file(tmp, path)
         except (self.pa.ArrowException, OSError) as exc:
-            raise self._write_failure(exc, path) from None
+            raise self.write_failure(exc, path) from None
         finally:
             self.delete(tmp)
 
-    def _write_failure(self, exc: BaseException, path: str) -> AutodiffError:
+    def write_failure(self, exc: BaseException, path: str) -> AutodiffError:
         """A missing bucket or denied access is the user's to fix (status 2); anything else a failure (1)."""
         why = _why(exc)
         cls = UsageError if why in ("no such bucket", "access denied") else AutodiffError
@@ -141,7 +141,7 @@ class Store:
                 shutil.copyfileobj(local, out, 1 << 20)
         except (self.pa.ArrowException, OSError) as exc:
             self.delete(tmp)
-            raise self._write_failure(exc, path) from None
+            raise self.write_failure(exc, path) from None
         except BaseException:
             self.delete(tmp)
             raise
@@ -161,3 +161,63 @@ def upload_when_done(url: str) -> Iterator[Any]:
         local.flush()
         local.seek(0)
         store.upload(local)
+
+
+def child(url: str, name: str) -> str:
+    """The URL of ``name`` under the prefix ``url`` (its query, if any, kept at the end)."""
+    base, query = [*url.split("?", 1), ""][:2]
+    return f"{base.rstrip('/')}/{name}" + (f"?{query}" if query else "")
+
+
+def staging_url(url: str) -> str:
+    """A new temporary prefix beside the prefix ``url`` to build a dataset in, its bucket checked first."""
+    store = Store(url)
+    store.check_writable()
+    return store.url_of(store.temporary(store.path))
+
+
+def remove_prefix(url: str) -> None:
+    """Every object below ``url`` gone, quietly (a clean-up)."""
+    store = Store(url)
+    store.delete(store.path, directory=True)
+
+
+def publish_prefix(staging: str, url: str) -> None:
+    """The objects built below ``staging`` copied below ``url`` (each whole, by the store), then the staging
+    deleted. A failure part-way deletes what was copied: the dataset is there whole or not at all."""
+    source, target = Store(staging), Store(url)
+    copied: list[str] = []
+    try:
+        for path in source.files():
+            name = path[len(source.path) + 1:]
+            copied.append(f"{target.path}/{name}")
+            try:
+                target.fs.copy_file(path, copied[-1])
+            except (target.pa.ArrowException, OSError) as exc:
+                raise target.write_failure(exc, copied[-1]) from None
+    except BaseException:
+        for path in copied:
+            target.delete(path)
+        raise
+    finally:
+        source.delete(source.path, directory=True)
+
+
+def open_output(url: str) -> Any:
+    """A binary stream that writes the object at ``url`` (a worker's part of a dataset, under a temporary prefix)."""
+    store = Store(url)
+    try:
+        return store.fs.open_output_stream(store.path)
+    except (store.pa.ArrowException, OSError) as exc:
+        raise store.write_failure(exc, store.path) from None
+
+
+def existing_output(url: str) -> str | None:
+    """Why ``url`` cannot take a new dataset (an object there, or a prefix with objects), or None."""
+    store = Store(url)
+    kind = store.kind()
+    if kind == "file":
+        return "exists"
+    if kind == "directory" and store.files():
+        return "exists"
+    return None
