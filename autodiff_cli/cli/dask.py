@@ -11,7 +11,7 @@ from ..base.errors import UsageError, quoted
 from ..core.values import result_columns
 from ..points import hive
 from ..points.batch import check_kept
-from ..points.inputs import where
+from ..points.inputs import is_url, where
 from ..points.partition import Tally
 from . import process
 from .load import batch_notes, check_keep, check_sources, load, note_results
@@ -29,19 +29,24 @@ def run_dask(tokens: list[str], grids: list[str], input_path: str | None, output
     if grids or input_path in (None, "-") or output in (None, "-"):
         raise UsageError("--dask evaluates a Parquet dataset: give --input DATASET (a file, a directory or a glob) "
                          "and --output DIR")
-    from ..points import cluster, scheduler  # lazily: only a valid --dask call needs them
+    from ..points import cluster, scheduler, staging  # lazily: only a valid --dask call needs them
 
     scheduler.parse_address(address, os.cpu_count() or 1)  # a malformed address is said before any work
     if os.path.splitext(output.rstrip("/" + os.sep))[1].lower() in SUFFIXES:
         raise UsageError(f"--output {where(output)} names a file, but --dask writes a directory (one Parquet file "
                          "per partition): give a directory name")
-    if os.path.exists(output) and (not os.path.isdir(output) or os.listdir(output)):
+    if is_url(output):
+        from ..points.store import existing_output  # lazily: only an object store's URL needs it
+
+        if existing_output(output):
+            raise UsageError(f"--output {where(output)} exists: --dask writes a new prefix (or an empty one)")
+    elif os.path.exists(output) and (not os.path.isdir(output) or os.listdir(output)):
         raise UsageError(f"--output {where(output)} exists: --dask writes a new directory (or an empty one)")
     expr, fixed = load(tokens, True, EVAL)
     check_keep(expr, keep)
     parts, types, results = _partitions(expr, fixed, input_path, keep)
     note_results([n for n in result_columns(expr.variables) if n in results], where(input_path))
-    cluster.refuse_read_back(input_path, output)
+    staging.refuse_read_back(input_path, output)
     total = sum(p.rows for p in parts)
     # Signals are noted from before the cluster starts until it is gone: the
     # dataset is all or nothing, decided by whether its directory was renamed
@@ -51,7 +56,8 @@ def run_dask(tokens: list[str], grids: list[str], input_path: str | None, output
     # closed again at exit, where a Ctrl-C is a traceback. A third acts at once.
     complete = False
     tally = Tally()
-    with process.deferred(noted=2) as signals, cluster.staged(output) as staging, progress(total) as bar:
+    with process.deferred(noted=2) as signals, staging.staged(output) as staged, \
+            progress(total) as bar:
         def stopped() -> bool:
             return signals.received is not None
 
@@ -61,7 +67,7 @@ def run_dask(tokens: list[str], grids: list[str], input_path: str | None, output
         try:
             with cluster.connect(address, stopped) as client:
                 complete = not stopped() and cluster.run(client, expr.source, fixed, parts, output, bar.advance,
-                                                         stopped, staging=staging, notice=notice, address=address,
+                                                         stopped, staging=staged, notice=notice, address=address,
                                                          keep=keep, types=types, tally=tally)
         except UsageError:
             if not stopped():

@@ -12,7 +12,7 @@ import sys
 from contextlib import contextmanager
 
 from ..base.errors import DomainError, UsageError, quoted
-from ..points.inputs import one_file, open_input, parquet_input, single_point, where
+from ..points.inputs import is_url, one_file, open_input, parquet_input, single_point, where
 from . import process
 from .load import batch_notes, check_grids, check_keep, check_sources, load, note_results
 from .output import SUFFIXES, BatchWriter, Format, write_evaluation, write_jacobian
@@ -93,7 +93,7 @@ def batch_format(output: str | None, fmt: Format) -> Format:
     with a ``--format`` other than the default table), else ``--format``."""
     if output is None or output == "-":
         return fmt
-    if os.path.isdir(output):
+    if not is_url(output) and os.path.isdir(output):
         raise UsageError(f"cannot write {quoted(output)}: it is a directory (a file name, or --dask for a dataset)")
     by_name = SUFFIXES.get(os.path.splitext(output)[1].lower())
     if by_name is None:
@@ -223,15 +223,22 @@ class _Arrays:
 @contextmanager
 def destination(output: str | None, fmt: Format) -> Iterator[Any]:
     """Where a batch goes: standard output, or the file ``output`` written
-    atomically (nothing of it appears unless the block ends well); binary for
-    Parquet, UTF-8 text otherwise."""
+    atomically (nothing of it appears unless the block ends well; an object
+    store's URL is uploaded once the batch is complete); binary for Parquet,
+    UTF-8 text otherwise."""
     if output is None or output == "-":
         yield sys.stdout
         return
     from ..base import files  # lazily: only --output FILE needs it
 
     process.on_abrupt_exit(files.cleanup)
-    with files.open_atomic(output) as f:
+    if is_url(output):
+        from ..points.store import upload_when_done  # lazily: only an object store's URL needs pyarrow
+
+        opened = upload_when_done(output)
+    else:
+        opened = files.open_atomic(output)
+    with opened as f:
         if fmt is Format.parquet:
             yield f
             return

@@ -16,11 +16,8 @@ client must see the same file system (and have autodiff installed).
 
 from __future__ import annotations
 
-import fnmatch
 import glob
 import os
-import secrets
-import shutil
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -28,8 +25,10 @@ from typing import Any
 
 from ..base.errors import PATH_LIMIT, NotParquetError, UsageError, quoted
 from .columns import require
+from .inputs import is_url
 from .partition import Partition, Tally, evaluate_partition
 from .scheduler import Address, Workers, check_scheduler, parse_address
+from .staging import _glob_matches, publish, remove_tree, staged, target  # noqa: F401 - _glob_matches: its tests'
 
 PARTITION_ROWS = 1 << 21
 CONNECT_TIMEOUT = 5  # seconds: an unreachable scheduler is reported, not waited for
@@ -37,8 +36,10 @@ CONNECT_TIMEOUT = 5  # seconds: an unreachable scheduler is reported, not waited
 
 def dataset_files(source: str) -> list[str]:
     """The Parquet files of a dataset: a file, a directory (its files, recursively,
-    in name order, hidden and ``_`` files skipped) or a glob."""
-    if os.path.isdir(source):
+    in name order, hidden and ``_`` files skipped) or a glob; or an object store's object or prefix."""
+    if is_url(source):
+        found = _stored_files(source)
+    elif os.path.isdir(source):
         found = []
         for root, dirs, files in os.walk(source):
             dirs[:] = sorted(d for d in dirs if not d.startswith((".", "_")))
@@ -54,13 +55,36 @@ def dataset_files(source: str) -> list[str]:
     return found
 
 
+def _stored_files(source: str) -> list[str]:
+    """The objects of a dataset in an object store (one, or those below a prefix), as URLs."""
+    from .store import Store  # lazily: only an object store's URL needs it
+
+    store = Store(source)
+    kind = store.kind()
+    if kind == "file":
+        return [source]
+    if kind == "missing" and store.scheme == "s3" and store.kind(store.path.split("/", 1)[0]) == "missing":
+        raise store.missing()
+    return [store.url_of(p) for p in store.files()] if kind == "directory" else []
+
+
+def _head(path: str) -> bytes:
+    """The first four bytes of a file or an object."""
+    if is_url(path):
+        from .store import Store  # lazily: only an object store's URL needs it
+
+        with Store(path).open_input() as f:
+            return f.read(4)
+    with open(path, "rb") as f:
+        return f.read(4)
+
+
 def _parquet_or_refuse(path: str) -> None:
     """A file of the dataset that is not Parquet (by its first bytes, as pyarrow
     would find out with a message of its own) is a usage error, to which the
     command line adds what reads a dataset."""
     try:
-        with open(path, "rb") as f:
-            head = f.read(4)
+        head = _head(path)
     except OSError as exc:
         raise UsageError(f"cannot read {quoted(path, PATH_LIMIT)}: {exc.strerror or exc}") from None
     if head != b"PAR1":
@@ -76,11 +100,11 @@ def partitions(files: list[str], rows: int = PARTITION_ROWS) -> Iterator[tuple[P
 
     for path in files:
         try:
-            meta = pq.ParquetFile(path).metadata
+            meta = pq.ParquetFile(_random_access(path)).metadata
         except (OSError, pa.ArrowException) as exc:
             raise UsageError(f"cannot read {quoted(path, PATH_LIMIT)}: {str(exc).splitlines()[0]}") from None
         schema = meta.schema.to_arrow_schema()
-        path = os.path.abspath(path)
+        path = path if is_url(path) else os.path.abspath(path)
         groups: list[int] = []
         count = 0
         for g in range(meta.num_row_groups):
@@ -92,6 +116,15 @@ def partitions(files: list[str], rows: int = PARTITION_ROWS) -> Iterator[tuple[P
             count += size
         if groups or meta.num_row_groups == 0:
             yield Partition(path, groups, count), schema
+
+
+def _random_access(path: str) -> Any:
+    """A path, or an object store's URL opened for random access (a Parquet footer)."""
+    if not is_url(path):
+        return path
+    from .store import Store  # lazily: only an object store's URL needs it
+
+    return Store(path).open_input(random=True)
 
 
 def _local_cluster(distributed: Any, scratch: str) -> Any:
@@ -235,79 +268,6 @@ def _scratch(tempfile: Any) -> str:
                          f"{quoted(tempfile.gettempdir(), PATH_LIMIT)}: {exc.strerror or exc}") from None
 
 
-def remove_tree(path: str) -> None:
-    """``path`` and all in it gone, even while a task that could not be stopped
-    (on a remote worker) still adds a file to it."""
-    for _ in range(20):
-        shutil.rmtree(path, ignore_errors=True)
-        if not os.path.lexists(path):
-            return
-        time.sleep(0.05)
-
-
-@contextmanager
-def staged(directory: str) -> Iterator[str]:
-    """A new hidden directory beside ``directory`` to build the dataset in, made
-    before any work, so that an output that cannot be written is said at once;
-    removed when the block ends, unless :func:`run` renamed it into place."""
-    name = os.path.abspath(directory)
-    try:
-        os.lstat(name)  # a name too long, a parent that is a file: known now, not after the work
-    except FileNotFoundError:
-        pass
-    except OSError as exc:
-        raise UsageError(f"cannot write {quoted(directory, PATH_LIMIT)}: {exc.strerror or exc}") from None
-    parent = os.path.dirname(name)
-    tmp = os.path.join(parent, f".autodiff-{secrets.token_hex(5)}.tmp")
-    made = True  # before mkdir: a signal just after it still removes the directory
-    try:
-        try:
-            os.mkdir(tmp)
-        except OSError as exc:
-            made = False
-            why = f"no directory {quoted(parent, PATH_LIMIT)}" if isinstance(exc, FileNotFoundError) else \
-                exc.strerror or str(exc)
-            raise UsageError(f"cannot write {quoted(directory, PATH_LIMIT)}: {why}") from None
-        yield tmp
-    finally:
-        if made:
-            remove_tree(tmp)
-
-
-def refuse_read_back(source: str, directory: str) -> None:
-    """An output directory that the dataset ``source`` takes in (inside its
-    directory, or matched by its glob) is refused: the next run would read the
-    results back as points."""
-    out = os.path.realpath(directory)
-    if os.path.isdir(source):
-        inside = os.path.commonpath([out, os.path.realpath(source)]) == os.path.realpath(source)
-        how = "inside the dataset"
-    elif not os.path.exists(source):
-        part = os.path.join(os.path.abspath(directory), "part-00000.parquet")
-        inside = _glob_matches(os.path.abspath(source).split(os.sep), part.split(os.sep))
-        how = "matched by the dataset's glob"
-    else:
-        return
-    if inside:
-        raise UsageError(f"the output directory {quoted(directory, PATH_LIMIT)} is {how} "
-                         f"{quoted(source, PATH_LIMIT)}: a later run would read its results back as points; "
-                         "write it elsewhere")
-
-
-def _glob_matches(pattern: list[str], path: list[str]) -> bool:
-    """Whether ``glob(pattern, recursive=True)`` would find ``path`` (both split
-    into names): ``**`` is any number of names, other wildcards stay within one,
-    and only a pattern that starts with a dot finds a hidden name."""
-    if not pattern:
-        return not path
-    head, rest = pattern[0], pattern[1:]
-    if head == "**":
-        return any(_glob_matches(rest, path[k:]) for k in range(len(path) + 1)
-                   if not any(n.startswith(".") for n in path[:k]))
-    return (bool(path) and fnmatch.fnmatch(path[0], head) and (head.startswith(".") or not path[0].startswith("."))
-            and _glob_matches(rest, path[1:]))
-
-
 def run(client: Any, text: str, fixed: dict[str, float], parts: list[Partition], directory: str,
         done: Callable[[int], None], stop: Callable[[], bool] = lambda: False, *, staging: str | None = None,
         notice: Callable[[str], None] | None = None, address: str = "local", keep: tuple[str, ...] = (),
@@ -327,7 +287,7 @@ def run(client: Any, text: str, fixed: dict[str, float], parts: list[Partition],
     futures = []
     try:
         width = max(5, len(str(len(parts) - 1)))
-        targets = [os.path.join(staging, f"part-{k:0{width}d}.parquet") for k in range(len(parts))]
+        targets = [target(staging, f"part-{k:0{width}d}.parquet") for k in range(len(parts))]
         futures = client.map(evaluate_partition, [text] * len(parts), [fixed] * len(parts), parts, targets,
                              [keep] * len(parts), [types] * len(parts), pure=False)
         pending = list(futures)
@@ -347,10 +307,7 @@ def run(client: Any, text: str, fixed: dict[str, float], parts: list[Partition],
                 if tally is not None:
                     tally.add(result)
                 done(result.rows)
-        for entry in os.listdir(staging):  # what a worker lost mid-write left behind
-            if entry.endswith(".tmp"):
-                os.unlink(os.path.join(staging, entry))
-        os.replace(staging, directory)
+        publish(staging, directory)
         return True
     except BaseException:
         client.cancel(futures)

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping, Sequence
-from importlib import import_module
 from typing import Any
 
 import numpy as np
@@ -28,21 +27,7 @@ from ..core.expression import Expression
 from ..core.parser import parse
 from ..core.values import one_place, repeated, result_columns
 from .batch import CHUNK, ArrayProgram
-
-EXTRA = 'pip install "autodiff-cli[cluster]"'
-
-
-class MissingExtraError(UsageError):
-    """A path that needs an optional dependency which is not installed."""
-
-
-def require(module: str, what: str) -> Any:
-    """``module`` imported, or a :class:`MissingExtraError` that says how to install it."""
-    try:
-        return import_module(module)
-    except ImportError:
-        package = module.split(".")[0]
-        raise MissingExtraError(f"{what} needs {package}, which is not installed: {EXTRA}") from None
+from .extras import EXTRA, MissingExtraError, require  # noqa: F401 - imported from here too
 
 
 @functools.lru_cache(maxsize=32)

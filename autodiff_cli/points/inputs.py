@@ -24,6 +24,12 @@ SUFFIXES = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".json": "json",
 """The format of a batch file by its suffix: the one table, for input and output alike."""
 
 
+def is_url(path: str | None) -> bool:
+    """Whether ``path`` names an object store (``s3://bucket/key``) rather than a local file."""
+    return bool(path) and "://" in path and path.split("://", 1)[0].replace("+", "").replace(".", "").replace(
+        "-", "").isalnum()  # type: ignore[union-attr]
+
+
 def where(path: str | None) -> str:
     return "standard input" if path == "-" else quoted(str(path), PATH_LIMIT)
 
@@ -41,6 +47,11 @@ def parquet_input(path: str) -> bool:
         return False
     if SUFFIXES.get(os.path.splitext(path)[1].lower()) == "parquet":
         return True
+    if is_url(path):
+        from .store import Store  # lazily: only an object store's URL needs pyarrow
+
+        with Store(path).open_input() as f:
+            return f.read(4) == magic
     try:
         with open(path, "rb") as f:
             return f.read(4) == magic
@@ -49,7 +60,18 @@ def parquet_input(path: str) -> bool:
 
 
 def one_file(path: str) -> None:
-    """Refuses a directory or a glob (a dataset): one process reads one file."""
+    """Refuses a directory or a glob (a dataset): one process reads one file; and
+    an object store's missing bucket or object, or its prefix (a dataset too)."""
+    if is_url(path):
+        from .store import Store  # lazily: only an object store's URL needs pyarrow
+
+        store = Store(path)
+        kind = store.kind()
+        if kind == "missing":
+            raise store.missing()
+        if kind == "directory":
+            raise NotOneFileError(f"{where(path)} is a prefix (a directory)")
+        return
     if path == "-" or os.path.isfile(path):
         return
     if os.path.isdir(path):
@@ -65,6 +87,10 @@ def open_input(path: str) -> Any:
         if not hasattr(sys.stdin, "buffer"):
             return sys.stdin
         return io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8-sig", newline="")
+    if is_url(path):
+        from .store import Store  # lazily: only an object store's URL needs pyarrow
+
+        return io.TextIOWrapper(Store(path).open_input(), encoding="utf-8-sig", newline="")
     try:
         return open(path, encoding="utf-8-sig", newline="")
     except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the name

@@ -19,6 +19,7 @@ from ..core.values import repeated
 from .batch import CHUNK, Points, check_kept
 from .columns import as_float64, require
 from .hive import dataset_keys, key_number, repeated_column
+from .inputs import is_url
 from .kept import STRING, text_column
 
 READ_RUN = 1 << 20
@@ -41,6 +42,10 @@ def _open(path: str, where: str) -> Any:
     import pyarrow as pa  # lazily: pyarrow costs start-up time; only Parquet needs it
 
     try:
+        if is_url(path):
+            from .store import Store  # lazily: only an object store's URL comes here
+
+            return pq.ParquetFile(Store(path).open_input(random=True))
         return pq.ParquetFile(path)
     except OSError as exc:
         raise UsageError(f"cannot read {where}: {reason(exc)}") from None

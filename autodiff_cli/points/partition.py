@@ -18,6 +18,7 @@ from ..base.errors import PATH_LIMIT, UsageError, quoted
 from .batch import Points
 from .columns import as_float64, evaluate_arrays, program, result_names
 from .hive import key_number, repeated_column
+from .inputs import is_url
 
 
 class Partition:
@@ -62,7 +63,13 @@ def _read(part: Partition) -> Iterator[Any]:
     from .parquet import batches, reason  # lazily: only a worker reads Parquet (pyarrow)
 
     try:
-        yield from batches(pq.ParquetFile(part.path), part.groups)
+        if is_url(part.path):
+            from .store import Store  # lazily: only an object store's URL needs it
+
+            source = pq.ParquetFile(Store(part.path).open_input(random=True))
+        else:
+            source = pq.ParquetFile(part.path)
+        yield from batches(source, part.groups)
     except (OSError, pa.ArrowException) as exc:
         raise UsageError(f"cannot read {quoted(part.path, PATH_LIMIT)}: {reason(exc)}") from None
 
@@ -71,34 +78,45 @@ def evaluate_partition(text: str, fixed: dict[str, float], part: Partition, targ
                        keep: tuple[str, ...] = (), types: dict[str, Any] | None = None) -> Tally:
     """On a worker: the partition's points evaluated and written to ``target``, the
     columns ``keep`` first (``types``: their Arrow types); what its notes count."""
-    from .parquet import ParquetSink  # lazily: only a worker writes Parquet (pyarrow)
-
     prog = program(text)
     variables = list(prog.expr.variables)
     constant = {n: np.float64(v) for n, v in fixed.items()}
     constant.update({n: key_number(n, v, part.path) for n, v in part.keys.items() if n in variables})
     tally = Tally(part.rows)
+    if is_url(target):  # under the run's temporary prefix: a task run again replaces the object whole
+        from .store import open_output  # lazily: only an object store's URL needs it
+
+        with open_output(target) as out:
+            _write(prog, variables, constant, part, out, keep, types, tally)
+        return tally
     tmp = f"{target}.{secrets.token_hex(4)}.tmp"
     try:
         with open(tmp, "wb") as out:
-            sink = ParquetSink(out, [*keep, *variables, *result_names(prog)], types)
-            try:
-                for batch in _read(part):
-                    size = batch.num_rows
-                    given = {n: as_float64(batch.column(n), n, part.path) for n in variables if n not in constant}
-                    points = Points({**constant, **given}, size)
-                    value, grads, kinks = evaluate_arrays(prog, points, size)
-                    tally.count(value, grads, kinks)
-                    kept = [repeated_column(part.keys[k], (types or {})[k], size) if k in part.keys
-                            else batch.column(k) for k in keep]
-                    sink.write([*kept, *(np.broadcast_to(points[n], (size,)) for n in variables), value,
-                                *grads.values()])
-                sink.close()
-            finally:
-                sink.abort()
+            _write(prog, variables, constant, part, out, keep, types, tally)
         os.replace(tmp, target)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
     return tally
+
+
+def _write(prog: Any, variables: list[str], constant: dict[str, Any], part: Partition, out: Any,
+           keep: tuple[str, ...], types: dict[str, Any] | None, tally: Tally) -> None:
+    """The partition's points evaluated and written to the binary stream ``out`` as one Parquet file."""
+    from .parquet import ParquetSink  # lazily: only a worker writes Parquet (pyarrow)
+
+    sink = ParquetSink(out, [*keep, *variables, *result_names(prog)], types)
+    try:
+        for batch in _read(part):
+            size = batch.num_rows
+            given = {n: as_float64(batch.column(n), n, part.path) for n in variables if n not in constant}
+            points = Points({**constant, **given}, size)
+            value, grads, kinks = evaluate_arrays(prog, points, size)
+            tally.count(value, grads, kinks)
+            kept = [repeated_column(part.keys[k], (types or {})[k], size) if k in part.keys
+                    else batch.column(k) for k in keep]
+            sink.write([*kept, *(np.broadcast_to(points[n], (size,)) for n in variables), value, *grads.values()])
+        sink.close()
+    finally:
+        sink.abort()
