@@ -95,7 +95,7 @@ class _Footer:
 
 
 class _Sink:
-    def __init__(self, out, names, kept=None):
+    def __init__(self, out, names, kept=None, expression=None):
         self.names = names
 
     def abort(self):

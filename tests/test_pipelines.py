@@ -246,3 +246,22 @@ def test_dask_partitions_name_their_files_absolutely(tmp_path, monkeypatch, dask
     monkeypatch.chdir(tmp_path)
     chosen = [p for p, _ in cluster.partitions(cluster.dataset_files("points"))]
     assert [p.path for p in chosen] == [str(tmp_path / "points" / "f.parquet")]
+
+
+def test_every_parquet_file_says_what_made_it(cli, tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from autodiff_cli import __version__
+
+    out = tmp_path / "one.parquet"
+    assert cli("eval", "x*y", "--grid", "x=0:3:1", "y=2", "-o", str(out)).code == 0
+    meta = pq.read_schema(out).metadata
+    assert meta[b"autodiff.expression"] == b"x*y" and json.loads(meta[b"autodiff.variables"]) == ["x", "y"]
+    assert meta[b"autodiff.version"] == __version__.encode()
+    (tmp_path / "in").mkdir()
+    pq.write_table(pa.table({"x": [1.0, 2.0], "y": [3.0, 4.0]}), tmp_path / "in" / "part-0.parquet")
+    run = cli("eval", "x + y", "--input", str(tmp_path / "in"), "-o", str(tmp_path / "out"), "--dask", "local:1")
+    assert run.code == 0, run.err
+    [part] = list((tmp_path / "out").glob("*.parquet"))
+    assert pq.read_schema(part).metadata[b"autodiff.expression"] == b"x + y"

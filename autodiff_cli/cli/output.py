@@ -239,7 +239,7 @@ class BatchWriter:
         if fmt is Format.parquet:  # a binary ``out``; pyarrow only on this path
             from ..points.parquet import ParquetSink  # lazily: only Parquet output needs pyarrow
 
-            self.sink = ParquetSink(out, self.header, self.keep)  # no name twice: see result_columns
+            self.sink = ParquetSink(out, self.header, self.keep, expr)  # no name twice: see result_columns
 
     def _start(self) -> None:
         """What comes before the first point (once, even for no points)."""

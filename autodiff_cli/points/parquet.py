@@ -9,6 +9,8 @@ booleans are read as numbers, and missing values (null) as nan. pyarrow is the
 
 from __future__ import annotations
 
+import json
+import sys
 from collections.abc import Callable, Container, Iterable, Iterator, Mapping
 from typing import Any, BinaryIO
 
@@ -125,19 +127,29 @@ def path_keys(path: str, wanted: Container[str]) -> tuple[dict[str, Any], dict[s
     return found, {k: keys.types[k] for k in found}
 
 
+def about(expr: Any) -> dict[str, str]:
+    """What made a file, in its Parquet metadata: the expression, its variables and the
+    tool's version (``pq.read_schema(path).metadata``)."""
+    package = sys.modules[__name__.split(".")[0]]  # loaded before any of its modules: its version
+    return {"autodiff.expression": expr.source, "autodiff.variables": json.dumps(list(expr.variables)),
+            "autodiff.version": package.__version__}
+
+
 class ParquetSink:
     """Writes chunks of float64 columns to a binary stream as one Parquet file,
     ``ROW_GROUP`` rows to a row group; the footer is written by :meth:`close`.
     ``kept``: the Arrow type of each column passed through (``STRING``: text
     read from CSV or JSON), written as it came."""
 
-    def __init__(self, out: BinaryIO, names: list[str], kept: Mapping[str, Any] | None = None) -> None:
+    def __init__(self, out: BinaryIO, names: list[str], kept: Mapping[str, Any] | None = None,
+                 expression: Any = None) -> None:
         pq = require("pyarrow.parquet", "Writing Parquet")
         import pyarrow as pa  # lazily: pyarrow costs start-up time; only Parquet needs it
 
         self.pa = pa
         kept = {n: pa.string() if t == STRING else t for n, t in (kept or {}).items()}
-        self.schema = pa.schema([pa.field(n, kept.get(n, pa.float64())) for n in names])
+        self.schema = pa.schema([pa.field(n, kept.get(n, pa.float64())) for n in names],
+                                metadata=about(expression) if expression is not None else None)
         self.writer = pq.ParquetWriter(out, self.schema)
         self.pending: list[Any] = []
         self.rows = 0

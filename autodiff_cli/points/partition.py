@@ -106,7 +106,7 @@ def _write(prog: Any, variables: list[str], constant: dict[str, Any], part: Part
     """The partition's points evaluated and written to the binary stream ``out`` as one Parquet file."""
     from .parquet import ParquetSink  # lazily: only a worker writes Parquet (pyarrow)
 
-    sink = ParquetSink(out, [*keep, *variables, *result_names(prog)], types)
+    sink = ParquetSink(out, [*keep, *variables, *result_names(prog)], types, prog.expr)
     try:
         for batch in _read(part):
             size = batch.num_rows
