@@ -309,3 +309,9 @@ def test_methods_are_listed_and_name_themselves():
     assert {"atan", "max", "clamp", "erf"} <= set(dir(Value(0.5)))
     with pytest.raises(TypeError, match=r"^Value\.log\(\) got an unexpected keyword argument 'b'"):
         Value(0.5).log(b=2)
+
+
+def test_an_empty_range_says_why_whatever_made_it_empty(cli):
+    # START equal to STOP is empty (STOP is left out), not a STEP leading away.
+    run = cli("eval", "x", "--grid", "x=1:1:1", "--format", "csv")
+    assert run.code == 0 and "START equal to STOP, or a STEP leading away from STOP, gives none" in run.err

@@ -183,7 +183,7 @@ def _write(output: str, data: bytes, kind: str) -> None:
 def _plot(o: dict[str, Any], tokens: list[str], missing: list) -> int | None:
     from ..points.batch import parse_grid  # lazily: only plot needs it (numpy)
     from ..points.plot import DEFAULT_POINTS, draw, draw_terminal, sample, tangent_line  # lazily: only plot needs it
-    from .load import check_grids  # lazily: only plot needs it
+    from .load import EMPTY_RANGE, check_grids  # lazily: only plot needs it
 
     output, terminal = o["output"], o["terminal"]
     if terminal and output is not None:
@@ -198,7 +198,7 @@ def _plot(o: dict[str, Any], tokens: list[str], missing: list) -> int | None:
     spec = parse_grid(grid, points=DEFAULT_POINTS)
     check_grids(expr, fixed, [spec])
     if spec.count == 0:
-        raise UsageError(f"--grid {grid} holds no points (a range whose STEP leads away from STOP is empty)")
+        raise UsageError(f"--grid {grid} holds no points ({EMPTY_RANGE})")
     if spec.count > 10_000_000:
         raise UsageError(f"--grid {grid}: {spec.count:,} points is more than a plot can show (at most 10,000,000)")
     expr.check_values({**fixed, spec.name: 0.0})

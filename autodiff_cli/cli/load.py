@@ -115,8 +115,12 @@ def batch_notes(kinks: dict[str, int], failed: int, seen: int, origin: str) -> N
                    "(written as IEEE results)")
     if not seen:
         grids = origin.startswith("--grid")
-        diagnostic(f"note: {origin} holds no points" + (" (a range whose STEP leads away from STOP is empty)"
-                                                        if grids else ""))
+        diagnostic(f"note: {origin} holds no points" + (f" ({EMPTY_RANGE})" if grids else ""))
+
+
+EMPTY_RANGE = ("a range runs from START up to STOP, STOP left out: START equal to STOP, or a STEP leading away "
+               "from STOP, gives none")
+"""Why a --grid range holds no point: said by eval's note and plot's error alike."""
 
 
 def note_results(results: list[str], where: str) -> None:
