@@ -315,3 +315,12 @@ def test_an_empty_range_says_why_whatever_made_it_empty(cli):
     # START equal to STOP is empty (STOP is left out), not a STEP leading away.
     run = cli("eval", "x", "--grid", "x=1:1:1", "--format", "csv")
     assert run.code == 0 and "START equal to STOP, or a STEP leading away from STOP, gives none" in run.err
+
+
+def test_sigmoid_slope_at_large_x_is_not_rounded_to_zero():
+    # sigmoid'(40) = sigmoid(40)*sigmoid(-40) = e**-40/(1 + e**-40)**2, where 1 - sigmoid(40) rounds to 0.
+    want = float(mp.exp(-40) / (1 + mp.exp(-40)) ** 2)
+    assert math.isclose(parse("sigmoid(x)").evaluate({"x": 40.0}).gradients["x"], want, rel_tol=1e-14)
+    batch = evaluate_columns("sigmoid(x)", {"x": np.array([40.0, -40.0])})
+    assert math.isclose(batch["grad_x"][0], want, rel_tol=1e-14) and math.isclose(batch["grad_x"][1], want,
+                                                                                     rel_tol=1e-14)

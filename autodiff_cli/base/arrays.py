@@ -117,7 +117,8 @@ ARRAY = SimpleNamespace(
     above=lambda a, b: np.where(a == b, 0.0, np.maximum(np.sign(a - b), 0.0)),
     pi=np.pi, tied_share=_tied_share, to_zero=_to_zero, atan2_dy=lambda y, x: _over_square_norm(x, y, x),
     atan2_dx=lambda y, x: _over_square_norm(-y, y, x),
-    sigmoid=_sigmoid, relu=lambda x: np.maximum(x, 0.0), abs=np.abs, sign=np.sign,
+    sigmoid=_sigmoid, one_minus_sigmoid=lambda x: _sigmoid(-x), relu=lambda x: np.maximum(x, 0.0), abs=np.abs,
+    sign=np.sign,
     pow=_pow, pow_dbase=_pow_dbase, pow_dexp=_pow_dexp, xlogy=_xlogy, xlogy_dx=_xlogy_dx, xlogy_dy=_xlogy_dy,
 )
 

@@ -179,7 +179,8 @@ OPS: dict[str, Op] = {
         _call("cos", lambda m, o, x: -m.sin(x)),
         _call("tan", lambda m, o, x: 1.0 + o * o, domain="tan at a pole"),
         _call("tanh", lambda m, o, x: 1.0 - o * o),
-        _call("sigmoid", lambda m, o, x: o * (1.0 - o)),
+        # sigmoid(x)*(1 - sigmoid(x)), where 1 - sigmoid(x) is sigmoid(-x): exact for large x (at 40, 1 - o is 0).
+        _call("sigmoid", lambda m, o, x: o * m.one_minus_sigmoid(x)),
         _call("relu", lambda m, o, x: _step(m, x), (lambda m, x: x == 0.0, "relu'(0) = 0")),
         _call("abs", lambda m, o, x: m.sign(x), (lambda m, x: x == 0.0, "abs'(0) = 0")),
         # 0 wherever sign is defined (at +-inf too, and +0: not 0 * x, which is -0 for x < 0), nan at nan.

@@ -157,6 +157,7 @@ class Graph:
             # The forms the numbers compute another way (without cancellation, 0 at a 0/0), as written.
             one_minus_square=lambda x: 1 - x * x, root_square_minus_one=lambda x: (x * x - 1) ** 0.5,
             root_square_plus_one=lambda x: (x * x + 1) ** 0.5,
+            one_minus_sigmoid=lambda x: 1 - self.math.sigmoid(x),
             to_zero=lambda num, den: num / den, atan2_dy=lambda y, x: x / (x * x + y * y),
             atan2_dx=lambda y, x: -y / (x * x + y * y), pi=Term(self, b.pi),
         )
