@@ -137,3 +137,23 @@ def test_the_python_api_and_an_expression_file(tmp_path, cli):
     assert list(expr.variables) == ["x1", "w1", "b", "x2", "w2"] and [c.name for c in expr.calls] == ["neuron#1",
                                                                                                   "neuron#2"]
     assert expr.copy().calls[1].text(program) == "neuron(x2, w2)"
+
+
+def test_definitions_that_double_at_each_level_are_refused_in_seconds(cli):
+    # 22 lines that would write out 4 million copies of h0: refused at the bound, not filling memory.
+    program = "\n".join(["h0(x) = x + 1", *(f"h{i}(x) = h{i - 1}(x) + h{i - 1}(x)" for i in range(1, 22)), "h21(a)"])
+    run = cli("eval", program, "a=1")
+    assert run.code == 2 and "write out more than 2,000,000 nodes: the program is too large" in run.err
+
+
+def test_a_function_name_cannot_be_assigned_either_way(cli):
+    assert cli("eval", "f(x) = x*2; f = 3; f*2").err.startswith(
+        "error: cannot assign to 'f': it is a function of the program")
+    assert cli("eval", "f = 3; f(x) = x*2; f(y)", "y=1").err.startswith("error: cannot define 'f'")
+
+
+def test_comments_stay_out_of_node_names(cli):
+    run = cli("eval", "L = (a + # a note\n b) * c", "a=1", "b=2", "c=3", "--trace", "--format", "json")
+    assert [s["node"] for s in json.loads(run.out)["trace"]] == ["L", "a + b"]
+    dot = cli("graph", "L = (a + # a note\n b) * c", "a=1", "b=2", "c=3", "-o", "-", "--format", "dot").out
+    assert "note" not in dot

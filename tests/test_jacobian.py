@@ -206,3 +206,13 @@ def test_one_sweep_and_one_pass_per_output_agree_bit_for_bit(program, at):
             continue
         swept = jacobian(parse(program), at, names, ieee=ieee, one_sweep=True)
         assert _bits(swept.jacobian) == _bits(alone.jacobian) and swept.notes == alone.notes
+
+
+def test_of_names_no_empty_statement_and_keep_no_result_column(cli, tmp_path):
+    run = cli("eval", "u = x", "x=1", "--of", "")
+    assert run.code == 2 and run.err.startswith("error: --of takes the names of statements")
+    (tmp_path / "p.csv").write_text("x,u,dv/dx\n1,a,b\n")
+    for kept in ("u", "dv/dx"):
+        run = cli("eval", "u = x*2; v = u + 1", "--input", str(tmp_path / "p.csv"), "--of", "u,v", "--keep", kept,
+                  "--format", "csv")
+        assert run.code == 2 and f"the output has a column '{kept}' of its own" in run.err and run.out == ""

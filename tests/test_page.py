@@ -182,3 +182,12 @@ def test_the_stepper_of_a_value_graph_steps_to_the_lectures_gradients(tmp_path):
         assert page.inner_text("#counter") == "step 4 of 4"
         browser.close()
     assert errors == []
+
+
+def test_a_comment_cannot_bend_the_page_script(cli, tmp_path):
+    # "<!--<script" in the program's text once switched the HTML parser into a mode that swallowed the stepper.
+    path = tmp_path / "p.html"
+    assert cli("graph", "(a + #<!--<script>\n b) * c", "a=1", "b=2", "c=3", "-o", str(path)).code == 0
+    text = path.read_text()
+    data = text[text.index('id="steps">') + len('id="steps">'):text.index("</script>")]
+    assert "<" not in data and ">" not in data and json.loads(data)["states"]

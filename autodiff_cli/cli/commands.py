@@ -37,8 +37,11 @@ def _eval(o: dict[str, Any], tokens: list[str], missing: list) -> int | None:
 
 
 def outputs_named(of: list[str]) -> list[str]:
-    """The names of --of (repeated, or --of u,v), each once, in order."""
-    return list(dict.fromkeys(n.strip() for item in of for n in item.split(",") if n.strip()))
+    """The names of --of (repeated, or --of u,v), each once, in order; an empty one is a usage error."""
+    names = [n.strip() for item in of for n in item.split(",")]
+    if any(not n for n in names):
+        raise UsageError("--of takes the names of statements, as in --of u,v: an empty name names none")
+    return list(dict.fromkeys(names))
 
 
 def _load(tokens: list[str], ieee: bool, name: str, missing: list) -> tuple[Any, dict[str, float]]:

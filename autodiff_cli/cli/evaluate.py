@@ -122,7 +122,7 @@ def run_batch(tokens: list[str], fmt: Format, grids: list[str], input_path: str 
         outputs(expr, of)  # an unknown name fails before any point is read
     if input_path is not None and grids:
         raise UsageError("give the points with --grid or with --input, not both")
-    check_keep(expr, keep)
+    check_keep(expr, keep, of)
     if keep and fmt is Format.table:
         raise UsageError("--keep passes columns through to a file's rows: give --format csv, tsv, json or jsonl, "
                          "or --output FILE (a table shows the variables and results only)")

@@ -93,10 +93,12 @@ def check_sources(expr: Any, fixed: dict[str, float], columns: AbstractSet[str],
     return results
 
 
-def check_keep(expr: Any, keep: tuple[str, ...]) -> None:
+def check_keep(expr: Any, keep: tuple[str, ...], of: list[str] | None = None) -> None:
     """A column to keep is no variable (its column is in the output already) and
-    no result column (the output has one of its own)."""
+    no result column (the output has one of its own: with ``of``, each output's and du/dx)."""
     results = set(result_columns(expr.variables))
+    if of:
+        results = {*of, *(f"d{o}/d{n}" for o in of for n in expr.variables)}
     for name in keep:
         if name in expr.variables:
             raise UsageError(f"--keep {name}: {quoted(name)} is a variable of the expression, in the output already")

@@ -66,6 +66,11 @@ class Header:
         self.name, self.params, self.body_start, self.pos = name, params, body_start, pos
 
 
+WRITTEN_OUT, PER_CHARACTER = 2_000_000, 64
+"""Nodes the calls of a program may copy in all: 2,000,000, or 64 per character of the program if that
+is more (a definition called 100,000 times is long itself). Definitions that call each other twice grow
+exponentially, a 22-line program to billions of nodes: refused in seconds instead of filling memory."""
+
 DEFINED = ("", None)
 """What a definition statement reduces to: a statement with no value (the builder's
 ``start`` takes the statements before the last as (name, node) pairs)."""
@@ -91,6 +96,7 @@ class Definitions:
         self.statement_start = 0  # where the nodes of the statement being parsed begin
         self.calls: list[Call] = []
         self.call_count: dict[str, int] = {}
+        self.written_out = 0  # the nodes calls have copied so far (definitions' bodies included)
 
     def header(self, name: Match[str], *rest: Any) -> Header:
         *args, _ = rest
@@ -135,6 +141,11 @@ class Definitions:
         if len(args) != len(d.params):
             want = f"{len(d.params)} argument{'s' if len(d.params) != 1 else ''}"
             raise self._error(f"{text}() takes {want}, got {len(args)}", name.start())
+        self.written_out += len(d.nodes)
+        most = max(WRITTEN_OUT, PER_CHARACTER * len(self.source))
+        if self.written_out > most:  # f(x) = g(x) + g(x), g(x) = h(x) + h(x), ...: twice the size a level
+            raise self._error(f"the calls of {quoted(text)} write out more than {most:,} nodes: the program "
+                              "is too large (a function calling another twice doubles in size)", name.start())
         self.call_count[text] = count = self.call_count.get(text, 0) + 1
         start = len(self.nodes)
         copies = {id(p): a for p, a in zip(d.params, args, strict=True)}

@@ -201,8 +201,7 @@ class Expression:
     def describe(self, index: int) -> str:
         """Name ``nodes[index]`` by its source text and position, for error messages."""
         start, end = self.spans[index]
-        snippet = " ".join(self.source[start:end].split())
-        snippet = shortened(snippet, 60)
+        snippet = shortened(_plain(self.source[start:end]), 60)
         line = self.source.count("\n", 0, start) + 1
         column = start - (self.source.rfind("\n", 0, start) + 1) + 1
         call = self.call_of(index)
@@ -276,9 +275,9 @@ class Expression:
         """``nodes[index]``'s source text, on one line, shortened in the middle to 40 characters."""
         start, end = self.spans[index]
         if end - start > 200:  # only the ends are shown: a million-deep chain's texts are not joined whole
-            head, tail = " ".join(self.source[start:start + 100].split()), " ".join(self.source[end - 100:end].split())
+            head, tail = _plain(self.source[start:start + 100]), _plain(self.source[end - 100:end])
             return shortened(f"{head} ... {tail}", 40, keep_end=17, mark=" ... ")
-        text = " ".join(self.source[start:end].split())
+        text = _plain(self.source[start:end])
         # Shortened in the middle, keeping both ends: a million-deep chain would
         # otherwise name its nodes with texts of every length up to the whole.
         return shortened(text, 40, keep_end=17, mark=" ... ")
@@ -358,6 +357,13 @@ class Expression:
             result.nodes = {n: (v.data, v.grad) for n, v in self.names.items()}
         result._expression = self
         return result
+
+
+def _plain(text: str) -> str:
+    """Source text on one line, without its comments (``# ...`` to the end of a line)."""
+    if "#" in text:
+        text = "\n".join(line.split("#", 1)[0] for line in text.split("\n"))
+    return " ".join(text.split())
 
 
 def _in_nodes(where: list[int] | None, i: int) -> int:

@@ -196,6 +196,8 @@ class _Builder(Definitions):
             raise self._error(f"'{label}' is assigned after it is used", name.start())
         if label in CONSTANTS or label in FUNCTIONS:
             raise self._error(f"cannot assign to '{label}': it is a built-in name", name.start())
+        if label in self.defined:
+            raise self._error(f"cannot assign to '{label}': it is a function of the program", name.start())
         if node.children and not node.label:
             node.label = label
         # A named number has a gradient, as the lecture's a = Value(2.0): backward, traces,

@@ -66,6 +66,9 @@ def nodes_size(nodes: Sequence[Value]) -> int:
     return len(nodes) + sum(1 for n in nodes if n.children)
 
 
+LABEL = 200
+"""Characters a record's label shows, shortened in the middle beyond: Graphviz refuses a label of 16,384."""
+
 CHAINED = ("add", "mul")
 """Ops whose chains are drawn as one node with many inputs: ``a + b + c + d`` is one ``+``."""
 
@@ -176,7 +179,7 @@ def nodes_to_dot(nodes: Sequence[Value], output: Value | Sequence[Value], names:
             label = f"{node.data:g}"
         kind = "var" if named or node.op == "var" else "const" if node.op == "const" else "value"
         kind = "output" if id(node) in drawn_as_output else kind
-        fields = [_record_text(label)] if label else []
+        fields = [_record_text(shortened(label, LABEL, keep_end=LABEL // 3))] if label else []
         if with_values and (node.op != "const" or named):
             fields += [f"value: {fmt_number(node.data, precision)}"]
             fields += [f"gradient: {fmt_number(node.grad, precision)}"] if gradients else []

@@ -147,7 +147,9 @@ def page(svg: str, steps: dict[str, Any], title: str) -> str:
     gradient text), ``what`` (the step in words, HTML) and ``rows`` (the step's
     ``--trace`` rows: input, local derivative, contribution, input's gradient)."""
     svg = svg[svg.index("<svg"):]  # without the XML prologue and DOCTYPE, inline in HTML
-    data = json.dumps(steps, ensure_ascii=False).replace("</", "<\\/")  # never ends the <script>
+    # <, > and & as JSON escapes: no text of the program (a comment's "<!--<script") can end or bend the <script>.
+    data = json.dumps(steps, ensure_ascii=False).replace("<", "\\u003c").replace(">", "\\u003e").replace(
+        "&", "\\u0026")
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>
