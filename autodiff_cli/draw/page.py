@@ -55,45 +55,51 @@ _SCRIPT = """
     const title = g.querySelector("title");
     if (title) { nodes[title.textContent.trim()] = g; }
   });
-  function gradientText(name) {
+  const texts = {};  // n3 -> its "gradient:" text element, found once
+  Object.keys(steps.records).forEach(function (name) {
     const g = nodes[name];
-    if (!g) { return null; }
-    const texts = g.querySelectorAll("text");
-    for (let i = 0; i < texts.length; i++) {
-      if (texts[i].textContent.indexOf("gradient:") === 0) { return texts[i]; }
+    if (!g) { return; }
+    const all = g.querySelectorAll("text");
+    for (let i = 0; i < all.length; i++) {
+      if (all[i].textContent.indexOf("gradient:") === 0) { texts[name] = all[i]; break; }
     }
-    return null;
-  }
-  // What each record shows at state k: the start, then one state per step.
-  const shown = [{}];
-  let now = {};
-  steps.states.forEach(function (state) {
-    now = Object.assign({}, now, state.set);
-    shown.push(now);
   });
+  // What each step changes, and what was there before it: a step forward or back
+  // touches only its own records, so a big graph steps as fast as a small one.
+  const last = steps.states.length;
+  const before = [null];
+  const now = {};
+  steps.states.forEach(function (state) {
+    const was = {};
+    Object.keys(state.set).forEach(function (name) {
+      was[name] = name in now ? now[name] : steps.before;
+      now[name] = state.set[name];
+    });
+    before.push(was);
+  });
+  function write(changes) {
+    Object.keys(changes).forEach(function (name) {
+      if (texts[name]) { texts[name].textContent = changes[name]; }
+    });
+  }
   let at = 0;
-  function show(k) {
-    at = Math.max(0, Math.min(k, shown.length - 1));
-    Object.keys(nodes).forEach(function (name) {
-      nodes[name].classList.remove("current", "flowing", "changed");
+  let marked = [];
+  let notes = [];
+  function mark(state) {
+    marked.forEach(function (g) { g.classList.remove("current", "changed"); });
+    notes.forEach(function (t) { t.remove(); });
+    marked = [];
+    notes = [];
+    if (!state) { return; }
+    [state.node, state.node + "_op"].forEach(function (name) {
+      if (nodes[name]) { nodes[name].classList.add("current"); marked.push(nodes[name]); }
     });
-    Object.keys(steps.records).forEach(function (name) {
-      const text = gradientText(name);
-      if (text) { text.textContent = shown[at][name] !== undefined ? shown[at][name] : steps.before; }
+    Object.keys(state.set).forEach(function (name) {
+      if (nodes[name] && name !== state.node) { nodes[name].classList.add("changed"); marked.push(nodes[name]); }
     });
-    const state = at > 0 ? steps.states[at - 1] : null;
-    if (state) {
-      (state.node !== null ? [state.node, state.node + "_op"] : []).forEach(function (name) {
-        if (nodes[name]) { nodes[name].classList.add("current"); }
-      });
-      Object.keys(state.set).forEach(function (name) {
-        if (nodes[name] && name !== state.node) { nodes[name].classList.add("changed"); }
-      });
-    }
     // What the step adds to each input's gradient, written beside that input's record.
-    graph.querySelectorAll("text.step-note").forEach(function (t) { t.remove(); });
     const below = {};
-    (state && state.notes ? state.notes : []).forEach(function (note) {
+    (state.notes || []).forEach(function (note) {
       const g = nodes[note[0]];
       if (!g) { return; }
       const box = g.getBBox();
@@ -105,7 +111,22 @@ _SCRIPT = """
       t.setAttribute("text-anchor", "end");
       t.textContent = note[1];
       g.appendChild(t);
+      notes.push(t);
     });
+  }
+  function show(k) {
+    k = Math.max(0, Math.min(k, last));
+    if (k === at + 1) {
+      write(steps.states[k - 1].set);
+    } else if (k === at - 1) {
+      write(before[at]);
+    } else if (k !== at) {  // a jump (Home, End): every record from the start
+      Object.keys(texts).forEach(function (name) { texts[name].textContent = steps.before; });
+      for (let j = 0; j < k; j++) { write(steps.states[j].set); }
+    }
+    at = k;
+    const state = at > 0 ? steps.states[at - 1] : null;
+    mark(state);
     document.getElementById("what").innerHTML = state ? state.what : steps.start;
     const rows = document.getElementById("rows");
     rows.innerHTML = "";
@@ -120,20 +141,21 @@ _SCRIPT = """
       rows.appendChild(tr);
     });
     document.getElementById("table").style.display = state && state.rows.length ? "" : "none";
-    document.getElementById("counter").textContent = "step " + at + " of " + (shown.length - 1);
+    document.getElementById("counter").textContent = "step " + at + " of " + last;
     document.getElementById("back").disabled = at === 0;
     document.getElementById("home").disabled = at === 0;
-    document.getElementById("next").disabled = at === shown.length - 1;
-    document.getElementById("end").disabled = at === shown.length - 1;
+    document.getElementById("next").disabled = at === last;
+    document.getElementById("end").disabled = at === last;
   }
   document.getElementById("home").onclick = function () { show(0); };
   document.getElementById("back").onclick = function () { show(at - 1); };
   document.getElementById("next").onclick = function () { show(at + 1); };
-  document.getElementById("end").onclick = function () { show(shown.length - 1); };
+  document.getElementById("end").onclick = function () { show(last); };
   document.addEventListener("keydown", function (e) {
-    const keys = {"ArrowRight": at + 1, "ArrowLeft": at - 1, "Home": 0, "End": shown.length - 1};
+    const keys = {"ArrowRight": at + 1, "ArrowLeft": at - 1, "Home": 0, "End": last};
     if (e.key in keys) { e.preventDefault(); show(keys[e.key]); }
   });
+  Object.keys(texts).forEach(function (name) { texts[name].textContent = steps.before; });
   show(0);
 })();
 """
