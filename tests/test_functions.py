@@ -324,3 +324,17 @@ def test_sigmoid_slope_at_large_x_is_not_rounded_to_zero():
     batch = evaluate_columns("sigmoid(x)", {"x": np.array([40.0, -40.0])})
     assert math.isclose(batch["grad_x"][0], want, rel_tol=1e-14) and math.isclose(batch["grad_x"][1], want,
                                                                                      rel_tol=1e-14)
+
+
+def test_a_batch_max_of_many_arguments_equals_its_points():
+    # The tie count is remembered across a node's inputs: right for every input, ties and nan included.
+    text = "max(" + ", ".join(f"{i % 7}*x" for i in range(300)) + ") + min(x, y, x, y)"
+    x = np.array([-1.0, 0.0, 0.5, math.nan, 2.0])
+    y = np.array([-1.0, 0.0, 1.0, 1.0, math.inf])
+    batch = evaluate_columns(text, {"x": x, "y": y})
+    expr = parse(text)
+    for j in range(len(x)):
+        one = expr.evaluate({"x": float(x[j]), "y": float(y[j])}, ieee=True)
+        for n in ("x", "y"):
+            got, want = batch[f"grad_{n}"][j], one.gradients[n]
+            assert (math.isnan(got) and math.isnan(want)) or math.isclose(got, want, rel_tol=1e-14), (j, n, got, want)
