@@ -6,7 +6,7 @@ that ``autodiff eval`` does not pay numpy's import time.
 
 from __future__ import annotations
 
-import threading
+from _thread import _local  # threading's local, without importing threading
 from types import SimpleNamespace
 from typing import Any
 
@@ -59,7 +59,7 @@ def _tied_share(k: int, largest: bool, out: Array, *xs: Array) -> Array:
     return (xs[k] == out) / count
 
 
-_ties = threading.local()
+_ties = _local()
 """The last node's tie count (see :func:`_tied_share`), kept for its other inputs."""
 
 
