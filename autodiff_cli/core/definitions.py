@@ -60,10 +60,10 @@ class Call:
 class Header:
     """A definition's first part, ``name(p1, p2)``, reduced before its body is parsed."""
 
-    __slots__ = ("body_start", "name", "params", "pos")
+    __slots__ = ("body_start", "name", "params")
 
-    def __init__(self, name: str, params: list[Value], body_start: int, pos: int) -> None:
-        self.name, self.params, self.body_start, self.pos = name, params, body_start, pos
+    def __init__(self, name: str, params: list[Value], body_start: int) -> None:
+        self.name, self.params, self.body_start = name, params, body_start
 
 
 WRITTEN_OUT, PER_CHARACTER = 2_000_000, 64
@@ -114,7 +114,7 @@ class Definitions:
             if any(p is arg for p in params):
                 raise self._error(f"parameter {quoted(arg.label)} is named twice in {quoted(text)}", pos)
             params.append(arg)
-        self.defining = Header(text, params, len(self.nodes), pos)
+        self.defining = Header(text, params, len(self.nodes))
         self.special[text] = None  # a bare 'neuron' is a function's name, not a variable
         return self.defining
 
