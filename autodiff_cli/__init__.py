@@ -9,7 +9,7 @@ from __future__ import annotations
 
 TYPE_CHECKING = False  # typing itself costs start-up time
 
-__version__ = "0.1.0"
+__version__ = "0.5.0"
 __all__ = [
     "AutodiffError",
     "DomainError",

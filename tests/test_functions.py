@@ -248,13 +248,13 @@ def test_methods_in_the_lectures_style():
         x.max()
 
 
-def test_the_readme_lists_every_function_with_its_domain():
+def test_the_language_page_lists_every_function_with_its_domain():
     from pathlib import Path
 
     from autodiff_cli.base.ops import FUNCTIONS
 
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
-    rows = [line for line in readme.splitlines() if line.startswith("| `") and line.count("|") == 4]
+    page = (Path(__file__).resolve().parent.parent / "docs" / "language.md").read_text(encoding="utf-8")
+    rows = [line for line in page.splitlines() if line.startswith("| `") and line.count("|") == 4]
     listed = {name for row in rows for name in row.split("|")[1].replace("`", " ").replace("(", " ").split()}
     assert set(FUNCTIONS) <= listed, set(FUNCTIONS) - listed
 

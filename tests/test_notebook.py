@@ -451,9 +451,9 @@ def test_chain_at_the_display_limit_draws_without_dot(no_dot):
     assert "image/svg+xml" in bundle, bundle["text/plain"]
 
 
-def test_readme_notebook_example_runs_and_draws(renderer):
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = readme.split("## In a notebook", 1)[1]
+def test_the_tutorials_notebook_example_runs_and_draws(renderer):
+    page = (ROOT / "docs" / "tutorial.md").read_text(encoding="utf-8")
+    section = page.split("## 6. In a notebook", 1)[1]
     code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
     namespace: dict = {}
     shown = run_cell(code, namespace)

@@ -1,7 +1,7 @@
-"""The README's console examples are what the tool prints: each `$ autodiff ...`
-line of a ``console`` block is run (at 80 columns) and its output compared, line
-by line, with the lines under it. Examples that pipe, redirect or elide (`...`)
-are left out."""
+"""The documentation's console examples are what the tool prints: each
+`$ autodiff ...` line of a ``console`` block, in the README and in every page of
+docs/, is run (at 80 columns) and its output compared, line by line, with the
+lines under it. Examples that pipe, redirect or elide (`...`) are left out."""
 
 from __future__ import annotations
 
@@ -12,12 +12,14 @@ from pathlib import Path
 
 import pytest
 
-README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+ROOT = Path(__file__).resolve().parent.parent
+PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 
 
 def _examples() -> list[tuple[str, list[str]]]:
     found = []
-    for block in re.findall(r"```console\n(.*?)```", README, re.S):
+    blocks = [b for page in PAGES for b in re.findall(r"```console\n(.*?)```", page.read_text(encoding="utf-8"), re.S)]
+    for block in blocks:
         lines = block.rstrip("\n").split("\n")
         starts = [k for k, line in enumerate(lines) if line.startswith("$ ")] + [len(lines)]
         for a, b in itertools.pairwise(starts):
@@ -32,8 +34,8 @@ def _examples() -> list[tuple[str, list[str]]]:
 EXAMPLES = _examples()
 
 
-def test_the_readme_has_examples():
-    assert len(EXAMPLES) >= 15
+def test_the_documentation_has_examples():
+    assert len(EXAMPLES) >= 25
 
 
 @pytest.mark.parametrize(("command", "shown"), EXAMPLES, ids=[c for c, _ in EXAMPLES])

@@ -20,7 +20,7 @@ from ..base.errors import shortened
 from ..base.ops import OPS
 
 TYPE_CHECKING = False  # typing itself costs start-up time
-if TYPE_CHECKING:  # nodes and expressions are read by their fields: see the README's layers
+if TYPE_CHECKING:  # nodes and expressions are read by their fields: see docs/architecture.md
     from ..core.engine import Value
     from ..core.expression import Expression
 

@@ -1,0 +1,67 @@
+"""The command reference of the documentation, written from the option spec.
+
+The spec (:mod:`.spec`) is the one source of the options: the argument reader,
+the help and the Typer app read it, and so does this page, so the page cannot
+describe an option the program does not have. ``python -m
+autodiff_cli.cli.reference`` writes ``docs/reference.md``; a test holds the file
+equal to what this module writes.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from .spec import COMMANDS, HELP_FLAGS, LANGUAGE, PROGRAM, SUMMARY, VERSION_FLAG, Command, Opt
+
+PAGE = "docs/reference.md"
+
+
+def _cell(text: str) -> str:
+    """Text in a Markdown table cell: a ``|`` would end the cell."""
+    return text.replace("|", "\\|")
+
+
+def _default(opt: Opt) -> str:
+    if opt.required:
+        return "required"
+    if opt.kind == "flag" or opt.many or opt.default in (None, ""):
+        return ""
+    return f"`{opt.default}`"
+
+
+def _option_row(opt: Opt) -> str:
+    metavar = opt.shown_metavar()
+    names = ", ".join(f"`{flag}{' ' + metavar if metavar else ''}`" for flag in opt.flags)
+    bounds = f" From {opt.low} to {opt.high}." if opt.low is not None and opt.high is not None else ""
+    repeat = " Repeatable." if opt.many and "repeatable" not in opt.help.lower() else ""
+    return f"| {_cell(names)} | {_cell(opt.help)}{bounds}{repeat} | {_cell(_default(opt))} |"
+
+
+def _command(command: Command) -> list[str]:
+    lines = [f"## `{PROGRAM} {command.name}`", "", command.summary, "", "```text",
+             f"{PROGRAM} {command.name} {command.argument} [OPTIONS]", "```", "",
+             " ".join(command.help.split()), "", "| option | meaning | default |", "|---|---|---|"]
+    lines += [_option_row(opt) for opt in command.options]
+    helps = ", ".join(f"`{flag}`" for flag in HELP_FLAGS)
+    lines += [f"| {helps} | Show this command's options and examples. | |", "", "Examples:", "",
+              "```bash", *command.examples, "```", ""]
+    return lines
+
+
+def markdown() -> str:
+    """The whole page."""
+    lines = ["# Command reference", "",
+             "<!-- Written by `python -m autodiff_cli.cli.reference` from the option spec "
+             "(autodiff_cli/cli/spec.py); do not edit by hand. -->", "",
+             f"{SUMMARY} Every command takes its values as `--a 2`, `--a=2` or `a=2`; "
+             f"`{PROGRAM} {VERSION_FLAG}` prints the version, `{PROGRAM} COMMAND --help` these options.", "",
+             " ".join(LANGUAGE.split()), ""]
+    for command in COMMANDS.values():
+        lines += _command(command)
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+if __name__ == "__main__":
+    target = sys.argv[1] if len(sys.argv) > 1 else PAGE
+    with open(target, "w", encoding="utf-8", newline="\n") as page:
+        page.write(markdown())
