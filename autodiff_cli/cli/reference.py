@@ -16,9 +16,14 @@ from .spec import COMMANDS, HELP_FLAGS, LANGUAGE, PROGRAM, SUMMARY, VERSION_FLAG
 PAGE = "docs/reference.md"
 
 
-def _cell(text: str) -> str:
-    """Text in a Markdown table cell: a ``|`` would end the cell."""
-    return text.replace("|", "\\|")
+def _plain(text: str) -> str:
+    """The spec's plain text as Markdown: ``*`` and ``_`` (``c*d``, ``x_1``) must not turn into emphasis."""
+    return " ".join(text.split()).replace("\\", "\\\\").replace("*", "\\*").replace("_", "\\_")
+
+
+def _listed(words: tuple[str, ...]) -> str:
+    quoted = [f"`{w}`" for w in words]
+    return ", ".join(quoted[:-1]) + f" or {quoted[-1]}" if len(quoted) > 1 else "".join(quoted)
 
 
 def _default(opt: Opt) -> str:
@@ -30,17 +35,19 @@ def _default(opt: Opt) -> str:
 
 
 def _option_row(opt: Opt) -> str:
-    metavar = opt.shown_metavar()
+    # A choice's values go in the text: a "|" in the first column would split the table's cell.
+    metavar = opt.name.upper() if opt.kind == "choice" else opt.shown_metavar()
     names = ", ".join(f"`{flag}{' ' + metavar if metavar else ''}`" for flag in opt.flags)
+    choices = f" One of {_listed(opt.choices)}." if opt.kind == "choice" else ""
     bounds = f" From {opt.low} to {opt.high}." if opt.low is not None and opt.high is not None else ""
     repeat = " Repeatable." if opt.many and "repeatable" not in opt.help.lower() else ""
-    return f"| {_cell(names)} | {_cell(opt.help)}{bounds}{repeat} | {_cell(_default(opt))} |"
+    return f"| {names} | {_plain(opt.help)}{choices}{bounds}{repeat} | {_default(opt)} |"
 
 
 def _command(command: Command) -> list[str]:
-    lines = [f"## `{PROGRAM} {command.name}`", "", command.summary, "", "```text",
+    lines = [f"## `{PROGRAM} {command.name}`", "", _plain(command.summary), "", "```text",
              f"{PROGRAM} {command.name} {command.argument} [OPTIONS]", "```", "",
-             " ".join(command.help.split()), "", "| option | meaning | default |", "|---|---|---|"]
+             _plain(command.help), "", "| option | meaning | default |", "|---|---|---|"]
     lines += [_option_row(opt) for opt in command.options]
     helps = ", ".join(f"`{flag}`" for flag in HELP_FLAGS)
     lines += [f"| {helps} | Show this command's options and examples. | |", "", "Examples:", "",
@@ -55,7 +62,7 @@ def markdown() -> str:
              "(autodiff_cli/cli/spec.py); do not edit by hand. -->", "",
              f"{SUMMARY} Every command takes its values as `--a 2`, `--a=2` or `a=2`; "
              f"`{PROGRAM} {VERSION_FLAG}` prints the version, `{PROGRAM} COMMAND --help` these options.", "",
-             " ".join(LANGUAGE.split()), ""]
+             _plain(LANGUAGE), ""]
     for command in COMMANDS.values():
         lines += _command(command)
     return "\n".join(lines).rstrip("\n") + "\n"
