@@ -171,28 +171,19 @@ class LALR:
                 k = end_kind
             else:
                 k = group_kind[m.lastindex]
-                if k <= _SEP:
+                if k <= _SEP:  # parentheses, separators, blanks: rarer than names and operators
                     if k == LPAR:
                         depth += 1
                     elif k == RPAR:
                         depth -= 1
-                    elif k == _SEP:
-                        if depth > 0 and text[m.start()] == "\n":
-                            continue
-                    elif k == IGNORED:
+                    elif _dropped(k, depth, m, text):
                         continue
-                    else:
-                        raise ParseError(m.start(), None, set())
             while True:
                 a = actions[stack[-1]][k]
                 if a >= 0:
                     push(a)
-                    if carries[k]:
-                        keep(m)
-                    elif positions:  # a fixed string: where it stands is all it says
-                        keep(m.span(m.lastindex))
-                    else:
-                        keep(None)
+                    # A fixed string's position is all it says (and without positions, nothing).
+                    keep(m if carries[k] else m.span(m.lastindex) if positions else None)
                     break
                 if a == error:
                     raise self._unexpected(m, stack[-1], len(text))
@@ -208,32 +199,11 @@ class LALR:
                     values[-1] = methods[r](values[-1])
                     stack[-1] = after[stack[-2]][origin_of[r]][k]
                     continue
-                origin, size, kinds, _, expand1, inline, keep_all = rules[r]
+                origin = rules[r][0]
                 if how == UNIT:  # a ?rule over one token, right after its shift (after a goto, `after` did it)
                     stack[-1] = after[stack[-2]][origin][k]
                     continue
-                if size:
-                    args = values[-size:]
-                    del values[-size:], stack[-size:]
-                else:
-                    args = []
-                if not keep_all:
-                    children: list[Any] = []
-                    for value, how in zip(args, kinds, strict=True):
-                        if how == KEEP:
-                            children.append(value)
-                        elif how == SPLICE:
-                            if children:
-                                children.extend(value)
-                            else:  # left recursion (a, b, c, ...): grow the list, do not copy it
-                                children = value
-                    args = children
-                if inline:
-                    value = args
-                elif expand1 and len(args) == 1:
-                    value = args[0]
-                else:
-                    value = methods[r](*args)
+                value = _reduce(rules[r], methods[r], stack, values)
                 stack.append(after[stack[-1]][origin][k])
                 values.append(value)
                 if k == end_kind and stack[-1] == end:
@@ -246,6 +216,41 @@ class LALR:
             return ParseError(length, Token("$END", "", length, length), expected)
         token = Token(self.kinds[self.group_kind[m.lastindex]], token_text(m), m.start(), token_end(m))
         return ParseError(token.start_pos, token, expected)
+
+
+def _dropped(k: int, depth: int, m: re.Match[str], text: str) -> bool:
+    """Whether a separating token separates nothing: a newline inside parentheses (as in Python), and blanks."""
+    if k == _SEP:
+        return depth > 0 and text[m.start()] == "\n"
+    if k == IGNORED:
+        return True
+    raise ParseError(m.start(), None, set())
+
+
+def _reduce(rule: tuple[Any, ...], method: Any, stack: list[int], values: list[Any]) -> Any:
+    """A reduction the general way (statements, calls, argument lists): its operands popped, kept or spliced."""
+    _, size, kinds, _, expand1, inline, keep_all = rule
+    if size:
+        args = values[-size:]
+        del values[-size:], stack[-size:]
+    else:
+        args = []
+    if not keep_all:
+        children: list[Any] = []
+        for value, how in zip(args, kinds, strict=True):
+            if how == KEEP:
+                children.append(value)
+            elif how == SPLICE:
+                if children:
+                    children.extend(value)
+                else:  # left recursion (a, b, c, ...): grow the list, do not copy it
+                    children = value
+        args = children
+    if inline:
+        return args
+    if expand1 and len(args) == 1:
+        return args[0]
+    return method(*args)
 
 
 def token_text(m: re.Match[str]) -> str:
