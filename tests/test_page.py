@@ -191,3 +191,23 @@ def test_a_comment_cannot_bend_the_page_script(cli, tmp_path):
     text = path.read_text()
     data = text[text.index('id="steps">') + len('id="steps">'):text.index("</script>")]
     assert "<" not in data and ">" not in data and json.loads(data)["states"]
+
+
+def test_a_narrow_window_scrolls_to_each_step_instead_of_shrinking_the_labels(cli, tmp_path):
+    # 800 px for a drawing of 1,634 pt (2,179 px): shrunk to fit, its 14-px labels would be 5 px high.
+    sync_playwright, executable = _browser()
+    path = tmp_path / "pass.html"
+    assert cli("graph", *NEURON, "-o", str(path)).code == 0
+    natural = float(re.search(r'<svg width="([\d.]+)pt"', path.read_text()).group(1)) * 4 / 3
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=executable, args=["--no-sandbox"])
+        page = browser.new_page(viewport={"width": 800, "height": 500})
+        page.goto(path.as_uri())
+        shown = page.evaluate("document.querySelector('#graph svg').getBoundingClientRect().width")
+        assert shown >= natural * 2 / 3 - 1
+        for _ in range(8):
+            page.keyboard.press("ArrowRight")
+            boxes = page.evaluate("""() => [...document.querySelectorAll('#graph g.node.current')].map(
+                g => { const r = g.getBoundingClientRect(); return [r.left, r.right]; })""")
+            assert boxes and all(0 <= left and right <= 800 for left, right in boxes), boxes  # scrolled into sight
+        browser.close()

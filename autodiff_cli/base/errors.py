@@ -15,8 +15,9 @@ class ExitStatus(IntEnum):
     FAILURE = 1  # a math domain error, or `check` found a mismatch
     USAGE = 2  # bad syntax, unknown or missing variable, bad option, unreadable file, Graphviz missing
     RENDER = 3  # Graphviz itself failed on a graph: crashed, timed out, gave no image (neither the math nor the user)
-    INTERRUPTED = 130  # SIGINT (Ctrl-C): 128 + the signal's number, as shells report it
-    TERMINATED = 143  # SIGTERM (SIGHUP: 129)
+    HUNG_UP = 129  # SIGHUP (the terminal closed): 128 + the signal's number, as shells report it
+    INTERRUPTED = 130  # SIGINT (Ctrl-C)
+    TERMINATED = 143  # SIGTERM
 
 
 class AutodiffError(Exception):

@@ -40,8 +40,7 @@ def _option_row(opt: Opt) -> str:
     names = ", ".join(f"`{flag}{' ' + metavar if metavar else ''}`" for flag in opt.flags)
     choices = f" One of {_listed(opt.choices)}." if opt.kind == "choice" else ""
     bounds = f" From {opt.low} to {opt.high}." if opt.low is not None and opt.high is not None else ""
-    repeat = " Repeatable." if opt.many and "repeatable" not in opt.help.lower() else ""
-    return f"| {names} | {_plain(opt.help)}{choices}{bounds}{repeat} | {_default(opt)} |"
+    return f"| {names} | {_plain(opt.help)}{choices}{bounds} | {_default(opt)} |"
 
 
 def _command(command: Command) -> list[str]:
@@ -50,7 +49,7 @@ def _command(command: Command) -> list[str]:
              _plain(command.help), "", "| option | meaning | default |", "|---|---|---|"]
     lines += [_option_row(opt) for opt in command.options]
     helps = ", ".join(f"`{flag}`" for flag in HELP_FLAGS)
-    lines += [f"| {helps} | Show this command's options and examples. | |", "", "Examples:", "",
+    lines += [f"| {helps} | Show this message and exit. | |", "", "Examples:", "",
               "```bash", *command.examples, "```", ""]
     return lines
 

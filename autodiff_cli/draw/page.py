@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from typing import Any
 
 _STYLE = """
@@ -94,6 +95,8 @@ _SCRIPT = """
     [state.node, state.node + "_op"].forEach(function (name) {
       if (nodes[name]) { nodes[name].classList.add("current"); marked.push(nodes[name]); }
     });
+    // A graph wider than the window scrolls: keep the step's node in sight.
+    if (nodes[state.node]) { nodes[state.node].scrollIntoView({block: "nearest", inline: "center"}); }
     Object.keys(state.set).forEach(function (name) {
       if (nodes[name] && name !== state.node) { nodes[name].classList.add("changed"); marked.push(nodes[name]); }
     });
@@ -169,6 +172,10 @@ def page(svg: str, steps: dict[str, Any], title: str) -> str:
     gradient text), ``what`` (the step in words, HTML) and ``rows`` (the step's
     ``--trace`` rows: input, local derivative, contribution, input's gradient)."""
     svg = svg[svg.index("<svg"):]  # without the XML prologue and DOCTYPE, inline in HTML
+    # The drawing shrinks to the window's width, but not below two thirds of its size (Graphviz's width
+    # in points, 4/3 px each): a wide graph scrolls rather than shrinking its labels past reading.
+    width = re.match(r'<svg[^>]*?\swidth="([\d.]+)pt"', svg)
+    smallest = f"#graph svg {{ min-width: {float(width[1]) * 8 / 9:.0f}px; }}" if width else ""
     # <, > and & as JSON escapes: no text of the program (a comment's "<!--<script") can end or bend the <script>.
     data = json.dumps(steps, ensure_ascii=False).replace("<", "\\u003c").replace(">", "\\u003e").replace(
         "&", "\\u0026")
@@ -178,7 +185,7 @@ def page(svg: str, steps: dict[str, Any], title: str) -> str:
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{html.escape(title)} — the backward pass</title>
-<style>{_STYLE}</style>
+<style>{_STYLE}{smallest}</style>
 </head>
 <body>
 <header>
