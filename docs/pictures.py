@@ -58,7 +58,7 @@ def stepper(out: Path) -> None:
         autodiff("graph", *NEURONS, "-o", str(page_file))
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=executable, args=["--no-sandbox"])
-            page = browser.new_page(viewport={"width": 1400, "height": 560})
+            page = browser.new_page(viewport={"width": 1600, "height": 560})
             page.goto(page_file.as_uri())
             for _ in range(4):
                 page.keyboard.press("ArrowRight")
