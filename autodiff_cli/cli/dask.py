@@ -32,6 +32,7 @@ def run_dask(tokens: list[str], grids: list[str], input_path: str | None, output
     from ..points import cluster, scheduler, staging  # lazily: only a valid --dask call needs them
 
     scheduler.parse_address(address, os.cpu_count() or 1)  # a malformed address is said before any work
+    scheduler.dask_timeout()  # so is a malformed AUTODIFF_DASK_TIMEOUT
     if os.path.splitext(output.rstrip("/" + os.sep))[1].lower() in SUFFIXES:
         raise UsageError(f"--output {where(output)} names a file, but --dask writes a directory (one Parquet file "
                          "per partition): give a directory name")

@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import glob
 import os
+import pickle
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -27,7 +29,8 @@ from ..base.errors import PATH_LIMIT, NotParquetError, UsageError, quoted
 from .columns import require
 from .inputs import is_url
 from .partition import Partition, Tally, evaluate_partition
-from .scheduler import Address, Workers, check_scheduler, parse_address
+from .remote import cannot_run, check_workers, checked, foreign, shipped, version
+from .scheduler import Address, Workers, check_scheduler, dask_timeout, parse_address
 from .staging import _glob_matches, publish, remove_tree, staged, target  # noqa: F401 - _glob_matches: its tests'
 
 PARTITION_ROWS = 1 << 21
@@ -286,10 +289,13 @@ def run(client: Any, text: str, fixed: dict[str, float], parts: list[Partition],
                        keep=keep, types=types, tally=tally)
     futures = []
     try:
+        check_workers(client, address, dask_timeout())
         width = max(5, len(str(len(parts) - 1)))
         targets = [target(staging, f"part-{k:0{width}d}.parquet") for k in range(len(parts))]
-        futures = client.map(evaluate_partition, [text] * len(parts), [fixed] * len(parts), parts, targets,
-                             [keep] * len(parts), [types] * len(parts), pure=False)
+        ours, run_id = version(), uuid.uuid4().hex[:12]
+        calls = [shipped(checked, ours, evaluate_partition, text, fixed, part, path, keep, types)
+                 for part, path in zip(parts, targets, strict=True)]
+        futures = client.map(pickle.loads, calls, key=[f"autodiff-partition-{run_id}-{k}" for k in range(len(parts))])
         pending = list(futures)
         workers = Workers(client, address, notice, CONNECT_TIMEOUT)
         while pending:
@@ -303,7 +309,7 @@ def run(client: Any, text: str, fixed: dict[str, float], parts: list[Partition],
                 continue
             for future in finished:
                 pending.remove(future)
-                result = future.result()
+                result = _result(future)
                 if tally is not None:
                     tally.add(result)
                 done(result.rows)
@@ -311,4 +317,15 @@ def run(client: Any, text: str, fixed: dict[str, float], parts: list[Partition],
         return True
     except BaseException:
         client.cancel(futures)
+        raise
+
+
+def _result(future: Any) -> Any:
+    """A task's result; a worker that could not import autodiff (one that joined
+    after :func:`~.remote.check_workers`) is said as such."""
+    try:
+        return future.result()
+    except (ImportError, AttributeError) as exc:
+        if foreign(exc):
+            raise cannot_run("a Dask worker", exc) from None
         raise

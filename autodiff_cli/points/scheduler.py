@@ -16,6 +16,7 @@ certificates), not here.
 from __future__ import annotations
 
 import ipaddress
+import os
 import re
 import socket
 import struct
@@ -33,7 +34,8 @@ FORMS = "local, local:N (N worker processes here), tcp://HOST:PORT, HOST:PORT or
 HANDSHAKE_BYTES = 1 << 16  # a handshake is about 60 bytes
 IDENTITY_BYTES = 1 << 26  # an identity lists the workers, some hundred bytes each
 WORKERS_NOTE = 10  # seconds without a worker before a note says that the run waits for one
-WORKERS_WAIT = 120  # seconds without a worker before the run gives up
+DEFAULT_TIMEOUT = 60.0  # seconds: see dask_timeout
+TIMEOUT_VARIABLE = "AUTODIFF_DASK_TIMEOUT"
 _HOST = re.compile(r"[A-Za-z0-9]([A-Za-z0-9_.-]*[A-Za-z0-9])?\Z")
 
 
@@ -80,16 +82,41 @@ def _malformed(address: str, why: str) -> UsageError:
     return UsageError(f"{quoted(address)} is not a Dask address ({why}): the forms are {FORMS}")
 
 
+def dask_timeout() -> float:
+    """How long a run waits on the cluster before it says why it cannot go on
+    (seconds, ``AUTODIFF_DASK_TIMEOUT``, 60 by default): for a first worker, and
+    for the workers' answer to whether they can run autodiff at all."""
+    text = os.environ.get(TIMEOUT_VARIABLE, "").strip()
+    if not text:
+        return DEFAULT_TIMEOUT
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = float("nan")
+    if not 0 < seconds <= 86_400:
+        raise UsageError(f"{TIMEOUT_VARIABLE} must be a number of seconds from 0 to 86400, not {quoted(text)}")
+    return seconds
+
+
+def cluster_name(address: str) -> str:
+    """The cluster as messages name it."""
+    local = address == "local" or address.startswith("local:")
+    return "the local cluster" if local else f"the Dask scheduler at {quoted(address)}"
+
+
 class Workers:
     """How long the cluster at ``address`` has been without a worker: a note
     after ``WORKERS_NOTE`` seconds (a remote one's: local workers only take a
-    while to start), an error after ``WORKERS_WAIT``. Tasks wait for a worker
-    without end otherwise, and an adaptive cluster starts workers for them."""
+    while to start), an error after ``wait`` seconds (:func:`dask_timeout`).
+    Tasks wait for a worker without end otherwise, and an adaptive cluster
+    starts workers for them."""
 
-    def __init__(self, client: Any, address: str, notice: Callable[[str], None] | None, timeout: float) -> None:
+    def __init__(self, client: Any, address: str, notice: Callable[[str], None] | None, timeout: float,
+                 wait: float | None = None) -> None:
         local = address == "local" or address.startswith("local:")
-        self.name = "the local cluster" if local else f"the Dask scheduler at {quoted(address)}"
+        self.name = cluster_name(address)
         self.client, self.notice, self.timeout = client, None if local else notice, timeout
+        self.wait = dask_timeout() if wait is None else wait
         self.since: float | None = None
         self.asked = float("-inf")
 
@@ -108,11 +135,12 @@ class Workers:
         if self.since is None:
             self.since = now
         waited = now - self.since
-        if self.notice is not None and waited >= WORKERS_NOTE:
-            self.notice(f"{self.name} has no workers: waiting up to {WORKERS_WAIT:g} s for one")
+        if self.notice is not None and waited >= min(WORKERS_NOTE, self.wait / 2):
+            self.notice(f"{self.name} has no workers: waiting up to {self.wait:g} s for one")
             self.notice = None
-        if waited >= WORKERS_WAIT:
-            raise UsageError(f"{self.name} has had no workers for {WORKERS_WAIT:g} s")
+        if waited >= self.wait:
+            raise UsageError(f"{self.name} has had no workers for {self.wait:g} s (set {TIMEOUT_VARIABLE} to "
+                             "wait longer)")
 
 
 def check_scheduler(address: Address, timeout: float) -> None:
