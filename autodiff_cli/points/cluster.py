@@ -1,7 +1,9 @@
-"""A Parquet dataset evaluated on a Dask cluster, a partition per task.
+"""A Parquet dataset evaluated on a Dask cluster, a task per output file.
 
 A partition is a run of one file's row groups (at most ``PARTITION_ROWS``
-rows), so one big file still spreads over the workers. Each task runs the
+rows), so one big file still spreads over the workers; small files are
+gathered (:func:`coalesce`), so that a thousand tiny files do not make a
+thousand tiny outputs. Each task runs the
 single-process path on its rows (:func:`~autodiff_cli.points.parquet.parquet_points`,
 :func:`~autodiff_cli.points.columns.evaluate_arrays`, a
 :class:`~autodiff_cli.points.parquet.ParquetSink`), so the results are the same bit
@@ -31,9 +33,12 @@ from .inputs import is_url
 from .partition import Partition, Tally, evaluate_partition
 from .remote import cannot_run, check_workers, checked, foreign, shipped, version
 from .scheduler import Address, Workers, check_scheduler, dask_timeout, parse_address
-from .staging import _glob_matches, publish, remove_tree, staged, target  # noqa: F401 - _glob_matches: its tests'
+from .staging import _glob_matches, gather, one_file, publish, remove_tree, staged, target  # noqa: F401 - _glob_matches: its tests'
 
 PARTITION_ROWS = 1 << 21
+FILE_ROWS = 1 << 16
+"""What a file costs a task beside its rows, in rows (its opening, its footer;
+a request to an object store): Spark's ``openCostInBytes`` rule, in rows."""
 CONNECT_TIMEOUT = 5  # seconds: an unreachable scheduler is reported, not waited for
 
 
@@ -119,6 +124,25 @@ def partitions(files: list[str], rows: int = PARTITION_ROWS) -> Iterator[tuple[P
             count += size
         if groups or meta.num_row_groups == 0:
             yield Partition(path, groups, count), schema
+
+
+def coalesce(parts: list[Partition], rows: int | None = None, cost: int = FILE_ROWS) -> list[list[Partition]]:
+    """The partitions gathered into tasks, one output file each: consecutive
+    ones, in dataset order, while a task holds at most ``rows`` rows
+    (``PARTITION_ROWS``), each partition counting at least ``cost`` rows (so
+    at most 32 files a task, as Spark gathers small files). A big file's
+    partitions stay one to a task."""
+    rows = PARTITION_ROWS if rows is None else rows
+    tasks: list[list[Partition]] = []
+    load = 0
+    for part in parts:
+        weight = max(part.rows, cost)
+        if not tasks or load + weight > rows:
+            tasks.append([])
+            load = 0
+        tasks[-1].append(part)
+        load += weight
+    return tasks
 
 
 def _random_access(path: str) -> Any:
@@ -290,12 +314,13 @@ def run(client: Any, text: str, fixed: dict[str, float], parts: list[Partition],
     futures = []
     try:
         check_workers(client, address, dask_timeout())
-        width = max(5, len(str(len(parts) - 1)))
-        targets = [target(staging, f"part-{k:0{width}d}.parquet") for k in range(len(parts))]
+        tasks = coalesce(parts)
+        width = max(5, len(str(len(tasks) - 1)))
+        targets = [target(staging, f"part-{k:0{width}d}.parquet") for k in range(len(tasks))]
         ours, run_id = version(), uuid.uuid4().hex[:12]
-        calls = [shipped(checked, ours, evaluate_partition, text, fixed, part, path, keep, types)
-                 for part, path in zip(parts, targets, strict=True)]
-        futures = client.map(pickle.loads, calls, key=[f"autodiff-partition-{run_id}-{k}" for k in range(len(parts))])
+        calls = [shipped(checked, ours, evaluate_partition, text, fixed, task, path, keep, types)
+                 for task, path in zip(tasks, targets, strict=True)]
+        futures = client.map(pickle.loads, calls, key=[f"autodiff-partition-{run_id}-{k}" for k in range(len(tasks))])
         pending = list(futures)
         workers = Workers(client, address, notice, CONNECT_TIMEOUT)
         while pending:
@@ -313,7 +338,7 @@ def run(client: Any, text: str, fixed: dict[str, float], parts: list[Partition],
                 if tally is not None:
                     tally.add(result)
                 done(result.rows)
-        publish(staging, directory)
+        (gather if one_file(directory) else publish)(staging, directory)
         return True
     except BaseException:
         client.cancel(futures)
