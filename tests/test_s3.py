@@ -222,3 +222,26 @@ def test_a_published_prefix_says_it_is_complete_last_or_not_at_all(s3, monkeypat
             "committer": "autodiff", "filenames": ["part-00000.parquet", "part-00001.parquet", "part-00002.parquet"]}
         assert get(client, "published-/part-00001.parquet") == b"part 1"
     assert keys(client, f"stage-{fail}/") == []
+
+
+def test_a_hive_dataset_in_an_object_store_reads_its_keys(s3):
+    env, client = s3
+    for d, region, xs in ((1, "eu", [1.0, 2.0]), (2, "us", [3.0])):
+        sink = io.BytesIO()
+        pq.write_table(pa.table({"x": xs}), sink)
+        client.put_object(Bucket=BUCKET, Key=f"hive/d={d}/region={region}/part-0.parquet", Body=sink.getvalue())
+    # One object: the keys of its path that name a variable or a kept column count (as one local file's).
+    run = autodiff(env, "eval", "x*d", "--input", f"s3://{BUCKET}/hive/d=2/region=us/part-0.parquet",
+                   "--format", "csv")
+    assert run.returncode == 0, run.stderr
+    assert run.stdout == "x,d,value,grad_x,grad_d\n3.0,2.0,6.0,2.0,3.0\n"
+    # The prefix, on a cluster: d a variable's value, region a column kept as text; into one file and a prefix.
+    for out in ("hive-out.parquet", "hive-out"):
+        run = autodiff(env, "eval", "x*d", "--input", f"s3://{BUCKET}/hive/", "-o", f"s3://{BUCKET}/{out}",
+                       "--keep", "region", "--dask", "local:1")
+        assert run.returncode == 0, run.stderr
+        name = out if out.endswith(".parquet") else f"{out}/part-00000.parquet"
+        table = pq.read_table(io.BytesIO(get(client, name)))
+        assert table.to_pydict() == {"region": ["eu", "eu", "us"], "x": [1.0, 2.0, 3.0], "d": [1.0, 1.0, 2.0],
+                                     "value": [1.0, 2.0, 6.0], "grad_x": [1.0, 1.0, 2.0], "grad_d": [1.0, 2.0, 3.0]}
+    assert keys(client, "hive-out/") == ["hive-out/_SUCCESS", "hive-out/part-00000.parquet"]

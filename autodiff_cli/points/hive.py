@@ -15,6 +15,7 @@ import numpy as np
 
 from ..base.errors import PATH_LIMIT, UsageError, quoted
 from .columns import require
+from .inputs import is_url
 
 
 class Keys:
@@ -25,13 +26,18 @@ class Keys:
         self.types = types or {}
 
     def of(self, path: str) -> dict[str, Any]:
-        return self.by_file.get(os.path.abspath(path), {})
+        return self.by_file.get(path if is_url(path) else os.path.abspath(path), {})
 
 
 def base_of(source: str) -> str | None:
-    """Where a dataset's partition directories start: the directory given, or a
-    glob's directories before its first wildcard; None for one file (every
-    ``key=value`` of its path counts, as ``pyarrow.dataset`` reads one file)."""
+    """Where a dataset's partition directories start: the directory (or an object
+    store's prefix) given, or a glob's directories before its first wildcard; None
+    for one file (every ``key=value`` of its path counts, as ``pyarrow.dataset``
+    reads one file)."""
+    if is_url(source):
+        from .store import Store  # lazily: only an object store's URL needs it
+
+        return None if Store(source).kind() == "file" else source
     if os.path.isdir(source):
         return source
     if os.path.exists(source):
@@ -52,15 +58,27 @@ def dataset_keys(files: list[str], base: str | None) -> Keys:
     ds = require("pyarrow.dataset", "Reading a partitioned dataset")
     import pyarrow as pa  # lazily: pyarrow costs start-up time; only Parquet needs it
 
+    paths, fs, name = files, None, os.path.abspath
+    if files and is_url(files[0]):  # an object store's: its paths in its file system, named by URL again
+        from .store import Store  # lazily: only an object store's URL needs it
+
+        store = Store(files[0])
+        fs, name = store.fs, store.url_of
+        paths = [_store_path(f) for f in files]
+        base = _store_path(base) if base is not None else None
     try:
-        dataset = ds.dataset(files, format="parquet", partitioning="hive", partition_base_dir=base)
-        by_file = {os.path.abspath(f.path): ds.get_partition_keys(f.partition_expression)
-                   for f in dataset.get_fragments()}
+        dataset = ds.dataset(paths, filesystem=fs, format="parquet", partitioning="hive", partition_base_dir=base)
+        by_file = {name(f.path): ds.get_partition_keys(f.partition_expression) for f in dataset.get_fragments()}
     except (pa.ArrowException, OSError, ValueError) as exc:
         why = next((ln.strip() for ln in str(exc).splitlines() if ln.strip()), type(exc).__name__)
         raise UsageError(f"cannot read the partitions (key=value directories) of the dataset: {why[:200]}") from None
     names = dict.fromkeys(n for keys in by_file.values() for n in keys)
     return Keys(by_file, {n: dataset.schema.field(n).type for n in names})
+
+
+def _store_path(url: str) -> str:
+    """An object store's URL as a path of its file system (``bucket/key``), as pyarrow names it."""
+    return url.split("://", 1)[1].split("?", 1)[0].rstrip("/")
 
 
 def key_number(name: str, value: Any, path: str) -> np.float64:
