@@ -93,6 +93,8 @@ def parquet_points(path: str, where: str, chunk: int = CHUNK, keep: tuple[str, .
     numeric = [(k, n) for k, n in enumerate(schema.names) if n not in keep]
     if check is not None:
         check([*(n for _, n in numeric), *numbers])
+    if wanted:  # only the variables are read as numbers: a result column (ignored) may hold anything
+        numeric = [(k, n) for k, n in numeric if n in wanted]
     seen = 0
     try:
         for batch in batches(source, range(source.num_row_groups), chunk):
