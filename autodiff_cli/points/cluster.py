@@ -31,8 +31,19 @@ from ..base.errors import PATH_LIMIT, NotParquetError, UsageError, quoted
 from .columns import require
 from .inputs import is_url
 from .partition import Partition, Tally, evaluate_partition
-from .remote import cannot_run, check_workers, checked, foreign, shipped, version
-from .scheduler import Address, Workers, check_scheduler, dask_timeout, parse_address
+from .scheduler import (
+    Address,
+    Workers,
+    cannot_run,
+    check_scheduler,
+    check_workers,
+    checked,
+    dask_timeout,
+    foreign,
+    parse_address,
+    shipped,
+    version,
+)
 from .staging import _glob_matches, gather, one_file, publish, remove_tree, staged, target  # noqa: F401 - _glob_matches: its tests'
 
 PARTITION_ROWS = 1 << 21
@@ -347,7 +358,7 @@ def run(client: Any, text: str, fixed: dict[str, float], parts: list[Partition],
 
 def _result(future: Any) -> Any:
     """A task's result; a worker that could not import autodiff (one that joined
-    after :func:`~.remote.check_workers`) is said as such."""
+    after :func:`~.scheduler.check_workers`) is said as such."""
     try:
         return future.result()
     except (ImportError, AttributeError) as exc:
