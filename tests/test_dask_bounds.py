@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import glob
 import os
+import re
 import socket
 import struct
 import subprocess
@@ -154,18 +155,19 @@ def lonely_scheduler():
     thread.join(30)
 
 
-SHORT_WAIT = "from autodiff_cli.points import scheduler\nscheduler.WORKERS_NOTE, scheduler.WORKERS_WAIT = 1, 4"
+SHORT_WAIT = "from autodiff_cli.points import scheduler\nscheduler.WORKERS_NOTE = 1"
 
 
 def test_a_scheduler_without_workers_is_a_note_then_an_error(tmp_path, lonely_scheduler):
     src = dataset(tmp_path / "points")
     start = time.monotonic()
     run = autodiff("a+b+c+d", "--input", str(src), "--output", str(tmp_path / "out"), "--dask", lonely_scheduler,
-                   script=SHORT_WAIT)
+                   script=SHORT_WAIT, env={"AUTODIFF_DASK_TIMEOUT": "4"})
     took = time.monotonic() - start
     assert run.returncode == 2 and run.stdout == ""
     assert run.stderr == (f"note: the Dask scheduler at '{lonely_scheduler}' has no workers: waiting up to 4 s for "
-                          f"one\nerror: the Dask scheduler at '{lonely_scheduler}' has had no workers for 4 s\n")
+                          f"one\nerror: the Dask scheduler at '{lonely_scheduler}' has had no workers for 4 s "
+                          "(set AUTODIFF_DASK_TIMEOUT to wait longer)\n")
     assert took < 40
     assert sorted(p.name for p in tmp_path.iterdir()) == ["points"]
 
@@ -249,3 +251,95 @@ def test_the_read_back_check_agrees_with_glob(tmp_path, pattern):
     for name in TREE:
         predicted = cluster._glob_matches(str(tmp_path / pattern).split(os.sep), str(tmp_path / name).split(os.sep))
         assert predicted == (name in found), name
+
+
+HIDDEN = """
+import sys
+class Hidden:  # as in a Python environment where autodiff is not installed
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] == "autodiff_cli":
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+sys.meta_path.insert(0, Hidden())
+"""
+OLDER = "import autodiff_cli\nautodiff_cli.__version__ = '0.0.1'\n"
+HANGS = """
+import sys, time
+class Hangs:  # an import that never ends (a file system that does not answer)
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] == "autodiff_cli":
+            time.sleep(600)
+sys.meta_path.insert(0, Hangs())
+"""
+
+
+def dask_process(tmp_path: Path, name: str, setup: str, *args: str) -> subprocess.Popen:
+    """``dask scheduler`` or ``dask worker`` in a process of its own, run by a Python
+    that executes ``setup`` at start (a ``sitecustomize`` on its PYTHONPATH)."""
+    site = tmp_path / f"site-{name}"
+    site.mkdir(exist_ok=True)
+    (site / "sitecustomize.py").write_text(setup)
+    log = open(tmp_path / f"{name}.log", "w")
+    return subprocess.Popen([sys.executable, "-m", f"distributed.cli.dask_{name}", *args], cwd=tmp_path,
+                            stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONPATH": str(site)})
+
+
+@pytest.fixture
+def foreign_cluster(tmp_path):
+    """A real scheduler and worker, as separate processes, whose Python is set up by
+    the setup text given (the scheduler cannot import autodiff either)."""
+    procs: list[subprocess.Popen] = []
+
+    def start(setup: str) -> str:
+        port = closed_port()
+        procs.append(dask_process(tmp_path, "scheduler", HIDDEN, "--host", "127.0.0.1", "--port", str(port),
+                                  "--no-dashboard"))
+        address = f"tcp://127.0.0.1:{port}"
+        procs.append(dask_process(tmp_path, "worker", setup, address, "--nthreads", "1", "--no-nanny",
+                                  "--no-dashboard", "--host", "127.0.0.1"))
+        deadline = time.monotonic() + 60
+        while "Registered to:" not in (tmp_path / "worker.log").read_text():
+            assert time.monotonic() < deadline, (tmp_path / "worker.log").read_text()
+            assert all(p.poll() is None for p in procs), (tmp_path / "worker.log").read_text()
+            time.sleep(0.2)
+        return address
+
+    yield start
+    for proc in procs:
+        proc.kill()
+        proc.wait(30)
+
+
+@pytest.mark.parametrize("setup, timeout, message", [
+    (HIDDEN, "60", "error: the Dask worker at 'tcp://127.0.0.1:{port}' cannot run autodiff (ModuleNotFoundError: "
+                   "No module named 'autodiff_cli'): install autodiff-cli {version} (with its \"cluster\" extra) "
+                   "where the workers run\n"),
+    (OLDER, "60", "error: the Dask worker at 'tcp://127.0.0.1:{port}' runs autodiff 0.0.1, this is autodiff "
+                  "{version}: install autodiff-cli {version} where the workers run\n"),
+    (HANGS, "3", "error: the workers of the Dask scheduler at '{address}' did not say within 3 s whether they can "
+                 "run autodiff (set AUTODIFF_DASK_TIMEOUT to wait longer)\n"),
+], ids=["cannot import", "another version", "import hangs"])
+def test_a_worker_that_cannot_run_autodiff_is_one_line_in_bounded_time(tmp_path, foreign_cluster, setup, timeout,
+                                                                       message):
+    import autodiff_cli
+
+    address = foreign_cluster(setup)
+    src = dataset(tmp_path / "points")
+    start = time.monotonic()
+    run = autodiff("a+b+c+d", "--input", str(src), "--output", str(tmp_path / "out"), "--dask", address,
+                   env={"AUTODIFF_DASK_TIMEOUT": timeout}, timeout=120)
+    took = time.monotonic() - start
+    assert run.returncode == 2 and run.stdout == ""
+    worker = re.search(r"Start worker at: +tcp://127.0.0.1:(\d+)", (tmp_path / "worker.log").read_text())
+    assert run.stderr == message.format(port=worker.group(1), version=autodiff_cli.__version__, address=address)
+    assert took < 30
+    assert not (tmp_path / "out").exists() and not list(tmp_path.glob(".autodiff-*"))
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "soon", "nan", "1e9"])
+def test_a_bad_dask_timeout_is_a_usage_error(tmp_path, value):
+    src = dataset(tmp_path / "points")
+    run = autodiff("a+b+c+d", "--input", str(src), "--output", str(tmp_path / "out"), "--dask", "local:1",
+                   env={"AUTODIFF_DASK_TIMEOUT": value})
+    assert run.returncode == 2
+    assert run.stderr == ("error: AUTODIFF_DASK_TIMEOUT must be a number of seconds from 0 to 86400, "
+                          f"not '{value}'\n")

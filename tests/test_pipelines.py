@@ -141,6 +141,65 @@ def test_a_hive_key_in_a_files_path_is_a_variables_value_in_one_process(tmp_path
     assert rows == [["region", "x", "d", "value", "grad_x", "grad_d"], ["us", "3.0", "2.0", "6.0", "2.0", "3.0"]]
 
 
+def one_file(root: Path, *directories: str, **columns) -> Path:
+    folder = root.joinpath(*directories)
+    folder.mkdir(parents=True)
+    pq.write_table(pa.table(columns or {"x": [2.0]}), folder / "p.parquet")
+    return folder / "p.parquet"
+
+
+def test_a_key_given_twice_in_a_path_is_refused(cli, tmp_path):
+    src = one_file(tmp_path, "d=1", "d=2")
+    run = cli("eval", "x*d", "--input", str(src), "--format", "csv")
+    assert run.code == 2 and run.out == ""
+    assert run.err == f"error: '{src}': the key 'd' is given twice in its directories (d=.../d=...)\n"
+
+
+def test_hives_default_partition_is_null(cli, tmp_path):
+    src = one_file(tmp_path, "d=__HIVE_DEFAULT_PARTITION__")
+    run = cli("eval", "x*d", "--input", str(src), "--format", "csv")  # a variable: nan, as a null cell is
+    assert run.code == 0, run.err
+    assert run.out.splitlines() == ["x,d,value,grad_x,grad_d", "2.0,nan,nan,nan,2.0"]
+    run = cli("eval", "x", "--input", str(src), "--keep", "d", "--format", "jsonl")  # kept: null
+    assert run.code == 0, run.err
+    assert json.loads(run.out)["d"] is None
+
+
+def test_a_key_that_is_no_decimal_integer_stays_text(cli, tmp_path):
+    src = one_file(tmp_path, "d=0x10")
+    run = cli("eval", "x", "--input", str(src), "--keep", "d", "--format", "jsonl")
+    assert run.code == 0, run.err
+    assert json.loads(run.out)["d"] == "0x10"
+    run = cli("eval", "x*d", "--input", str(src), "--format", "csv")
+    assert run.code == 2
+    assert run.err == f"error: '{src}': the directory d=0x10 gives the variable 'd' a value that is no number\n"
+
+
+def test_a_result_column_of_text_is_ignored_as_any_result_column(cli, tmp_path):
+    src = one_file(tmp_path, "in", x=[1.5], value=["not a number"])
+    run = cli("eval", "x*2", "--input", str(src), "--format", "csv")
+    assert run.code == 0, run.err
+    assert run.out.splitlines() == ["x,value,grad_x", "1.5,3.0,2.0"]
+
+
+def test_binary_and_duration_columns_kept_as_text_in_base64_and_iso_8601(cli, tmp_path):
+    import base64
+    import datetime
+
+    blob = b"\x00\xffab"
+    src = one_file(tmp_path, "in", x=[1.0, 2.0], blob=pa.array([blob, None]),
+                   took=pa.array([datetime.timedelta(days=1, seconds=3.5), -datetime.timedelta(seconds=61)],
+                                 pa.duration("us")))
+    run = cli("eval", "x", "--input", str(src), "--keep", "blob,took", "--format", "csv")
+    assert run.code == 0, run.err
+    assert run.out.splitlines() == ["blob,took,x,value,grad_x",
+                                    f"{base64.b64encode(blob).decode()},P1DT0H0M3.5S,1.0,1.0,1.0",
+                                    ",-P0DT0H1M1S,2.0,2.0,1.0"]
+    run = cli("eval", "x", "--input", str(src), "--keep", "blob,took", "--format", "jsonl")
+    first = json.loads(run.out.splitlines()[0])
+    assert base64.b64decode(first["blob"]) == blob and first["took"] == "P1DT0H0M3.5S"
+
+
 # --dask ---------------------------------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")

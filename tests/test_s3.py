@@ -158,8 +158,10 @@ def test_dask_dataset_prefix_in_and_out(s3, tmp_path):
                    "--input", f"s3://{BUCKET}/dataset", "-o", f"s3://{BUCKET}/results", "--dask", "local:2")
     assert run.returncode == 0, run.stderr
     names = keys(client, "results/")
-    assert names == ["results/part-00000.parquet", "results/part-00001.parquet"]
-    tables = [pq.read_table(io.BytesIO(get(client, n))) for n in names]
+    # Two small files gathered into one; _SUCCESS, written last, lists the dataset's files.
+    assert names == ["results/_SUCCESS", "results/part-00000.parquet"]
+    assert json.loads(get(client, "results/_SUCCESS"))["filenames"] == ["part-00000.parquet"]
+    tables = [pq.read_table(io.BytesIO(get(client, n))) for n in names[1:]]
     same({n: np.concatenate([t.column(n).to_numpy() for t in tables]) for n in tables[0].column_names}, expected())
     assert not [k for k in keys(client) if ".autodiff-" in k]  # the temporary prefix is gone
     run = autodiff(env, "eval", "x*y + sin(x)", "--input", f"s3://{BUCKET}/dataset", "-o", f"s3://{BUCKET}/results",
@@ -168,3 +170,78 @@ def test_dask_dataset_prefix_in_and_out(s3, tmp_path):
     run = autodiff(env, "eval", "x*y", "--input", "s3://no-such-bucket/dataset", "-o", f"s3://{BUCKET}/r2",
                    "--dask", "local:2")
     assert run.returncode == 2 and "no such bucket" in run.stderr and run.stderr.count("\n") == 1, run.stderr
+
+
+class Recorded:
+    """A store's file system that records what is written, in order, and can fail the copy of one object."""
+
+    def __init__(self, fs, log: list[str], fail: str = "") -> None:
+        self.fs, self.log, self.fail = fs, log, fail
+
+    def copy_file(self, source: str, target: str) -> None:
+        if self.fail and target.endswith(self.fail):
+            raise OSError("the store failed this copy")
+        self.fs.copy_file(source, target)
+        self.log.append(target.rsplit("/", 1)[1])
+
+    def open_output_stream(self, path: str):
+        self.log.append(path.rsplit("/", 1)[1])
+        return self.fs.open_output_stream(path)
+
+    def __getattr__(self, name: str):
+        return getattr(self.fs, name)
+
+
+@pytest.mark.parametrize("fail", ["", "part-00001.parquet"])
+def test_a_published_prefix_says_it_is_complete_last_or_not_at_all(s3, monkeypatch, fail):
+    from autodiff_cli.base.errors import AutodiffError
+    from autodiff_cli.points import store
+
+    env, client = s3
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL"):
+        monkeypatch.setenv(name, env[name])
+    for k in range(3):
+        client.put_object(Bucket=BUCKET, Key=f"stage-{fail}/part-{k:05d}.parquet", Body=b"part %d" % k)
+    log: list[str] = []
+    real = store.Store.__init__
+
+    def recorded(self, url: str) -> None:
+        real(self, url)
+        self.fs = Recorded(self.fs, log, fail)
+
+    monkeypatch.setattr(store.Store, "__init__", recorded)
+    target = f"s3://{BUCKET}/published-{fail}"
+    if fail:
+        with pytest.raises(AutodiffError, match="the store failed this copy"):
+            store.publish_prefix(f"s3://{BUCKET}/stage-{fail}", target)
+        assert keys(client, f"published-{fail}/") == []  # what was copied is deleted; no _SUCCESS
+    else:
+        store.publish_prefix(f"s3://{BUCKET}/stage-{fail}", target)
+        assert log == ["part-00000.parquet", "part-00001.parquet", "part-00002.parquet", "_SUCCESS"]
+        assert json.loads(get(client, "published-/_SUCCESS")) == {
+            "committer": "autodiff", "filenames": ["part-00000.parquet", "part-00001.parquet", "part-00002.parquet"]}
+        assert get(client, "published-/part-00001.parquet") == b"part 1"
+    assert keys(client, f"stage-{fail}/") == []
+
+
+def test_a_hive_dataset_in_an_object_store_reads_its_keys(s3):
+    env, client = s3
+    for d, region, xs in ((1, "eu", [1.0, 2.0]), (2, "us", [3.0])):
+        sink = io.BytesIO()
+        pq.write_table(pa.table({"x": xs}), sink)
+        client.put_object(Bucket=BUCKET, Key=f"hive/d={d}/region={region}/part-0.parquet", Body=sink.getvalue())
+    # One object: the keys of its path that name a variable or a kept column count (as one local file's).
+    run = autodiff(env, "eval", "x*d", "--input", f"s3://{BUCKET}/hive/d=2/region=us/part-0.parquet",
+                   "--format", "csv")
+    assert run.returncode == 0, run.stderr
+    assert run.stdout == "x,d,value,grad_x,grad_d\n3.0,2.0,6.0,2.0,3.0\n"
+    # The prefix, on a cluster: d a variable's value, region a column kept as text; into one file and a prefix.
+    for out in ("hive-out.parquet", "hive-out"):
+        run = autodiff(env, "eval", "x*d", "--input", f"s3://{BUCKET}/hive/", "-o", f"s3://{BUCKET}/{out}",
+                       "--keep", "region", "--dask", "local:1")
+        assert run.returncode == 0, run.stderr
+        name = out if out.endswith(".parquet") else f"{out}/part-00000.parquet"
+        table = pq.read_table(io.BytesIO(get(client, name)))
+        assert table.to_pydict() == {"region": ["eu", "eu", "us"], "x": [1.0, 2.0, 3.0], "d": [1.0, 1.0, 2.0],
+                                     "value": [1.0, 2.0, 6.0], "grad_x": [1.0, 1.0, 2.0], "grad_d": [1.0, 2.0, 3.0]}
+    assert keys(client, "hive-out/") == ["hive-out/_SUCCESS", "hive-out/part-00000.parquet"]

@@ -24,7 +24,6 @@ def run_dask(tokens: list[str], grids: list[str], input_path: str | None, output
     """``--dask``: the Parquet dataset at ``input_path`` evaluated on a cluster into the directory ``output``
     (the columns ``keep`` passed through); the address, the dataset and the output's directory checked
     before the cluster starts; the notes those of one process."""
-    from .output import SUFFIXES  # lazily: only --dask comes here; the writers are not loaded for it otherwise
     from .progress import progress  # lazily: only --dask comes here, and a progress bar needs Rich
     if grids or input_path in (None, "-") or output in (None, "-"):
         raise UsageError("--dask evaluates a Parquet dataset: give --input DATASET (a file, a directory or a glob) "
@@ -32,16 +31,8 @@ def run_dask(tokens: list[str], grids: list[str], input_path: str | None, output
     from ..points import cluster, scheduler, staging  # lazily: only a valid --dask call needs them
 
     scheduler.parse_address(address, os.cpu_count() or 1)  # a malformed address is said before any work
-    if os.path.splitext(output.rstrip("/" + os.sep))[1].lower() in SUFFIXES:
-        raise UsageError(f"--output {where(output)} names a file, but --dask writes a directory (one Parquet file "
-                         "per partition): give a directory name")
-    if is_url(output):
-        from ..points.store import existing_output  # lazily: only an object store's URL needs it
-
-        if existing_output(output):
-            raise UsageError(f"--output {where(output)} exists: --dask writes a new prefix (or an empty one)")
-    elif os.path.exists(output) and (not os.path.isdir(output) or os.listdir(output)):
-        raise UsageError(f"--output {where(output)} exists: --dask writes a new directory (or an empty one)")
+    scheduler.dask_timeout()  # so is a malformed AUTODIFF_DASK_TIMEOUT
+    _check_output(output)
     expr, fixed = load(tokens, True, EVAL)
     check_keep(expr, keep)
     parts, types, results = _partitions(expr, fixed, input_path, keep)
@@ -77,6 +68,29 @@ def run_dask(tokens: list[str], grids: list[str], input_path: str | None, output
     batch_notes(tally.kinks, tally.failed, tally.rows, where(input_path))
     if signals.received:
         diagnostic(f"note: the interrupt came after the last partition: {where(output)} is complete")
+
+
+def _check_output(output: str) -> None:
+    """``--output``: a new (or empty) directory or prefix, or one Parquet file (replaced if there, as one
+    process replaces it); a name with another format's suffix is refused."""
+    from ..points.staging import one_file  # lazily: only --dask comes here
+    from .output import SUFFIXES  # lazily: only --dask comes here; the writers are not loaded for it otherwise
+
+    single = one_file(output) and not output.endswith(("/", os.sep))
+    if not single and os.path.splitext(output.rstrip("/" + os.sep))[1].lower() in SUFFIXES:
+        raise UsageError(f"--output {where(output)} names a file of another format, but --dask writes Parquet: "
+                         "give a directory name (one Parquet file per partition) or a .parquet file")
+    if is_url(output):
+        from ..points.store import Store, existing_output  # lazily: only an object store's URL needs it
+
+        if single and Store(output).kind() == "directory":
+            raise UsageError(f"cannot write {where(output)}: it is a prefix (a directory)")
+        if not single and existing_output(output):
+            raise UsageError(f"--output {where(output)} exists: --dask writes a new prefix (or an empty one)")
+    elif single and os.path.isdir(output):
+        raise UsageError(f"cannot write {where(output)}: it is a directory")
+    elif not single and os.path.exists(output) and (not os.path.isdir(output) or os.listdir(output)):
+        raise UsageError(f"--output {where(output)} exists: --dask writes a new directory (or an empty one)")
 
 
 def _partitions(expr: Any, fixed: dict[str, float], source: str, keep: tuple[str, ...],

@@ -1,7 +1,9 @@
-"""A Parquet dataset evaluated on a Dask cluster, a partition per task.
+"""A Parquet dataset evaluated on a Dask cluster, a task per output file.
 
 A partition is a run of one file's row groups (at most ``PARTITION_ROWS``
-rows), so one big file still spreads over the workers. Each task runs the
+rows), so one big file still spreads over the workers; small files are
+gathered (:func:`coalesce`), so that a thousand tiny files do not make a
+thousand tiny outputs. Each task runs the
 single-process path on its rows (:func:`~autodiff_cli.points.parquet.parquet_points`,
 :func:`~autodiff_cli.points.columns.evaluate_arrays`, a
 :class:`~autodiff_cli.points.parquet.ParquetSink`), so the results are the same bit
@@ -18,7 +20,9 @@ from __future__ import annotations
 
 import glob
 import os
+import pickle
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -27,10 +31,25 @@ from ..base.errors import PATH_LIMIT, NotParquetError, UsageError, quoted
 from .columns import require
 from .inputs import is_url
 from .partition import Partition, Tally, evaluate_partition
-from .scheduler import Address, Workers, check_scheduler, parse_address
-from .staging import _glob_matches, publish, remove_tree, staged, target  # noqa: F401 - _glob_matches: its tests'
+from .scheduler import (
+    Address,
+    Workers,
+    cannot_run,
+    check_scheduler,
+    check_workers,
+    checked,
+    dask_timeout,
+    foreign,
+    parse_address,
+    shipped,
+    version,
+)
+from .staging import _glob_matches, gather, one_file, publish, remove_tree, staged, target  # noqa: F401 - _glob_matches: its tests'
 
 PARTITION_ROWS = 1 << 21
+FILE_ROWS = 1 << 16
+"""What a file costs a task beside its rows, in rows (its opening, its footer;
+a request to an object store): Spark's ``openCostInBytes`` rule, in rows."""
 CONNECT_TIMEOUT = 5  # seconds: an unreachable scheduler is reported, not waited for
 
 
@@ -116,6 +135,25 @@ def partitions(files: list[str], rows: int = PARTITION_ROWS) -> Iterator[tuple[P
             count += size
         if groups or meta.num_row_groups == 0:
             yield Partition(path, groups, count), schema
+
+
+def coalesce(parts: list[Partition], rows: int | None = None, cost: int = FILE_ROWS) -> list[list[Partition]]:
+    """The partitions gathered into tasks, one output file each: consecutive
+    ones, in dataset order, while a task holds at most ``rows`` rows
+    (``PARTITION_ROWS``), each partition counting at least ``cost`` rows (so
+    at most 32 files a task, as Spark gathers small files). A big file's
+    partitions stay one to a task."""
+    rows = PARTITION_ROWS if rows is None else rows
+    tasks: list[list[Partition]] = []
+    load = 0
+    for part in parts:
+        weight = max(part.rows, cost)
+        if not tasks or load + weight > rows:
+            tasks.append([])
+            load = 0
+        tasks[-1].append(part)
+        load += weight
+    return tasks
 
 
 def _random_access(path: str) -> Any:
@@ -286,10 +324,14 @@ def run(client: Any, text: str, fixed: dict[str, float], parts: list[Partition],
                        keep=keep, types=types, tally=tally)
     futures = []
     try:
-        width = max(5, len(str(len(parts) - 1)))
-        targets = [target(staging, f"part-{k:0{width}d}.parquet") for k in range(len(parts))]
-        futures = client.map(evaluate_partition, [text] * len(parts), [fixed] * len(parts), parts, targets,
-                             [keep] * len(parts), [types] * len(parts), pure=False)
+        check_workers(client, address, dask_timeout())
+        tasks = coalesce(parts)
+        width = max(5, len(str(len(tasks) - 1)))
+        targets = [target(staging, f"part-{k:0{width}d}.parquet") for k in range(len(tasks))]
+        ours, run_id = version(), uuid.uuid4().hex[:12]
+        calls = [shipped(checked, ours, evaluate_partition, text, fixed, task, path, keep, types)
+                 for task, path in zip(tasks, targets, strict=True)]
+        futures = client.map(pickle.loads, calls, key=[f"autodiff-partition-{run_id}-{k}" for k in range(len(tasks))])
         pending = list(futures)
         workers = Workers(client, address, notice, CONNECT_TIMEOUT)
         while pending:
@@ -303,12 +345,23 @@ def run(client: Any, text: str, fixed: dict[str, float], parts: list[Partition],
                 continue
             for future in finished:
                 pending.remove(future)
-                result = future.result()
+                result = _result(future)
                 if tally is not None:
                     tally.add(result)
                 done(result.rows)
-        publish(staging, directory)
+        (gather if one_file(directory) else publish)(staging, directory)
         return True
     except BaseException:
         client.cancel(futures)
+        raise
+
+
+def _result(future: Any) -> Any:
+    """A task's result; a worker that could not import autodiff (one that joined
+    after :func:`~.scheduler.check_workers`) is said as such."""
+    try:
+        return future.result()
+    except (ImportError, AttributeError) as exc:
+        if foreign(exc):
+            raise cannot_run("a Dask worker", exc) from None
         raise

@@ -27,14 +27,43 @@ def _text(cell: Any) -> str:
         return cell
     if isinstance(cell, bool | int | float | list | dict):
         return json_text(cell)
-    return str(cell)  # a date, a decimal: its usual text
+    return _other(cell)
+
+
+def _other(cell: Any) -> str:
+    """A value that neither CSV nor JSON has as such, as text: bytes in base64 (as
+    BigQuery and Spark's JSON write them), a duration in ISO 8601 (``P1DT0H0M3.5S``,
+    as pandas' ``Timedelta.isoformat``), a date, a time or a decimal as its usual text."""
+    import datetime  # lazily: only such a cell needs it
+
+    if isinstance(cell, bytes | bytearray | memoryview):
+        import base64  # lazily: only a binary cell needs it
+
+        return base64.b64encode(bytes(cell)).decode("ascii")
+    if isinstance(cell, datetime.timedelta):
+        return _iso_duration(cell)
+    if isinstance(cell, datetime.datetime | datetime.date | datetime.time):
+        return cell.isoformat()
+    return str(cell)
+
+
+def _iso_duration(cell: Any) -> str:
+    """A duration in ISO 8601, to the nanosecond (pandas' form: every unit written)."""
+    nanos = (cell.days * 86_400 + cell.seconds) * 10**9 + cell.microseconds * 1000 + getattr(cell, "nanoseconds", 0)
+    sign, nanos = ("-", -nanos) if nanos < 0 else ("", nanos)
+    days, nanos = divmod(nanos, 86_400 * 10**9)
+    hours, nanos = divmod(nanos, 3_600 * 10**9)
+    minutes, nanos = divmod(nanos, 60 * 10**9)
+    seconds, fraction = divmod(nanos, 10**9)
+    text = f"{seconds}.{fraction:09d}".rstrip("0").rstrip(".") if fraction else str(seconds)
+    return f"{sign}P{days}DT{hours}H{minutes}M{text}S"
 
 
 def json_text(cell: Any) -> str:
     """A cell as a JSON value (a non-finite number is null, as in every JSON output)."""
     if isinstance(cell, float) and not math.isfinite(cell):
         return "null"
-    return json.dumps(cell, ensure_ascii=False, default=str)
+    return json.dumps(cell, ensure_ascii=False, default=_other)
 
 
 def csv_cells(column: Any, delimiter: str) -> list[str]:

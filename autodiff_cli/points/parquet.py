@@ -93,6 +93,8 @@ def parquet_points(path: str, where: str, chunk: int = CHUNK, keep: tuple[str, .
     numeric = [(k, n) for k, n in enumerate(schema.names) if n not in keep]
     if check is not None:
         check([*(n for _, n in numeric), *numbers])
+    if wanted:  # only the variables are read as numbers: a result column (ignored) may hold anything
+        numeric = [(k, n) for k, n in numeric if n in wanted]
     seen = 0
     try:
         for batch in batches(source, range(source.num_row_groups), chunk):
@@ -156,16 +158,22 @@ class ParquetSink:
 
     def write(self, columns: list[Any]) -> None:
         pa = self.pa
-        arrays = [self._array(c, field.type) for c, field in zip(columns, self.schema, strict=True)]
+        arrays = [self._array(c, field) for c, field in zip(columns, self.schema, strict=True)]
         self.pending.append(pa.RecordBatch.from_arrays(arrays, schema=self.schema))
         self.rows += len(arrays[0]) if arrays else 0
         if self.rows >= ROW_GROUP:
             self._flush()
 
-    def _array(self, column: Any, kind: Any) -> Any:
-        pa = self.pa
+    def _array(self, column: Any, field: Any) -> Any:
+        pa, kind = self.pa, field.type
         if isinstance(column, pa.Array):  # a kept column of a Parquet input: as it was read
-            return column
+            if column.type == kind:
+                return column
+            try:  # another file of the dataset holds it as another type (int32, int64)
+                return column.cast(kind)
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                raise UsageError(f"the column {quoted(field.name)} to keep is {column.type} in one file and "
+                                 f"{kind} in another") from None
         if kind == pa.float64():
             return pa.array(np.ascontiguousarray(column))
         return pa.array(text_column(column), type=kind)

@@ -74,25 +74,25 @@ def _read(part: Partition) -> Iterator[Any]:
         raise UsageError(f"cannot read {quoted(part.path, PATH_LIMIT)}: {reason(exc)}") from None
 
 
-def evaluate_partition(text: str, fixed: dict[str, float], part: Partition, target: str,
+def evaluate_partition(text: str, fixed: dict[str, float], part: Partition | list[Partition], target: str,
                        keep: tuple[str, ...] = (), types: dict[str, Any] | None = None) -> Tally:
-    """On a worker: the partition's points evaluated and written to ``target``, the
-    columns ``keep`` first (``types``: their Arrow types); what its notes count."""
+    """On a worker: the points of the partition (or of several, small ones gathered:
+    see :func:`~autodiff_cli.points.cluster.coalesce`) evaluated and written to
+    ``target`` as one file, the columns ``keep`` first (``types``: their Arrow
+    types); what its notes count."""
     prog = program(text)
-    variables = list(prog.expr.variables)
-    constant = {n: np.float64(v) for n, v in fixed.items()}
-    constant.update({n: key_number(n, v, part.path) for n, v in part.keys.items() if n in variables})
-    tally = Tally(part.rows)
+    parts = part if isinstance(part, list) else [part]
+    tally = Tally(sum(p.rows for p in parts))
     if is_url(target):  # under the run's temporary prefix: a task run again replaces the object whole
         from .store import open_output  # lazily: only an object store's URL needs it
 
         with open_output(target) as out:
-            _write(prog, variables, constant, part, out, keep, types, tally)
+            _write(prog, fixed, parts, out, keep, types, tally)
         return tally
     tmp = f"{target}.{secrets.token_hex(4)}.tmp"
     try:
         with open(tmp, "wb") as out:
-            _write(prog, variables, constant, part, out, keep, types, tally)
+            _write(prog, fixed, parts, out, keep, types, tally)
         os.replace(tmp, target)
     except BaseException:
         if os.path.exists(tmp):
@@ -101,22 +101,27 @@ def evaluate_partition(text: str, fixed: dict[str, float], part: Partition, targ
     return tally
 
 
-def _write(prog: Any, variables: list[str], constant: dict[str, Any], part: Partition, out: Any,
-           keep: tuple[str, ...], types: dict[str, Any] | None, tally: Tally) -> None:
-    """The partition's points evaluated and written to the binary stream ``out`` as one Parquet file."""
+def _write(prog: Any, fixed: dict[str, float], parts: list[Partition], out: Any, keep: tuple[str, ...],
+           types: dict[str, Any] | None, tally: Tally) -> None:
+    """The partitions' points evaluated and written to the binary stream ``out`` as one Parquet file."""
     from .parquet import ParquetSink  # lazily: only a worker writes Parquet (pyarrow)
 
+    variables = list(prog.expr.variables)
     sink = ParquetSink(out, [*keep, *variables, *result_names(prog)], types, prog.expr)
     try:
-        for batch in _read(part):
-            size = batch.num_rows
-            given = {n: as_float64(batch.column(n), n, part.path) for n in variables if n not in constant}
-            points = Points({**constant, **given}, size)
-            value, grads, kinks = evaluate_arrays(prog, points, size)
-            tally.count(value, grads, kinks)
-            kept = [repeated_column(part.keys[k], (types or {})[k], size) if k in part.keys
-                    else batch.column(k) for k in keep]
-            sink.write([*kept, *(np.broadcast_to(points[n], (size,)) for n in variables), value, *grads.values()])
+        for part in parts:
+            constant = {n: np.float64(v) for n, v in fixed.items()}
+            constant.update({n: key_number(n, v, part.path) for n, v in part.keys.items() if n in variables})
+            for batch in _read(part):
+                size = batch.num_rows
+                given = {n: as_float64(batch.column(n), n, part.path) for n in variables if n not in constant}
+                points = Points({**constant, **given}, size)
+                value, grads, kinks = evaluate_arrays(prog, points, size)
+                tally.count(value, grads, kinks)
+                kept = [repeated_column(part.keys[k], (types or {})[k], size) if k in part.keys
+                        else batch.column(k) for k in keep]
+                sink.write([*kept, *(np.broadcast_to(points[n], (size,)) for n in variables), value,
+                            *grads.values()])
         sink.close()
     finally:
         sink.abort()

@@ -16,13 +16,15 @@ certificates), not here.
 from __future__ import annotations
 
 import ipaddress
+import os
+import pickle
 import re
 import socket
 import struct
 import sys
 import time
 
-from ..base.errors import UsageError, quoted
+from ..base.errors import UsageError, quoted, shortened
 
 TYPE_CHECKING = False  # typing itself costs start-up time
 if TYPE_CHECKING:
@@ -33,7 +35,8 @@ FORMS = "local, local:N (N worker processes here), tcp://HOST:PORT, HOST:PORT or
 HANDSHAKE_BYTES = 1 << 16  # a handshake is about 60 bytes
 IDENTITY_BYTES = 1 << 26  # an identity lists the workers, some hundred bytes each
 WORKERS_NOTE = 10  # seconds without a worker before a note says that the run waits for one
-WORKERS_WAIT = 120  # seconds without a worker before the run gives up
+DEFAULT_TIMEOUT = 60.0  # seconds: see dask_timeout
+TIMEOUT_VARIABLE = "AUTODIFF_DASK_TIMEOUT"
 _HOST = re.compile(r"[A-Za-z0-9]([A-Za-z0-9_.-]*[A-Za-z0-9])?\Z")
 
 
@@ -80,16 +83,41 @@ def _malformed(address: str, why: str) -> UsageError:
     return UsageError(f"{quoted(address)} is not a Dask address ({why}): the forms are {FORMS}")
 
 
+def dask_timeout() -> float:
+    """How long a run waits on the cluster before it says why it cannot go on
+    (seconds, ``AUTODIFF_DASK_TIMEOUT``, 60 by default): for a first worker, and
+    for the workers' answer to whether they can run autodiff at all."""
+    text = os.environ.get(TIMEOUT_VARIABLE, "").strip()
+    if not text:
+        return DEFAULT_TIMEOUT
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = float("nan")
+    if not 0 < seconds <= 86_400:
+        raise UsageError(f"{TIMEOUT_VARIABLE} must be a number of seconds from 0 to 86400, not {quoted(text)}")
+    return seconds
+
+
+def cluster_name(address: str) -> str:
+    """The cluster as messages name it."""
+    local = address == "local" or address.startswith("local:")
+    return "the local cluster" if local else f"the Dask scheduler at {quoted(address)}"
+
+
 class Workers:
     """How long the cluster at ``address`` has been without a worker: a note
     after ``WORKERS_NOTE`` seconds (a remote one's: local workers only take a
-    while to start), an error after ``WORKERS_WAIT``. Tasks wait for a worker
-    without end otherwise, and an adaptive cluster starts workers for them."""
+    while to start), an error after ``wait`` seconds (:func:`dask_timeout`).
+    Tasks wait for a worker without end otherwise, and an adaptive cluster
+    starts workers for them."""
 
-    def __init__(self, client: Any, address: str, notice: Callable[[str], None] | None, timeout: float) -> None:
+    def __init__(self, client: Any, address: str, notice: Callable[[str], None] | None, timeout: float,
+                 wait: float | None = None) -> None:
         local = address == "local" or address.startswith("local:")
-        self.name = "the local cluster" if local else f"the Dask scheduler at {quoted(address)}"
+        self.name = cluster_name(address)
         self.client, self.notice, self.timeout = client, None if local else notice, timeout
+        self.wait = dask_timeout() if wait is None else wait
         self.since: float | None = None
         self.asked = float("-inf")
 
@@ -108,18 +136,18 @@ class Workers:
         if self.since is None:
             self.since = now
         waited = now - self.since
-        if self.notice is not None and waited >= WORKERS_NOTE:
-            self.notice(f"{self.name} has no workers: waiting up to {WORKERS_WAIT:g} s for one")
+        if self.notice is not None and waited >= min(WORKERS_NOTE, self.wait / 2):
+            self.notice(f"{self.name} has no workers: waiting up to {self.wait:g} s for one")
             self.notice = None
-        if waited >= WORKERS_WAIT:
-            raise UsageError(f"{self.name} has had no workers for {WORKERS_WAIT:g} s")
+        if waited >= self.wait:
+            raise UsageError(f"{self.name} has had no workers for {self.wait:g} s (set {TIMEOUT_VARIABLE} to "
+                             "wait longer)")
 
 
 def check_scheduler(address: Address, timeout: float) -> None:
     """Returns once a Dask scheduler has answered at the ``tcp`` address within
     ``timeout`` seconds, reading at most a bounded number of bytes; otherwise an
     ``OSError`` (``TimeoutError``) that says what answered."""
-    import pickle  # lazily: only a tcp:// address is checked; local needs no handshake
     deadline = time.monotonic() + timeout
     host = address.host.strip("[]")
     with socket.create_connection((host, address.port), timeout=timeout) as conn:
@@ -185,3 +213,87 @@ def _read(conn: socket.socket, size: int, deadline: float) -> bytes:
         chunks.append(chunk)
         left -= len(chunk)
     return b"".join(chunks)
+
+# Whether the workers can run autodiff ---------------------------------------------------------------------
+#
+# What a Dask cluster is sent, so that a worker (or a scheduler) whose Python
+# cannot import autodiff, or imports another version of it, is one error line
+# within a bounded time, not a run that hangs.
+#
+# Dask pickles a task's function by reference: a worker without the package
+# fails to decode the message that carries it, closes, and the task waits for
+# another worker without end (a scheduler without it refuses the whole graph).
+# So every call is sent as the standard library's ``pickle.loads`` applied to
+# bytes (:func:`shipped`): any Python decodes that message, and importing
+# autodiff happens inside the task, where a failure is the task's own exception,
+# sent back to the command. Before any task, every worker is asked for its
+# version (:func:`check_workers`), with a deadline (:func:`~.scheduler.dask_timeout`):
+# a worker that hangs while it imports is said too.
+
+
+class _Call:
+    """A call that unpickling makes: ``pickle.loads`` of it is ``func(*args)``."""
+
+    def __init__(self, func: Any, args: tuple) -> None:
+        self.func, self.args = func, args
+
+    def __reduce__(self) -> tuple[Any, tuple]:
+        return self.func, self.args
+
+
+def shipped(func: Any, *args: Any) -> bytes:
+    """``func(*args)`` as bytes that ``pickle.loads`` turns into the call's result on a worker."""
+    return pickle.dumps(_Call(func, args), protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def version() -> str:
+    """This autodiff's version (on a worker: the worker's)."""
+    return sys.modules[__name__.split(".")[0]].__version__
+
+
+def checked(expected: str, func: Any, *args: Any) -> Any:
+    """``func(*args)`` on a worker whose autodiff is version ``expected``; a
+    worker of another version refuses (it might compute something else)."""
+    if version() != expected:
+        raise UsageError(_mismatch("a Dask worker", version(), expected))
+    return func(*args)
+
+
+def _mismatch(worker: str, theirs: str, ours: str) -> str:
+    return (f"{worker} runs autodiff {shortened(str(theirs), 40)}, this is autodiff {ours}: "
+            f"install autodiff-cli {ours} where the workers run")
+
+
+def cannot_run(worker: str, exc: BaseException) -> UsageError:
+    """The error for a worker that cannot import autodiff (or a part of it)."""
+    why = shortened(" ".join(f"{type(exc).__name__}: {exc}".split()), 200)
+    return UsageError(f"{worker} cannot run autodiff ({why}): install autodiff-cli {version()} "
+                      '(with its "cluster" extra) where the workers run')
+
+
+def foreign(exc: BaseException) -> bool:
+    """Whether a task's failure is its worker's lack of autodiff (or of this
+    version of it): the import, or pickle finding no such function in it."""
+    if isinstance(exc, ImportError):
+        return (exc.name or "").split(".")[0] == __name__.split(".")[0] or "autodiff" in str(exc)
+    return isinstance(exc, AttributeError) and str(exc).startswith("Can't get attribute")
+
+
+def check_workers(client: Any, address: str, timeout: float) -> None:
+    """Every worker of the cluster now can import autodiff, of this version;
+    asked at once, answered within ``timeout`` seconds (a cluster with no
+    worker yet passes: its first task says the same, see :func:`foreign`)."""
+    try:
+        answers = client.run(pickle.loads, shipped(version), on_error="return", callback_timeout=timeout)
+    except (TimeoutError, OSError) as exc:
+        if isinstance(exc, TimeoutError) or "timed out" in str(exc).lower():
+            raise UsageError(f"the workers of {cluster_name(address)} did not say within {timeout:g} s whether "
+                             f"they can run autodiff (set {TIMEOUT_VARIABLE} to wait longer)") from None
+        raise
+    ours = version()
+    for worker, answer in sorted(answers.items()):
+        name = f"the Dask worker at {quoted(worker)}"
+        if isinstance(answer, BaseException):
+            raise cannot_run(name, answer)
+        if answer != ours:
+            raise UsageError(_mismatch(name, answer, ours))

@@ -15,7 +15,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from ..base.errors import PATH_LIMIT, UsageError, quoted
-from .inputs import is_url
+from .extras import require
+from .inputs import SUFFIXES, is_url
 
 
 def remove_tree(path: str) -> None:
@@ -89,13 +90,15 @@ def refuse_read_back(source: str, directory: str) -> None:
         inside = os.path.commonpath([out, os.path.realpath(source)]) == os.path.realpath(source)
         how = "inside the dataset"
     elif not os.path.exists(source):
-        part = os.path.join(os.path.abspath(directory), "part-00000.parquet")
+        part = os.path.abspath(directory) if one_file(directory) else \
+            os.path.join(os.path.abspath(directory), "part-00000.parquet")
         inside = _glob_matches(os.path.abspath(source).split(os.sep), part.split(os.sep))
         how = "matched by the dataset's glob"
     else:
         return
     if inside:
-        raise UsageError(f"the output directory {quoted(directory, PATH_LIMIT)} is {how} "
+        raise UsageError(f"the output {'file' if one_file(directory) else 'directory'} "
+                         f"{quoted(directory, PATH_LIMIT)} is {how} "
                          f"{quoted(source, PATH_LIMIT)}: a later run would read its results back as points; "
                          "write it elsewhere")
 
@@ -135,3 +138,49 @@ def publish(staging: str, directory: str) -> None:
         if entry.endswith(".tmp"):
             os.unlink(os.path.join(staging, entry))
     os.replace(staging, directory)
+
+
+def one_file(output: str) -> bool:
+    """Whether a dataset's results go to one Parquet file (by its name's suffix), not a directory."""
+    return SUFFIXES.get(os.path.splitext(output.split("?")[0])[1].lower()) == "parquet"
+
+
+def gather(staging: str, output: str) -> None:
+    """The files built in ``staging`` (in name order, which is the dataset's) copied
+    row group by row group into the one Parquet file ``output``, which appears
+    whole or not at all (written beside it and renamed; uploaded once complete to
+    an object store); the staging removed."""
+    pq = require("pyarrow.parquet", "Writing Parquet")
+    import pyarrow as pa  # lazily: pyarrow costs start-up time; required just above
+
+    from ..base.files import open_atomic  # lazily: only a dataset gathered into one file needs it
+    from .parquet import ROW_GROUP  # lazily: pyarrow's
+
+    if is_url(output):
+        from .store import Store, upload_when_done  # lazily: only an object store's URL needs it
+
+        store = Store(staging)
+        parts = [(store.url_of(p), store.fs.open_input_file(p)) for p in store.files()]
+        opened = upload_when_done(output)
+    else:
+        parts = [(os.path.join(staging, n), os.path.join(staging, n)) for n in sorted(os.listdir(staging))
+                 if not n.endswith(".tmp")]
+        opened = open_atomic(output)
+    with opened as out:
+        writer = None
+        pending: list = []  # small row groups (of small parts) gathered into big ones
+        try:
+            for _, source in parts:
+                part = pq.ParquetFile(source)
+                writer = writer or pq.ParquetWriter(out, part.schema_arrow)
+                for group in range(part.num_row_groups):
+                    pending.append(part.read_row_group(group))
+                    if sum(t.num_rows for t in pending) >= ROW_GROUP:
+                        writer.write_table(pa.concat_tables(pending), row_group_size=ROW_GROUP)
+                        pending = []
+            if pending:
+                writer.write_table(pa.concat_tables(pending), row_group_size=ROW_GROUP)
+        finally:
+            if writer is not None:
+                writer.close()
+    remove_tree(staging)

@@ -182,19 +182,35 @@ def remove_prefix(url: str) -> None:
     store.delete(store.path, directory=True)
 
 
+SUCCESS = "_SUCCESS"
+"""The object that says a dataset below a prefix is complete (Hadoop's and Spark's name)."""
+
+
 def publish_prefix(staging: str, url: str) -> None:
-    """The objects built below ``staging`` copied below ``url`` (each whole, by the store), then the staging
-    deleted. A failure part-way deletes what was copied: the dataset is there whole or not at all."""
+    """The objects built below ``staging`` copied below ``url`` (each whole, by the
+    store), then ``_SUCCESS`` (a JSON list of them, as Spark's S3A committers
+    write it), then the staging deleted. An object store has no rename: while the
+    parts are copied a reader may list some of them, and ``_SUCCESS`` is what says
+    the dataset is complete. A failure part-way deletes what was copied."""
+    import json  # lazily: only a dataset's publication needs it
+
     source, target = Store(staging), Store(url)
     copied: list[str] = []
     try:
-        for path in source.files():
-            name = path[len(source.path) + 1:]
+        names = [path[len(source.path) + 1:] for path in source.files()]
+        for name in names:
             copied.append(f"{target.path}/{name}")
             try:
-                target.fs.copy_file(path, copied[-1])
+                target.fs.copy_file(f"{source.path}/{name}", copied[-1])
             except (target.pa.ArrowException, OSError) as exc:
                 raise target.write_failure(exc, copied[-1]) from None
+        copied.append(f"{target.path}/{SUCCESS}")
+        manifest = json.dumps({"committer": "autodiff", "filenames": names}).encode()
+        try:
+            with target.fs.open_output_stream(copied[-1]) as out:
+                out.write(manifest)
+        except (target.pa.ArrowException, OSError) as exc:
+            raise target.write_failure(exc, copied[-1]) from None
     except BaseException:
         for path in copied:
             target.delete(path)
