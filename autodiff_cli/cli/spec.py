@@ -100,7 +100,7 @@ batch of points, streamed (to standard output, or to --output FILE).""",
      Opt("keep", "str", "Pass these input columns (keys such as an id) through to the output, before the "
          "results (repeatable, or COL,COL).", metavar="COL", many=True),
      Opt("output", "str", "Write the batch to FILE, its format by suffix (.csv, .tsv, .jsonl, .json, .parquet), "
-         "atomically; with --dask, a directory of Parquet files.", metavar="FILE", short="o"),
+         "atomically; with --dask, a directory of Parquet files, or one .parquet file.", metavar="FILE", short="o"),
      Opt("dask", "str", "Evaluate the Parquet dataset on the Dask cluster at ADDRESS (tcp://host:8786), or on "
          "local[:N] worker processes of this machine.", metavar="ADDRESS")],
 )
