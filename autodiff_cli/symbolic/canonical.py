@@ -367,8 +367,7 @@ class Builder:
         if name == "sigmoid" and (done := sigmoid_of(self, arg)) is not None:
             return done
         if all(a.kind == NUM for a in args):
-            value = fold(name, *[a.value for a in args])
-            if value is not None:
+            if (value := fold(name, *[a.value for a in args])) is not None:
                 return self.num(value)
         return self.made_call(name, args)
 

@@ -202,17 +202,20 @@ def _shortest(made: Node, printer: Printer, combine: bool) -> Node:
     other = combined(made) if combine and made.kind == ADD else None
     if other is None or other is made:
         return planned
-    other = factored(other, printer, combine=False)
+    other = factored(other, printer)
     lengths = printer.text_lengths
     # Kept where clearly shorter: a product of sums reads as taught where the two are close.
     return other if 10 * text_length(other, lengths) < 9 * text_length(planned, lengths) else planned
 
 
-def factored(root: Node, printer: Printer, combine: bool = True) -> Node:
+def factored(root: Node, printer: Printer, combine: bool = False) -> Node:
     """``root`` with every sum that the printer writes factored (``t2/t3 - t1/t3``
     is ``(t2 - t1)/t3``) rewritten so: the form a next derivative is taken of,
     so that it is the derivative of what was printed. ``printer`` keeps what
-    was rewritten before (each node is rewritten once)."""
+    was rewritten before (each node is rewritten once). With ``combine``, for
+    a derivative about to be printed, sums are also written as one fraction or
+    multiplied out where that is shorter (not for the forms a next derivative
+    is taken of: that would redo the work at every order)."""
     b = root.owner
     new = printer.rewritten
     if not root.sums:

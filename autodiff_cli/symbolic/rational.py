@@ -23,8 +23,11 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Any
 
-from .limits import BIG, DENOMINATORS, EXPANDED_POWER, EXPANDED_TERMS, TOGETHER_TERMS
+from .limits import BIG, DENOMINATORS, EXPANDED_POWER, EXPANDED_TERMS, EXPANDED_WORK, TOGETHER_TERMS
 from .nodes import ADD, CALL, LET, MUL, NUM, SYM, VAR, Node, is_exact, is_integer, postorder
+
+SMALL_SUM = 3
+"""A sum multiplied out where it is a factor: ``y*(1 - s)`` is, a longer one rarely cancels."""
 
 
 def _factors(t: Node) -> tuple:
@@ -51,17 +54,22 @@ def _denominators(node: Node) -> list[tuple[Node, Any]] | None:
     return kept if len(kept) <= DENOMINATORS else None
 
 
-def expanded(node: Node, limit: int = EXPANDED_TERMS) -> list[Node] | None:
+def expanded(node: Node, budget: list[int], limit: int = EXPANDED_TERMS) -> list[Node] | None:
     """``node`` multiplied out: the terms whose sum it is (sums to small
     positive integer powers distributed, in sums and products, at any depth),
-    or None where that would make more than ``limit`` terms."""
+    or None where that would make more than ``limit`` terms, or take more
+    products than ``budget[0]`` (spent as it goes: a bound on the work however
+    deep the sums are nested)."""
     b = node.owner
+    budget[0] -= 1
+    if budget[0] < 0:
+        return None
     if node.kind == ADD:
         if len(node.args) > limit:
             return None
         out: list[Node] = [b.num(node.coeff)] if node.coeff != 0 else []
         for t, c in node.args:
-            inner = expanded(t, limit)
+            inner = expanded(t, budget, limit)
             if inner is None:
                 return None
             out += [b.scale(c, x) for x in inner]
@@ -70,13 +78,18 @@ def expanded(node: Node, limit: int = EXPANDED_TERMS) -> list[Node] | None:
         return out
     if node.kind != MUL:
         return [node]
+    if len(node.args) > TOGETHER_TERMS:
+        return None  # a long product: not what a quotient rule makes
     terms: list[Node] = [b.num(node.coeff)]
     for base, e in node.args:
         if base.kind == ADD and e.kind == NUM and is_integer(e.value) and 0 < e.value <= EXPANDED_POWER:
-            inner = expanded(base, limit)
+            inner = expanded(base, budget, limit)
             if inner is None or len(terms) * len(inner) ** int(e.value) > limit:
                 return None
             for _ in range(int(e.value)):
+                budget[0] -= len(terms) * len(inner)
+                if budget[0] < 0:
+                    return None
                 terms = [b.mul([x, y]) for x in terms for y in inner]
         else:
             power = b.power(base, e)
@@ -87,8 +100,8 @@ def expanded(node: Node, limit: int = EXPANDED_TERMS) -> list[Node] | None:
 def _expandable(node: Node) -> bool:
     """Whether some term of a sum has a sum among its factors (to a power
     :func:`expanded` multiplies out)."""
-    return any(base.kind == ADD and e.kind == NUM and is_integer(e.value) and 0 < e.value <= EXPANDED_POWER
-               for t, _ in node.args for base, e in _factors(t))
+    return any(base.kind == ADD and len(base.args) <= SMALL_SUM and e.kind == NUM and is_integer(e.value)
+               and 0 < e.value <= EXPANDED_POWER for t, _ in node.args for base, e in _factors(t))
 
 
 def combined(node: Node) -> Node | None:
@@ -98,15 +111,17 @@ def combined(node: Node) -> Node | None:
     if node.kind != ADD or len(node.args) > TOGETHER_TERMS:
         return None
     denominators = _denominators(node)
-    if denominators is None or (not denominators and not _expandable(node)):
+    # A quotient rule's result has a sum under its "/": without one, only multiplying out may help.
+    if denominators is None or (not any(base.kind == ADD for base, _ in denominators) and not _expandable(node)):
         return None
     b = node.owner
     common = [b.power(base, b.num(m)) for base, m in denominators]
     numerator: list[Node] = []
+    budget = [EXPANDED_WORK]
     for t, c in [*node.args, (b.one, node.coeff)]:
         if c == 0:
             continue
-        inner = expanded(b.mul([b.num(c), t, *common]))
+        inner = expanded(b.mul([b.num(c), t, *common]), budget)
         if inner is None:
             return None
         numerator += inner
