@@ -221,6 +221,8 @@ SLIDES = [
     ("1/(1 + exp(-x))", "x", "sigmoid(x)*(1 - sigmoid(x))"),
     ("sigmoid(-x)", "x", "sigmoid(x)*(sigmoid(x) - 1)"),
     ("-(y*log(sigmoid(z)) + (1 - y)*log(1 - sigmoid(z)))", "z", "sigmoid(z) - y"),
+    ("-(y*log(sigmoid(z)) + (1 - y)*log(1 - sigmoid(z)))", "y", "-z"),
+    ("log(1 - sigmoid(x))", "x", "-sigmoid(x)"),
 ]
 
 

@@ -4,6 +4,8 @@ where it was defined (README, "What simplification may assume").
 
 - ``exp(log(u))`` is ``u`` and ``exp(k*log(u))`` is ``u**k`` (defined for
   ``u > 0`` before, wherever ``u**k`` is after), as ``log(exp(u))`` is ``u``;
+- ``log(1 - sigmoid(u))`` is ``log(sigmoid(u)) - u`` (and finite where the
+  left side rounds to ``log(0)``);
 - the log of an exact positive number that is a perfect power is a multiple
   of the log of its root, and of a number below 1 the opposite of the log of
   its reciprocal: ``log(4)`` is ``2*log(2)``, ``log(1/8)`` is ``-3*log(2)``, so that
@@ -31,6 +33,18 @@ def exp_of(b: Builder, exponent: Node) -> Node | None:
         k, inner = inner.coeff, inner.args[0][0]
     if inner.kind == CALL and inner.name == "log" and len(inner.args) == 1:
         return b.pow(inner.args[0], b.num(k))
+    return None
+
+
+def log_of(b: Builder, arg: Node) -> Node | None:
+    """``log(arg)`` in other terms (a perfect power's, ``log(1 - sigmoid(u))`` as
+    ``log(sigmoid(u)) - u``, both defined everywhere), else None."""
+    if arg.kind == NUM:
+        return log_of_number(b, arg.value) if is_exact(arg.value) else None
+    if arg.kind == ADD and arg.coeff == 1 and len(arg.args) == 1 and arg.args[0][1] == -1:
+        s = arg.args[0][0]
+        if s.kind == CALL and s.name == "sigmoid":
+            return b.sub(b.call("log", s), s.args[0])
     return None
 
 

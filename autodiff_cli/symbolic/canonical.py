@@ -29,7 +29,7 @@ from __future__ import annotations
 import math
 from fractions import Fraction
 
-from .calls import exp_of, log_of_number, logistic, sigmoid_of, xlogy
+from .calls import exp_of, log_of, logistic, sigmoid_of, xlogy
 from .keys import Key, Prefix, Tier, name_key, shape_of
 from .limits import FLAT
 from .nodes import (
@@ -362,7 +362,7 @@ class Builder:
                 return arg.args[0][1]  # log(exp(u)) = u
             if arg.kind == NUM and arg.value == 1:
                 return self.zero
-            if arg.kind == NUM and is_exact(arg.value) and (done := log_of_number(self, arg.value)) is not None:
+            if (done := log_of(self, arg)) is not None:
                 return done  # log(4) = 2*log(2)
         if name == "sigmoid" and (done := sigmoid_of(self, arg)) is not None:
             return done
