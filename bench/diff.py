@@ -4,6 +4,7 @@
     python bench/diff.py corpus     # the side-by-side table against sympy, and its three figures
     python bench/diff.py size       # big inputs: time and printed size
     python bench/diff.py conventions  # where printed derivatives and eval part (test extra)
+    python bench/diff.py simplify   # lengths against sympy.simplify(sympy.diff(...)), 10 s a case
 
 ``corpus``: every first and second derivative of the corpus of
 ``tests/test_diff_corpus.py`` (textbook calculus, physics, machine learning),
@@ -68,6 +69,45 @@ def corpus() -> None:
     print(f"\n{len(rows)} derivatives (first and second) of {len({r[0] for r in rows})} expressions:")
     print(f"  equal to sympy's at 3 random points: {equal} of {len(rows)}")
     print(f"  no longer than sympy's: {within} ({within / len(rows):.1%}); worst: {max(r[-1] for r in rows):.2f}x")
+
+
+def _simplified(job: tuple[str, str, int]) -> str | None:
+    """``str(sympy.simplify(sympy.diff(...)))`` of one case (run in a worker, which is killed past the budget)."""
+    import sympy
+    from test_diff_corpus import symbol, to_sympy
+
+    text, name, order = job
+    return str(sympy.simplify(sympy.diff(to_sympy(text), symbol(name), order)))
+
+
+def simplify(budget: float = 10.0) -> None:
+    """The corpus's printed lengths against sympy's simplified derivatives, and against its plain ones."""
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures import TimeoutError as Late
+
+    from test_diff_corpus import cases, compare
+
+    jobs = cases()
+    plain = [len(mine) / max(len(theirs), 1) for mine, theirs in map(lambda c: compare(*c), jobs)]
+    simple, late = [], 0
+    with ProcessPoolExecutor(1) as pool:
+        for job in jobs:
+            future = pool.submit(_simplified, job)
+            try:
+                theirs = future.result(timeout=budget)
+            except Late:
+                late += 1
+                for process in list(pool._processes.values()):  # a simplify past its budget: stop it
+                    process.kill()
+                pool.shutdown(wait=False, cancel_futures=True)
+                pool = ProcessPoolExecutor(1)
+                continue
+            simple.append(len(compare(*job)[0]) / max(len(theirs), 1))
+    print(f"{len(jobs)} derivatives (first and second) of the corpus:")
+    print(f"  against sympy.diff: no longer for {sum(r <= 1 for r in plain) / len(plain):.1%}, "
+          f"worst {max(plain):.2f}x")
+    print(f"  against sympy.simplify(sympy.diff(...)) ({late} past {budget:g} s, left out): no longer for "
+          f"{sum(r <= 1 for r in simple) / len(simple):.1%}, worst {max(simple):.2f}x")
 
 
 def _convention_noted(notes: list[str]) -> bool:
@@ -180,6 +220,8 @@ def main() -> None:
         size()
     if "conventions" in parts:
         conventions()
+    if "simplify" in parts:
+        simplify()
 
 
 if __name__ == "__main__":

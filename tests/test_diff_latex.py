@@ -27,12 +27,12 @@ from autodiff_cli.symbolic.printer import to_text
 from conftest import examples
 from strategies import expressions, points
 
-COMMANDS = {r"\frac", r"\sqrt", r"\left", r"\right", r"\sin", r"\cos", r"\tan", r"\tanh", r"\log", r"\sigma",
+COMMANDS = {r"\frac", r"\sqrt", r"\left", r"\right", r"\sin", r"\cos", r"\tan", r"\sec", r"\tanh", r"\log", r"\sigma",
             r"\operatorname", r"\pi", r"\cdot", r"\quad", r"\exp", r"\mathrm", r"\_", r"\theta", r"\alpha",
             r"\mu", r"\Delta", r"\lambda"} | {"\\" + letter for letter in GREEK}
 FUNCTIONS = {r"\log_{2}": "log2", r"\log_{10}": "log10",
-             r"\sin": "sin", r"\cos": "cos", r"\tan": "tan", r"\tanh": "tanh", r"\log": "log", r"\sigma": "sigmoid",
-             r"\exp": "exp"}
+             r"\sin": "sin", r"\cos": "cos", r"\tan": "tan", r"\sec": "sec", r"\tanh": "tanh", r"\log": "log",
+             r"\sigma": "sigmoid", r"\exp": "exp"}
 
 
 def check_syntax(latex: str) -> None:
@@ -232,7 +232,7 @@ def test_random_derivatives_in_latex_read_back(text, at):
     ("text", "latex"),
     [
         ("sqrt(x**2 + y**2)", r"\frac{x}{\sqrt{x^{2} + y^{2}}}"),
-        ("1/(1 + exp(-x))", r"\frac{e^{-x}}{\left(e^{-x} + 1\right)^{2}}"),
+        ("1/(1 + exp(-x))", r"\sigma\left(x\right) \left(1 - \sigma\left(x\right)\right)"),
         ("x**(1/2) + x**(1/3)", r"\frac{1}{2 \sqrt{x}} + \frac{1}{3 x^{\frac{2}{3}}}"),
         ("2**x", r"2^{x} \log\left(2\right)"),
         ("tanh(w7*x + b)", r"w_{7} \left(1 - \tanh^{2}\left(b + w_{7} x\right)\right)"),

@@ -25,7 +25,7 @@ def to_sympy(text: str) -> sympy.Expr:
     funcs = {"exp": sympy.exp, "log": sympy.log, "sqrt": sympy.sqrt, "sin": sympy.sin, "cos": sympy.cos,
              "tan": sympy.tan, "tanh": sympy.tanh, "sigmoid": lambda a: 1 / (1 + sympy.exp(-a)),
              "relu": lambda a: sympy.Max(0, a), "abs": sympy.Abs, "sign": sympy.sign,
-             "xlogy": lambda a, b: a * sympy.log(b)}
+             "xlogy": lambda a, b: a * sympy.log(b), "sec": sympy.sec}
     for node in expr.nodes:
         args = [built[id(c)] for c in node.children]
         if node.op == "var":
@@ -58,7 +58,7 @@ def to_sympy(text: str) -> sympy.Expr:
         ("log(x**2)", "x", "2/x"),  # 2/x
         ("x*log(x) - x", "x", "log(x)"),  # log(x)
         ("sqrt(x**2 + y**2)", "x", "x/sqrt(x**2 + y**2)"),  # x/sqrt(x**2 + y**2)
-        ("1/(1 + exp(-x))", "x", "exp(-x)/(exp(-x) + 1)**2"),  # exp(-x)/(1 + exp(-x))**2
+        ("1/(1 + exp(-x))", "x", "sigmoid(x)*(1 - sigmoid(x))"),  # 1/(1 + exp(-x)) is sigmoid(x)
         ("x*y*x", "x", "2*x*y"),  # 2*x*y
         ("x**(1/2) + x**(1/3)", "x", "1/(2*sqrt(x)) + 1/(3*x**(2/3))"),  # 1/(2*sqrt(x)) + 1/(3*x**(2/3))
         ("2**x", "x", "2**x*log(2)"),  # 2**x*log(2)

@@ -12,13 +12,13 @@ node per mathematical form it recognises as equal:
   ``x**(2/3)``; functions of exact numbers stay symbolic (``log(2)``,
   ``2**(1/2)``); decimals stay floats and are folded as floats;
 - ``a - b`` is ``a + (-1)*b``, ``a/b`` is ``a*b**-1``, ``sqrt(u)`` is
-  ``u**(1/2)`` and ``exp(u)`` is ``e**u``, so the rules above see through them.
+  ``u**(1/2)`` and ``exp(u)`` is ``e**u``, so the rules above see through them;
+  functions known in other terms are so (:mod:`~autodiff_cli.symbolic.calls`).
 
 What the rules may assume is in the README (``autodiff diff``): a rewrite may
-make an expression defined where it was not (``x/x`` is ``1``, also at
-``x = 0``), never change a value where both forms are defined. That is why
-``(x**2)**(1/2)`` stays as it is (it is ``abs(x)``), and ``(x*y)**(1/2)`` is not
-split.
+make an expression defined where it was not (``x/x`` is ``1``, also at ``x = 0``),
+never change a value where both forms are defined. That is why ``(x**2)**(1/2)``
+stays as it is (it is ``abs(x)``), and ``(x*y)**(1/2)`` is not split.
 
 Sums and products flatten, and distribute a number, only up to a size
 (:data:`~autodiff_cli.symbolic.limits.FLAT`), so building stays linear.
@@ -29,6 +29,7 @@ from __future__ import annotations
 import math
 from fractions import Fraction
 
+from .calls import exp_of, log_of, logistic, sigmoid_of, xlogy
 from .keys import Key, Prefix, Tier, name_key, shape_of
 from .limits import FLAT
 from .nodes import (
@@ -257,6 +258,8 @@ class Builder:
                     return b
                 if b.kind == ADD and len(b.args) <= FLAT:  # 2*(x + y) is 2*x + 2*y
                     return self.add([self.num(coeff * b.coeff)] + [self.scale(coeff * c, t) for t, c in b.args])
+        if (done := logistic(self, kept)) is not None:
+            return self.mul([self.num(coeff), *(self.power(b, e) for b, e in done)])
         for k, (b, e) in enumerate(kept):
             if b.kind == MUL and e.kind == NUM and b.coeff == 1 and not is_integer(e.value):
                 merged = merged_power_of_product(kept, k)
@@ -306,6 +309,8 @@ class Builder:
                 return self.one  # 0**0 = 1, as the engine has it
             if exp.value == 1:
                 return base
+        if base is self.e and (done := exp_of(self, exp)) is not None:
+            return done  # exp(log(u)) = u
         if base.kind == NUM:
             if exp.kind == NUM:
                 value = number_power(base.value, exp.value)
@@ -346,7 +351,7 @@ class Builder:
     def call(self, name: str, *args: Node) -> Node:
         """The op ``name`` of the op table applied to ``args`` (``sin(x)``, ``max(a, b, c)``)."""
         if name == "xlogy":
-            return self._xlogy(*args)
+            return xlogy(self, *args)
         arg = args[0]
         if name == "exp":
             return self.pow(self.e, arg)
@@ -357,22 +362,17 @@ class Builder:
                 return arg.args[0][1]  # log(exp(u)) = u
             if arg.kind == NUM and arg.value == 1:
                 return self.zero
+            if (done := log_of(self, arg)) is not None:
+                return done  # log(4) = 2*log(2)
+        if name == "sigmoid" and (done := sigmoid_of(self, arg)) is not None:
+            return done
         if all(a.kind == NUM for a in args):
-            value = fold(name, *[a.value for a in args])
-            if value is not None:
+            if (value := fold(name, *[a.value for a in args])) is not None:
                 return self.num(value)
-        return self._made((CALL, name, *map(id, args)), CALL, (Tier.CALL, name, 0, 0), name=name, args=args)
+        return self.made_call(name, args)
 
-    def _xlogy(self, x: Node, y: Node) -> Node:
-        """``xlogy(x, y)``: ``x*log(y)`` where that is the same (``x`` a number
-        other than 0, ``y`` a positive number or ``exp(u)``), else a node of its own."""
-        if x.kind == NUM and x.value == 0:
-            return self.zero
-        log = self.call("log", y)
-        if x.kind == NUM or y.kind == SYM or (y.kind == NUM and y.value > 0) or log.kind != CALL:
-            return self.mul([x, log])  # log(exp(u)) is u, defined everywhere
-        return self._made((CALL, "xlogy", id(x), id(y)), CALL,
-                          (Tier.CALL, "xlogy", 0, 0), name="xlogy", args=(x, y))
+    def made_call(self, name: str, args: tuple) -> Node:  # as it stands
+        return self._made((CALL, name, *map(id, args)), CALL, (Tier.CALL, name, 0, 0), name=name, args=args)
 
     def let(self, definition: Node, label: str = "") -> Node:
         """A named intermediate standing for ``definition`` (see :data:`~autodiff_cli.symbolic.nodes.LET`)."""

@@ -79,7 +79,7 @@ def derivatives(expr: Expression, wrt: list[str] | None = None, order: int = 1,
 def _tidy(node: Node, tidy: TextPrinter) -> Node:
     """``node`` with sums that have a common factor factored, again on what that made."""
     for _ in range(TIDY_PASSES):
-        again = factored(node, tidy)
+        again = factored(node, tidy, combine=True)
         if again is node:
             break
         node = again

@@ -13,8 +13,10 @@ import math
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from .identities import with_identities
 from .limits import FACTOR_TERMS
 from .nodes import ADD, CALL, LET, MUL, NUM, Node, is_exact, postorder
+from .rational import combined, text_length
 
 if TYPE_CHECKING:
     from .printer import Printer
@@ -179,11 +181,41 @@ def _common_factors(node: Node) -> list[Power]:
 NO_PLAN = Plan(None, None)
 
 
-def factored(root: Node, printer: Printer) -> Node:
+def _planned(made: Node, printer: Printer) -> Node:
+    """A sum as the printer writes it: regrouped, its common factors taken out."""
+    b = made.owner
+    plan = printer.plan(made) if made.kind == ADD else NO_PLAN
+    while plan.regrouped is not None:
+        made = plan.regrouped
+        plan = printer.plan(made) if made.kind == ADD else NO_PLAN
+    if plan.factored is not None:
+        made = b.mul([b.num(plan.factored.coeff), *(b.power(base, e) for base, e in plan.factored.factors)])
+    return made
+
+
+def _shortest(made: Node, printer: Printer, combine: bool) -> Node:
+    """A sum as printed (:func:`_planned`), or as one fraction or multiplied
+    out (:func:`~autodiff_cli.symbolic.rational.combined`) where that is shorter."""
+    if made.kind == ADD:
+        made = with_identities(made)
+    planned = _planned(made, printer)
+    other = combined(made) if combine and made.kind == ADD else None
+    if other is None or other is made:
+        return planned
+    other = factored(other, printer)
+    lengths = printer.text_lengths
+    # Kept where clearly shorter: a product of sums reads as taught where the two are close.
+    return other if 10 * text_length(other, lengths) < 9 * text_length(planned, lengths) else planned
+
+
+def factored(root: Node, printer: Printer, combine: bool = False) -> Node:
     """``root`` with every sum that the printer writes factored (``t2/t3 - t1/t3``
     is ``(t2 - t1)/t3``) rewritten so: the form a next derivative is taken of,
     so that it is the derivative of what was printed. ``printer`` keeps what
-    was rewritten before (each node is rewritten once)."""
+    was rewritten before (each node is rewritten once). With ``combine``, for
+    a derivative about to be printed, sums are also written as one fraction or
+    multiplied out where that is shorter (not for the forms a next derivative
+    is taken of: that would redo the work at every order)."""
     b = root.owner
     new = printer.rewritten
     if not root.sums:
@@ -199,12 +231,7 @@ def factored(root: Node, printer: Printer) -> Node:
             terms = [(new.get(id(t), t), c) for t, c in node.args]
             if any(n is not t for (n, _), (t, _) in zip(terms, node.args, strict=True)):
                 made = b.add([b.scale(c, t) for t, c in terms] + [b.num(node.coeff)])
-            plan = printer.plan(made) if made.kind == ADD else NO_PLAN
-            while plan.regrouped is not None:
-                made = plan.regrouped
-                plan = printer.plan(made) if made.kind == ADD else NO_PLAN
-            if plan.factored is not None:
-                made = b.mul([b.num(plan.factored.coeff), *(b.power(base, e) for base, e in plan.factored.factors)])
+            made = _shortest(made, printer, combine)
         elif kind == MUL and any(new.get(id(c), c) is not c for c in node.children()):
             made = b.mul([b.num(node.coeff), *(b.pow(new.get(id(f), f), new.get(id(e), e)) for f, e in node.args)])
         elif kind in (CALL, LET) and any(new.get(id(a), a) is not a for a in node.args):

@@ -104,6 +104,7 @@ def choose_names(root: Node, order: list[Node], templates: dict[int, Template], 
     sizes = [len(usable[id(n)]) if id(n) in usable else generated for n in order]
     labelled = [id(n) in usable for n in order]
     candidate = [counts[k] > 1 and n.kind in composite and n is not root for k, n in enumerate(order)]
+    least = [3 if _atom(n) else 2 for n in order]  # exp(x) twice reads better than t1 = exp(x)
     top = len(order) - 1
     named: list[int] = [0] * len(order)  # the name's length if named, else 0
     for _ in range(NAMING_PASSES):
@@ -118,7 +119,7 @@ def choose_names(root: Node, order: list[Node], templates: dict[int, Template], 
         chosen = [0] * len(order)
         for k in range(top, -1, -1):
             a = seen[k]
-            if a >= 2 and candidate[k]:
+            if a >= least[k] and candidate[k]:
                 size = sizes[k]
                 inline = a * length[k]
                 once = size + 3 + length[k] + 2 + a * size
@@ -132,6 +133,16 @@ def choose_names(root: Node, order: list[Node], templates: dict[int, Template], 
             break
         named = chosen
     return _named([node for k, node in enumerate(order) if named[k]], usable, taken | mine | labels)
+
+
+def _atom(node: Node) -> bool:
+    """A function of a leaf or a leaf's power (``exp(x)``, ``cos(x)``, ``sqrt(2)``,
+    ``x**2``): named only where it is used three times or more."""
+    if node.kind == LET:
+        node = node.args[0]
+    if node.kind == CALL:
+        return all(a.kind <= VAR for a in node.args)
+    return node.kind == MUL and node.coeff == 1 and len(node.args) == 1 and all(p.kind <= VAR for p in node.args[0])
 
 
 def _named(chosen: list[Node], usable: dict[int, str], taken: set[str]) -> dict[int, str]:

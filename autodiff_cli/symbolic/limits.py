@@ -44,3 +44,21 @@ FOLD_BITS = 100_000
 
 BIG = 10**15
 """Lengths and counts are capped here (a DAG written out can be exponentially long)."""
+
+TOGETHER_TERMS = 8
+"""The most terms of a sum written as one fraction (:mod:`~autodiff_cli.symbolic.rational`):
+a quotient rule's result has two or three; a longer sum stays as it is."""
+
+DENOMINATORS = 4
+"""The most distinct bases in a common denominator: more, and one fraction reads worse."""
+
+EXPANDED_TERMS = 24
+"""The most terms a numerator multiplied out may have before like terms are
+collected: bounds the work per sum, so that the pass stays linear."""
+
+EXPANDED_POWER = 4
+"""The highest power of a sum multiplied out (``(x + 1)**5`` stays as it is)."""
+
+EXPANDED_WORK = 64
+"""The most products and sums one sum's multiplying out may visit and make: however
+deeply sums nest in it, the work per sum is bounded."""

@@ -105,7 +105,7 @@ def is_integer(x: Number) -> bool:
     return type(x) is int or (type(x) is float and x.is_integer())
 
 
-def _root(n: int, q: int) -> int | None:
+def perfect_root(n: int, q: int) -> int | None:
     """The exact q-th root of n >= 0, if it is an integer."""
     r = round(n ** (1.0 / q)) if n.bit_length() < ROOT_BITS else None
     if r is None:
@@ -124,7 +124,7 @@ def number_power(a: Number, b: Number) -> Number | None:
         if b.denominator != 1:  # a rational root: exact only for perfect powers of a >= 0
             if a < 0:
                 return None
-            p, q = _root(a.numerator, b.denominator), _root(a.denominator, b.denominator)
+            p, q = perfect_root(a.numerator, b.denominator), perfect_root(a.denominator, b.denominator)
             if p is None or q is None:
                 return None
             a, b = Fraction(p, q), Fraction(b.numerator)

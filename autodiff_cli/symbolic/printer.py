@@ -59,6 +59,7 @@ class Printer:
         self.plans: dict[int, Plan] = plans if plans is not None else {}
         self._lengths: dict[int, int] = {}
         self.rewritten: dict[int, Node] = {}  # by factored()
+        self.text_lengths: dict[int, int] = {}  # by factored(), choosing one fraction or not
 
     # -- syntax, by subclasses -----------------------------------------------------
     def number(self, x: Any) -> tuple[str, int]:
