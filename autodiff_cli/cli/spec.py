@@ -167,7 +167,7 @@ GRAPH = Command(
     """Each operation sits between its inputs and its result. The format comes from the
 suffix of OUT (.svg, .png, .pdf, .dot, .gv) or --format; -o - writes SVG (or the
 --format) to standard output. Without values the graph shows the structure only. SVG and DOT
-need nothing beyond pip install; PNG and PDF need Graphviz's dot program.""",
+need nothing beyond pip install, nor does PNG; PDF needs Graphviz's dot program.""",
     ['autodiff graph "a*(b+c*d)" --a -2 --b 10 --c 2 --d -3 -o lecture.svg',
      'autodiff graph "e = c*d; f = b + e; L = a*f" -o structure.svg',
      'autodiff graph "tanh(w*x + b)" w=0.5 x=2 b=-1 --rankdir TB -o neuron.png',

@@ -100,5 +100,7 @@ class Stepper:
                 'border: 1px solid #e5e7eb;" sandbox="allow-scripts"></iframe>')
 
     def save(self, path: str) -> None:
-        with open(path, "w", encoding="utf-8") as f:
-            f.write(self.html)
+        """Write the page to ``path``, whole or not at all (as ``graph -o page.html`` writes it)."""
+        from ..base.files import write_atomic  # lazily: only a page saved to a file needs it
+
+        write_atomic(path, self.html.encode("utf-8"))

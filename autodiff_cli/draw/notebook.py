@@ -108,9 +108,13 @@ class Graph:
         from ..base.files import write_atomic  # lazily: only a drawing saved to a file needs it
 
         path = Path(path)
+        drawings = tuple(f for f in GRAPH if f != "html")  # the page steps through a pass: a drawing has none
         fmt = format or by_suffix(GRAPH).get(path.suffix.lower())
+        if fmt == "html":
+            raise UsageError("a drawing has no steps to page through: render_graph(steps=True).save(path) writes "
+                             "the page that steps through the backward pass")
         if fmt is None:
-            raise UsageError(f"cannot tell the format of '{path}' from its suffix: use {either(GRAPH, '.')}, "
+            raise UsageError(f"cannot tell the format of '{path}' from its suffix: use {either(drawings, '.')}, "
                              "or pass format=")
         if fmt != "dot" and self.size > MAX_LAYOUT_NODES and not force:
             raise UsageError(f"the graph has {self.size:,} nodes; laying out more than {MAX_LAYOUT_NODES:,} "
