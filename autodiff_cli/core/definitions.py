@@ -17,7 +17,7 @@ import re
 from ..base.errors import ExprSyntaxError, quoted
 from ..base.ops import CONSTANTS, FUNCTIONS
 from .engine import Value
-from .lalr import token_text
+from .lalr import name_text
 
 TYPE_CHECKING = False  # typing itself costs start-up time
 if TYPE_CHECKING:
@@ -100,7 +100,7 @@ class Definitions:
 
     def header(self, name: Match[str], *rest: Any) -> Header:
         *args, _ = rest
-        text, pos = token_text(name), name.start()
+        text, pos = name_text(name), name.start()
         if text in FUNCTIONS or text in CONSTANTS:
             raise self._error(f"cannot define {quoted(text)}: it is a built-in name", pos)
         if text in self.defined:
