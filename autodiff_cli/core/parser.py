@@ -253,7 +253,7 @@ class _SpanBuilder(_Builder):
         node = _Builder.call(self, name, *rest)
         text = name_text(name)
         if text in self.defined:  # a copy of a body: each node where the body has it
-            self.pending = [self.bodies[text][k] for k in self.copied]
+            self.pending = [self.bodies[body][k] for body, k in self.copied]  # the spans in the bodies written
             self.pending_at = made
         return node
 
