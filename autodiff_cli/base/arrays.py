@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from .scalar import NORMAL_NORM, NUMPY_NAMES, SAME_NAMES
+from .scalar import NORMAL_NORM, NUMPY_NAMES, SAME_NAMES, SMALLEST_NORMAL
 from .special import erf, erfc
 
 Array = Any  # numpy array or float64 scalar
@@ -67,6 +67,19 @@ def _to_zero(num: Array, den: Array) -> Array:
     # num/den, 0 where den is 0 (the scalar rule's convention for hypot and atan2 at (0, 0)).
     out = num / den
     return out if np.all(den != 0) else np.where(den == 0, 0.0, out)  # a mask only where it is needed
+
+
+def _over_hypot(num: Array, x: Array, y: Array, h: Array) -> Array:
+    # num/h with h = hypot(x, y), as the scalar rule: where h is subnormal (or overflowed while
+    # x and y are finite), with num, x and y scaled into the normal range first; 0 at (0, 0).
+    out = num / h
+    if SMALLEST_NORMAL <= np.min(h) and np.max(h) < np.inf:  # the usual case: two reductions, no mask
+        return out
+    odd = (h < SMALLEST_NORMAL) | (np.isinf(h) & np.isfinite(x) & np.isfinite(y))
+    scale = np.where(h < 1.0, 2.0**600, 2.0**-600)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        scaled = num * scale / np.hypot(x * scale, y * scale)
+    return np.where(h == 0, 0.0, np.where(odd, scaled, out))
 
 
 def _over_square_norm(num: Array, y: Array, x: Array) -> Array:
@@ -127,7 +140,8 @@ ARRAY = SimpleNamespace(
     root_square_minus_one=lambda x: np.sqrt(x - 1.0) * np.sqrt(x + 1.0),
     root_square_plus_one=lambda x: np.hypot(x, 1.0),
     above=lambda a, b: np.where(a == b, 0.0, np.maximum(np.sign(a - b), 0.0)),
-    pi=np.pi, tied_share=_tied_share, to_zero=_to_zero, atan2_dy=lambda y, x: _over_square_norm(x, y, x),
+    pi=np.pi, tied_share=_tied_share, to_zero=_to_zero, over_hypot=_over_hypot,
+    atan2_dy=lambda y, x: _over_square_norm(x, y, x),
     atan2_dx=lambda y, x: _over_square_norm(-y, y, x),
     sigmoid=_sigmoid, one_minus_sigmoid=lambda x: _sigmoid(-x), relu=lambda x: np.maximum(x, 0.0), abs=np.abs,
     sign=np.sign,

@@ -224,7 +224,7 @@ OPS: dict[str, Op] = {
            (lambda m, o, y, x: m.atan2_dy(y, x), lambda m, o, y, x: m.atan2_dx(y, x)),
            (lambda m, y, x: (y == 0.0) & (x == 0.0), "atan2'(0, 0) = 0"), roles=("y", "x"), written=False),
         Op("hypot", "hypot", "call", 2, lambda m, x, y: m.hypot(x, y),
-           (lambda m, o, x, y: m.to_zero(x, o), lambda m, o, x, y: m.to_zero(y, o)),
+           (lambda m, o, x, y: m.over_hypot(x, x, y, o), lambda m, o, x, y: m.over_hypot(y, x, y, o)),
            (lambda m, x, y: (x == 0.0) & (y == 0.0), "hypot'(0, 0) = 0"), written=False),
         Op("max", "max", "call", range(2, MANY_ARGUMENTS), lambda m, *xs: m.max(*xs),
            EachInput(lambda k: _extreme_slope(k, largest=True)),

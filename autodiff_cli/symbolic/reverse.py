@@ -158,7 +158,8 @@ class Graph:
             one_minus_square=lambda x: 1 - x * x, root_square_minus_one=lambda x: (x * x - 1) ** 0.5,
             root_square_plus_one=lambda x: (x * x + 1) ** 0.5,
             one_minus_sigmoid=lambda x: 1 - self.math.sigmoid(x),
-            to_zero=lambda num, den: num / den, atan2_dy=lambda y, x: x / (x * x + y * y),
+            to_zero=lambda num, den: num / den, over_hypot=lambda num, x, y, h: num / h,
+            atan2_dy=lambda y, x: x / (x * x + y * y),
             atan2_dx=lambda y, x: -y / (x * x + y * y), pi=Term(self, b.pi),
         )
         """The symbolic interpretation of the op table's math namespace."""
