@@ -79,7 +79,7 @@ def _check(o: dict[str, Any], tokens: list[str], missing: list) -> int | None:
         _, checks = results[output] = check_gradients(view, values, o["method"], step, rtol, atol)
         prefix = f"{output}: " if output else ""
         for name, c in checks.items():
-            if c.method not in (o["method"], "none"):
+            if c.method not in (o["method"], "none") and not c.belongs:  # else the note says why
                 diagnostic(f"note: {prefix}{quoted(name)}: the function is undefined on one side; used a {c.method} "
                            "difference")
             if c.note:
