@@ -163,7 +163,8 @@ class Graph:
             atan2_dx=lambda y, x: -y / (x * x + y * y), pi=Term(self, b.pi),
         )
         """The symbolic interpretation of the op table's math namespace."""
-        self.math.tied_share = lambda k, largest, out, *xs: _tied_share(self.math, k, largest, out, *xs)
+        self.math.tied_share = lambda k, largest, out, *xs: _tied_share(self, k, largest, out, *xs)
+        self._ties: tuple[Any, ...] = ()  # the last max's (or min's) marks and their sum, shared by its inputs
         self.math.above = lambda a, b: self.math.relu(self.math.sign(a - b))  # 1 where a > b: as written
 
     # -- Value graph -> canonical -------------------------------------------------
@@ -379,18 +380,22 @@ class Graph:
         return result
 
 
-def _tied_share(m: Any, k: int, largest: bool, out: Any, *xs: Any) -> Any:
+def _tied_share(graph: Graph, k: int, largest: bool, out: Any, *xs: Any) -> Any:
     """max's (or min's) slope in its k-th input as written: of two, ``(1 + sign(a - b))/2``;
     of more, [x_k is the extreme], ``1 - sign(out - x_k)`` (``1 - sign(x_k - out)`` for min),
-    over the sum of them all."""
+    over the sum of them all. The marks and their sum are made once per node, for all its
+    inputs, and the sum in one step: of n inputs, n marks, not n**2 (and one flat denominator)."""
+    m = graph.math
     if len(xs) == 2:
         d = xs[k] - xs[1 - k]
         return (1.0 + m.sign(d if largest else -d)) * 0.5
-    marks = [1 - m.sign(out - x if largest else x - out) for x in xs]
-    total = marks[0]
-    for mark in marks[1:]:
-        total = total + mark
-    return marks[k] / total
+    last = graph._ties
+    if not (last and last[0] is out and last[1] == largest and len(last[2]) == len(xs)
+            and all(a is b for a, b in zip(last[2], xs, strict=True))):
+        marks = [1 - m.sign(out - x if largest else x - out) for x in xs]
+        total = Term(graph, graph.b.add([node_of(graph.b, mark) for mark in marks]))
+        graph._ties = last = (out, largest, xs, marks, total)
+    return last[3][k] / last[4]
 
 
 def node_of(b: CanonicalBuilder, x: Any) -> Node:
