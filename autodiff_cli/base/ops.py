@@ -136,11 +136,7 @@ def _extreme_slope(k: int, largest: bool) -> Rule:
 def _tie(largest: bool) -> Callable[..., Any]:
     """Whether two or more inputs tie for the largest (or the smallest) value."""
     def tie(m: Any, *xs: Any) -> Any:
-        extreme = m.max(*xs) if largest else m.min(*xs)
-        at = 0.0
-        for x in xs:
-            at = at + (x == extreme)
-        return at > 1.0
+        return m.ties(largest, *xs) > 1.0  # a batch counts them once, for the slopes and this
 
     return tie
 

@@ -120,6 +120,12 @@ def _tied_share(k: int, largest: bool, out: float, *xs: float) -> float:
     return 1.0 / sum([x == out for x in xs])
 
 
+def _ties(largest: bool, *xs: float) -> float:
+    # How many of xs are the extreme (max's, or min's): 2 or more is a tie.
+    extreme = _largest(*xs) if largest else _smallest(*xs)
+    return float(sum([x == extreme for x in xs]))
+
+
 def _cbrt(x: float) -> float:
     # math.cbrt (Python 3.11+) is correctly signed: cbrt(-8) = -2, not a complex root.
     cbrt = getattr(math, "cbrt", None)
@@ -195,7 +201,7 @@ SCALAR = SimpleNamespace(
     floor=_rounded(math.floor), ceil=_rounded(math.ceil),
     max=_largest, min=_smallest, sigmoid=_sigmoid, one_minus_sigmoid=lambda x: _sigmoid(-x), softplus=_softplus,
     relu=_relu, abs=abs, sign=_sign,
-    pi=math.pi, tied_share=_tied_share, to_zero=_to_zero, over_hypot=_over_hypot,
+    pi=math.pi, tied_share=_tied_share, ties=_ties, to_zero=_to_zero, over_hypot=_over_hypot,
     atan2_dy=lambda y, x: _over_square_norm(x, y, x),
     atan2_dx=lambda y, x: _over_square_norm(-y, y, x),
     pow=_pow, pow_dbase=_pow_dbase, pow_dexp=_pow_dexp, xlogy=_xlogy, xlogy_dx=_xlogy_dx, xlogy_dy=_xlogy_dy,
