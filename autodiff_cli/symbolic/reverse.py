@@ -164,7 +164,6 @@ class Graph:
         )
         """The symbolic interpretation of the op table's math namespace."""
         self.math.tied_share = lambda k, largest, out, *xs: _tied_share(self, k, largest, out, *xs)
-        self._ties: tuple[Any, ...] = ()  # the last max's (or min's) marks and their sum, shared by its inputs
         self.math.above = lambda a, b: self.math.relu(self.math.sign(a - b))  # 1 where a > b: as written
 
     # -- Value graph -> canonical -------------------------------------------------
@@ -383,15 +382,13 @@ class Graph:
 def _tied_share(graph: Graph, k: int, largest: bool, out: Any, *xs: Any) -> Any:
     """max's (or min's) slope in its k-th input as written: of two, ``(1 + sign(a - b))/2``;
     of more, [x_k is the extreme], ``1 - sign(out - x_k)`` (``1 - sign(x_k - out)`` for min),
-    over the sum of them all. The marks and their sum are made once per node, for all its
-    inputs, and the sum in one step: of n inputs, n marks, not n**2 (and one flat denominator)."""
+    over the sum of them all: made once per node, the sum in one step (n marks, not n**2; one flat sum)."""
     m = graph.math
     if len(xs) == 2:
         d = xs[k] - xs[1 - k]
         return (1.0 + m.sign(d if largest else -d)) * 0.5
-    last = graph._ties
-    if not (last and last[0] is out and last[1] == largest and len(last[2]) == len(xs)
-            and all(a is b for a, b in zip(last[2], xs, strict=True))):
+    last = getattr(graph, "_ties", ())  # the last node's marks and sum, for its other inputs
+    if not (last and last[0] is out and last[1] == largest and last[2] == xs):  # Terms compare as themselves
         marks = [1 - m.sign(out - x if largest else x - out) for x in xs]
         total = Term(graph, graph.b.add([node_of(graph.b, mark) for mark in marks]))
         graph._ties = last = (out, largest, xs, marks, total)
