@@ -196,3 +196,49 @@ def test_a_wrong_rule_is_still_caught_at_large_x(cli, monkeypatch, x):
     run = cli("check", "sin(x)+x", f"x={x}", "--format", "json")
     assert run.code == 1 and json.loads(run.out)["ok"] is False, (run.out, run.err)
     assert run.err == "error: the gradient check failed for 'x'\n"
+
+
+@pytest.mark.parametrize(("y", "x", "slope", "side"), [(0.0, -1.0, -1.0, "forward"), (-0.0, -2.0, -0.5, "backward"),
+                                                      (0.0, -4.0, -0.25, "forward")])
+def test_atan2_on_its_branch_cut_is_checked_on_the_side_the_point_belongs_to(y, x, slope, side):
+    # d atan2(y, x)/dy = x/(x**2 + y**2): -1/x... at y = 0, x < 0, where atan2 jumps by 2*pi
+    # (atan2(+0.0, -1) = pi, atan2(-0.0, -1) = -pi): the sign of the zero says which side is the point's.
+    _, checks = check_gradients(parse("atan2(y, x)"), {"y": y, "x": x})
+    c = checks["y"]
+    assert c.ok and c.judged and c.method == side and c.belongs
+    assert c.analytic == slope and abs(c.numeric - slope) <= 1e-6
+    assert "jump of the function (by 6.28319" in c.note
+
+
+def test_a_kink_at_the_branch_cut_is_checked_on_the_points_side():
+    # y*atan2(y, x) at y = +0, x = -1: the slope is atan2(+0, -1) + y*x/(x**2 + y**2) = pi on the
+    # right, and -pi on the left, where atan2 is -pi: a kink no central difference sees (it gives 0).
+    for y, slope, side in ((0.0, math.pi, "forward"), (-0.0, -math.pi, "backward")):
+        _, checks = check_gradients(parse("y*atan2(y, x)"), {"y": y, "x": -1.0})
+        c = checks["y"]
+        assert c.ok and c.judged and c.method == side and abs(c.numeric - slope) < 1e-6
+        assert f"slope on its {'left' if side == 'forward' else 'right'} is {-slope:.6g}" in c.note
+
+
+@pytest.mark.parametrize(("text", "x", "truth"), [
+    ("asin(x)", 1 - 1e-10, lambda x: 1 / math.sqrt((1 - x) * (1 + x))),  # asin' = 1/sqrt(1 - x**2)
+    ("asin(x)", -1 + 1e-10, lambda x: 1 / math.sqrt((1 - x) * (1 + x))),
+    ("acos(x)", 1 - 1e-9, lambda x: -1 / math.sqrt((1 - x) * (1 + x))),
+    ("acosh(x)", 1 + 1e-10, lambda x: 1 / math.sqrt((x - 1) * (x + 1))),  # acosh' = 1/sqrt(x**2 - 1)
+    ("log(x - 1)", 1 + 1e-10, lambda x: 1 / (x - 1)),  # x - 1 is exact (Sterbenz)
+    ("sqrt(x - 2)", 2 + 1e-9, lambda x: 0.5 / math.sqrt(x - 2)),
+])
+def test_near_a_domain_edge_the_step_fits_inside_the_domain(text, x, truth):
+    # The usual step (6e-6) leaves the domain: a one-sided difference over it spans the edge's
+    # steep part (808 for asin's 70,711 at 1 - 1e-10). A central one over a step inside is right.
+    _, checks = check_gradients(parse(text), {"x": x})
+    c = checks["x"]
+    assert c.ok and c.judged and c.method == "central"
+    assert math.isclose(c.numeric, truth(x), rel_tol=1e-6) and math.isclose(c.analytic, truth(x), rel_tol=1e-12)
+
+
+def test_too_near_a_domain_edge_the_note_names_the_edge():
+    # acosh at 1 + 1e-14: the edge is 45 floats away, too few for a difference to follow 1/sqrt(x**2 - 1).
+    _, checks = check_gradients(parse("acosh(x)"), {"x": 1 + 1e-14})
+    c = checks["x"]
+    assert c.ok and not c.judged and "domain edge" in c.note

@@ -157,3 +157,30 @@ def test_comments_stay_out_of_node_names(cli):
     assert [s["node"] for s in json.loads(run.out)["trace"]] == ["L", "a + b"]
     dot = cli("graph", "L = (a + # a note\n b) * c", "a=1", "b=2", "c=3", "-o", "-", "--format", "dot").out
     assert "note" not in dot
+
+
+def _chain(n: int) -> str:
+    return "\n".join(["f1(x) = x*x", *(f"f{i}(x) = f{i - 1}(x) + 1" for i in range(2, n + 1)), f"f{n}(y)"])
+
+
+def test_a_chain_of_definitions_is_linear_in_its_depth(monkeypatch):
+    # Each definition calls the one before: a call of the last writes out 2n nodes, and making
+    # them should take about 2n node constructions, not one copy of every body in every body (n**2).
+    from autodiff_cli.core.engine import Value
+
+    made = [0]
+    for how in ("made", "leaf"):
+        plain = getattr(Value, how)
+        monkeypatch.setattr(Value, how, staticmethod(lambda *a, _plain=plain, **k: (made.__setitem__(0, made[0] + 1),
+                                                                                    _plain(*a, **k))[1]))
+    counts = {}
+    for n in (500, 1000):
+        made[0] = 0
+        parse(_chain(n))
+        counts[n] = made[0]
+    assert counts[1000] < 2.2 * counts[500] and counts[1000] < 8 * 1000, counts
+
+
+def test_a_chain_of_4000_definitions_is_its_body_written_out():
+    result = parse(_chain(4000)).evaluate({"y": 1.5})
+    assert result.value == 1.5**2 + 3999 and result.gradients == {"y": 3.0}  # y*y + 1 + 1 + ... (3,999 ones)

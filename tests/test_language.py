@@ -184,3 +184,54 @@ def test_statement_error_positions_come_from_the_second_parse():
     with pytest.raises(ExprSyntaxError) as caught:
         parse("a = 1\n  b*2\nc = a; c")
     assert (caught.value.line, caught.value.column) == (2, 3)
+
+
+# Names are NFKC-normalised, as Python's identifiers are (PEP 3131): the ligature 'ﬁ'
+# (U+FB01) is 'fi', the script 'ℯ' (U+212F) is 'e', a full-width 'ｘ' is 'x'.
+@pytest.mark.parametrize(("written", "plain"), [("ﬁ", "fi"), ("ℯ", "e"), ("ｘ", "x"), ("𝑥", "x")])
+def test_compatibility_letters_are_the_plain_name(written, plain):
+    import unicodedata
+
+    assert unicodedata.normalize("NFKC", written) == plain  # the independent truth: Python's own rule
+    result = parse(f"{written}*{plain} + {written}").evaluate({plain: 3.0})
+    assert result.value == 12.0 and result.gradients == {plain: 7.0}  # one variable, not two
+
+
+def test_compatibility_names_reach_functions_and_assignments():
+    assert value("ｅｘｐ(0) + ｐｉ") == 1.0 + math.pi  # full-width built-in names are the built-ins
+    expr = parse("ﬁx = 2*x; ﬁx + 1")
+    assert list(expr.names) == ["fix"] and expr.evaluate({"x": 1.0}).value == 3.0
+    assert value("x² + 1", **{"x²": 2.0}) == 3.0  # no Python name holds '²': kept as written, not 'x2'
+
+
+def test_caret_of_a_normalised_name_points_at_the_text_as_written():
+    with pytest.raises(ExprSyntaxError) as info:
+        parse("ﬁﬁ + ﬁﬁ(1)")  # 'fifi' is a variable here, and called: the error is at the second 'ﬁﬁ'
+    assert str(info.value).startswith("unknown function 'fifi'")
+    assert info.value.column == 6  # 1-based, counted in the text as written (8 in 'fifi + fifi(1)')
+    assert info.value.details()[-2:] == ["  ﬁﬁ + ﬁﬁ(1)", "       ^"]
+
+
+def test_compatibility_names_on_the_command_line(cli, tmp_path):
+    import json
+
+    run = cli("eval", "ﬁ*x", "--ﬁ", "3", "x=2", "--format", "json")
+    assert run.code == 0 and json.loads(run.out)["gradients"] == {"fi": 2.0, "x": 3.0}
+    run = cli("eval", "fi*x", "ﬁ=3", "--x", "2", "--format", "json")
+    assert run.code == 0 and json.loads(run.out)["variables"] == {"fi": 3.0, "x": 2.0}
+    run = cli("diff", "ﬁ*x**2", "--wrt", "ﬁ")
+    assert run.code == 0 and run.out.strip() == "x**2"
+    run = cli("eval", "u = ﬁ*x; u + 1", "--of", "u", "--ﬁ", "2", "--x", "5", "--format", "json")
+    assert run.code == 0 and json.loads(run.out)["jacobian"] == {"u": {"fi": 5.0, "x": 2.0}}
+    table = tmp_path / "points.csv"
+    table.write_text("ﬁ,x,ｉｄ\n1,2,a\n3,4,b\n", encoding="utf-8")
+    run = cli("eval", "fi*x", "--input", str(table), "--keep", "ｉｄ", "--format", "csv")
+    assert run.code == 0, run.err
+    assert run.out.splitlines() == ["id,fi,x,value,grad_fi,grad_x", "a,1.0,2.0,2.0,2.0,1.0", "b,3.0,4.0,12.0,4.0,3.0"]
+    lines = tmp_path / "points.jsonl"
+    lines.write_text('{"ﬁ": 2, "x": 1}\n{"ﬁ": 3, "x": 1}\n', encoding="utf-8")
+    run = cli("eval", "fi*x", "--input", str(lines), "--format", "csv")
+    assert run.code == 0 and run.out.splitlines()[1:] == ["2.0,1.0,2.0,1.0,2.0", "3.0,1.0,3.0,1.0,3.0"]
+    lines.write_text('{"ﬁ": 2, "fi": 1}\n{"ﬁ": 3, "fi": 1}\n', encoding="utf-8")
+    run = cli("eval", "fi*x", "--input", str(lines), "--x", "1")
+    assert run.code == 2 and "'fi' appears twice" in run.err

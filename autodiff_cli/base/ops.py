@@ -136,11 +136,7 @@ def _extreme_slope(k: int, largest: bool) -> Rule:
 def _tie(largest: bool) -> Callable[..., Any]:
     """Whether two or more inputs tie for the largest (or the smallest) value."""
     def tie(m: Any, *xs: Any) -> Any:
-        extreme = m.max(*xs) if largest else m.min(*xs)
-        at = 0.0
-        for x in xs:
-            at = at + (x == extreme)
-        return at > 1.0
+        return m.ties(largest, *xs) > 1.0  # a batch counts them once, for the slopes and this
 
     return tie
 
@@ -224,7 +220,7 @@ OPS: dict[str, Op] = {
            (lambda m, o, y, x: m.atan2_dy(y, x), lambda m, o, y, x: m.atan2_dx(y, x)),
            (lambda m, y, x: (y == 0.0) & (x == 0.0), "atan2'(0, 0) = 0"), roles=("y", "x"), written=False),
         Op("hypot", "hypot", "call", 2, lambda m, x, y: m.hypot(x, y),
-           (lambda m, o, x, y: m.to_zero(x, o), lambda m, o, x, y: m.to_zero(y, o)),
+           (lambda m, o, x, y: m.over_hypot(x, x, y, o), lambda m, o, x, y: m.over_hypot(y, x, y, o)),
            (lambda m, x, y: (x == 0.0) & (y == 0.0), "hypot'(0, 0) = 0"), written=False),
         Op("max", "max", "call", range(2, MANY_ARGUMENTS), lambda m, *xs: m.max(*xs),
            EachInput(lambda k: _extreme_slope(k, largest=True)),

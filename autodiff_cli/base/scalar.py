@@ -120,6 +120,12 @@ def _tied_share(k: int, largest: bool, out: float, *xs: float) -> float:
     return 1.0 / sum([x == out for x in xs])
 
 
+def _ties(largest: bool, *xs: float) -> float:
+    # How many of xs are the extreme (max's, or min's): 2 or more is a tie.
+    extreme = _largest(*xs) if largest else _smallest(*xs)
+    return float(sum([x == extreme for x in xs]))
+
+
 def _cbrt(x: float) -> float:
     # math.cbrt (Python 3.11+) is correctly signed: cbrt(-8) = -2, not a complex root.
     cbrt = getattr(math, "cbrt", None)
@@ -156,6 +162,23 @@ def _to_zero(num: float, den: float) -> float:
     return 0.0 if den == 0.0 else num / den
 
 
+SMALLEST_NORMAL = 2.0**-1022
+
+
+def _over_hypot(num: float, x: float, y: float, h: float) -> float:
+    # num/h with h = hypot(x, y) (hypot's slopes), 0 at (0, 0). A subnormal h has lost digits
+    # (x/hypot(x, y) at x = y = 5e-324 is 1.0, not 0.7071), and an overflowed one all of them:
+    # there num, x and y are scaled by a power of two into the normal range (exactly) first.
+    if SMALLEST_NORMAL <= h < math.inf:
+        return num / h
+    if h == 0.0:
+        return 0.0
+    if h < SMALLEST_NORMAL or (math.isfinite(x) and math.isfinite(y)):
+        scale = 2.0**600 if h < 1.0 else 2.0**-600
+        return num * scale / math.hypot(x * scale, y * scale)
+    return num / h  # nan, or an infinite x or y: as IEEE division has it
+
+
 NORMAL_NORM = (1e-290, 1e290)
 """Where ``x**2 + y**2`` is computed as it is written: in between, neither square over- nor underflows."""
 
@@ -178,7 +201,8 @@ SCALAR = SimpleNamespace(
     floor=_rounded(math.floor), ceil=_rounded(math.ceil),
     max=_largest, min=_smallest, sigmoid=_sigmoid, one_minus_sigmoid=lambda x: _sigmoid(-x), softplus=_softplus,
     relu=_relu, abs=abs, sign=_sign,
-    pi=math.pi, tied_share=_tied_share, to_zero=_to_zero, atan2_dy=lambda y, x: _over_square_norm(x, y, x),
+    pi=math.pi, tied_share=_tied_share, ties=_ties, to_zero=_to_zero, over_hypot=_over_hypot,
+    atan2_dy=lambda y, x: _over_square_norm(x, y, x),
     atan2_dx=lambda y, x: _over_square_norm(-y, y, x),
     pow=_pow, pow_dbase=_pow_dbase, pow_dexp=_pow_dexp, xlogy=_xlogy, xlogy_dx=_xlogy_dx, xlogy_dy=_xlogy_dy,
 )

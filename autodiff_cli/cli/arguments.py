@@ -7,7 +7,7 @@ import re
 import sys
 
 from ..base.errors import PATH_LIMIT, UsageError, quoted
-from ..core.values import NAME, max_input, too_long
+from ..core.values import NAME, max_input, plain_name, too_long
 
 _OPTION_LIKE = re.compile(r"--[^\W\d]")  # --name: an option or a value's name, never a value
 _ASSIGN = re.compile(r"([^\W\d]\w*)=(.*)", re.DOTALL)
@@ -33,6 +33,7 @@ def split_arguments(tokens: list[str]) -> Arguments:
     def add(name: str, text: str) -> None:
         if not NAME.fullmatch(name):
             raise UsageError(f"{quoted(name)} is not a variable name")
+        name = plain_name(name)  # --ﬁ sets fi, as the expression's ﬁ is fi
         if name in args.values:
             raise UsageError(f"value for {quoted(name)} given twice")
         args.values[name] = text

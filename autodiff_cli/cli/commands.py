@@ -9,7 +9,7 @@ import sys
 
 from ..base.errors import EULER_HINT, AutodiffError, ExitStatus, UsageError, did_you_mean, listed, plural, quoted
 from ..core.parser import parse
-from ..core.values import parse_value
+from ..core.values import parse_value, plain_name
 from ..draw.formats import GRAPH, PLOT, by_suffix
 from . import process
 from .arguments import read_expression
@@ -38,7 +38,7 @@ def _eval(o: dict[str, Any], tokens: list[str], missing: list) -> int | None:
 
 def outputs_named(of: list[str]) -> list[str]:
     """The names of --of (repeated, or --of u,v), each once, in order; an empty one is a usage error."""
-    names = [n.strip() for item in of for n in item.split(",")]
+    names = [plain_name(n.strip()) for item in of for n in item.split(",")]
     if any(not n for n in names):
         raise UsageError("--of takes the names of statements, as in --of u,v: an empty name names none")
     return list(dict.fromkeys(names))
@@ -79,7 +79,7 @@ def _check(o: dict[str, Any], tokens: list[str], missing: list) -> int | None:
         _, checks = results[output] = check_gradients(view, values, o["method"], step, rtol, atol)
         prefix = f"{output}: " if output else ""
         for name, c in checks.items():
-            if c.method not in (o["method"], "none"):
+            if c.method not in (o["method"], "none") and not c.belongs:  # else the note says why
                 diagnostic(f"note: {prefix}{quoted(name)}: the function is undefined on one side; used a {c.method} "
                            "difference")
             if c.note:
@@ -108,7 +108,7 @@ def _diff(o: dict[str, Any], tokens: list[str], missing: list) -> int | None:
         raise UsageError(f"diff takes one expression, and no values (got {quoted(tokens[1])} too)")
     if o["latex"] and o["fmt"] != "json":
         raise UsageError("--latex adds LaTeX to --format json; for LaTeX alone use --format latex")
-    wrt = o["wrt"]
+    wrt = [plain_name(w) for w in o["wrt"]]
     if wrt and o["order"] == 0:
         raise UsageError("--order 0 prints the function itself, by no variable: leave out --wrt")
     with process.paused_collector():

@@ -261,3 +261,29 @@ def token_text(m: re.Match[str]) -> str:
 def token_end(m: re.Match[str]) -> int:
     """Where a token ends (before the blanks after it)."""
     return m.end(m.lastindex)  # type: ignore[arg-type]
+
+
+def plain_name(name: str) -> str:
+    """A name as the language means it: NFKC-normalised, as Python's identifiers are
+    (``ﬁ`` is ``fi``, ``ℯ`` is ``e``, a full-width ``ｘ`` is ``x``), so that two names that
+    read alike are one variable. Characters no Python name may hold (``²`` in ``x²``,
+    which the language takes as written) are kept as they are: ``x²`` is not ``x2``.
+    ASCII names, nearly all of them, are returned at once."""
+    if name.isascii():
+        return name
+    from unicodedata import normalize  # lazily: only a name beyond ASCII is normalised
+
+    # NFKD of each character Python allows, then NFC of the whole: NFKC of those characters
+    # (composition may join neighbours), the others untouched.
+    plain = normalize("NFC", "".join(normalize("NFKD", c) if f"_{c}".isidentifier() else c for c in name))
+    return plain if _NAME.fullmatch(plain) else name  # never a name that is no name (an Arabic ligature has spaces)
+
+
+_NAME = re.compile(r"[^\W\d]\w*")  # the grammar's NAME
+
+
+def name_text(m: re.Match[str]) -> str:
+    """A NAME token's text as the name it stands for (:func:`plain_name`); its
+    position is still the one in the text as written, for a caret."""
+    text: str = m[m.lastindex]  # type: ignore[index]
+    return text if text.isascii() else plain_name(text)

@@ -20,7 +20,7 @@ from ..base.ops import CONSTANTS, FUNCTIONS
 from .definitions import DEFINED, Definitions
 from .engine import Value
 from .expression import Expression
-from .lalr import LALR, ParseError, spec_from_lark, token_end, token_text
+from .lalr import LALR, ParseError, name_text, spec_from_lark, token_end
 
 TYPE_CHECKING = False  # typing itself costs start-up time
 if TYPE_CHECKING:
@@ -98,7 +98,9 @@ class _Builder(Definitions):
         return node
 
     def name(self, tok: Match[str]) -> Value:
-        name = tok[tok.lastindex]  # type: ignore[index]  # token_text, inline: a hot path
+        name = tok[tok.lastindex]  # type: ignore[index]  # name_text, inline: a hot path
+        if not name.isascii():
+            name = name_text(tok)
         node = self.variables.get(name)
         if node is None:
             if name in self.special:  # one lookup for the rare names, on the path of every new variable
@@ -126,7 +128,7 @@ class _Builder(Definitions):
     def call(self, name: Match[str], *rest: Any) -> Value:
         *args, _ = rest
         args = [a for a in args if a is not None]
-        text = token_text(name)
+        text = name_text(name)
         if text in self.defined:
             return self._call_defined(name, text, args)
         op = FUNCTIONS.get(text)
@@ -189,7 +191,7 @@ class _Builder(Definitions):
         return inner
 
     def assign(self, name: Match[str], node: Value) -> tuple[str, Value]:
-        label = token_text(name)
+        label = name_text(name)
         if label in self.names:
             raise self._error(f"'{label}' is assigned twice", name.start())
         if label in self.variables:
@@ -249,9 +251,9 @@ class _SpanBuilder(_Builder):
     def call(self, name: Match[str], *rest: Any) -> Value:
         made = len(self.nodes)
         node = _Builder.call(self, name, *rest)
-        text = token_text(name)
+        text = name_text(name)
         if text in self.defined:  # a copy of a body: each node where the body has it
-            self.pending = [self.bodies[text][k] for k in self.copied]
+            self.pending = [self.bodies[body][k] for body, k in self.copied]  # the spans in the bodies written
             self.pending_at = made
         return node
 

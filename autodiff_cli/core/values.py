@@ -11,7 +11,10 @@ import re
 from collections.abc import Container, Iterable, Mapping, Sequence
 
 from ..base.errors import AutodiffError, NotFiniteError, UsageError, listed, missing_hint, quoted
+from .lalr import plain_name
 from .parser import parse
+
+__all__ = ["plain_name"]  # the one rule of names, for every place a name comes in
 
 # A number, wherever a value is written (x=..., a CSV cell): ASCII digits only (Python's float() also reads
 # '1_000' and other scripts' digits, '١٢', which the language does not).

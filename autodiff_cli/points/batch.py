@@ -32,6 +32,7 @@ from ..core.values import (
     not_a_name,
     number_text,
     parse_value,
+    plain_name,
     repeated,
     too_long,
 )
@@ -101,7 +102,7 @@ def parse_grid(text: str, points: int | None = None) -> Grid:
     """Read ``x=-5:5:0.25`` (the parts may be constant expressions: ``t=0:2*pi:pi/8``).
     Without a STEP, ``points`` (if given) divide the range evenly, STOP the last."""
     name, eq, spec = text.partition("=")
-    name = name.strip()
+    name = plain_name(name.strip())
     parts = spec.split(":")
     if not eq or not NAME.fullmatch(name) or len(parts) not in (2, 3):
         raise GridError(f"{quoted(text)}: a grid is NAME=START:STOP[:STEP]")
@@ -211,6 +212,12 @@ def _object_chunks(rows: Iterator[tuple[int, Any]], where: str, chunk: int, unit
     for number, row in rows:
         if not isinstance(row, dict):
             raise UsageError(f"{where}, {unit} {number}: an object of variable values was expected")
+        if not all(map(str.isascii, row)):  # a key ﬁ is the variable fi (each key is a name, or an error below)
+            plain = {plain_name(k): v for k, v in row.items()}
+            if len(plain) != len(row):
+                raise UsageError(f"{where}, {unit} {number}: the name {quoted(repeated(list(map(plain_name, row))))} "
+                                 "appears twice")
+            row = plain
         if names is None:
             names = list(row)
             check_kept(names, list(keep), f"{where}, {unit} {number}")
@@ -254,7 +261,7 @@ def _csv_chunks(lines: Iterator[tuple[int, str]], where: str, chunk: int, limit:
     reader = csv.reader((line for _, line in itertools.chain([(number, sample)], lines)), dialect=dialect)
     offset = number - 1  # blank lines before the header
     try:
-        names = [n.strip() for n in next(reader)]
+        names = [plain_name(n.strip()) for n in next(reader)]  # a column ﬁ is the variable fi
         check_kept(names, list(keep), where)
         bad = not_a_name([n for n in names if n not in keep] if keep else names) if names else ""
         if bad is not None:

@@ -24,8 +24,17 @@ and is no evidence of a slope of 0. A step that keeps the method asked for beats
 one that fell back to one side (``log(x)`` at 1e-16: ``h = 6e-22`` stays inside
 the domain). So the check holds from 1e-300 to 1e300 wherever the function and
 its derivative are finite (tested). ``step`` fixes ``h`` instead, as the lecture
-does (``h = 0.001``). Where the function is undefined on one side of ``x`` at
-every step, the one-sided difference on the other side is used.
+does (``h = 0.001``). Where the usual steps leave the domain on one side
+(``asin(x)`` at ``1 - 1e-10``), steps that fit inside it are tried as well, so
+that a central difference follows the steep part near the edge; where the
+function is undefined on one side of ``x`` at every step, the one-sided
+difference on the other side is used, and where the edge is too near for any
+step (``acosh(x)`` at ``1 + 1e-14``), the note says so.
+
+Where the two sides of ``x`` differ (``atan2(y, x)`` on its branch cut, ``y = ±0``
+and ``x < 0``, jumps by 2*pi) and the analytic gradient is the slope of one of
+them, the side the point belongs to (the sign of the zero) is checked with a
+one-sided difference, and the note names the jump or the kink.
 
 Two steps can agree and both be wrong: over a step that spans many turns of
 the function, both average them away (``sin(x) + x`` at 1e9 with ``h = 3e3``
@@ -80,6 +89,8 @@ class GradientCheck:
     step: float
     note: str = ""  # why a failure is no bug (the variable sits on a kink), or why it was not judged
     judged: bool = True  # False: no finite difference could tell (then ok, and the note says why)
+    jump: float = 0.0  # how much the function jumps at the point, on the side the difference left out
+    belongs: bool = False  # one-sided because the point belongs to that side (a jump, a kink), not for a domain
 
 
 def check_gradients(expr: Expression, values: Mapping[str, float], method: str = "central",
@@ -114,21 +125,24 @@ def check_gradients(expr: Expression, values: Mapping[str, float], method: str =
             h = _exact(x, step)
             numeric, used = _difference(f, x, h, f0, method)
             truncation = rounding = 0.0  # a fixed step is the user's: judged as it is
+            edge = None
         else:
-            numeric, used, h, truncation, rounding = _adaptive(f, x, f0, noise, method, defaults["step"])
+            numeric, used, h, truncation, rounding, edge = _adaptive(f, x, f0, noise, method, defaults["step"])
             if abs(analytic - numeric) > atol + rtol * abs(numeric) and _turn(g, x, h, used, analytic) > max(
                     truncation + rounding, 0.1 * (atol + rtol * abs(numeric))):
                 # A failure whose step spans turns of the gradient, which its two estimates both average
                 # away: choose again, each step's error now counting the turns within it.
-                numeric, used, h, truncation, rounding = _adaptive(f, x, f0, noise, method, defaults["step"], g)
+                numeric, used, h, truncation, rounding, edge = _adaptive(f, x, f0, noise, method, defaults["step"], g)
         error = abs(analytic - numeric)
         ok = error <= atol + rtol * abs(numeric)
         if not ok and result.notes and not math.isfinite(h):  # no step worked: look with the default one
             h = _exact(x, defaults["step"] * max(1.0, abs(x)))
         note = "" if ok or not result.notes else _kink(f, x, f0, h, result.notes)
         check = GradientCheck(analytic, numeric, error, ok, used, h, note)
-        if not ok and not note:
-            _undecided(check, x, noise, truncation, rounding)
+        if not ok and not note and step is None and used == "central":
+            check = _on_a_jump(f, x, f0, h, noise, analytic, check, (atol, rtol))
+        if not check.ok and not check.note:
+            _undecided(check, x, noise, truncation, rounding, edge)
         checks[name] = check
     expr.evaluate(values)  # leave the graph at the point itself
     return f0, checks
@@ -139,10 +153,46 @@ def _noise(expr: Expression, f0: float) -> float:
     result rounded by up to ``eps`` of itself, times the output's gradient with
     respect to it (after the backward pass; constants have none and add nothing)."""
     total = sum(abs(node.data * node.grad) for node in expr.live()[0] if node.children)  # inf if huge
-    return EPSILON * (total if math.isfinite(total) else abs(f0))
+    # Never below the spacing of the subnormals, which every result rounds to: where the values
+    # are 0 (y*atan2(y, x) at y = 0) a step of one subnormal would otherwise see no rounding at all.
+    return max(EPSILON * (total if math.isfinite(total) else abs(f0)), math.ulp(0.0))
 
 
-def _undecided(check: GradientCheck, x: float, noise: float, truncation: float, rounding: float) -> bool:
+def _on_a_jump(f, x: float, f0: float, h: float, noise: float, analytic: float, check: GradientCheck,
+               tolerances: tuple[float, float]) -> GradientCheck:
+    """``check`` again where the two sides of ``x`` differ and the analytic gradient is the
+    slope of one of them: ``atan2(y, x)`` at ``y = 0``, ``x < 0`` is its branch cut, where it
+    jumps by 2*pi (a central difference sees the jump, not a slope, however small its step),
+    and ``y*atan2(y, x)`` has a kink there. The point belongs to one side (``atan2(+0.0, -1)``
+    is pi, the value above the cut; ``-0.0`` is below it), whose slope the engine computes: a
+    one-sided difference on that side judges it, and the note names the jump or the kink.
+    Else (no side matches, or both) ``check`` as it was."""
+    if f(x + h) is None or f(x - h) is None:
+        return check
+    atol, rtol = tolerances
+    sides = {}
+    for side in ("forward", "backward"):
+        numeric, _, step, _, _, _ = _adaptive(f, x, f0, noise, side, DEFAULTS["forward"]["step"])
+        sides[side] = (numeric, step)
+    matching = [side for side, (numeric, _) in sides.items() if abs(analytic - numeric) <= atol + rtol * abs(numeric)]
+    if len(matching) != 1:
+        return check
+    side = matching[0]
+    numeric, step = sides[side]
+    other = "left" if side == "forward" else "right"
+    jump = _jump(f, x, f0, h, *((None, f(x - h)) if side == "forward" else (f(x + h), None)))
+    if jump:
+        what = f"a jump of the function (by {jump:.6g}, on its {other}: a branch cut, or a step)"
+    else:
+        slope = sides["backward" if side == "forward" else "forward"][0]
+        what = f"a kink (the slope on its {other} is {slope:.6g})"
+    note = (f"sits on {what}, where no central difference exists; the analytic gradient is the slope on the "
+            f"side the point belongs to, checked with a {side} difference")
+    return GradientCheck(analytic, numeric, abs(analytic - numeric), True, side, step, note, jump=jump, belongs=True)
+
+
+def _undecided(check: GradientCheck, x: float, noise: float, truncation: float, rounding: float,
+               edge: float | None = None) -> bool:
     """Whether no finite difference can decide a failing check, and if so mark it
     (ok, not judged) and say why: the estimate may be off by more than its
     mismatch (within twice its bound), or by a tenth of itself (the bound holds
@@ -155,7 +205,10 @@ def _undecided(check: GradientCheck, x: float, noise: float, truncation: float, 
     check.ok, check.judged = True, False
     # Floats first where the step is already down to a few of them (sin(x) + x at 1e16: its value rounds by 2 as well).
     coarse = math.ulp(x) > DEFAULTS["central"]["step"] and (rounding < truncation or check.step <= 4 * math.ulp(x))
-    if coarse:
+    if edge is not None:
+        why = (f"the expression is undefined within {4 * edge:.3g} of it (a domain edge), too close for a "
+               f"difference to follow the function there")
+    elif coarse:
         why = f"floats near {x:g} are {math.ulp(x):.3g} apart, too coarse for a difference to follow the function"
     elif rounding >= truncation:
         why = (f"the expression's value rounds by about {noise:.3g} here, too coarse to resolve its change over "
@@ -210,15 +263,35 @@ def _adaptive(f, x: float, f0: float, noise: float, method: str, s: float, g=Non
     truncation and rounding. With ``g`` (the engine's gradient at a point) the
     truncation also counts how far ``g`` turns within each step, and the step that
     balances truncation against the expression's own rounding is tried too
-    (``sin(x) + x`` at 1e9: ``f`` rounds by 2e-7, so a step near 0.006)."""
-    best: tuple[bool, float, float, float, str, float, float, float] | None = None
+    (``sin(x) + x`` at 1e9: ``f`` rounds by 2e-7, so a step near 0.006).
+
+    Where the usual steps leave the domain on one side (``asin(x)`` at ``1 - 1e-10``),
+    a one-sided difference over them spans the edge's steep part (808 for a slope of
+    70,711): steps that fit inside the domain are tried too, the largest that does
+    and three smaller ones, and a central difference over one of them wins."""
     least = 2 * math.ulp(x)  # x + h/2 must differ from x
     scales = [max(1.0, abs(x)), abs(x), 1.0]
     if g is not None:
         scales.append((noise / EPSILON) ** (1 / 3 if method == "central" else 1 / 2))
     g0 = g(x) if g is not None else None
-    for scale in dict.fromkeys(scales):
-        h = _exact(x, max(s * scale, least))
+    steps = [_exact(x, max(s * scale, least)) for scale in dict.fromkeys(scales)]
+    best = _best(f, x, f0, noise, method, steps, g, g0, None)
+    inside = None
+    if method == "central" and (best is None or best[0]):
+        inside = _inside(f, x, steps[0], least)
+        if inside:
+            steps = [_exact(x, max(inside / k, least)) for k in (1, 4, 16, 64, 256, 1024)]
+            best = _best(f, x, f0, noise, method, list(dict.fromkeys(steps)), g, g0, best)
+    if best is None:
+        return math.nan, "none", math.nan, math.nan, math.nan, None
+    return best[3], best[4], best[5], best[6], best[7], inside if best[5] <= (inside or 0.0) else None
+
+
+def _best(f, x: float, f0: float, noise: float, method: str, steps: list[float], g, g0: float | None,
+          best: tuple | None) -> tuple | None:
+    """The best of ``best`` and the estimates over ``steps`` (each at ``h`` and ``h/2``):
+    the method asked for first, then the smallest error relative to the estimate's size."""
+    for h in steps:
         fine_h = _exact(x, h / 2)
         if not (math.isfinite(h) and x + fine_h != x and x - fine_h != x):
             continue  # x so large that x + h overflows
@@ -235,9 +308,17 @@ def _adaptive(f, x: float, f0: float, noise: float, method: str, s: float, g=Non
         candidate = (used != method, relative, error, fine, used, fine_h, truncation, rounding)
         if not math.isnan(relative) and (best is None or candidate[:3] < best[:3]):
             best = candidate
-    if best is None:
-        return math.nan, "none", math.nan, math.nan, math.nan
-    return best[3], best[4], best[5], best[6], best[7]
+    return best
+
+
+def _inside(f, x: float, h: float, least: float) -> float | None:
+    """The largest of ``h``, ``h/4``, ``h/16``, ... (down to ``least``) over which ``f`` is
+    defined on both sides of ``x``, or None: the step that fits between ``x`` and a domain edge."""
+    while h >= least:
+        if f(x + h) is not None and f(x - h) is not None:
+            return h
+        h = _exact(x, h / 4)
+    return None
 
 
 def _kink(f, x: float, f0: float, h: float, conventions: list[str]) -> str:
@@ -263,16 +344,19 @@ def _kink(f, x: float, f0: float, h: float, conventions: list[str]) -> str:
             f"the finite difference sees the average of the slopes either side ({left:.6g} left, {right:.6g} right)")
 
 
-def _jump(f, x: float, f0: float, h: float, hi: float, lo: float) -> float:
+def _jump(f, x: float, f0: float, h: float, hi: float | None, lo: float | None) -> float:
     """How much ``f`` jumps at ``x`` (0 where it does not): a side whose change does not
     shrink as the step does (a slope's shrinks 16-fold from h to h/16)."""
-    for near, far in ((f(x + h / 16), hi), (f(x - h / 16), lo)):
-        if near is not None and far - f0 != 0 and abs(near - f0) > abs(far - f0) / 4:
+    for near, far in ((f(x + h / 16) if hi is not None else None, hi), (f(x - h / 16) if lo is not None else None, lo)):
+        if near is not None and far is not None and far - f0 != 0 and abs(near - f0) > abs(far - f0) / 4:
             return abs(near - f0)
     return 0.0
 
 
 def _difference(f, x: float, h: float, f0: float, method: str) -> tuple[float, str]:
+    if method == "backward":  # the side a point on a jump belongs to (_on_a_jump)
+        lo = f(x - h)
+        return ((f0 - lo) / h, "backward") if lo is not None else (math.nan, "none")
     hi = f(x + h)
     if method == "central":
         lo = f(x - h)

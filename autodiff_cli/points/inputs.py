@@ -12,7 +12,7 @@ import os
 import sys
 
 from ..base.errors import PATH_LIMIT, NotOneFileError, UsageError, quoted
-from ..core.values import as_number, lenient_cells, max_input, not_a_name, number_text, too_long
+from ..core.values import as_number, lenient_cells, max_input, not_a_name, number_text, plain_name, too_long
 
 TYPE_CHECKING = False  # typing itself costs start-up time
 if TYPE_CHECKING:
@@ -254,6 +254,11 @@ def single_point(stream: Any, where: str) -> tuple[dict[str, float] | None, Any]
         return None, replay  # the array path reads it again, and reports what is wrong
     if not_a_name(list(point)) is not None:
         return None, replay  # a key that is no name (control characters, say): reported there
+    if not all(map(str.isascii, point)):  # a name ﬁ is the variable fi
+        plain = {plain_name(k): v for k, v in point.items()}
+        if len(plain) != len(point):
+            return None, replay  # ﬁ and fi: one name twice, reported there
+        point = plain
     try:
         kinds = set(map(type, point.values()))
         if kinds == {float}:  # JSON numbers: nothing to convert

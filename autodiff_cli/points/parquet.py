@@ -17,7 +17,7 @@ from typing import Any, BinaryIO
 import numpy as np
 
 from ..base.errors import UsageError, quoted, shortened
-from ..core.values import repeated
+from ..core.values import plain_name, repeated
 from .batch import CHUNK, Points, check_kept
 from .columns import as_float64, require
 from .hive import dataset_keys, key_number, repeated_column
@@ -85,12 +85,14 @@ def parquet_points(path: str, where: str, chunk: int = CHUNK, keep: tuple[str, .
     import pyarrow as pa  # lazily: pyarrow costs start-up time; only Parquet needs it
 
     schema = source.schema_arrow
-    names = [*schema.names, *keys]
+    plain = [plain_name(n) for n in schema.names]  # a column ﬁ is the variable fi
+    index = {n: k for k, n in enumerate(plain)}
+    names = [*plain, *keys]
     twice = repeated(names)
     if twice is not None:
         raise UsageError(f"{where}: the column {quoted(twice)} appears twice")
     check_kept(names, list(keep), where)
-    numeric = [(k, n) for k, n in enumerate(schema.names) if n not in keep]
+    numeric = [(k, n) for k, n in enumerate(plain) if n not in keep]
     if check is not None:
         check([*(n for _, n in numeric), *numbers])
     if wanted:  # only the variables are read as numbers: a result column (ignored) may hold anything
@@ -102,12 +104,12 @@ def parquet_points(path: str, where: str, chunk: int = CHUNK, keep: tuple[str, .
                 seen += batch.num_rows
                 yield Points({**{n: as_float64(batch.column(k), n, where) for k, n in numeric}, **numbers},
                              batch.num_rows, {n: repeated_column(keys[n], types[n], batch.num_rows) if n in keys
-                                              else batch.column(n) for n in keep})
+                                              else batch.column(index[n]) for n in keep})
     except (pa.ArrowException, OSError) as exc:
         raise UsageError(f"cannot read {where}: {reason(exc)}") from None
     if not seen:
         yield Points({n: np.empty(0) for n in [*(n for _, n in numeric), *numbers]}, 0,
-                     {n: pa.array([], type=types[n] if n in keys else schema.field(n).type) for n in keep})
+                     {n: pa.array([], type=types[n] if n in keys else schema.field(index[n]).type) for n in keep})
 
 
 def kept_types(path: str, keep: tuple[str, ...]) -> dict[str, Any]:
@@ -117,7 +119,8 @@ def kept_types(path: str, keep: tuple[str, ...]) -> dict[str, Any]:
         return {}
     schema = _open(path, quoted(path)).schema_arrow
     _, types = path_keys(path, keep)
-    return {n: types[n] if n in types else schema.field(n).type for n in keep if n in types or n in schema.names}
+    index = {plain_name(n): k for k, n in enumerate(schema.names)}  # as parquet_points names them
+    return {n: types[n] if n in types else schema.field(index[n]).type for n in keep if n in types or n in index}
 
 
 def path_keys(path: str, wanted: Container[str]) -> tuple[dict[str, Any], dict[str, Any]]:
