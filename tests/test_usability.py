@@ -256,13 +256,21 @@ def test_expected_tokens_are_written_as_the_user_types_them(cli, text):
     assert not re.search(r"'[A-Z_]{2,}'", line), line  # never a grammar's terminal name ('COMMA')
 
 
-@pytest.mark.parametrize("name", ["gamma", "lgamma", "digamma", "sinc", "besselj", "heaviside", "round", "Gamma"])
+@pytest.mark.parametrize("name", ["gamma", "lgamma", "digamma", "sinc", "besselj", "heaviside", "round", "Gamma",
+                                  "acot", "asec", "acoth", "arccot", "exp10"])
 def test_a_maths_function_the_language_lacks_is_not_supported_never_another(cli, name):
     # "did you mean 'sin'?" for sinc would have a user differentiate another function.
     run = cli("eval", f"{name}(x)", "x=1")
     line = run.err.splitlines()[0]
     assert run.code == 2 and line.startswith(f"error: '{name}' is not supported (the functions: exp, log, ")
     assert "did you mean" not in line
+
+
+@pytest.mark.parametrize(("name", "instead"), [("fabs", "abs"), ("arctan2", "atan2"), ("maximum", "max"),
+                                               ("expit", "sigmoid")])
+def test_numpys_and_cs_names_are_pointed_at_ours(cli, name, instead):
+    run = cli("eval", f"{name}(x, x)", "x=2")
+    assert run.code == 2 and run.err.startswith(f"error: '{name}' is not supported (write {instead}(")
 
 
 def test_ln_is_pointed_at_log(cli):

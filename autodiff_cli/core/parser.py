@@ -57,10 +57,14 @@ def _grammar_text() -> str:
 
 
 _BUILT_IN = dict.fromkeys([*CONSTANTS, *FUNCTIONS])
-_MATHS = frozenset("""arcsin arccos arctan arcsinh arccosh arctanh coth sech csch ln lg erfinv gamma lgamma digamma
-beta round trunc sgn gelu silu swish mod fmod sinc besselj bessely heaviside factorial""".split()) - set(FUNCTIONS)
 _INSTEAD = {"ln": "log is the natural logarithm: write log(...)", "sgn": "write sign(...)",
-            **{f"arc{f}": f"write a{f}(...)" for f in ("sin", "cos", "tan", "sinh", "cosh", "tanh")}}
+            **{f"arc{f}": f"write a{f}(...)" for f in ("sin", "cos", "tan", "sinh", "cosh", "tanh")},
+            "arctan2": "write atan2(...)", "fabs": "write abs(...)", "absolute": "write abs(...)",
+            "maximum": "write max(...)", "minimum": "write min(...)", "power": "write pow(...) or **",
+            "expit": "write sigmoid(...)", "logistic": "write sigmoid(...)"}
+_MATHS = frozenset("""coth sech csch acot asec acsc acoth asech acsch arccot arcsec arccsc arccoth arcsech arccsch
+cosec lg erfinv gamma lgamma tgamma digamma beta round trunc gelu silu swish mod fmod sinc besselj bessely heaviside
+factorial exp10 logit logsumexp copysign ldexp rsqrt""".split()) - set(FUNCTIONS) | set(_INSTEAD)
 """Functions people type from maths, NumPy or C that the language lacks: said to be unsupported, never
 answered with a look-alike ("did you mean 'tan'?" for atan would differentiate another function)."""
 # The two commonest nodes of a big expression, a new variable and a binary
