@@ -165,7 +165,8 @@ output. --terminal draws in the terminal instead.""",
 GRAPH = Command(
     "graph", "Draw the computation graph of EXPR, each value with its data and gradient.",
     """Each operation sits between its inputs and its result. The format comes from the
-suffix of OUT (.svg, .png, .pdf, .dot, .gv) or --format; -o - writes SVG (or the
+suffix of OUT (.svg, .png, .pdf, .dot, .gv; .html: a page that steps through the
+backward pass) or --format; -o - writes SVG (or the
 --format) to standard output. Without values the graph shows the structure only. SVG and DOT
 need nothing beyond pip install, nor does PNG; PDF needs Graphviz's dot program.""",
     ['autodiff graph "a*(b+c*d)" --a -2 --b 10 --c 2 --d -3 -o lecture.svg',
