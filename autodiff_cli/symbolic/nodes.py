@@ -3,8 +3,10 @@
 A node is one mathematical form, made once by the builder of
 :mod:`autodiff_cli.symbolic.canonical`: a number, a constant (``pi``, ``e``), a
 variable, an n-ary sum or product, or an op of the op table applied to a node.
-Numbers are exact (``int``, :class:`fractions.Fraction`) where the input wrote
-integers and floats where it wrote decimals.
+Numbers are exact: ``int`` and :class:`fractions.Fraction` where the input wrote
+integers, :class:`Dec` (an exact rational too) where it wrote decimals, so that
+``0.1 + 0.2`` is ``0.3``; floats are what functions of decimals fold to
+(``sin(0.5)``), and what an irrational power of a decimal is (``2.0**0.5``).
 """
 
 from __future__ import annotations
@@ -43,6 +45,74 @@ class Kind(enum.IntEnum):
 
 
 NUM, SYM, VAR, ADD, MUL, CALL, LET = Kind
+
+
+
+class Dec(Fraction):
+    """An exact rational that the input wrote as a decimal (``0.1`` is 1/10), or
+    that arithmetic made of one: sums, products, quotients and integer powers
+    with a decimal in them are decimals (``0.1 + 1/3``), so that they print as
+    decimals (:func:`decimal_text`), never as ``p/q``. Where the result is not
+    rational (``sin(0.5)``, ``2.0**0.5``) it is folded as a float, as before."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"Dec({decimal_text(self)!r})"
+
+    def __neg__(self) -> Dec:
+        return Dec(Fraction.__neg__(self))
+
+    def __pos__(self) -> Dec:
+        return self
+
+    def __abs__(self) -> Dec:
+        return Dec(Fraction.__abs__(self))
+
+
+def _decimal_operator(name: str) -> Callable[[Dec, Any], Any]:
+    """``Fraction``'s operator ``name``, whose exact results stay decimals."""
+    method = getattr(Fraction, name)
+
+    def operator(self: Dec, other: Any) -> Any:
+        r = method(self, other)
+        return Dec(r) if isinstance(r, (int, Fraction)) and type(r) is not bool else r
+    operator.__name__ = name
+    return operator
+
+
+for _name in ("add", "sub", "mul", "truediv", "pow"):
+    setattr(Dec, f"__{_name}__", _decimal_operator(f"__{_name}__"))
+    setattr(Dec, f"__r{_name}__", _decimal_operator(f"__r{_name}__"))
+
+
+def decimal_text(x: Fraction) -> str:
+    """A decimal as text: an integer as one (``8``, up to 15 digits), else the
+    shortest decimal that reads back as the float nearest its value (``0.3``,
+    ``5.333333333333333``, ``1e-08``): ``eval`` of the text is that float."""
+    if x.denominator == 1 and abs(x.numerator) < 10**15:
+        return str(x.numerator)
+    return repr(float(x))
+
+
+def content(coeffs: list[Number]) -> Number:
+    """The gcd of exact coefficients over the lcm of their denominators, else 1
+    (also where one is a decimal, so that ``2*x - 2.5`` keeps its decimal)."""
+    if not all(type(c) in (int, Fraction) for c in coeffs):
+        return 1
+    fractions = [Fraction(c) for c in coeffs]
+    k = Fraction(math.gcd(*(f.numerator for f in fractions)), math.lcm(*(f.denominator for f in fractions)))
+    return exact(k)
+
+
+def is_decimal(x: object) -> bool:
+    return type(x) is Dec
+
+
+def as_decimal(x: Number, *sources: Number) -> Number:
+    """``x``, an exact result of ``sources``, as a decimal where one of them is."""
+    return exact(Dec(x)) if is_exact(x) and any(type(s) is Dec for s in sources) else x
+
 
 Number = int | Fraction | float
 
@@ -90,6 +160,8 @@ def exact(x: Number) -> Number:
     """A number in normal form: Fractions that are integers as ints; floats 0 and +-1 exact."""
     if type(x) is float:
         return int(x) if x in (0.0, 1.0, -1.0) else x
+    if type(x) is Dec:  # a decimal 0 or +-1 is the number itself; others print as decimals
+        return int(x) if x in (0, 1, -1) else x
     if type(x) is Fraction and x.denominator == 1:
         return x.numerator
     if type(x) is bool:
@@ -102,7 +174,7 @@ def is_exact(x: Number) -> bool:
 
 
 def is_integer(x: Number) -> bool:
-    return type(x) is int or (type(x) is float and x.is_integer())
+    return type(x) is int or (type(x) is float and x.is_integer()) or (type(x) is Dec and x.denominator == 1)
 
 
 def perfect_root(n: int, q: int) -> int | None:
@@ -118,24 +190,17 @@ def perfect_root(n: int, q: int) -> int | None:
 
 def number_power(a: Number, b: Number) -> Number | None:
     """``a**b`` as a number if it is one: exact for exact inputs (None where the
-    result is irrational, undefined or too big), float otherwise (None where not finite)."""
-    if is_exact(a) and is_exact(b):
-        a, b = Fraction(a), Fraction(b)
-        if b.denominator != 1:  # a rational root: exact only for perfect powers of a >= 0
-            if a < 0:
-                return None
-            p, q = perfect_root(a.numerator, b.denominator), perfect_root(a.denominator, b.denominator)
-            if p is None or q is None:
-                return None
-            a, b = Fraction(p, q), Fraction(b.numerator)
-        n = b.numerator
-        if a == 0 and n < 0:
-            return None
-        if a in (0, 1, -1):  # any power of these is small (0**0 = 1)
-            return exact(a**n)
-        if max(a.numerator.bit_length(), a.denominator.bit_length()) * abs(n) > MAX_BITS:
-            return None
-        return exact(a**n)
+    result is irrational, undefined or too big), float otherwise (None where not finite).
+    With a decimal in it: a decimal where exact and within a float's range
+    (``0.25**0.5`` is ``0.5``), else as floats (``2.0**0.5``)."""
+    if is_exact(a) and is_exact(b) and (is_decimal(a) or is_decimal(b)):
+        r = _exact_power(a, b)
+        if r is not None:
+            r = as_decimal(r, a, b)
+            return r if in_range(r) else None
+        a, b = float(a), float(b)
+    elif is_exact(a) and is_exact(b):
+        return _exact_power(a, b)
     try:
         r = math.pow(float(a), float(b))
     except (ValueError, OverflowError, ZeroDivisionError):
@@ -143,6 +208,37 @@ def number_power(a: Number, b: Number) -> Number | None:
     if abs(r) < TINY and a != 0 and b != 1:  # underflowed: 1e-200**2 is not 0
         return None
     return exact(r) if math.isfinite(r) else None
+
+
+def _exact_power(a: Number, b: Number) -> Number | None:
+    """``a**b`` for exact numbers where it is rational and not too big, else None."""
+    a, b = Fraction(a), Fraction(b)
+    if b.denominator != 1:  # a rational root: exact only for perfect powers of a >= 0
+        if a < 0:
+            return None
+        p, q = perfect_root(a.numerator, b.denominator), perfect_root(a.denominator, b.denominator)
+        if p is None or q is None:
+            return None
+        a, b = Fraction(p, q), Fraction(b.numerator)
+    n = b.numerator
+    if a == 0 and n < 0:
+        return None
+    if a in (0, 1, -1):  # any power of these is small (0**0 = 1)
+        return exact(a**n)
+    if max(a.numerator.bit_length(), a.denominator.bit_length()) * abs(n) > MAX_BITS:
+        return None
+    return exact(a**n)
+
+
+def in_range(x: Number) -> bool:
+    """Whether a decimal's nearest float is its value to a float's precision: not
+    past the largest float (``1e200*1e200``), not below the smallest normal one
+    (``1e-200*1e-200`` would print as 0) unless it is that float exactly. Other numbers: True."""
+    if type(x) is not Dec:
+        return True
+    if not abs(x) < _LARGEST:
+        return False
+    return abs(x) >= TINY or x == 0 or Fraction(float(x)) == x
 
 
 def fold_numbers(coeff: Number, factors: list[tuple[Node, Node]]) -> tuple[Number, list[tuple[Node, Node]]]:
@@ -191,6 +287,12 @@ def fold(name: str, *xs: Number) -> Number | None:
     floats; for exact numbers only where the result is exact (``abs(-3)``,
     ``sin(0)``, ``max(1, 2)``), else None (``sin(1)`` stays symbolic)."""
     try:
+        if any(map(is_decimal, xs)) and all(map(is_exact, xs)):  # exact where rational (abs(-2.5)), else floats
+            r = OPS[name].forward(SCALAR, *map(Fraction, xs))
+            if is_exact(r) or (r == 0 and name == "relu"):
+                r = as_decimal(exact(Fraction(r)), *xs)
+                return r if in_range(r) else None
+            xs = tuple(map(float, xs))
         if all(map(is_exact, xs)):
             if any(x != 0 for x in xs):
                 r = OPS[name].forward(SCALAR, *map(Fraction, xs))
@@ -212,7 +314,7 @@ def evaluable(x: Number) -> Number:
     or a denominator a float cannot hold (``3**1200``) as the float nearest its
     value, which is what evaluating it would need; ``x`` itself where that too
     is out of a float's range."""
-    if type(x) is float:
+    if type(x) in (float, Dec):  # a decimal prints as the float nearest it
         return x
     q = Fraction(x)
     if max(q.numerator.bit_length(), q.denominator.bit_length()) < FLOAT_BITS:
@@ -263,8 +365,14 @@ FLOAT_BITS = 1024
 
 
 def finite(x: Number) -> bool:
+    """Whether ``x`` is a number as a float (a decimal past the largest float is not: ``1e308 + 1e308``)."""
+    if type(x) is Dec:
+        return abs(x) < _LARGEST
     return is_exact(x) or math.isfinite(x)
 
+
+_LARGEST = 2**1024 - 2**970
+"""Decimals below this round to at most the largest float; from it on, to infinity."""
 
 TINY = 2.2250738585072014e-308
 """The smallest normal float: a float product below it has lost digits, or all."""
@@ -276,7 +384,7 @@ def product(a: Number, b: Number) -> Number | None:
     ``1/(x*1e-200)`` would have a derivative over 0)."""
     r = a * b
     if is_exact(r):
-        return r
+        return r if in_range(r) else None
     if not math.isfinite(r):
         return None
     if abs(r) < TINY and Fraction(r) != Fraction(a) * Fraction(b):
@@ -309,4 +417,4 @@ def merged_power_of_product(kept: list, k: int) -> list | None:
 
 def divided(c: Number, k: Number) -> Number:
     """``c/k`` exactly where both are exact (``4/2`` is ``2``, not ``2.0``)."""
-    return exact(Fraction(c) / Fraction(k) if is_exact(c) and is_exact(k) else c / k)
+    return exact(as_decimal(Fraction(c) / Fraction(k), c, k) if is_exact(c) and is_exact(k) else c / k)

@@ -24,7 +24,7 @@ from fractions import Fraction
 from typing import Any
 
 from .limits import BIG, DENOMINATORS, EXPANDED_POWER, EXPANDED_TERMS, EXPANDED_WORK, TOGETHER_TERMS
-from .nodes import ADD, CALL, LET, MUL, NUM, SYM, VAR, Node, is_exact, is_integer, postorder
+from .nodes import ADD, CALL, LET, MUL, NUM, SYM, VAR, Node, decimal_text, is_decimal, is_exact, is_integer, postorder
 
 SMALL_SUM = 3
 """A sum multiplied out where it is a factor: ``y*(1 - s)`` is, a longer one rarely cancels."""
@@ -132,6 +132,8 @@ def combined(node: Node) -> Node | None:
 
 
 def _number_length(x: Any) -> int:
+    if is_decimal(x):
+        return len(decimal_text(abs(x)))
     return len(str(abs(x))) if is_exact(x) else len(repr(abs(x)))
 
 
