@@ -19,8 +19,9 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import TYPE_CHECKING
 
+from .decimals import is_decimal
 from .limits import ROOT_BITS
-from .nodes import ADD, CALL, MUL, NUM, SYM, Node, is_decimal, is_exact, perfect_root
+from .nodes import ADD, CALL, MUL, NUM, SYM, Node, is_exact, perfect_root
 
 if TYPE_CHECKING:
     from .canonical import Builder

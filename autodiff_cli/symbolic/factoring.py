@@ -12,9 +12,10 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from .decimals import decimal_text, is_decimal
 from .identities import with_identities
 from .limits import FACTOR_TERMS
-from .nodes import ADD, CALL, LET, MUL, NUM, Node, content, decimal_text, divided, is_decimal, is_exact, postorder
+from .nodes import ADD, CALL, LET, MUL, NUM, Node, content, divided, is_exact, postorder
 from .rational import combined, text_length
 
 if TYPE_CHECKING:

@@ -19,8 +19,9 @@ from typing import Any
 
 from ..base.ops import ATOM, POWER, PRODUCT, UNARY
 from ..base.ops import FUNCTIONS as CALLS
+from .decimals import decimal_text, is_decimal
 from .layout import Piece, Template, write
-from .nodes import ADD, CALL, MUL, NUM, SYM, VAR, Node, decimal_text, evaluable, is_decimal, is_exact, postorder
+from .nodes import ADD, CALL, MUL, NUM, SYM, VAR, Node, evaluable, is_exact, postorder
 from .printer import Part, Printer, is_e, is_power, text_and_names
 
 POWERED = {name: "\\" + name for name in ("sin", "cos", "tan", "sec", "csc", "cot", "sinh", "cosh", "tanh", "log")}

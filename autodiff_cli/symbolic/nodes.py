@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..base.ops import OPS
 from ..base.scalar import SCALAR
+from .decimals import LARGEST, TINY, Dec, in_range, is_decimal
 from .limits import FOLD_BITS, MAX_BITS, ROOT_BITS
 
 if TYPE_CHECKING:
@@ -48,53 +49,6 @@ NUM, SYM, VAR, ADD, MUL, CALL, LET = Kind
 
 
 
-class Dec(Fraction):
-    """An exact rational that the input wrote as a decimal (``0.1`` is 1/10), or
-    that arithmetic made of one: sums, products, quotients and integer powers
-    with a decimal in them are decimals (``0.1 + 1/3``), so that they print as
-    decimals (:func:`decimal_text`), never as ``p/q``. Where the result is not
-    rational (``sin(0.5)``, ``2.0**0.5``) it is folded as a float, as before."""
-
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        return f"Dec({decimal_text(self)!r})"
-
-    def __neg__(self) -> Dec:
-        return Dec(Fraction.__neg__(self))
-
-    def __pos__(self) -> Dec:
-        return self
-
-    def __abs__(self) -> Dec:
-        return Dec(Fraction.__abs__(self))
-
-
-def _decimal_operator(name: str) -> Callable[[Dec, Any], Any]:
-    """``Fraction``'s operator ``name``, whose exact results stay decimals."""
-    method = getattr(Fraction, name)
-
-    def operator(self: Dec, other: Any) -> Any:
-        r = method(self, other)
-        return Dec(r) if isinstance(r, (int, Fraction)) and type(r) is not bool else r
-    operator.__name__ = name
-    return operator
-
-
-for _name in ("add", "sub", "mul", "truediv", "pow"):
-    setattr(Dec, f"__{_name}__", _decimal_operator(f"__{_name}__"))
-    setattr(Dec, f"__r{_name}__", _decimal_operator(f"__r{_name}__"))
-
-
-def decimal_text(x: Fraction) -> str:
-    """A decimal as text: an integer as one (``8``, up to 15 digits), else the
-    shortest decimal that reads back as the float nearest its value (``0.3``,
-    ``5.333333333333333``, ``1e-08``): ``eval`` of the text is that float."""
-    if x.denominator == 1 and abs(x.numerator) < 10**15:
-        return str(x.numerator)
-    return repr(float(x))
-
-
 def content(coeffs: list[Number]) -> Number:
     """The gcd of exact coefficients over the lcm of their denominators, else 1
     (also where one is a decimal, so that ``2*x - 2.5`` keeps its decimal)."""
@@ -103,10 +57,6 @@ def content(coeffs: list[Number]) -> Number:
     fractions = [Fraction(c) for c in coeffs]
     k = Fraction(math.gcd(*(f.numerator for f in fractions)), math.lcm(*(f.denominator for f in fractions)))
     return exact(k)
-
-
-def is_decimal(x: object) -> bool:
-    return type(x) is Dec
 
 
 def as_decimal(x: Number, *sources: Number) -> Number:
@@ -228,17 +178,6 @@ def _exact_power(a: Number, b: Number) -> Number | None:
     if max(a.numerator.bit_length(), a.denominator.bit_length()) * abs(n) > MAX_BITS:
         return None
     return exact(a**n)
-
-
-def in_range(x: Number) -> bool:
-    """Whether a decimal's nearest float is its value to a float's precision: not
-    past the largest float (``1e200*1e200``), not below the smallest normal one
-    (``1e-200*1e-200`` would print as 0) unless it is that float exactly. Other numbers: True."""
-    if type(x) is not Dec:
-        return True
-    if not abs(x) < _LARGEST:
-        return False
-    return abs(x) >= TINY or x == 0 or Fraction(float(x)) == x
 
 
 def fold_numbers(coeff: Number, factors: list[tuple[Node, Node]]) -> tuple[Number, list[tuple[Node, Node]]]:
@@ -367,15 +306,10 @@ FLOAT_BITS = 1024
 def finite(x: Number) -> bool:
     """Whether ``x`` is a number as a float (a decimal past the largest float is not: ``1e308 + 1e308``)."""
     if type(x) is Dec:
-        return abs(x) < _LARGEST
+        return abs(x) < LARGEST
     return is_exact(x) or math.isfinite(x)
 
 
-_LARGEST = 2**1024 - 2**970
-"""Decimals below this round to at most the largest float; from it on, to infinity."""
-
-TINY = 2.2250738585072014e-308
-"""The smallest normal float: a float product below it has lost digits, or all."""
 
 
 def product(a: Number, b: Number) -> Number | None:

@@ -23,25 +23,11 @@ from fractions import Fraction
 from typing import Any
 
 from ..base.ops import ATOM, OPS, POWER, PRODUCT, SUM, UNARY
+from .decimals import decimal_text, is_decimal
 from .factoring import Plan, factor_plan
 from .layout import Piece, Template, choose_names, layout, write
 from .limits import BIG
-from .nodes import (
-    ADD,
-    CALL,
-    LET,
-    MUL,
-    NUM,
-    SYM,
-    VAR,
-    Node,
-    decimal_text,
-    evaluable,
-    is_decimal,
-    is_exact,
-    postorder,
-    powers_folded,
-)
+from .nodes import ADD, CALL, LET, MUL, NUM, SYM, VAR, Node, evaluable, is_exact, postorder, powers_folded
 
 PLUS, MINUS, NEGATE, TIMES, OVER, TO_THE = (OPS[name].text for name in ("add", "sub", "neg", "mul", "div", "pow"))
 """The op table's spellings (``" + "``, ``"*"``, ...); precedence is its tiers, SUM to ATOM."""

@@ -23,8 +23,9 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Any
 
+from .decimals import decimal_text, is_decimal
 from .limits import BIG, DENOMINATORS, EXPANDED_POWER, EXPANDED_TERMS, EXPANDED_WORK, TOGETHER_TERMS
-from .nodes import ADD, CALL, LET, MUL, NUM, SYM, VAR, Node, decimal_text, is_decimal, is_exact, is_integer, postorder
+from .nodes import ADD, CALL, LET, MUL, NUM, SYM, VAR, Node, is_exact, is_integer, postorder
 
 SMALL_SUM = 3
 """A sum multiplied out where it is a factor: ``y*(1 - s)`` is, a longer one rarely cancels."""

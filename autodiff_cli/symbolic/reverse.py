@@ -10,7 +10,6 @@ canonical nodes back to such a graph (for numbers: the Hessian).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 from fractions import Fraction
 from types import SimpleNamespace
@@ -20,8 +19,9 @@ from ..base.ops import OPERATORS, OPS
 from ..core.engine import Value
 from ..core.expression import Expression
 from .canonical import Builder as CanonicalBuilder
+from .decimals import literal
 from .limits import EXPONENT_NODES
-from .nodes import ADD, CALL, LET, MUL, NUM, SYM, TINY, VAR, Dec, Node, Number, fold, postorder
+from .nodes import ADD, CALL, LET, MUL, NUM, SYM, VAR, Node, fold, postorder
 from .products import product_shares
 
 _SUMS = ("add", "sub", "neg")
@@ -71,21 +71,6 @@ def _operator(op: str, reflected: bool) -> Any:
 for _op, _dunder in OPERATORS.items():  # as Value has them (autodiff_cli.core.engine)
     setattr(Term, f"__{_dunder}__", _operator(_op, reflected=False))
     setattr(Term, f"__r{_dunder}__", _operator(_op, reflected=True))
-
-
-def _literal(text: str, value: float) -> Number:
-    """A number as written: an integer exactly, a decimal as the decimal typed
-    (``0.1`` is 1/10, not the float nearest it), but below the normal floats
-    (``4.9e-324``) as the float it is, whose digits are fewer; ``value`` where
-    the text is no number."""
-    if text.lstrip("-").isdigit():
-        return int(text)
-    if not math.isfinite(value):
-        return value
-    try:
-        return Dec(text) if abs(value) >= TINY or value == 0 else Dec(value)
-    except ValueError:
-        return Dec(value)
 
 
 def _exact_rule_number(x: float | int) -> Fraction | int:
@@ -262,7 +247,8 @@ class Graph:
         if op == "const":
             if node.label == "pi":
                 return b.pi
-            return b.num(_literal(node.label, node.data))
+            text = node.label
+            return b.num(int(text) if text.lstrip("-").isdigit() else literal(text, node.data))  # 0.1 is 1/10
         if op in _SUMS:
             return b.add([canon[id(c)] if s > 0 else b.neg(canon[id(c)]) for s, c in operands])
         if op in _PRODUCTS:
