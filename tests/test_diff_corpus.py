@@ -225,6 +225,15 @@ SLIDES = [
     ("-(y*log(sigmoid(z)) + (1 - y)*log(1 - sigmoid(z)))", "z", "sigmoid(z) - y"),
     ("-(y*log(sigmoid(z)) + (1 - y)*log(1 - sigmoid(z)))", "y", "-z"),
     ("log(1 - sigmoid(x))", "x", "-sigmoid(x)"),
+    # exponentials as hyperbolics, quotients as tangents, double angles: only shorter, exact in reals
+    ("log((exp(x) + exp(-x))/2)", "x", "tanh(x)"),
+    ("(exp(x) - exp(-x))/2", "x", "cosh(x)"),
+    ("(exp(x) + exp(-x))/2", "x", "sinh(x)"),
+    ("log(cos(x))", "x", "-tan(x)"),
+    ("sin(x)*cos(x)", "x", "cos(2*x)"),
+    ("2*sin(x)*cos(x)", "x", "2*cos(2*x)"),
+    ("cos(x)**2", "x", "-sin(2*x)"),
+    ("exp(2*y) + exp(-2*y)", "y", "4*sinh(2*y)"),
 ]
 
 

@@ -30,6 +30,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 from .calls import exp_of, log_of, logistic, sigmoid_of, xlogy
+from .identities import trigonometric
 from .keys import Key, Prefix, Tier, name_key, shape_of
 from .limits import FLAT
 from .nodes import (
@@ -261,6 +262,8 @@ class Builder:
                     return self.add([self.num(coeff * b.coeff)] + [self.scale(coeff * c, t) for t, c in b.args])
         if (done := logistic(self, kept)) is not None:
             return self.mul([self.num(coeff), *(self.power(b, e) for b, e in done)])
+        if (trig := trigonometric(self, coeff, kept)) is not None:  # sin(u)/cos(u) is tan(u)
+            return self.mul([self.num(trig[0]), *(self.power(b, e) for b, e in trig[1])])
         for k, (b, e) in enumerate(kept):
             if b.kind == MUL and e.kind == NUM and b.coeff == 1 and not is_integer(e.value):
                 merged = merged_power_of_product(kept, k)

@@ -13,7 +13,7 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .decimals import decimal_text, is_decimal
-from .identities import with_identities
+from .identities import with_hyperbolics, with_identities
 from .limits import FACTOR_TERMS
 from .nodes import ADD, CALL, LET, MUL, NUM, Node, content, divided, is_exact, postorder
 from .rational import combined, text_length
@@ -194,6 +194,8 @@ def _shortest(made: Node, printer: Printer, combine: bool) -> Node:
     out (:func:`~autodiff_cli.symbolic.rational.combined`) where that is shorter."""
     if made.kind == ADD:
         made = with_identities(made)
+    if made.kind == ADD:
+        made = with_hyperbolics(made)
     planned = _planned(made, printer)
     other = combined(made) if combine and made.kind == ADD else None
     if other is None or other is made:
