@@ -16,7 +16,8 @@ import pytest
 import sympy
 
 from autodiff_cli import parse
-from autodiff_cli.symbolic.diff import diff
+from autodiff_cli.symbolic.diff import derivatives, diff
+from autodiff_cli.symbolic.latex import to_latex
 
 # (expression, domain of every variable); the domain keeps every point inside
 # the function's domain (log, sqrt, x**y) and away from kinks.
@@ -129,8 +130,9 @@ def symbol(name: str) -> sympy.Symbol:
     return sympy.Symbol(name, real=True)
 
 
-def to_sympy(text: str) -> sympy.Expr:
-    """autodiff text -> sympy as a person would type it: integers exact, decimals floats."""
+def to_sympy(text: str, decimal=sympy.Float) -> sympy.Expr:
+    """autodiff text -> sympy as a person would type it: integers exact, decimals floats
+    (or ``decimal=sympy.Rational``: decimals as the exact decimals typed)."""
     expr = parse(text)
     built: dict[int, sympy.Expr] = {}
     for node in expr.nodes:
@@ -139,7 +141,7 @@ def to_sympy(text: str) -> sympy.Expr:
             value = symbol(node.label)
         elif node.op == "const":
             label = node.label
-            value = sympy.pi if label == "pi" else sympy.Integer(label) if label.isdigit() else sympy.Float(label)
+            value = sympy.pi if label == "pi" else sympy.Integer(label) if label.isdigit() else decimal(label)
         elif node.op == "neg":
             value = -args[0]
         elif node.op in BINARY:
@@ -223,6 +225,15 @@ SLIDES = [
     ("-(y*log(sigmoid(z)) + (1 - y)*log(1 - sigmoid(z)))", "z", "sigmoid(z) - y"),
     ("-(y*log(sigmoid(z)) + (1 - y)*log(1 - sigmoid(z)))", "y", "-z"),
     ("log(1 - sigmoid(x))", "x", "-sigmoid(x)"),
+    # exponentials as hyperbolics, quotients as tangents, double angles: only shorter, exact in reals
+    ("log((exp(x) + exp(-x))/2)", "x", "tanh(x)"),
+    ("(exp(x) - exp(-x))/2", "x", "cosh(x)"),
+    ("(exp(x) + exp(-x))/2", "x", "sinh(x)"),
+    ("log(cos(x))", "x", "-tan(x)"),
+    ("sin(x)*cos(x)", "x", "cos(2*x)"),
+    ("2*sin(x)*cos(x)", "x", "2*cos(2*x)"),
+    ("cos(x)**2", "x", "-sin(2*x)"),
+    ("exp(2*y) + exp(-2*y)", "y", "4*sinh(2*y)"),
 ]
 
 
@@ -232,3 +243,43 @@ def test_derivatives_as_a_teacher_writes_them(text, name, expected):
     assert sympy.simplify(to_sympy(expected).rewrite(sympy.exp) - exact.rewrite(sympy.exp)) == 0
     assert diff(parse(text), [name])[name] == expected
 
+
+
+# Decimals are folded as the decimals typed, and printed as decimals: no binary
+# noise (0.1 + 0.2 is 0.3, not 0.30000000000000004). Each checked exactly against
+# sympy with the decimals as exact rationals.
+DECIMALS = [
+    ("((w + b - 0.1)**2 + (2*w + b - 0.2)**2)/2", "b", "2*b + 3*w - 0.3"),
+    ("(x - 0.7)**2 + (x - 0.1)**2", "x", "4*x - 1.6"),
+    ("0.1*x**3 + 0.2*x**3", "x", "0.9*x**2"),
+    ("x**1.5*0.3", "x", "0.45*sqrt(x)"),
+    ("1.1**2*x**2", "x", "2.42*x"),
+    ("x*(0.1 + 0.2)", "x", "0.3"),
+    ("(0.1*x + 0.1)**2", "x", "0.02*x + 0.02"),
+]
+
+
+@pytest.mark.parametrize(("text", "name", "expected"), DECIMALS)
+def test_decimals_fold_as_typed(text, name, expected):
+    exact = sympy.diff(to_sympy(text, sympy.Rational), symbol(name))
+    printed = diff(parse(text), [name])[name]
+    assert printed == expected
+    assert sympy.simplify(to_sympy(expected, sympy.Rational) - exact) == 0
+    rng = random.Random(seed(text, name))
+    for _ in range(3):  # any point: the derivative is defined everywhere
+        values = {v: round(rng.uniform(*POSITIVE), 6) for v in parse(text).variables}
+        want = float(exact.subs({symbol(k): sympy.Rational(v) for k, v in values.items()}))
+        assert math.isclose(evaluate(printed, values), want, rel_tol=1e-15, abs_tol=1e-15)
+
+
+def test_decimals_at_the_ends_of_the_float_range():
+    # Folds that would overflow or lose every digit are not made; the smallest
+    # float is the float it is (4.9e-324 and 5e-324 are one number to eval).
+    assert diff(parse("x*1e200*1e200"))["x"] == "1e+200*1e+200"
+    assert diff(parse("x*1e-200*1e-200"))["x"] == "1e-200*1e-200"
+    assert diff(parse("1e308*x + 1e308*x"))["x"] == "1e+308 + 1e+308"
+    assert diff(parse("x*5e-324*2"))["x"] == "1e-323"
+    printed = diff(parse("x*4.9e-324/1e-160"))["x"]
+    assert float(sympy.sympify(printed)) == 4.9e-324 / 1e-160 != float(sympy.Rational("4.9e-324") / 10**-160)
+    # In LaTeX too: 0.1*x**3 + 0.2*x**3 is 0.9 x^2 (not 0.9000000000000001).
+    assert to_latex(derivatives(parse("0.1*x**3 + 0.2*x**3"), ["x"])["x"]) == "0.9 x^{2}"

@@ -27,11 +27,13 @@ from autodiff_cli.symbolic.printer import to_text
 from conftest import examples
 from strategies import expressions, points
 
-COMMANDS = {r"\frac", r"\sqrt", r"\left", r"\right", r"\sin", r"\cos", r"\tan", r"\sec", r"\tanh", r"\log", r"\sigma",
+COMMANDS = {r"\frac", r"\sqrt", r"\left", r"\right", r"\sin", r"\cos", r"\tan", r"\sec", r"\tanh", r"\sinh", r"\cosh",
+            r"\log", r"\sigma",
             r"\operatorname", r"\pi", r"\cdot", r"\quad", r"\exp", r"\mathrm", r"\_", r"\theta", r"\alpha",
             r"\mu", r"\Delta", r"\lambda"} | {"\\" + letter for letter in GREEK}
 FUNCTIONS = {r"\log_{2}": "log2", r"\log_{10}": "log10",
-             r"\sin": "sin", r"\cos": "cos", r"\tan": "tan", r"\sec": "sec", r"\tanh": "tanh", r"\log": "log",
+             r"\sin": "sin", r"\cos": "cos", r"\tan": "tan", r"\sec": "sec", r"\tanh": "tanh", r"\sinh": "sinh",
+             r"\cosh": "cosh", r"\log": "log",
              r"\sigma": "sigmoid", r"\exp": "exp"}
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import TYPE_CHECKING
 
+from .decimals import is_decimal
 from .limits import ROOT_BITS
 from .nodes import ADD, CALL, MUL, NUM, SYM, Node, is_exact, perfect_root
 
@@ -40,7 +41,7 @@ def log_of(b: Builder, arg: Node) -> Node | None:
     """``log(arg)`` in other terms (a perfect power's, ``log(1 - sigmoid(u))`` as
     ``log(sigmoid(u)) - u``, both defined everywhere), else None."""
     if arg.kind == NUM:
-        return log_of_number(b, arg.value) if is_exact(arg.value) else None
+        return log_of_number(b, arg.value) if is_exact(arg.value) and not is_decimal(arg.value) else None
     if arg.kind == ADD and arg.coeff == 1 and len(arg.args) == 1 and arg.args[0][1] == -1:
         s = arg.args[0][0]
         if s.kind == CALL and s.name == "sigmoid":

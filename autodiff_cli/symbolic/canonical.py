@@ -10,7 +10,8 @@ node per mathematical form it recognises as equal:
   ``t1*t2`` and ``t2*t1`` are the same node;
 - numbers written as integers stay exact (:class:`fractions.Fraction`): ``1/3``,
   ``x**(2/3)``; functions of exact numbers stay symbolic (``log(2)``,
-  ``2**(1/2)``); decimals stay floats and are folded as floats;
+  ``2**(1/2)``); decimals are exact too (:class:`~autodiff_cli.symbolic.nodes.Dec`,
+  ``0.1 + 0.2`` is ``0.3``) and print as decimals; functions of decimals are folded as floats;
 - ``a - b`` is ``a + (-1)*b``, ``a/b`` is ``a*b**-1``, ``sqrt(u)`` is
   ``u**(1/2)`` and ``exp(u)`` is ``e**u``, so the rules above see through them;
   functions known in other terms are so (:mod:`~autodiff_cli.symbolic.calls`).
@@ -26,10 +27,10 @@ Sums and products flatten, and distribute a number, only up to a size
 
 from __future__ import annotations
 
-import math
 from fractions import Fraction
 
 from .calls import exp_of, log_of, logistic, sigmoid_of, xlogy
+from .identities import trigonometric
 from .keys import Key, Prefix, Tier, name_key, shape_of
 from .limits import FLAT
 from .nodes import (
@@ -43,6 +44,7 @@ from .nodes import (
     Kind,
     Node,
     Number,
+    content,
     divided,
     exact,
     finite,
@@ -98,7 +100,7 @@ class Builder:
 
     def num(self, value: Number) -> Node:
         value = exact(value)
-        return self._made((NUM, type(value) is float, value), NUM, _NUMBER, value=value)
+        return self._made((NUM, type(value), value), NUM, _NUMBER, value=value)
 
     def var(self, name: str) -> Node:
         stem, index = name_key(name)
@@ -111,7 +113,7 @@ class Builder:
         degree = -e.value if e.kind == NUM and b.kind != NUM and b is not self.e else 0
         # Exponents are nodes: 2 and 2.0 differ. A power sorts with its base.
         base = b.key
-        return self._made((MUL, type(coeff) is float, coeff, factors), MUL,
+        return self._made((MUL, type(coeff), coeff, factors), MUL,
                           (base.tier, base.stem, base.index, degree), coeff=coeff, args=factors)
 
     def _add_node(self, const: Number, terms: tuple) -> Node:
@@ -119,7 +121,7 @@ class Builder:
         # (y + 1)*(y + 2), taken with the first term positive (see keys.shape_of).
         first = terms[0][0].key
         degree = -const if terms[0][1] < 0 else const
-        return self._made((ADD, type(const) is float, const, *[(id(t), type(c) is float, c) for t, c in terms]),
+        return self._made((ADD, type(const), const, *[(id(t), type(c), c) for t, c in terms]),
                           ADD, (Tier.SUM, first.stem, first.index, degree), coeff=const, args=terms)
 
     def scale(self, c: Number, node: Node) -> Node:
@@ -260,6 +262,8 @@ class Builder:
                     return self.add([self.num(coeff * b.coeff)] + [self.scale(coeff * c, t) for t, c in b.args])
         if (done := logistic(self, kept)) is not None:
             return self.mul([self.num(coeff), *(self.power(b, e) for b, e in done)])
+        if (trig := trigonometric(self, coeff, kept)) is not None:  # sin(u)/cos(u) is tan(u)
+            return self.mul([self.num(trig[0]), *(self.power(b, e) for b, e in trig[1])])
         for k, (b, e) in enumerate(kept):
             if b.kind == MUL and e.kind == NUM and b.coeff == 1 and not is_integer(e.value):
                 merged = merged_power_of_product(kept, k)
@@ -290,12 +294,7 @@ class Builder:
         if node.coeff != 0:
             coeffs.append(node.coeff)
         sign = -1 if all(c < 0 for c in coeffs) else 1
-        k: Number = sign
-        if all(is_exact(c) for c in coeffs):
-            fractions = [Fraction(c) for c in coeffs]
-            k = sign * Fraction(math.gcd(*(f.numerator for f in fractions)),
-                                math.lcm(*(f.denominator for f in fractions)))
-        k = exact(k)
+        k = exact(sign * content(coeffs))
         if k == 1:
             return 1, node
         terms = tuple((t, divided(c, k)) for t, c in node.args)

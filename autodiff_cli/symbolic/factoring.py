@@ -9,13 +9,13 @@ Taking a factor out never makes a sum undefined where it was defined: see
 
 from __future__ import annotations
 
-import math
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from .identities import with_identities
+from .decimals import decimal_text, is_decimal
+from .identities import with_hyperbolics, with_identities
 from .limits import FACTOR_TERMS
-from .nodes import ADD, CALL, LET, MUL, NUM, Node, is_exact, postorder
+from .nodes import ADD, CALL, LET, MUL, NUM, Node, content, divided, is_exact, postorder
 from .rational import combined, text_length
 
 if TYPE_CHECKING:
@@ -104,18 +104,14 @@ def taken_out(node: Node, length: Any) -> Factored | None:
     b = node.owner
     common = _common_factors(node)
     coeffs = [c for _, c in node.args]
-    k: Any = -1 if all(c < 0 for c in coeffs) else 1
-    if all(is_exact(c) for c in coeffs):
-        fractions = [Fraction(c) for c in coeffs]
-        k *= Fraction(math.gcd(*(f.numerator for f in fractions)),
-                      math.lcm(*(f.denominator for f in fractions)))
+    k: Any = (-1 if all(c < 0 for c in coeffs) else 1) * content(coeffs)
     factors = [(base, b.num(n) if sym is None else b.add([sym, b.num(n)])) for base, sym, n in common]
     size = sum(length(base) + (1 if e is b.one else 5) for base, e in factors)
-    size += 0 if abs(k) == 1 else len(str(abs(k)))
+    size += 0 if abs(k) == 1 else len(decimal_text(abs(k)) if is_decimal(k) else str(abs(k)))
     if (len(node.args) - 1) * size - 3 <= 0:
         return None
     inverse = [b.power(base, b.scale(-1, e)) for base, e in factors]
-    rest = b.add([b.mul([b.num(Fraction(c) / Fraction(k) if is_exact(c) else c / k), t, *inverse])
+    rest = b.add([b.mul([b.num(divided(c, k)), t, *inverse])
                   for t, c in node.args])
     return Factored(k, sorted([*factors, (rest, b.one)], key=lambda pair: pair[0].key))
 
@@ -198,6 +194,8 @@ def _shortest(made: Node, printer: Printer, combine: bool) -> Node:
     out (:func:`~autodiff_cli.symbolic.rational.combined`) where that is shorter."""
     if made.kind == ADD:
         made = with_identities(made)
+    if made.kind == ADD:
+        made = with_hyperbolics(made)
     planned = _planned(made, printer)
     other = combined(made) if combine and made.kind == ADD else None
     if other is None or other is made:

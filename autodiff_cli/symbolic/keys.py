@@ -116,7 +116,7 @@ def number_digest(x: Number) -> int:
         if x in (math.inf, -math.inf):
             return _INF if x > 0 else -_INF
         m, n = x.as_integer_ratio()
-    elif type(x) is Fraction:
+    elif isinstance(x, Fraction):  # a Dec too
         m, n = x.numerator, x.denominator
     else:
         m, n = int(x), 1

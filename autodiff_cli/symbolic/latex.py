@@ -19,6 +19,7 @@ from typing import Any
 
 from ..base.ops import ATOM, POWER, PRODUCT, UNARY
 from ..base.ops import FUNCTIONS as CALLS
+from .decimals import decimal_text, is_decimal
 from .layout import Piece, Template, write
 from .nodes import ADD, CALL, MUL, NUM, SYM, VAR, Node, evaluable, is_exact, postorder
 from .printer import Part, Printer, is_e, is_power, text_and_names
@@ -160,8 +161,8 @@ def symbols_for(names: Iterable[str], roots: Iterable[Node]) -> Symbols:
 
 def number_latex(x: Any) -> tuple[str, int]:
     x = evaluable(x)
-    if not is_exact(x):
-        text = repr(abs(x))
+    if not is_exact(x) or is_decimal(x):
+        text = decimal_text(abs(x)) if is_decimal(x) else repr(abs(x))
         if "e" in text:
             mantissa, power = text.split("e")
             text = ("" if mantissa in ("1", "1.0") else mantissa + r" \cdot ") + f"10^{{{int(power)}}}"
@@ -284,7 +285,8 @@ superscript: ``e^{b + w x}``."""
 
 def _fraction(x: Any) -> bool:
     """Whether a number prints as a fraction (``\\frac{1}{3}``; not ``\\sqrt``'s ``1/2``)."""
-    return is_exact(evaluable(x)) and Fraction(evaluable(x)).denominator != 1
+    x = evaluable(x)
+    return is_exact(x) and not is_decimal(x) and Fraction(x).denominator != 1
 
 
 def _big(root: Node) -> bool:

@@ -3,8 +3,10 @@
 A node is one mathematical form, made once by the builder of
 :mod:`autodiff_cli.symbolic.canonical`: a number, a constant (``pi``, ``e``), a
 variable, an n-ary sum or product, or an op of the op table applied to a node.
-Numbers are exact (``int``, :class:`fractions.Fraction`) where the input wrote
-integers and floats where it wrote decimals.
+Numbers are exact: ``int`` and :class:`fractions.Fraction` where the input wrote
+integers, :class:`Dec` (an exact rational too) where it wrote decimals, so that
+``0.1 + 0.2`` is ``0.3``; floats are what functions of decimals fold to
+(``sin(0.5)``), and what an irrational power of a decimal is (``2.0**0.5``).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..base.ops import OPS
 from ..base.scalar import SCALAR
+from .decimals import LARGEST, TINY, Dec, in_range, is_decimal
 from .limits import FOLD_BITS, MAX_BITS, ROOT_BITS
 
 if TYPE_CHECKING:
@@ -43,6 +46,23 @@ class Kind(enum.IntEnum):
 
 
 NUM, SYM, VAR, ADD, MUL, CALL, LET = Kind
+
+
+
+def content(coeffs: list[Number]) -> Number:
+    """The gcd of exact coefficients over the lcm of their denominators, else 1
+    (also where one is a decimal, so that ``2*x - 2.5`` keeps its decimal)."""
+    if not all(type(c) in (int, Fraction) for c in coeffs):
+        return 1
+    fractions = [Fraction(c) for c in coeffs]
+    k = Fraction(math.gcd(*(f.numerator for f in fractions)), math.lcm(*(f.denominator for f in fractions)))
+    return exact(k)
+
+
+def as_decimal(x: Number, *sources: Number) -> Number:
+    """``x``, an exact result of ``sources``, as a decimal where one of them is."""
+    return exact(Dec(x)) if is_exact(x) and any(type(s) is Dec for s in sources) else x
+
 
 Number = int | Fraction | float
 
@@ -90,6 +110,8 @@ def exact(x: Number) -> Number:
     """A number in normal form: Fractions that are integers as ints; floats 0 and +-1 exact."""
     if type(x) is float:
         return int(x) if x in (0.0, 1.0, -1.0) else x
+    if type(x) is Dec:  # a decimal 0 or +-1 is the number itself; others print as decimals
+        return int(x) if x in (0, 1, -1) else x
     if type(x) is Fraction and x.denominator == 1:
         return x.numerator
     if type(x) is bool:
@@ -102,7 +124,7 @@ def is_exact(x: Number) -> bool:
 
 
 def is_integer(x: Number) -> bool:
-    return type(x) is int or (type(x) is float and x.is_integer())
+    return type(x) is int or (type(x) is float and x.is_integer()) or (type(x) is Dec and x.denominator == 1)
 
 
 def perfect_root(n: int, q: int) -> int | None:
@@ -118,24 +140,17 @@ def perfect_root(n: int, q: int) -> int | None:
 
 def number_power(a: Number, b: Number) -> Number | None:
     """``a**b`` as a number if it is one: exact for exact inputs (None where the
-    result is irrational, undefined or too big), float otherwise (None where not finite)."""
-    if is_exact(a) and is_exact(b):
-        a, b = Fraction(a), Fraction(b)
-        if b.denominator != 1:  # a rational root: exact only for perfect powers of a >= 0
-            if a < 0:
-                return None
-            p, q = perfect_root(a.numerator, b.denominator), perfect_root(a.denominator, b.denominator)
-            if p is None or q is None:
-                return None
-            a, b = Fraction(p, q), Fraction(b.numerator)
-        n = b.numerator
-        if a == 0 and n < 0:
-            return None
-        if a in (0, 1, -1):  # any power of these is small (0**0 = 1)
-            return exact(a**n)
-        if max(a.numerator.bit_length(), a.denominator.bit_length()) * abs(n) > MAX_BITS:
-            return None
-        return exact(a**n)
+    result is irrational, undefined or too big), float otherwise (None where not finite).
+    With a decimal in it: a decimal where exact and within a float's range
+    (``0.25**0.5`` is ``0.5``), else as floats (``2.0**0.5``)."""
+    if is_exact(a) and is_exact(b) and (is_decimal(a) or is_decimal(b)):
+        r = _exact_power(a, b)
+        if r is not None:
+            r = as_decimal(r, a, b)
+            return r if in_range(r) else None
+        a, b = float(a), float(b)
+    elif is_exact(a) and is_exact(b):
+        return _exact_power(a, b)
     try:
         r = math.pow(float(a), float(b))
     except (ValueError, OverflowError, ZeroDivisionError):
@@ -143,6 +158,26 @@ def number_power(a: Number, b: Number) -> Number | None:
     if abs(r) < TINY and a != 0 and b != 1:  # underflowed: 1e-200**2 is not 0
         return None
     return exact(r) if math.isfinite(r) else None
+
+
+def _exact_power(a: Number, b: Number) -> Number | None:
+    """``a**b`` for exact numbers where it is rational and not too big, else None."""
+    a, b = Fraction(a), Fraction(b)
+    if b.denominator != 1:  # a rational root: exact only for perfect powers of a >= 0
+        if a < 0:
+            return None
+        p, q = perfect_root(a.numerator, b.denominator), perfect_root(a.denominator, b.denominator)
+        if p is None or q is None:
+            return None
+        a, b = Fraction(p, q), Fraction(b.numerator)
+    n = b.numerator
+    if a == 0 and n < 0:
+        return None
+    if a in (0, 1, -1):  # any power of these is small (0**0 = 1)
+        return exact(a**n)
+    if max(a.numerator.bit_length(), a.denominator.bit_length()) * abs(n) > MAX_BITS:
+        return None
+    return exact(a**n)
 
 
 def fold_numbers(coeff: Number, factors: list[tuple[Node, Node]]) -> tuple[Number, list[tuple[Node, Node]]]:
@@ -191,6 +226,12 @@ def fold(name: str, *xs: Number) -> Number | None:
     floats; for exact numbers only where the result is exact (``abs(-3)``,
     ``sin(0)``, ``max(1, 2)``), else None (``sin(1)`` stays symbolic)."""
     try:
+        if any(map(is_decimal, xs)) and all(map(is_exact, xs)):  # exact where rational (abs(-2.5)), else floats
+            r = OPS[name].forward(SCALAR, *map(Fraction, xs))
+            if is_exact(r) or (r == 0 and name == "relu"):
+                r = as_decimal(exact(Fraction(r)), *xs)
+                return r if in_range(r) else None
+            xs = tuple(map(float, xs))
         if all(map(is_exact, xs)):
             if any(x != 0 for x in xs):
                 r = OPS[name].forward(SCALAR, *map(Fraction, xs))
@@ -212,7 +253,7 @@ def evaluable(x: Number) -> Number:
     or a denominator a float cannot hold (``3**1200``) as the float nearest its
     value, which is what evaluating it would need; ``x`` itself where that too
     is out of a float's range."""
-    if type(x) is float:
+    if type(x) in (float, Dec):  # a decimal prints as the float nearest it
         return x
     q = Fraction(x)
     if max(q.numerator.bit_length(), q.denominator.bit_length()) < FLOAT_BITS:
@@ -263,11 +304,12 @@ FLOAT_BITS = 1024
 
 
 def finite(x: Number) -> bool:
+    """Whether ``x`` is a number as a float (a decimal past the largest float is not: ``1e308 + 1e308``)."""
+    if type(x) is Dec:
+        return abs(x) < LARGEST
     return is_exact(x) or math.isfinite(x)
 
 
-TINY = 2.2250738585072014e-308
-"""The smallest normal float: a float product below it has lost digits, or all."""
 
 
 def product(a: Number, b: Number) -> Number | None:
@@ -276,7 +318,7 @@ def product(a: Number, b: Number) -> Number | None:
     ``1/(x*1e-200)`` would have a derivative over 0)."""
     r = a * b
     if is_exact(r):
-        return r
+        return r if in_range(r) else None
     if not math.isfinite(r):
         return None
     if abs(r) < TINY and Fraction(r) != Fraction(a) * Fraction(b):
@@ -309,4 +351,4 @@ def merged_power_of_product(kept: list, k: int) -> list | None:
 
 def divided(c: Number, k: Number) -> Number:
     """``c/k`` exactly where both are exact (``4/2`` is ``2``, not ``2.0``)."""
-    return exact(Fraction(c) / Fraction(k) if is_exact(c) and is_exact(k) else c / k)
+    return exact(as_decimal(Fraction(c) / Fraction(k), c, k) if is_exact(c) and is_exact(k) else c / k)

@@ -23,6 +23,7 @@ from fractions import Fraction
 from typing import Any
 
 from ..base.ops import ATOM, OPS, POWER, PRODUCT, SUM, UNARY
+from .decimals import decimal_text, is_decimal
 from .factoring import Plan, factor_plan
 from .layout import Piece, Template, choose_names, layout, write
 from .limits import BIG
@@ -136,7 +137,7 @@ class Printer:
         num: list[Part] = []
         den: list[Part] = []
         coeff, factors = powers_folded(coeff, list(factors))
-        if is_exact(coeff):
+        if is_exact(coeff) and not is_decimal(coeff):
             c = Fraction(coeff)
             if c.numerator != 1:
                 num.append(([str(c.numerator)], ATOM, True))
@@ -228,6 +229,8 @@ def sum_terms(node: Node) -> list[tuple[bool, Node | None, Any]]:
 def number_text(x: Any) -> tuple[str, int]:
     """A number as text and its tier: ``3``, ``-1/3``, ``0.5``."""
     x = evaluable(x)
+    if is_decimal(x):
+        return decimal_text(x), ATOM if x >= 0 else UNARY
     if not is_exact(x):
         return repr(x), ATOM if x >= 0 else UNARY
     x = Fraction(x)

@@ -23,6 +23,7 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Any
 
+from .decimals import decimal_text, is_decimal
 from .limits import BIG, DENOMINATORS, EXPANDED_POWER, EXPANDED_TERMS, EXPANDED_WORK, TOGETHER_TERMS
 from .nodes import ADD, CALL, LET, MUL, NUM, SYM, VAR, Node, is_exact, is_integer, postorder
 
@@ -132,6 +133,8 @@ def combined(node: Node) -> Node | None:
 
 
 def _number_length(x: Any) -> int:
+    if is_decimal(x):
+        return len(decimal_text(abs(x)))
     return len(str(abs(x))) if is_exact(x) else len(repr(abs(x)))
 
 

@@ -19,6 +19,7 @@ from ..base.ops import OPERATORS, OPS
 from ..core.engine import Value
 from ..core.expression import Expression
 from .canonical import Builder as CanonicalBuilder
+from .decimals import literal
 from .limits import EXPONENT_NODES
 from .nodes import ADD, CALL, LET, MUL, NUM, SYM, VAR, Node, fold, postorder
 from .products import product_shares
@@ -248,7 +249,7 @@ class Graph:
             if node.label == "pi":
                 return b.pi
             text = node.label
-            return b.num(int(text) if text.lstrip("-").isdigit() else node.data)
+            return b.num(int(text) if text.lstrip("-").isdigit() else literal(text, node.data))  # 0.1 is 1/10
         if op in _SUMS:
             return b.add([canon[id(c)] if s > 0 else b.neg(canon[id(c)]) for s, c in operands])
         if op in _PRODUCTS:
