@@ -1,11 +1,10 @@
 """The reverse sweep on canonical nodes: a first derivative for every variable
 at once, by the op table's local-derivative rules applied to :class:`Term` s.
 
-A :class:`Graph` keeps the canonical form (:mod:`autodiff_cli.symbolic.canonical`) of
-each node of a graph of op-table nodes (:class:`~autodiff_cli.core.engine.Value`),
-made only when a rule asks for it; a chain of ``+``/``-`` (or ``*``/``/``) is
-gathered into one n-ary node at its top instead of node by node. It also lowers
-canonical nodes back to such a graph (for numbers: the Hessian).
+A :class:`Graph` keeps the canonical form (:mod:`autodiff_cli.symbolic.canonical`) of each node of a graph
+of op-table nodes (:class:`~autodiff_cli.core.engine.Value`), made only when a rule asks for it; a chain of
+``+``/``-`` (or ``*``/``/``) is gathered into one n-ary node at its top instead of node by node. It also
+lowers canonical nodes back to such a graph (for numbers: the Hessian).
 """
 
 from __future__ import annotations
