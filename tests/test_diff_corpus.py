@@ -210,6 +210,9 @@ def test_printed_lengths_against_sympys():
 # Derivatives a teacher puts on a slide: the form written by hand (each checked
 # equal to sympy's derivative by sympy itself, not only at points).
 SLIDES = [
+    # A number is never a named intermediate: t1 = sqrt(2) hid that t1**2 is 2 at the next order.
+    ("sqrt(2)*x*sin(x*sqrt(2))", "x", "2*x*cos(x*sqrt(2)) + sqrt(2)*sin(x*sqrt(2))"),
+    ("2*x*cos(x*sqrt(2)) + sqrt(2)*sin(x*sqrt(2))", "x", "4*cos(x*sqrt(2)) - 2*x*sqrt(2)*sin(x*sqrt(2))"),
     ("(3*x**2 - 1)/(x**3 + 2)", "x", "3*x*(x - x**3 + 4)/(x**3 + 2)**2"),
     ("(x**2 - y**2)/(x**2 + y**2)", "x", "4*x*y**2/(x**2 + y**2)**2"),
     ("(x**2 + 1)/(x - 3)", "x", "(x**2 - 6*x - 1)/(x - 3)**2"),

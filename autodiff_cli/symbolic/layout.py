@@ -103,7 +103,12 @@ def choose_names(root: Node, order: list[Node], templates: dict[int, Template], 
     generated = 1 + len(str(sum(1 for c in counts if c > 1)))  # t1 ... t9: 2 characters
     sizes = [len(usable[id(n)]) if id(n) in usable else generated for n in order]
     labelled = [id(n) in usable for n in order]
-    candidate = [counts[k] > 1 and n.kind in composite and n is not root for k, n in enumerate(order)]
+    varies: dict[int, bool] = {}  # whether a variable is below: a number (sqrt(2)) is never a t1
+    for n in order:  # children first
+        varies[id(n)] = n.kind == VAR or any(varies.get(id(c), c.kind == VAR) for c in n.children())
+    varying = [varies[id(n)] for n in order]
+    candidate = [counts[k] > 1 and n.kind in composite and n is not root and (varying[k] or labelled[k])
+                 for k, n in enumerate(order)]
     least = [3 if _atom(n) else 2 for n in order]  # exp(x) twice reads better than t1 = exp(x)
     top = len(order) - 1
     named: list[int] = [0] * len(order)  # the name's length if named, else 0
