@@ -1,5 +1,6 @@
 """The walk of one command through the package: the modules it enters (one of
-their functions runs; a module's body running at its import does not count),
+their functions runs; a module's body running at its import does not count, nor
+what it runs meanwhile: class bodies, comprehensions, its helpers),
 in order of first entry, and every call that climbs back up a layer (a module
 calling a function of a layer above its own).
 
@@ -30,12 +31,18 @@ def main() -> None:
     entered: list[str] = []
     climbs: list[str] = []
 
+    importing = 0  # module bodies running: what they call (class bodies, comprehensions) is their import too
+
     def profile(frame, event, arg):
-        if event != "call":
+        nonlocal importing
+        if frame.f_code.co_name == "<module>":
+            importing += (event == "call") - (event == "return")
+            return
+        if event != "call" or importing:
             return
         module = frame.f_globals.get("__name__", "")
-        if not module.startswith("autodiff_cli") or frame.f_code.co_name == "<module>":
-            return  # the package's own functions; a module's body runs once, at its import
+        if not module.startswith("autodiff_cli"):
+            return  # the package's own functions
         if module not in entered:
             entered.append(module)
         caller = frame.f_back.f_globals.get("__name__", "") if frame.f_back else ""

@@ -16,7 +16,7 @@ from autodiff_cli import parse
 from autodiff_cli.base.arrays import ARRAY
 from autodiff_cli.base.ops import OPS
 from autodiff_cli.base.scalar import SCALAR
-from autodiff_cli.core.parser import _Builder
+from autodiff_cli.core.parser import _GraphBuilder
 
 GRAMMAR = Path(__file__).resolve().parent.parent / "grammars" / "expr.lark"
 
@@ -164,7 +164,7 @@ def test_grammar_aliases_transformer_methods_and_ops_line_up():
     assert written_ops <= aliases
     assert aliases <= set(OPS) | actions
     # Each alias is exactly one builder method.
-    assert all(callable(getattr(_Builder, alias, None)) for alias in aliases)
+    assert all(callable(getattr(_GraphBuilder, alias, None)) for alias in aliases)
     # Functions are called by their op-table name.
     for name, op in OPS.items():
         if op.kind == "call":

@@ -28,6 +28,23 @@ if TYPE_CHECKING:
 def run_eval(tokens: list[str], fmt: Format, nodes: bool, ieee: bool, trace: bool, hessian: bool,
              grid: list[str] | None = None, input: str | None = None, digits: int = 6, output: str | None = None,
              dask: str | None = None, of: list[str] | None = None, keep: list[str] | None = None) -> None:
+    _check_keep_and_of(input, keep, of, nodes, trace, hessian, dask)
+    if grid or input is not None:
+        _run_points(tokens, fmt, nodes, trace, hessian, grid or [], input, digits, output, dask, of or [],
+                    tuple(keep or ()))
+        return
+    _check_single_point(fmt, trace, output, dask)
+    expr, values = load(tokens, ieee, EVAL)
+    if of:
+        _run_outputs(expr, values, of, ieee, fmt, digits)
+        return
+    _run_point(expr, values, fmt, nodes, ieee, trace, hessian, digits)
+
+
+def _check_keep_and_of(input: str | None, keep: list[str] | None, of: list[str] | None, nodes: bool, trace: bool,
+                       hessian: bool, dask: str | None) -> None:
+    """Refuses ``--keep`` without an input and ``--of`` with a flag that takes one
+    output: before anything is read, for a batch and a point alike."""
     if keep and input is None:
         raise UsageError("--keep passes columns of --input through to the output: give --input too")
     if of:
@@ -36,48 +53,53 @@ def run_eval(tokens: list[str], fmt: Format, nodes: bool, ieee: bool, trace: boo
         if used:
             raise UsageError(f"{used[0]} takes one output, not --of: leave out --of (the last statement is the "
                              "output) or make the statement you want the last")
-    if grid or input is not None:
-        used = [flag for flag, on in (("--nodes", nodes), ("--trace", trace), ("--hessian", hessian)) if on]
-        if used:
-            raise UsageError(f"{used[0]} is for single points, not batches (--grid, --input)")
-        if dask is not None:
-            if fmt is not Format.table:
-                raise UsageError(f"--dask writes a Parquet dataset: leave out --format {fmt.value}")
-            from .dask import run_dask  # lazily: only --dask needs it
 
-            run_dask(tokens, grid or [], input, output, dask, tuple(keep or ()))
-            return
-        run_batch(tokens, batch_format(output, fmt), grid or [], input, digits, output, of or [], tuple(keep or ()))
+
+def _run_points(tokens: list[str], fmt: Format, nodes: bool, trace: bool, hessian: bool, grid: list[str],
+                input: str | None, digits: int, output: str | None, dask: str | None, of: list[str],
+                keep: tuple[str, ...]) -> None:
+    """A batch (``--grid``, ``--input``): streamed, or a Parquet dataset on a Dask
+    cluster; the flags for single points refused first."""
+    used = [flag for flag, on in (("--nodes", nodes), ("--trace", trace), ("--hessian", hessian)) if on]
+    if used:
+        raise UsageError(f"{used[0]} is for single points, not batches (--grid, --input)")
+    if dask is not None:
+        if fmt is not Format.table:
+            raise UsageError(f"--dask writes a Parquet dataset: leave out --format {fmt.value}")
+        from .dask import run_dask  # lazily: only --dask needs it
+
+        run_dask(tokens, grid, input, output, dask, keep)
         return
+    run_batch(tokens, batch_format(output, fmt), grid, input, digits, output, of, keep)
+
+
+def _check_single_point(fmt: Format, trace: bool, output: str | None, dask: str | None) -> None:
+    """Refuses the flags that need a batch, and a trace in a format that cannot show it."""
     if dask is not None:
         raise UsageError("--dask evaluates a Parquet dataset: give --input DATASET and --output DIR")
     if output is not None:
         raise UsageError("--output is for batches: give --grid or --input too")
     if trace and fmt in (Format.csv, Format.tsv):
         raise UsageError("--trace is shown as a table or in JSON: use --format table, json or jsonl")
-    expr, values = load(tokens, ieee, EVAL)
-    if of:
-        from ..core.jacobian import jacobian  # lazily: only --of needs it
 
-        with process.paused_collector():  # a row of floats per output: nothing for the collector to find
-            several = jacobian(expr, values, of, ieee)
-        for note in several.notes:
-            diagnostic(f"note: {note}")
-        write_jacobian(several, fmt, sys.stdout, title=expr.text() if fmt is Format.table else "", digits=digits)
-        return
+
+def _run_outputs(expr: Any, values: dict[str, float], of: list[str], ieee: bool, fmt: Format, digits: int) -> None:
+    """One point, several outputs (``--of``): their values and the Jacobian."""
+    from ..core.jacobian import jacobian  # lazily: only --of needs it
+
+    with process.paused_collector():  # a row of floats per output: nothing for the collector to find
+        several = jacobian(expr, values, of, ieee)
+    for note in several.notes:
+        diagnostic(f"note: {note}")
+    write_jacobian(several, fmt, sys.stdout, title=expr.text() if fmt is Format.table else "", digits=digits)
+
+
+def _run_point(expr: Any, values: dict[str, float], fmt: Format, nodes: bool, ieee: bool, trace: bool,
+               hessian: bool, digits: int) -> None:
+    """One point: the value and gradients (the nodes', the trace, the Hessian if asked), and the notes."""
     result = expr.evaluate(values, ieee=ieee, intermediates=nodes, trace=trace)
     if hessian:
-        from ..symbolic.diff import hessian as second_derivatives  # lazily: only --hessian needs the symbolic layer
-
-        try:
-            result.hessian = second_derivatives(expr, values, ieee)
-        except DomainError as exc:
-            # The derivative of a convention (0 at 0**0) is the printed derivative's, undefined there.
-            rules = ", ".join(expr.conventions(unwritten=True))
-            if not rules:
-                raise
-            where = f"{exc.where}, at a point where eval's gradient is a convention ({rules}) with no derivative"
-            raise DomainError(exc.why, exc.index, lambda _: where) from None
+        result.hessian = _hessian(expr, values, ieee)
     process.keep(result)
     for note in result.notes:
         diagnostic(f"note: {note}")
@@ -86,6 +108,22 @@ def run_eval(tokens: list[str], fmt: Format, nodes: bool, ieee: bool, trace: boo
                    "to each named node")
     write_evaluation(result, fmt, sys.stdout, nodes, title=expr.text() if fmt is Format.table else "",
                      digits=digits)
+
+
+def _hessian(expr: Any, values: dict[str, float], ieee: bool) -> Any:
+    """The second derivatives at the point (``--hessian``); undefined where eval's
+    gradient is a convention, which the error then says."""
+    from ..symbolic.diff import hessian as second_derivatives  # lazily: only --hessian needs the symbolic layer
+
+    try:
+        return second_derivatives(expr, values, ieee)
+    except DomainError as exc:
+        # The derivative of a convention (0 at 0**0) is the printed derivative's, undefined there.
+        rules = ", ".join(expr.conventions(unwritten=True))
+        if not rules:
+            raise
+        place = f"{exc.where}, at a point where eval's gradient is a convention ({rules}) with no derivative"
+        raise DomainError(exc.why, exc.index, lambda _: place) from None
 
 
 def batch_format(output: str | None, fmt: Format) -> Format:

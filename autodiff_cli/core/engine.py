@@ -43,6 +43,8 @@ class Value:
 
     def __init__(self, data: float = 0.0, children: tuple[Value, ...] = (), op: str = "var",
                  label: str = "", gradient: float = 0.0) -> None:
+        # The one place that sets a Value's fields: made, leaf and copied call it; only
+        # the parser's two inline copies (core/parser.py) repeat it, held to it by a test.
         self.data = data if type(data) is float else _number(data)
         self.grad = float(gradient) if gradient else 0.0
         self.children = children
@@ -57,27 +59,21 @@ class Value:
 
     @classmethod
     def made(cls, children: tuple[Value, ...], op: str) -> Value:
-        """A node whose data the next forward pass computes (the parser's constructor:
-        the same fields as ``__init__``, without its checks, for million-node graphs)."""
-        node = cls.__new__(cls)
-        node.data = node.grad = 0.0
-        node.children = children
-        node.op = op
-        node.label = ""
-        needs = False
-        for child in children:
-            if child.needs_grad:
-                needs = True
-                break
-        node.needs_grad = needs
-        return node
+        """A node whose data the next forward pass computes (a function's body copied at a call)."""
+        return cls(0.0, children, op)
 
     @classmethod
     def leaf(cls, op: str, data: float, label: str) -> Value:
-        """A variable or constant (the parser's constructor for leaves)."""
-        node = cls.__new__(cls)
-        node.data, node.grad, node.children, node.op, node.label = data, 0.0, (), op, label
-        node.needs_grad = op == "var"
+        """A variable or constant (a function's body copied at a call)."""
+        return cls(data, (), op, label)
+
+    @classmethod
+    def copied(cls, data: float, grad: float, children: tuple[Value, ...], op: str, label: str,
+               needs_grad: bool) -> Value:
+        """A node made again as it was (a copy, an unpickled graph): the constructor's,
+        with the gradient it had (-0.0 too) and its ``needs_grad`` (a named number's is the parser's)."""
+        node = cls(data, children, op, label)
+        node.grad, node.needs_grad = grad, needs_grad
         return node
 
     @classmethod
@@ -190,10 +186,7 @@ def _rebuild(rows: list[tuple]) -> Value:
     """A pickled Value's graph made again (see ``Value.__reduce__``): the last row is the Value."""
     nodes: list[Value] = []
     for data, grad, op, label, needs, kids in rows:
-        node = Value.__new__(Value)
-        node.data, node.grad, node.op, node.label, node.needs_grad = data, grad, op, label, needs
-        node.children = tuple(nodes[k] for k in kids)
-        nodes.append(node)
+        nodes.append(Value.copied(data, grad, tuple([nodes[k] for k in kids]), op, label, needs))
     return nodes[-1]
 
 

@@ -383,10 +383,7 @@ def _rebuilt(source: str, flat: list[tuple], spans: list[tuple[int, int]] | None
              locate: Callable[[str], list[tuple[int, int]]] | None, calls: list[Call]) -> Expression:
     """An expression from :meth:`Expression.__reduce__`'s parts (a copy, or an unpickled one)."""
     nodes: list[Value] = []
-    for op, data, grad, label, needs_grad, children in flat:
-        node = Value.made(tuple(nodes[k] for k in children), op) if children else Value.leaf(op, data, label)
-        node.data, node.grad, node.label = data, grad, label
-        node.needs_grad = needs_grad  # a named number's, set by the parser
-        nodes.append(node)
+    for op, data, grad, label, needs_grad, children in flat:  # needs_grad: a named number's too, as parsed
+        nodes.append(Value.copied(data, grad, tuple([nodes[k] for k in children]), op, label, needs_grad))
     return Expression(source, nodes, spans, {n: nodes[k] for n, k in variables.items()},
                       {n: nodes[k] for n, k in names.items()}, nodes[output], output_name, kinked, locate, calls)

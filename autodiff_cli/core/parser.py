@@ -38,7 +38,7 @@ def _end(value: Any) -> int:
 
 
 class _NeedsSpansError(Exception):
-    """Raised by :class:`_Builder` for an error whose position needs the spans."""
+    """Raised by :class:`_GraphBuilder` for an error whose position needs the spans."""
 
 
 def _grammar_text() -> str:
@@ -67,18 +67,20 @@ cosec lg erfinv gamma lgamma tgamma digamma beta round trunc gelu silu swish mod
 factorial exp10 logit logsumexp copysign ldexp rsqrt""".split()) - set(FUNCTIONS) | set(_INSTEAD)
 """Functions people type from maths, NumPy or C that the language lacks: said to be unsupported, never
 answered with a look-alike ("did you mean 'tan'?" for atan would differentiate another function)."""
-# The two commonest nodes of a big expression, a new variable and a binary
-# operation, are built inline below (Value.leaf and Value.made without the call:
-# ~10% of a parse each); a test holds them field by field to Value's constructor.
+# Every node is made by Value's constructor (called directly: Value.made's extra
+# call costs), except the two commonest of a big expression, a new variable and a
+# binary operation, built inline below (~10% of a parse each): the only copies of
+# Value.__init__'s field setting; a test holds them field by field to it.
 _new = Value.__new__
 
 
-class _Builder(Definitions):
-    """Builds the graph as the parser reduces. One method per grammar alias.
+class _GraphBuilder(Definitions):
+    """Builds the expression's graph of Value nodes as the parser reduces (no
+    parse tree in between). One method per grammar alias.
 
     Operands are :class:`Value` nodes, tokens are the lexer's matches. Source
     spans are not kept here: they matter only for messages, and
-    :class:`_SpanBuilder` finds them by parsing again when they are asked for.
+    :class:`_SpannedGraphBuilder` finds them by parsing again when they are asked for.
     """
 
     positions = False  # tokens without text reach it as None (lalr.LALR.parse)
@@ -97,7 +99,7 @@ class _Builder(Definitions):
 
     def number(self, tok: Match[str]) -> Value:
         text = tok[tok.lastindex]  # type: ignore[index]  # token_text, inline: a hot path
-        node = Value.leaf("const", float(text), text)
+        node = Value(float(text), (), "const", text)
         self.nodes.append(node)
         return node
 
@@ -109,7 +111,7 @@ class _Builder(Definitions):
         if node is None:
             if name in self.special:  # one lookup for the rare names, on the path of every new variable
                 return self._special(name, tok)
-            node = self.variables[name] = _new(Value)  # Value.leaf("var", 0.0, name), inline
+            node = self.variables[name] = _new(Value)  # Value(0.0, (), "var", name), inline
             node.data = node.grad = 0.0
             node.children = ()
             node.op = "var"
@@ -125,7 +127,7 @@ class _Builder(Definitions):
             return node
         if name in FUNCTIONS or name in self.defined or (self.defining and name == self.defining.name):
             raise self._error(f"'{name}' is a function: call it as {name}(...)", tok.start())
-        node = Value.leaf("const", CONSTANTS[name], name)
+        node = Value(CONSTANTS[name], (), "const", name)
         self.nodes.append(node)
         return node
 
@@ -150,14 +152,14 @@ class _Builder(Definitions):
             raise self._error(f"unknown function {quoted(text)}{hint}", name.start())
         if len(args) not in op.arity:
             raise self._error(f"{text}() takes {op.takes()}, got {len(args)}", name.start())
-        node = Value.made(tuple(args), op.name)
+        node = Value(0.0, tuple(args), op.name)
         self.nodes.append(node)
         self.kinked = self.kinked or op.kink is not None
         return node
 
     def _binary(op: str):  # type: ignore[misc]  # noqa: N805 - builds methods below
-        def method(self: _Builder, left: Value, right: Value) -> Value:
-            node = _new(Value)  # Value.made((left, right), op), inline
+        def method(self: _GraphBuilder, left: Value, right: Value) -> Value:
+            node = _new(Value)  # Value(0.0, (left, right), op), inline
             node.data = node.grad = 0.0
             node.children = (left, right)
             node.op = op
@@ -184,7 +186,7 @@ class _Builder(Definitions):
                 and self.nodes and self.nodes[-1] is operand:  # -3 is the number -3, a leaf (b = -3)
             operand.data, operand.label = -operand.data, "-" + operand.label
             return operand
-        node = Value.made((operand,), "neg")
+        node = Value(0.0, (operand,), "neg")
         self.nodes.append(node)
         return node
 
@@ -236,8 +238,8 @@ class _Spanned:
         self.value, self.start, self.end = value, start, end
 
 
-class _SpanBuilder(_Builder):
-    """The same builder, keeping each node's source span (``spans[i]`` for
+class _SpannedGraphBuilder(_GraphBuilder):
+    """The same graph builder, keeping each node's source span (``spans[i]`` for
     ``nodes[i]``): run on a second parse, when a message needs positions."""
 
     positions = True
@@ -254,7 +256,7 @@ class _SpanBuilder(_Builder):
 
     def call(self, name: Match[str], *rest: Any) -> Value:
         made = len(self.nodes)
-        node = _Builder.call(self, name, *rest)
+        node = _GraphBuilder.call(self, name, *rest)
         text = name_text(name)
         if text in self.defined:  # a copy of a body: each node where the body has it
             self.pending = [self.bodies[body][k] for body, k in self.copied]  # the spans in the bodies written
@@ -266,13 +268,13 @@ class _SpanBuilder(_Builder):
             if not isinstance(stmt.value, tuple):
                 raise self._error("only the last statement may be a bare expression; "
                                   "assign this one a name or remove it", stmt.start)
-        expr = _Builder.start(self, *(s.value for s in statements))
+        expr = _GraphBuilder.start(self, *(s.value for s in statements))
         expr.spans = self.spans
         return expr
 
 
 def _with_span(plain: Any) -> Any:
-    def method(self: _SpanBuilder, *args: Any) -> _Spanned:
+    def method(self: _SpannedGraphBuilder, *args: Any) -> _Spanned:
         present = [a for a in args if a is not None]
         start, end = _start(present[0]), _end(present[-1])
         made = len(self.nodes)
@@ -281,22 +283,22 @@ def _with_span(plain: Any) -> Any:
         if self.pending:  # the nodes a call copied from a body: their spans are the body's
             self.spans[self.pending_at:self.pending_at + len(self.pending)] = self.pending
             self.pending = []
-        if plain is _Builder.neg and len(self.nodes) == made:  # -3 folded into its number: its text is "-3"
+        if plain is _GraphBuilder.neg and len(self.nodes) == made:  # -3 folded into its number: its text is "-3"
             self.spans[-1] = (start, end)
         return _Spanned(value, start, end)
 
     return method
 
 
-for _alias, _method in [*vars(Definitions).items(), *vars(_Builder).items()]:  # every alias but start
+for _alias, _method in [*vars(Definitions).items(), *vars(_GraphBuilder).items()]:  # every alias but start
     if callable(_method) and not _alias.startswith("_") and _alias != "start":
-        setattr(_SpanBuilder, _alias, _with_span(getattr(_SpanBuilder, _alias)))
+        setattr(_SpannedGraphBuilder, _alias, _with_span(getattr(_SpannedGraphBuilder, _alias)))
 
 
 _lock = allocate_lock()
 _parser: LALR | None = None
-_builder = _Builder()
-_span_builder = _SpanBuilder()
+_graph_builder = _GraphBuilder()
+_spanned_graph_builder = _SpannedGraphBuilder()
 _OPTIONS = {"parser": "lalr", "lexer": "basic"}
 TABLES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "expr_tables.json")
 
@@ -339,7 +341,7 @@ SCAN_FIRST = ("NAME", "NUMBER", "_POW", "STAR", "PLUS", "MINUS", "LPAR", "RPAR",
 Their first characters tell them apart, except ``**`` and ``*``: _POW stays ahead
 of STAR. The differential tests against Lark check that tokens come out the same."""
 
-def _run(text: str, builder: _Builder) -> Any:
+def _run(text: str, builder: _GraphBuilder) -> Any:
     # The graph holds no reference cycles: a caller building millions of nodes
     # may pause the cyclic collector meanwhile, as the command line does.
     with _lock:
@@ -361,14 +363,14 @@ def parse(text: str) -> Expression:
     Raises :class:`~autodiff_cli.base.errors.ExprSyntaxError` with line and column.
     """
     try:
-        return _run(text, _builder)
+        return _run(text, _graph_builder)
     except _NeedsSpansError:
-        return _run(text, _span_builder)  # raises the error, now with its position
+        return _run(text, _spanned_graph_builder)  # raises the error, now with its position
 
 
 def spans_of(text: str) -> list[tuple[int, int]]:
     """The source span of each node :func:`parse` makes from ``text``, in order."""
-    return _run(text, _span_builder).spans
+    return _run(text, _spanned_graph_builder).spans
 
 
 if __name__ == "__main__":  # python -m autodiff_cli.core.parser: regenerate the shipped tables

@@ -210,9 +210,33 @@ def single_point(stream: Any, where: str) -> tuple[dict[str, float] | None, Any]
     """The point, if the input holds exactly one (a JSON object, a one-object
     array, or a CSV header and one row), and a stream that reads the input again
     from its start (for the array path when it holds more)."""
-    import csv  # lazily: only a CSV input with one point comes here
-
     limit = max_input()
+    text, at_end = _head(stream, where, limit)
+    stripped = text.strip()
+    if stripped.startswith("["):
+        text += read_rest(stream, where, limit)
+        stripped, at_end = text.strip(), True
+    replay = Replay(text, stream)
+    point, csv_row = _one_point(stripped, where) if at_end else (None, False)
+    point = _named(point)
+    if point is None:
+        return None, replay  # the array path reads it again, and reports what is wrong
+    try:
+        kinds = set(map(type, point.values()))
+        if kinds == {float}:  # JSON numbers: nothing to convert
+            return point, replay
+        if csv_row:  # converted at C speed (a million columns)
+            if lenient_cells(point.values()):
+                _cells(point, where, text)
+            return dict(zip(point, map(float, point.values()), strict=True)), replay
+    except (TypeError, ValueError):
+        return None, replay  # the array path reports it, with its line number
+    return _json_numbers(point, where, "line 1" if stripped.startswith("{") else "point 1"), replay
+
+
+def _head(stream: Any, where: str, limit: int) -> tuple[str, bool]:
+    """The input's first lines, up to its third that is not blank, and whether
+    they are all of it (a point and a header at most: two such lines)."""
     lines: list[str] = []
     filled = 0  # lines that are not blank
     total = 0
@@ -225,55 +249,55 @@ def single_point(stream: Any, where: str) -> tuple[dict[str, float] | None, Any]
         total += len(line)
         if total > limit:  # blank lines without end
             raise too_long(where, limit, "characters")
-    text = "".join(lines)
-    stripped = text.strip()
-    at_end = filled < 3
-    if stripped.startswith("["):
-        text += read_rest(stream, where, limit)
-        stripped, at_end = text.strip(), True
-    replay = Replay(text, stream)
-    point: Any = None
-    csv_row = False  # text cells, not JSON values
+    return "".join(lines), filled < 3
+
+
+def _one_point(stripped: str, where: str) -> tuple[Any, bool]:
+    """The one point of a whole input (a one-line JSON object, a one-object array,
+    a CSV header and one row), else None; and whether it is a CSV row (text cells,
+    not JSON values). Anything invalid is None: the array path reports it."""
+    import csv  # lazily: only a CSV input with one point comes here
+
     try:
-        if at_end and stripped.startswith("{") and len(stripped.splitlines()) == 1:
-            point = load_json(stripped, where)
-        elif at_end and stripped.startswith("["):
+        if stripped.startswith("{") and len(stripped.splitlines()) == 1:
+            return load_json(stripped, where), False
+        if stripped.startswith("["):
             rows = load_json(stripped, where)
-            point = rows[0] if isinstance(rows, list) and len(rows) == 1 else None
-        elif at_end and stripped and not stripped.startswith(("{", "[")):
+            return (rows[0] if isinstance(rows, list) and len(rows) == 1 else None), False
+        if stripped and not stripped.startswith("{"):
             rows = [ln for ln in stripped.splitlines() if ln.strip()]
             if len(rows) == 2:
                 dialect = "excel-tab" if "\t" in rows[0] and "," not in rows[0] else "excel"
                 header, values = csv.reader(rows, dialect=dialect)
                 names = [h.strip() for h in header]
                 if len(header) == len(values) and len(set(names)) == len(names):
-                    point, csv_row = dict(zip(names, values, strict=True)), True
+                    return dict(zip(names, values, strict=True)), True
     except (ValueError, csv.Error):  # JSONDecodeError and DuplicateKeyError are ValueErrors
-        point = None
+        pass
+    return None, False
+
+
+def _named(point: Any) -> dict[str, Any] | None:
+    """The point with its names as the language reads them (a name ﬁ is the variable
+    fi), or None when it is no non-empty object of names, or two keys are one name:
+    the array path reports it."""
     if not isinstance(point, dict) or not point:
-        return None, replay  # the array path reads it again, and reports what is wrong
+        return None
     if not_a_name(list(point)) is not None:
-        return None, replay  # a key that is no name (control characters, say): reported there
-    if not all(map(str.isascii, point)):  # a name ﬁ is the variable fi
+        return None  # a key that is no name (control characters, say)
+    if not all(map(str.isascii, point)):
         plain = {plain_name(k): v for k, v in point.items()}
         if len(plain) != len(point):
-            return None, replay  # ﬁ and fi: one name twice, reported there
-        point = plain
-    try:
-        kinds = set(map(type, point.values()))
-        if kinds == {float}:  # JSON numbers: nothing to convert
-            return point, replay
-        if csv_row:  # converted at C speed (a million columns)
-            if lenient_cells(point.values()):
-                _cells(point, where, text)
-            return dict(zip(point, map(float, point.values()), strict=True)), replay
-    except (TypeError, ValueError):
-        return None, replay  # the array path reports it, with its line number
-    for name, v in point.items():  # JSON: a string, a boolean or null is no number
+            return None  # ﬁ and fi: one name twice
+        return plain
+    return point
+
+
+def _json_numbers(point: dict[str, Any], where: str, place: str) -> dict[str, float]:
+    """A JSON point's values as numbers: a string, a boolean or null is no number."""
+    for name, v in point.items():
         try:
             as_number(v)
         except (TypeError, ValueError) as exc:
-            place = "line 1" if stripped.startswith("{") else "point 1"
             raise UsageError(f"{where}, {place}: values must be numbers ({quoted(name)}: {exc})") from None
-    return {k: as_number(v) for k, v in point.items()}, replay
-
+    return {k: as_number(v) for k, v in point.items()}
