@@ -115,13 +115,13 @@ def test_printing_is_a_fixed_point_where_operands_tie():
     # Was: (z - y)*(y + 1), read back, printed (y + 1)*(z - y): both sums start with y,
     # and the tie went to whichever was made first.
     from autodiff_cli.symbolic.diff import to_text
-    from autodiff_cli.symbolic.reverse import Graph
+    from autodiff_cli.symbolic.reverse import SymbolicGraph
 
     for text, want in (("((y) - (z))*((1) - ((y) + (2)))", "(z - y)*(y + 1)"),
                        ("(y + 2)*(y + 1)", "(y + 1)*(y + 2)"), ("(y + 1)*(y + 2)", "(y + 1)*(y + 2)"),
                        # hash(-1) == hash(-2) in Python: the shapes of y - z and y - 2*z were one.
                        ("(y + y)*(y + -z)*(y + -z + -z)", "2*y*(y - 2*z)*(y - z)")):
-        graph = Graph()
+        graph = SymbolicGraph()
         expr = parse(text)
         graph.add_input(expr)
         printed = to_text(graph.canon(expr.output))
@@ -170,10 +170,10 @@ def test_products_of_sums_print_as_a_fixed_point(factors):
     # Was: (-2 + y)*(-1 + -y) printed (2 - y)*(y + 1), which printed (y + 1)*(2 - y): the
     # printer moved the product's sign into a sum after the order was decided.
     from autodiff_cli.symbolic.diff import to_text
-    from autodiff_cli.symbolic.reverse import Graph
+    from autodiff_cli.symbolic.reverse import SymbolicGraph
 
     def printed(text: str) -> str:
-        graph = Graph()
+        graph = SymbolicGraph()
         expr = parse(text)
         graph.add_input(expr)
         return to_text(graph.canon(expr.output))
@@ -260,9 +260,9 @@ def test_a_note_at_0_to_the_0_where_the_exponent_varies(cli):
 
 def _reprinted(text: str) -> str:
     from autodiff_cli.symbolic.diff import to_text
-    from autodiff_cli.symbolic.reverse import Graph
+    from autodiff_cli.symbolic.reverse import SymbolicGraph
 
-    graph = Graph()
+    graph = SymbolicGraph()
     expr = parse(text)
     graph.add_input(expr)
     return to_text(graph.canon(expr.output), taken_names(expr))

@@ -294,8 +294,8 @@ def test_xlogy_is_written_as_x_log_y():
     assert to_latex(derivatives(parse("xlogy(x, y)**2"), ["y"])["y"]) == r"\frac{2 x x \log\left(y\right)}{y}"
     assert to_latex(derivatives(parse("(x + 1)*log(y)"), ["y"])["y"]) == r"\frac{x + 1}{y}"
     # A power of it, and a sum as its factor, keep their parentheses.
-    from autodiff_cli.symbolic.reverse import Graph
+    from autodiff_cli.symbolic.reverse import SymbolicGraph
 
-    graph, expr = Graph(), parse("xlogy(x + 1, y)**2")
+    graph, expr = SymbolicGraph(), parse("xlogy(x + 1, y)**2")
     graph.add_input(expr)
     assert to_latex(graph.canon(expr.output)) == r"\left(\left(x + 1\right) \log\left(y\right)\right)^{2}"

@@ -372,7 +372,7 @@ def _max_of_powers(n: int) -> str:
 def test_diff_of_a_max_of_many_arguments_is_linear_and_has_one_flat_denominator(monkeypatch):
     # Each input's share is its mark over the sum of all marks: the sum is made once for the
     # node, in one step, not once per input by n additions (n**3 work: 300 arguments took 14 s).
-    from autodiff_cli.symbolic.canonical import Builder as CanonicalBuilder
+    from autodiff_cli.symbolic.canonical import CanonicalBuilder
     from autodiff_cli.symbolic.diff import diff
 
     printed = diff(_max_of_powers(60))["x"]

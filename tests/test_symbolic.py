@@ -11,7 +11,7 @@ import sympy
 from hypothesis import assume, given, settings
 
 from autodiff_cli import DomainError, parse
-from autodiff_cli.symbolic.diff import Graph, derivatives, diff
+from autodiff_cli.symbolic.diff import SymbolicGraph, derivatives, diff
 from autodiff_cli.symbolic.printer import to_text
 
 from conftest import examples
@@ -112,7 +112,7 @@ def test_simplified_text(text, wrt, expected):
     ],
 )
 def test_canonical_form(text, expected):
-    graph = Graph()
+    graph = SymbolicGraph()
     expr = parse(text)
     graph.add_input(expr)
     assert to_text(graph.canon(expr.output)) == expected
@@ -133,7 +133,7 @@ def test_canonical_form(text, expected):
 )
 def test_printer_writes_the_fewest_parentheses_and_keeps_meaning(text, expected):
     # The canonical form printed, parsed and made canonical again is the same node.
-    graph = Graph()
+    graph = SymbolicGraph()
     expr = parse(text)
     graph.add_input(expr)
     node = graph.canon(expr.output)
@@ -248,7 +248,7 @@ def test_canonical_form_prints_parses_back_and_keeps_values(text, at):
     # input is defined: a rewrite may make an expression defined where it was not (x/x is 1),
     # never undefined or different where it was defined.
     expr, values, result = evaluate_point(text, at, smooth=False)
-    graph = Graph()
+    graph = SymbolicGraph()
     graph.add_input(expr)
     printed = to_text(graph.canon(expr.output))
     again = parse(printed)

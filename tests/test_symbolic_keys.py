@@ -81,13 +81,13 @@ TEXTS = ("(x - 1)*(1 - x)*(y + 2)*(y - 2)", "exp(-x**2/2)/sqrt(2*pi)", "1/(y - x
 def _made_nodes(monkeypatch) -> tuple[list, dict]:
     """Every node made while differentiating :data:`TEXTS` twice, and the printed derivatives."""
     builders = []
-    init = canonical.Builder.__init__
+    init = canonical.CanonicalBuilder.__init__
 
     def recording(self):
         init(self)
         builders.append(self)
 
-    monkeypatch.setattr(canonical.Builder, "__init__", recording)
+    monkeypatch.setattr(canonical.CanonicalBuilder, "__init__", recording)
     printed = {text: diff(parse(text), order=order) for text in TEXTS for order in (1, 2)}
     return [n for b in builders for n in b._table.values()], printed
 

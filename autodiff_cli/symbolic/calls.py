@@ -24,10 +24,10 @@ from .limits import ROOT_BITS
 from .nodes import ADD, CALL, MUL, NUM, SYM, Node, is_exact, perfect_root
 
 if TYPE_CHECKING:
-    from .canonical import Builder
+    from .canonical import CanonicalBuilder
 
 
-def exp_of(b: Builder, exponent: Node) -> Node | None:
+def exp_of(b: CanonicalBuilder, exponent: Node) -> Node | None:
     """``exp(exponent)`` as a power of the argument of a log in it, else None."""
     k, inner = 1, exponent
     if inner.kind == MUL and len(inner.args) == 1 and inner.args[0][1] is b.one and is_exact(inner.coeff):
@@ -37,7 +37,7 @@ def exp_of(b: Builder, exponent: Node) -> Node | None:
     return None
 
 
-def log_of(b: Builder, arg: Node) -> Node | None:
+def log_of(b: CanonicalBuilder, arg: Node) -> Node | None:
     """``log(arg)`` in other terms (a perfect power's, ``log(1 - sigmoid(u))`` as
     ``log(sigmoid(u)) - u``, both defined everywhere), else None."""
     if arg.kind == NUM:
@@ -49,7 +49,7 @@ def log_of(b: Builder, arg: Node) -> Node | None:
     return None
 
 
-def log_of_number(b: Builder, value: Fraction | int) -> Node | None:
+def log_of_number(b: CanonicalBuilder, value: Fraction | int) -> Node | None:
     """``log(value)`` for an exact ``value > 0`` as a multiple of a smaller log, else None."""
     q = Fraction(value)
     if q <= 0 or q == 1:
@@ -66,14 +66,14 @@ def log_of_number(b: Builder, value: Fraction | int) -> Node | None:
     return None
 
 
-def sigmoid_of(b: Builder, arg: Node) -> Node | None:
+def sigmoid_of(b: CanonicalBuilder, arg: Node) -> Node | None:
     """``sigmoid(-u)`` as ``1 - sigmoid(u)`` where the argument is written with a minus sign, else None."""
     if arg.kind == MUL and arg.coeff < 0:
         return b.sub(b.one, b.call("sigmoid", b.neg(arg)))
     return None
 
 
-def _sigmoid_power(b: Builder, kept: list) -> list | None:
+def _sigmoid_power(b: CanonicalBuilder, kept: list) -> list | None:
     """``exp(-m*a)*sigmoid(a)**n`` as ``sigmoid(-a)**m*sigmoid(a)**(n - m)``, and
     ``exp(m*v)*(1 - sigmoid(v))**n`` as ``sigmoid(v)**m*(1 - sigmoid(v))**(n - m)``
     (``1 <= m <= n``): ``exp(-a)*sigmoid(a)`` is ``1/(exp(a) + 1)``. Else None."""
@@ -99,7 +99,7 @@ def _sigmoid_power(b: Builder, kept: list) -> list | None:
     return None
 
 
-def logistic(b: Builder, kept: list) -> list | None:
+def logistic(b: CanonicalBuilder, kept: list) -> list | None:
     """The factors of a product with ``exp(m*v)*(exp(v) + 1)**-k`` (``1 <= m <= k``) as
     ``sigmoid(v)**m*sigmoid(-v)**(k - m)`` (``exp(x)/(exp(x) + 1)`` is ``sigmoid(x)``,
     ``exp(2*x)/(exp(x) + 1)**2`` is ``sigmoid(x)**2``), and with no such ``exp``
@@ -126,7 +126,7 @@ def logistic(b: Builder, kept: list) -> list | None:
     return _sigmoid_power(b, kept)
 
 
-def xlogy(b: Builder, x: Node, y: Node) -> Node:
+def xlogy(b: CanonicalBuilder, x: Node, y: Node) -> Node:
     """``xlogy(x, y)``: ``x*log(y)`` where that is the same (``x`` a number
     other than 0, ``y`` a positive number or ``exp(u)``), else a node of its own."""
     if x.kind == NUM and x.value == 0:

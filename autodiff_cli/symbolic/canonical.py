@@ -1,6 +1,6 @@
 """The canonical form of symbolic expressions, as computer-algebra systems keep one.
 
-Every expression is built through a :class:`Builder`, which returns one shared
+Every expression is built through a :class:`CanonicalBuilder`, which returns one shared
 node per mathematical form it recognises as equal:
 
 - sums and products are n-ary and flat; like terms are collected with their
@@ -60,7 +60,7 @@ from .nodes import (
 _new_key, _NUMBER = tuple.__new__, (Tier.NUMBER, "", 0, 0)  # a Key from one tuple: half Key(...)'s time
 
 
-class Builder:
+class CanonicalBuilder:
     """Makes canonical nodes, each once (hash-consed)."""
 
     def __init__(self) -> None:

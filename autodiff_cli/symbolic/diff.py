@@ -26,9 +26,9 @@ from .limits import TIDY_PASSES
 from .nodes import Node
 from .printer import TextPrinter
 from .printer import to_text as printed
-from .reverse import Graph, Term, node_of
+from .reverse import SymbolicGraph, Term, node_of
 
-__all__ = ["Builder", "Graph", "Term", "derivative", "derivatives", "diff", "function", "hessian", "node_of",
+__all__ = ["Builder", "SymbolicGraph", "Term", "derivative", "derivatives", "diff", "function", "hessian", "node_of",
            "program_names", "to_text"]
 
 
@@ -46,7 +46,7 @@ def _check_constants(expr: Expression) -> None:
 
 
 def derivatives(expr: Expression, wrt: list[str] | None = None, order: int = 1,
-                graph: Graph | None = None) -> dict[str, Node]:
+                graph: SymbolicGraph | None = None) -> dict[str, Node]:
     """The ``order``-th derivative of the output by each variable (all unless
     ``wrt``), as canonical nodes. First derivatives come from one sweep."""
     if order < 1:  # the 0th would be the function for every variable: function() is it once
@@ -59,7 +59,7 @@ def derivatives(expr: Expression, wrt: list[str] | None = None, order: int = 1,
     if unknown:
         raise expr.no_variable(unknown[0])
     _check_constants(expr)
-    graph = graph or Graph()
+    graph = graph or SymbolicGraph()
     found = graph.gradients(graph.add_input(expr), names)
     if order > 1:
         for _ in range(order - 1):
@@ -114,8 +114,8 @@ def taken_names(expr: Expression) -> set[str]:
     return names | {name.replace("_", "") for name in names}
 
 
-class Builder(Graph):
-    """The lower-level API the README documents: ``Builder().rebuild(expr)`` is
+class Builder(SymbolicGraph):
+    """The lower-level API the documentation gives (Python API): ``Builder().rebuild(expr)`` is
     the expression's canonical node, ``derivative(builder, root, name, order)``
     a derivative of it, ``to_text(node)`` its printed form."""
 
@@ -124,7 +124,7 @@ class Builder(Graph):
         return self.canon(expr.output)
 
 
-def derivative(builder: Graph, root: Node, name: str, order: int = 1) -> Node:
+def derivative(builder: SymbolicGraph, root: Node, name: str, order: int = 1) -> Node:
     """The ``order``-th derivative of a canonical node with respect to variable ``name``."""
     node = builder.gradients(topological_order(builder.lower(root)), [name])[name]
     if order > 1:
@@ -159,7 +159,7 @@ def hessian(expr: Expression | str, values: Mapping[str, float], ieee: bool = Fa
     variable, lowered to a graph of op-table nodes (reverse over reverse)."""
     expr = _parsed(expr)
     expr.check_values(values)
-    graph = Graph()
+    graph = SymbolicGraph()
     grads = derivatives(expr, graph=graph)
     roots = {name: graph.lower(node) for name, node in grads.items()}
     leaves = {name: graph._vars.get(name) for name in expr.variables}

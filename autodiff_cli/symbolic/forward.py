@@ -14,16 +14,16 @@ from __future__ import annotations
 from typing import Any
 
 from ..base.ops import OPS
-from .canonical import Builder
+from .canonical import CanonicalBuilder
 from .factoring import factored
 from .layout import choose_names, layout
 from .limits import FLAT, MANY
 from .nodes import ADD, CALL, LET, MUL, NUM, SYM, VAR, Node, postorder
 from .printer import TextPrinter, to_text
-from .reverse import Graph, Term, node_of
+from .reverse import SymbolicGraph, Term, node_of
 
 
-def _parts(b: Builder, node: Node) -> list[Node]:
+def _parts(b: CanonicalBuilder, node: Node) -> list[Node]:
     """What a node is made of, for forward mode: a product's powers, a power's base and exponent."""
     kind = node.kind
     if kind == ADD:
@@ -35,7 +35,7 @@ def _parts(b: Builder, node: Node) -> list[Node]:
     return list(node.args) if kind in (CALL, LET) else []
 
 
-def tangent(graph: Graph, root: Node, name: str, tidy: Any = None) -> Node:
+def forward_derivative(graph: SymbolicGraph, root: Node, name: str, tidy: Any = None) -> Node:
     """d root / d ``name`` by forward mode over the canonical DAG, with the op
     table's rules: sums term by term, products by the product rule (the
     ``*`` rule with the other factors as its other operand, spread over a
@@ -80,7 +80,7 @@ def tangent(graph: Graph, root: Node, name: str, tidy: Any = None) -> Node:
     return found[id(root)]
 
 
-def _product_rule(graph: Graph, node: Node, args: list[Term], d: list[Node]) -> Node:
+def _product_rule(graph: SymbolicGraph, node: Node, args: list[Term], d: list[Node]) -> Node:
     """d(c * f1 * ... * fn) by the op table's * rule. With a few factors that
     depend on the variable, written out as one writes it (``f1'*f2 + f1*f2'``);
     with more, nested, ``d(f1*S2) = f1'*S2 + f1*d(S2)`` with ``S2 = f2*...*fn``,
@@ -106,7 +106,7 @@ def _product_rule(graph: Graph, node: Node, args: list[Term], d: list[Node]) -> 
     return b.mul([constant, drest])
 
 
-def next_derivative(graph: Graph, node: Node, name: str) -> Node:
+def next_derivative(graph: SymbolicGraph, node: Node, name: str) -> Node:
     """d node / d ``name``, taken of ``node`` as printed: sums factored as the
     printer writes them, and its named intermediates kept as named
     intermediates (each one's derivative is one more), so that the size of a
@@ -114,10 +114,10 @@ def next_derivative(graph: Graph, node: Node, name: str) -> Node:
     that and the derivative of ``node`` as built, the one that prints shorter."""
     tidy = TextPrinter()
     program, named = as_program(node, tidy)
-    other = dissolved(tangent(graph, program, name, tidy))
+    other = dissolved(forward_derivative(graph, program, name, tidy))
     if named:
         return other
-    plain = tangent(graph, node, name)
+    plain = forward_derivative(graph, node, name)
     if other is plain:
         return plain
     return min(plain, other, key=lambda n: (len(to_text(n)), n is other))
@@ -190,7 +190,7 @@ def _rebuild(root: Node, change: Any) -> Node:
     return new[id(root)]
 
 
-def _spread(b: Builder, x: Any, s: Node) -> Node:
+def _spread(b: CanonicalBuilder, x: Any, s: Node) -> Node:
     """``x*s``, written out term by term where ``s`` is a (small) sum."""
     x = node_of(b, x)
     product = b.mul([x, s])

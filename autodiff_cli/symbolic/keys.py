@@ -1,6 +1,6 @@
 """The keys that order operands in sums and products.
 
-A key is fixed when a node is made (:meth:`~autodiff_cli.symbolic.canonical.Builder._made`):
+A key is fixed when a node is made (:meth:`~autodiff_cli.symbolic.canonical.CanonicalBuilder._made`):
 its kind decides the first fields (:data:`Prefix`), then come the node's shape,
 whether it is the opposite of another, and a serial. Printing a form and
 reading it back must give the same form, so ties are broken by shape, not by

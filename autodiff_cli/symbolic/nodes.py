@@ -79,7 +79,7 @@ class Node:
                  args: tuple = ()) -> None:
         self.kind, self.key, self.value, self.name, self.coeff, self.args = kind, key, value, name, coeff, args
         self.label = ""
-        self.owner: Any = None  # the Builder that made it
+        self.owner: Any = None  # the CanonicalBuilder that made it
         self.sums = kind == ADD  # whether a sum is in it (set by the builder): where factoring looks
 
     def __repr__(self) -> str:

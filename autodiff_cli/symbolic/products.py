@@ -29,13 +29,13 @@ from .limits import FLAT, MANY
 from .nodes import LET, MUL, NUM, SYM, Node
 
 if TYPE_CHECKING:
-    from .reverse import Graph
+    from .reverse import SymbolicGraph
 
 
 Share = tuple[Value, Node]
 
 
-def _chain(graph: Graph, node: Value) -> tuple[list[tuple[int, Value]], list[Value]]:
+def _chain(graph: SymbolicGraph, node: Value) -> tuple[list[tuple[int, Value]], list[Value]]:
     """The operands of a product chain (as the canonical form gathers them) and its inner nodes."""
     operands = graph._gather(node)
     leaves = {id(c) for _, c in operands}
@@ -48,7 +48,7 @@ def _chain(graph: Graph, node: Value) -> tuple[list[tuple[int, Value]], list[Val
     return operands, inner
 
 
-def product_shares(graph: Graph, node: Value, g: Any, leads: set[int], done: set[int]) -> list[Share] | None:
+def product_shares(graph: SymbolicGraph, node: Value, g: Any, leads: set[int], done: set[int]) -> list[Share] | None:
     """The shares of the operands of the product chain ``node`` (upstream share
     ``g``), or None where the binary sweep is to take it: a short product, or an
     inner node of one (``done`` keeps those, so that a long chain is looked at once)."""

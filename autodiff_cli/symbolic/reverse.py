@@ -1,7 +1,7 @@
 """The reverse sweep on canonical nodes: a first derivative for every variable
 at once, by the op table's local-derivative rules applied to :class:`Term` s.
 
-A :class:`Graph` keeps the canonical form (:mod:`autodiff_cli.symbolic.canonical`) of each node of a graph
+A :class:`SymbolicGraph` keeps the canonical form (:mod:`autodiff_cli.symbolic.canonical`) of each node of a graph
 of op-table nodes (:class:`~autodiff_cli.core.engine.Value`), made only when a rule asks for it; a chain of
 ``+``/``-`` (or ``*``/``/``) is gathered into one n-ary node at its top instead of node by node. It also
 lowers canonical nodes back to such a graph (for numbers: the Hessian).
@@ -17,7 +17,7 @@ from typing import Any
 from ..base.ops import OPERATORS, OPS
 from ..core.engine import Value
 from ..core.expression import Expression
-from .canonical import Builder as CanonicalBuilder
+from .canonical import CanonicalBuilder
 from .decimals import literal
 from .limits import EXPONENT_NODES
 from .nodes import ADD, CALL, LET, MUL, NUM, SYM, VAR, Node, fold, postorder
@@ -35,7 +35,7 @@ class Term:
 
     __slots__ = ("_node", "graph", "source")
 
-    def __init__(self, graph: Graph, node: Node | None = None, source: Value | None = None) -> None:
+    def __init__(self, graph: SymbolicGraph, node: Node | None = None, source: Value | None = None) -> None:
         self.graph, self._node, self.source = graph, node, source
 
     @property
@@ -115,7 +115,7 @@ def _vanishes_with(power: Node, base: Node) -> bool:
     return vanishes[id(exponent)]
 
 
-class Graph:
+class SymbolicGraph:
     """Canonical forms of the nodes of :class:`Value` graphs, made on demand and
     kept; the builder and the symbolic math namespace the op table's rules run in."""
 
@@ -379,7 +379,7 @@ class Graph:
         return result
 
 
-def _tied_share(graph: Graph, k: int, largest: bool, out: Any, *xs: Any) -> Any:
+def _tied_share(graph: SymbolicGraph, k: int, largest: bool, out: Any, *xs: Any) -> Any:
     """max's (or min's) slope in its k-th input as written: of two, ``(1 + sign(a - b))/2``;
     of more, [x_k is the extreme], ``1 - sign(out - x_k)`` (``1 - sign(x_k - out)`` for min),
     over the sum of them all: made once per node, the sum in one step (n marks, not n**2; one flat sum)."""
