@@ -217,11 +217,43 @@ def test_a_published_prefix_says_it_is_complete_last_or_not_at_all(s3, monkeypat
         assert keys(client, f"published-{fail}/") == []  # what was copied is deleted; no _SUCCESS
     else:
         store.publish_prefix(f"s3://{BUCKET}/stage-{fail}", target)
-        assert log == ["part-00000.parquet", "part-00001.parquet", "part-00002.parquet", "_SUCCESS"]
+        assert sorted(log[:-1]) == ["part-00000.parquet", "part-00001.parquet", "part-00002.parquet"]
+        assert log[-1] == "_SUCCESS"  # once every part is in place
         assert json.loads(get(client, "published-/_SUCCESS")) == {
             "committer": "autodiff", "filenames": ["part-00000.parquet", "part-00001.parquet", "part-00002.parquet"]}
         assert get(client, "published-/part-00001.parquet") == b"part 1"
     assert keys(client, f"stage-{fail}/") == []
+
+
+def test_the_parts_of_a_published_prefix_are_copied_at_once(s3, monkeypatch):
+    # Each copy is a request that waits for the store: one after the other, their times add up.
+    import threading
+
+    from autodiff_cli.points import store
+
+    env, client = s3
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL"):
+        monkeypatch.setenv(name, env[name])
+    for k in range(3):
+        client.put_object(Bucket=BUCKET, Key=f"stage-together/part-{k:05d}.parquet", Body=b"part %d" % k)
+    together = threading.Barrier(3, timeout=10)  # broken unless the three copies are under way at once
+    init = store.Store.__init__
+
+    def waiting(self, url: str) -> None:
+        init(self, url)
+        fs = self.fs
+
+        class Waits(Recorded):
+            def copy_file(self, source: str, target: str) -> None:
+                together.wait()
+                fs.copy_file(source, target)
+
+        self.fs = Waits(fs, [])
+
+    monkeypatch.setattr(store.Store, "__init__", waiting)
+    store.publish_prefix(f"s3://{BUCKET}/stage-together", f"s3://{BUCKET}/together")
+    assert keys(client, "together/") == ["together/_SUCCESS", *(f"together/part-{k:05d}.parquet" for k in range(3))]
+    assert get(client, "together/part-00002.parquet") == b"part 2"
 
 
 def test_a_hive_dataset_in_an_object_store_reads_its_keys(s3):
