@@ -256,6 +256,34 @@ def test_the_parts_of_a_published_prefix_are_copied_at_once(s3, monkeypatch):
     assert get(client, "together/part-00002.parquet") == b"part 2"
 
 
+def test_the_footers_of_a_stored_dataset_are_read_at_once_and_said_in_order(s3, monkeypatch):
+    # Each object's first bytes and footer are requests that wait on the store: one after the other, a
+    # dataset of many objects waits for each in turn before the cluster starts.
+    import threading
+
+    from autodiff_cli.base.errors import UsageError
+    from autodiff_cli.points import cluster
+
+    env, client = s3
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL"):
+        monkeypatch.setenv(name, env[name])
+    for k in range(3):
+        sink = io.BytesIO()
+        pq.write_table(pa.table({"x": [float(k)] * (k + 1)}), sink)
+        client.put_object(Bucket=BUCKET, Key=f"footers/part-{k}.parquet", Body=sink.getvalue())
+    for step in ("_head", "_random_access"):  # the first bytes, then the footer
+        together = threading.Barrier(3, timeout=10)  # broken unless the three objects are read at once
+        monkeypatch.setattr(cluster, step, lambda path, real=getattr(cluster, step), met=together: (
+            met.wait(), real(path))[1])
+    found = [(p.path.rsplit("/", 1)[1], p.rows) for p, _ in cluster.partitions(
+        cluster.dataset_files(f"s3://{BUCKET}/footers"))]
+    assert found == [("part-0.parquet", 1), ("part-1.parquet", 2), ("part-2.parquet", 3)]
+    for k in (1, 2):  # two objects that are not Parquet: the first in the dataset's order is said
+        client.put_object(Bucket=BUCKET, Key=f"footers/part-{k}.parquet", Body=b"not Parquet")
+    with pytest.raises(UsageError, match=r"part-1\.parquet' is not a Parquet file"):
+        cluster.dataset_files(f"s3://{BUCKET}/footers")
+
+
 def test_a_hive_dataset_in_an_object_store_reads_its_keys(s3):
     env, client = s3
     for d, region, xs in ((1, "eu", [1.0, 2.0]), (2, "us", [3.0])):

@@ -70,9 +70,18 @@ def dataset_files(source: str) -> list[str]:
         found = sorted(p for p in glob.glob(source, recursive=True) if os.path.isfile(p))
     if not found:
         raise UsageError(f"no Parquet files at {quoted(source, PATH_LIMIT)}")
-    for path in found:
-        _parquet_or_refuse(path)
+    list(_in_order(_parquet_or_refuse, found))
     return found
+
+
+def _in_order(func: Callable[[str], Any], paths: list[str]) -> Iterator[Any]:
+    """``map(func, paths)``; objects of a store several at a time (each a request that waits on the store)."""
+    if not paths or not is_url(paths[0]):
+        return map(func, paths)
+    from concurrent.futures import ThreadPoolExecutor  # lazily: only an object store's dataset needs it
+
+    with ThreadPoolExecutor(8, thread_name_prefix="autodiff-footer") as pool:
+        return iter(list(pool.map(func, paths)))  # the first failure in dataset order is the one said
 
 
 def _stored_files(source: str) -> list[str]:
@@ -118,11 +127,13 @@ def partitions(files: list[str], rows: int = PARTITION_ROWS) -> Iterator[tuple[P
     pq = require("pyarrow.parquet", "Reading Parquet")
     import pyarrow as pa  # lazily: pyarrow costs start-up time; the checks before it need none
 
-    for path in files:
+    def footer(path: str) -> Any:
         try:
-            meta = pq.ParquetFile(_random_access(path)).metadata
+            return pq.ParquetFile(_random_access(path)).metadata
         except (OSError, pa.ArrowException) as exc:
             raise UsageError(f"cannot read {quoted(path, PATH_LIMIT)}: {str(exc).splitlines()[0]}") from None
+
+    for path, meta in zip(files, _in_order(footer, files), strict=True):
         schema = meta.schema.to_arrow_schema()
         path = path if is_url(path) else os.path.abspath(path)
         groups: list[int] = []
