@@ -307,3 +307,22 @@ def test_every_parquet_suffix_is_written_as_it_is_read(cli, tmp_path, suffix):
     assert got.column("value").to_pylist() == [1.0, 0.0, 1.0] and got.column("grad_x").to_pylist() == [-2.0, 0.0, 2.0]
     back = cli("eval", "x*x", "--input", str(out), "--format", "csv")
     assert back.code == 0 and back.out.splitlines()[1:] == ["-1.0,1.0,-2.0", "0.0,0.0,0.0", "1.0,1.0,2.0"]
+
+
+def test_arrow_columns_in_and_out_never_import_pandas(tmp_path):
+    # pyarrow's to_numpy and pa.array import pandas wherever it is installed: a quarter of a
+    # second of every process (each Dask worker's too) for points that hold no pandas at all.
+    src = write_parquet(tmp_path / "p.parquet", {"a": [1.0, None, 3.0], "b": [1, 2, 3]})
+    out = tmp_path / "o.parquet"
+    code = ("import sys, pyarrow.parquet as pq; from autodiff_cli.cli.main import main; "
+            "from autodiff_cli.points.columns import evaluate_columns; "
+            f"status = main(['eval', 'a*b', '--input', {str(src)!r}, '-o', {str(out)!r}]); "
+            f"batch = evaluate_columns('a*b', next(pq.ParquetFile({str(src)!r}).iter_batches())); "
+            "seen = 'pandas' in sys.modules; print(seen, batch.column('grad_b')[1].as_py()); sys.exit(status)")
+    run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split() == ["False", "nan"]
+    got = pq.read_table(out)
+    assert same(got.column("value").to_numpy(), [1.0, np.nan, 9.0])
+    assert same(got.column("grad_a").to_numpy(), [1.0, 2.0, 3.0])
+    assert same(got.column("grad_b").to_numpy(), [1.0, np.nan, 3.0])

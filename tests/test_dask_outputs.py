@@ -65,3 +65,10 @@ def test_coalesce_gathers_consecutive_small_partitions_up_to_the_rows():
     # Each costs max(rows, 100): 100, 100, 100 | 1000 | 100, 400, 100 (by hand).
     assert [[p.rows for p in task] for task in tasks] == [[10, 10, 100], [1_000], [5, 400, 3]]
     assert [len(t) for t in cluster.coalesce([part(1) for _ in range(1000)])] == [32] * 31 + [8]
+
+
+def test_the_local_workers_have_all_come_before_any_task():
+    # Tasks sent while local:N starts would all go to its first worker (Dask hands a
+    # worker of one thread two at once): a small dataset's two tasks, one after the other.
+    with cluster.connect("local:2") as client:
+        assert len(client.nthreads()) == 2

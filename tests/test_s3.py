@@ -217,11 +217,71 @@ def test_a_published_prefix_says_it_is_complete_last_or_not_at_all(s3, monkeypat
         assert keys(client, f"published-{fail}/") == []  # what was copied is deleted; no _SUCCESS
     else:
         store.publish_prefix(f"s3://{BUCKET}/stage-{fail}", target)
-        assert log == ["part-00000.parquet", "part-00001.parquet", "part-00002.parquet", "_SUCCESS"]
+        assert sorted(log[:-1]) == ["part-00000.parquet", "part-00001.parquet", "part-00002.parquet"]
+        assert log[-1] == "_SUCCESS"  # once every part is in place
         assert json.loads(get(client, "published-/_SUCCESS")) == {
             "committer": "autodiff", "filenames": ["part-00000.parquet", "part-00001.parquet", "part-00002.parquet"]}
         assert get(client, "published-/part-00001.parquet") == b"part 1"
     assert keys(client, f"stage-{fail}/") == []
+
+
+def test_the_parts_of_a_published_prefix_are_copied_at_once(s3, monkeypatch):
+    # Each copy is a request that waits for the store: one after the other, their times add up.
+    import threading
+
+    from autodiff_cli.points import store
+
+    env, client = s3
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL"):
+        monkeypatch.setenv(name, env[name])
+    for k in range(3):
+        client.put_object(Bucket=BUCKET, Key=f"stage-together/part-{k:05d}.parquet", Body=b"part %d" % k)
+    together = threading.Barrier(3, timeout=10)  # broken unless the three copies are under way at once
+    init = store.Store.__init__
+
+    def waiting(self, url: str) -> None:
+        init(self, url)
+        fs = self.fs
+
+        class Waits(Recorded):
+            def copy_file(self, source: str, target: str) -> None:
+                together.wait()
+                fs.copy_file(source, target)
+
+        self.fs = Waits(fs, [])
+
+    monkeypatch.setattr(store.Store, "__init__", waiting)
+    store.publish_prefix(f"s3://{BUCKET}/stage-together", f"s3://{BUCKET}/together")
+    assert keys(client, "together/") == ["together/_SUCCESS", *(f"together/part-{k:05d}.parquet" for k in range(3))]
+    assert get(client, "together/part-00002.parquet") == b"part 2"
+
+
+def test_the_footers_of_a_stored_dataset_are_read_at_once_and_said_in_order(s3, monkeypatch):
+    # Each object's first bytes and footer are requests that wait on the store: one after the other, a
+    # dataset of many objects waits for each in turn before the cluster starts.
+    import threading
+
+    from autodiff_cli.base.errors import UsageError
+    from autodiff_cli.points import cluster
+
+    env, client = s3
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL"):
+        monkeypatch.setenv(name, env[name])
+    for k in range(3):
+        sink = io.BytesIO()
+        pq.write_table(pa.table({"x": [float(k)] * (k + 1)}), sink)
+        client.put_object(Bucket=BUCKET, Key=f"footers/part-{k}.parquet", Body=sink.getvalue())
+    for step in ("_head", "_random_access"):  # the first bytes, then the footer
+        together = threading.Barrier(3, timeout=10)  # broken unless the three objects are read at once
+        monkeypatch.setattr(cluster, step, lambda path, real=getattr(cluster, step), met=together: (
+            met.wait(), real(path))[1])
+    found = [(p.path.rsplit("/", 1)[1], p.rows) for p, _ in cluster.partitions(
+        cluster.dataset_files(f"s3://{BUCKET}/footers"))]
+    assert found == [("part-0.parquet", 1), ("part-1.parquet", 2), ("part-2.parquet", 3)]
+    for k in (1, 2):  # two objects that are not Parquet: the first in the dataset's order is said
+        client.put_object(Bucket=BUCKET, Key=f"footers/part-{k}.parquet", Body=b"not Parquet")
+    with pytest.raises(UsageError, match=r"part-1\.parquet' is not a Parquet file"):
+        cluster.dataset_files(f"s3://{BUCKET}/footers")
 
 
 def test_a_hive_dataset_in_an_object_store_reads_its_keys(s3):

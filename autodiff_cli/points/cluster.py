@@ -21,6 +21,7 @@ from __future__ import annotations
 import glob
 import os
 import pickle
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -69,9 +70,18 @@ def dataset_files(source: str) -> list[str]:
         found = sorted(p for p in glob.glob(source, recursive=True) if os.path.isfile(p))
     if not found:
         raise UsageError(f"no Parquet files at {quoted(source, PATH_LIMIT)}")
-    for path in found:
-        _parquet_or_refuse(path)
+    list(_in_order(_parquet_or_refuse, found))
     return found
+
+
+def _in_order(func: Callable[[str], Any], paths: list[str]) -> Iterator[Any]:
+    """``map(func, paths)``; objects of a store several at a time (each a request that waits on the store)."""
+    if not paths or not is_url(paths[0]):
+        return map(func, paths)
+    from concurrent.futures import ThreadPoolExecutor  # lazily: only an object store's dataset needs it
+
+    with ThreadPoolExecutor(8, thread_name_prefix="autodiff-footer") as pool:
+        return iter(list(pool.map(func, paths)))  # the first failure in dataset order is the one said
 
 
 def _stored_files(source: str) -> list[str]:
@@ -117,11 +127,13 @@ def partitions(files: list[str], rows: int = PARTITION_ROWS) -> Iterator[tuple[P
     pq = require("pyarrow.parquet", "Reading Parquet")
     import pyarrow as pa  # lazily: pyarrow costs start-up time; the checks before it need none
 
-    for path in files:
+    def footer(path: str) -> Any:
         try:
-            meta = pq.ParquetFile(_random_access(path)).metadata
+            return pq.ParquetFile(_random_access(path)).metadata
         except (OSError, pa.ArrowException) as exc:
             raise UsageError(f"cannot read {quoted(path, PATH_LIMIT)}: {str(exc).splitlines()[0]}") from None
+
+    for path, meta in zip(files, _in_order(footer, files), strict=True):
         schema = meta.schema.to_arrow_schema()
         path = path if is_url(path) else os.path.abspath(path)
         groups: list[int] = []
@@ -203,8 +215,9 @@ def _local_cluster(distributed: Any, scratch: str) -> Any:
 
 
 def _kill_workers(cluster: Any) -> None:
-    """Ends the local cluster's worker processes at once (a run that stops
-    discards their work): left to the cluster's orderly close, one still
+    """Ends the local cluster's worker processes at once, once the run is over
+    (its files are written, or discarded): left to the cluster's orderly close,
+    each winds its interpreter down first (0.2 s after a task), and one still
     starting up lives on for seconds, as it only notices that its parent is
     gone once started. Each nanny is told first, so that it does not start its
     worker again. The workers are the children that multiprocessing started
@@ -224,8 +237,6 @@ def _kill_workers(cluster: Any) -> None:
 def _remote_client(distributed: Any, address: Address) -> Any:
     """``distributed.Client(address)``, once :func:`check_scheduler` has found a
     scheduler there, bounded in time: its own timeout bounds the connection only."""
-    import threading  # lazily: only a remote scheduler's client needs it
-
     if address.scheme == "tcp":
         check_scheduler(address, CONNECT_TIMEOUT)
     box: dict[str, Any] = {}
@@ -255,9 +266,9 @@ def _remote_client(distributed: Any, address: Address) -> Any:
 def connect(address: str, stopped: Callable[[], bool] = lambda: False) -> Iterator[Any]:
     """A Dask client of the scheduler at ``address``, or of a new cluster of
     worker processes on this machine's loopback (``local`` or ``local:N``).
-    When the block ends by an error (a signal raised as ``KeyboardInterrupt``
-    included) or with ``stopped()`` true, the local workers are killed rather
-    than closed in order; the local cluster's temporary directory goes with it.
+    When the block ends, the local workers are killed rather than closed in
+    order (their work is over, or discarded after an error, a signal raised as
+    ``KeyboardInterrupt`` included); the local cluster's temporary directory goes with it.
     The client is None when ``stopped()`` came true before it was made (a local
     cluster takes seconds to start: a signal meanwhile need not wait for it)."""
     where = parse_address(address, os.cpu_count() or 1)
@@ -267,7 +278,6 @@ def connect(address: str, stopped: Callable[[], bool] = lambda: False) -> Iterat
 
     logging.getLogger("distributed").setLevel(logging.ERROR)
     cluster = client = scratch = None
-    failed = True
     try:
         try:
             if stopped():
@@ -278,6 +288,7 @@ def connect(address: str, stopped: Callable[[], bool] = lambda: False) -> Iterat
                 if not stopped():
                     client = distributed.Client(cluster, timeout=CONNECT_TIMEOUT * 6)
                     cluster.scale(where.port)  # made a client first: once workers start, the loop is busy for seconds
+                    _wait_for_workers(client, address, where.port, stopped)
             else:
                 client = _remote_client(distributed, where)
         except (OSError, TimeoutError, ValueError) as exc:
@@ -285,9 +296,8 @@ def connect(address: str, stopped: Callable[[], bool] = lambda: False) -> Iterat
             why = why or type(exc).__name__
             raise UsageError(f"cannot reach the Dask scheduler at {quoted(address)}: {why}") from None
         yield client
-        failed = False
     finally:
-        if cluster is not None and (failed or stopped()):
+        if cluster is not None:  # their work is done or discarded: an orderly close waits 0.2 s more for them
             _kill_workers(cluster)
         if client is not None:
             client.close()
@@ -295,6 +305,23 @@ def connect(address: str, stopped: Callable[[], bool] = lambda: False) -> Iterat
             cluster.close()
         if scratch is not None:
             remove_tree(scratch)
+
+
+def _wait_for_workers(client: Any, address: str, count: int, stopped: Callable[[], bool]) -> None:
+    """Returns once the local cluster's ``count`` workers have all come (or
+    ``stopped()``; or some have, after :func:`dask_timeout`; with none by then,
+    :class:`Workers` says so). Tasks sent before would all go to the first
+    worker to come (Dask hands a worker of one thread two tasks at once, and a
+    small dataset makes few) and run one after the other while the others wait."""
+    watch = Workers(client, address, None, CONNECT_TIMEOUT)
+    deadline = time.monotonic() + watch.wait
+    while not stopped():
+        now = time.monotonic()
+        have = len(client.nthreads(callback_timeout=CONNECT_TIMEOUT))
+        if have >= count or (have and now > deadline):
+            return
+        watch.check(now)
+        time.sleep(0.02)
 
 
 def _scratch(tempfile: Any) -> str:
@@ -333,15 +360,19 @@ def run(client: Any, text: str, fixed: dict[str, float], parts: list[Partition],
                  for task, path in zip(tasks, targets, strict=True)]
         futures = client.map(pickle.loads, calls, key=[f"autodiff-partition-{run_id}-{k}" for k in range(len(tasks))])
         pending = list(futures)
+        ended = threading.Event()  # a task that ends is seen at once, not at the next tenth of a second
+        for future in futures:
+            future.add_done_callback(lambda _: ended.set())
         workers = Workers(client, address, notice, CONNECT_TIMEOUT)
         while pending:
             if stop():
                 client.cancel(futures)
                 return False
+            ended.clear()  # before looking: a task that ends after the look sets it again
             finished = [f for f in pending if f.done()]
             if not finished:
                 workers.check(time.monotonic())
-                time.sleep(0.1)
+                ended.wait(0.1)
                 continue
             for future in finished:
                 pending.remove(future)

@@ -19,7 +19,7 @@ import numpy as np
 from ..base.errors import UsageError, quoted, shortened
 from ..core.values import plain_name, repeated
 from .batch import CHUNK, Points, check_kept
-from .columns import as_float64, require
+from .columns import arrow_numbers, as_float64, require
 from .hive import dataset_keys, key_number, repeated_column
 from .inputs import is_url
 from .kept import STRING, text_column
@@ -178,7 +178,7 @@ class ParquetSink:
                 raise UsageError(f"the column {quoted(field.name)} to keep is {column.type} in one file and "
                                  f"{kind} in another") from None
         if kind == pa.float64():
-            return pa.array(np.ascontiguousarray(column))
+            return arrow_numbers(column)
         return pa.array(text_column(column), type=kind)
 
     def _flush(self) -> None:
