@@ -5,8 +5,6 @@
 {'a': 4.0, 'b': -2.0, 'c': 6.0, 'd': -4.0}
 """
 
-from __future__ import annotations
-
 TYPE_CHECKING = False  # typing itself costs start-up time
 
 __version__ = "0.5.0"

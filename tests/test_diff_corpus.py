@@ -210,6 +210,10 @@ def test_printed_lengths_against_sympys():
 # Derivatives a teacher puts on a slide: the form written by hand (each checked
 # equal to sympy's derivative by sympy itself, not only at points).
 SLIDES = [
+    # 1 - sigmoid(u) printed as sigmoid(-u): at u = 49 the first is 0 in floats, the second 5e-22, and the
+    # derivative below evaluated 8 times too large at x = -7 (and of the wrong sign at x = 7).
+    ("exp(x*x)/(exp(x*x) + 1)*exp(-2*x)", "x",
+     "t1 = exp(x**2 - 2*x); 2*x*t1/(exp(x**2) + 1) - 2*sigmoid(x**2)*(x*t1*sigmoid(-x**2) + exp(-2*x))"),
     # A number is never a named intermediate: t1 = sqrt(2) hid that t1**2 is 2 at the next order.
     ("sqrt(2)*x*sin(x*sqrt(2))", "x", "2*x*cos(x*sqrt(2)) + sqrt(2)*sin(x*sqrt(2))"),
     ("2*x*cos(x*sqrt(2)) + sqrt(2)*sin(x*sqrt(2))", "x", "4*cos(x*sqrt(2)) - 2*x*sqrt(2)*sin(x*sqrt(2))"),
@@ -222,8 +226,8 @@ SLIDES = [
     ("tan(x)", "x", "sec(x)**2"),
     ("exp(log(x))", "x", "1"),
     ("x*(log(4) - 2*log(2)) + x**2", "x", "2*x"),
-    ("exp(x)/(exp(x) + 1)", "x", "sigmoid(x)*(1 - sigmoid(x))"),
-    ("1/(1 + exp(-x))", "x", "sigmoid(x)*(1 - sigmoid(x))"),
+    ("exp(x)/(exp(x) + 1)", "x", "sigmoid(x)*sigmoid(-x)"),
+    ("1/(1 + exp(-x))", "x", "sigmoid(x)*sigmoid(-x)"),
     ("sigmoid(-x)", "x", "sigmoid(x)*(sigmoid(x) - 1)"),
     ("-(y*log(sigmoid(z)) + (1 - y)*log(1 - sigmoid(z)))", "z", "sigmoid(z) - y"),
     ("-(y*log(sigmoid(z)) + (1 - y)*log(1 - sigmoid(z)))", "y", "-z"),

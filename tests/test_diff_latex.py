@@ -234,11 +234,11 @@ def test_random_derivatives_in_latex_read_back(text, at):
     ("text", "latex"),
     [
         ("sqrt(x**2 + y**2)", r"\frac{x}{\sqrt{x^{2} + y^{2}}}"),
-        ("1/(1 + exp(-x))", r"\sigma\left(x\right) \left(1 - \sigma\left(x\right)\right)"),
+        ("1/(1 + exp(-x))", r"\sigma\left(x\right) \sigma\left(-x\right)"),
         ("x**(1/2) + x**(1/3)", r"\frac{1}{2 \sqrt{x}} + \frac{1}{3 x^{\frac{2}{3}}}"),
         ("2**x", r"2^{x} \log\left(2\right)"),
         ("tanh(w7*x + b)", r"w_{7} \left(1 - \tanh^{2}\left(b + w_{7} x\right)\right)"),
-        ("sigmoid(x)", r"\sigma\left(x\right) \left(1 - \sigma\left(x\right)\right)"),
+        ("sigmoid(x)", r"\sigma\left(x\right) \sigma\left(-x\right)"),
         ("relu(x)*abs(y)", r"\left|y\right| \operatorname{relu}\left(\operatorname{sign}\left(x\right)\right)"),
         ("pi*x**2/4 + 1e-5*x", r"\frac{\pi x}{2} + 10^{-5}"),
         ("x*2**y", r"2^{y}"),

@@ -10,7 +10,7 @@ import sys
 import time
 
 from autodiff_cli import parse
-from autodiff_cli.symbolic.diff import Graph, derivatives, diff
+from autodiff_cli.symbolic.diff import SymbolicGraph, derivatives, diff
 
 
 def _best_time(function, repeat: int = 2) -> float:
@@ -97,7 +97,7 @@ def test_chains_and_higher_orders_stay_in_proportion():
 def test_a_gradient_sweep_builds_a_node_per_input_node():
     # The sweep makes canonical forms only where a rule reads them: linear in the input.
     def made(n: int) -> int:
-        graph = Graph()
+        graph = SymbolicGraph()
         derivatives(parse(neuron(n)), ["w3"], graph=graph)
         return graph.b._serial
 
@@ -121,7 +121,7 @@ def test_long_products_build_in_proportion_to_their_length():
     # Counted in the operands of the canonical nodes made, not in seconds: was
     # 53,023 for 100 factors and 215,973 for 200 (every factor's share a product of all the others).
     def made(text: str) -> int:
-        graph = Graph()
+        graph = SymbolicGraph()
         derivatives(parse(text), ["x"], graph=graph)
         return sum(len(node.args) for node in graph.b._table.values())
 

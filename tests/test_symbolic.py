@@ -58,7 +58,7 @@ def to_sympy(text: str) -> sympy.Expr:
         ("log(x**2)", "x", "2/x"),  # 2/x
         ("x*log(x) - x", "x", "log(x)"),  # log(x)
         ("sqrt(x**2 + y**2)", "x", "x/sqrt(x**2 + y**2)"),  # x/sqrt(x**2 + y**2)
-        ("1/(1 + exp(-x))", "x", "sigmoid(x)*(1 - sigmoid(x))"),  # 1/(1 + exp(-x)) is sigmoid(x)
+        ("1/(1 + exp(-x))", "x", "sigmoid(x)*sigmoid(-x)"),  # 1/(1 + exp(-x)) is sigmoid(x)
         ("x*y*x", "x", "2*x*y"),  # 2*x*y
         ("x**(1/2) + x**(1/3)", "x", "1/(2*sqrt(x)) + 1/(3*x**(2/3))"),  # 1/(2*sqrt(x)) + 1/(3*x**(2/3))
         ("2**x", "x", "2**x*log(2)"),  # 2**x*log(2)

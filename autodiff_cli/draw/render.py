@@ -64,7 +64,8 @@ def _run_killed_on_exit(argv: list[str], data: bytes, timeout: float | None) -> 
     try:
         mask = signal.pthread_sigmask(signal.SIG_BLOCK, held) if hasattr(signal, "pthread_sigmask") else None
         try:
-            proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                    preexec_fn=_dies_with_this_process())
         finally:
             if mask is not None:
                 signal.pthread_sigmask(signal.SIG_SETMASK, mask)  # a signal that came meanwhile is raised here
@@ -75,6 +76,18 @@ def _run_killed_on_exit(argv: list[str], data: bytes, timeout: float | None) -> 
             proc.wait()
         raise
     return subprocess.CompletedProcess(argv, proc.returncode, stdout, stderr)
+
+
+def _dies_with_this_process() -> Callable[[], object] | None:
+    """On Linux, what the child runs before its exec: SIGKILL when the thread that started it ends. A second
+    signal ends this process at once, without the ``kill`` above, and the child holds SIGINT and SIGTERM:
+    it would run on, orphaned, for as long as ``dot`` takes. Elsewhere None."""
+    if not sys.platform.startswith("linux"):
+        return None
+    import ctypes  # lazily: only a drawing by the system's dot needs it
+
+    prctl = ctypes.CDLL(None, use_errno=True).prctl  # found before the fork: the child only calls it
+    return lambda: prctl(1, 9)  # PR_SET_PDEATHSIG, SIGKILL
 
 
 def _run_dot(program: str, dot_source: str, fmt: str, timeout: float | None) -> bytes:

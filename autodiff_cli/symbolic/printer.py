@@ -84,19 +84,14 @@ class Printer:
     # -- shape ---------------------------------------------------------------------
     def template(self, node: Node) -> Template:
         kind = node.kind
-        if kind == NUM:
-            text, tier = self.number(node.value)
-            return [text], tier
-        if kind in (VAR, SYM):
-            return [self.leaf(node)], ATOM
-        if kind == CALL:
-            return self.call(node)
-        if kind == LET:  # its definition; the layout gives it the definition's tier
-            return [(node.args[0], 0)], ATOM
+        if kind not in (ADD, MUL):
+            return self._other(node)
         if kind == MUL:
             if is_power(node) and powers_folded(1, node.args)[1] is node.args:  # else 3**1200 as a float
                 return self.power(*node.args[0])
             return self.signed(node.coeff, node.args)
+        if (flipped := _sigmoid_flipped(node)) is not None:
+            return self.call(flipped)
         plan = self.plan(node)
         while plan.regrouped is not None:  # rewritten as another sum (or not a sum any more)
             if plan.regrouped.kind != ADD:
@@ -118,6 +113,18 @@ class Printer:
             else:
                 pieces += self.product(m, ((term, 1),))[0]
         return pieces, SUM
+
+    def _other(self, node: Node) -> Template:
+        """A number, a leaf, a call or a named intermediate: neither a sum nor a product."""
+        kind = node.kind
+        if kind == NUM:
+            text, tier = self.number(node.value)
+            return [text], tier
+        if kind in (VAR, SYM):
+            return [self.leaf(node)], ATOM
+        if kind == CALL:
+            return self.call(node)
+        return [(node.args[0], 0)], ATOM  # LET: its definition; the layout gives it the definition's tier
 
     def signed(self, c: Any, factors: Iterable[tuple[Node, Any]]) -> Template:
         if c < 0:  # -(x - y)*z is (y - x)*z: the sign goes into a sum with terms of both signs
@@ -302,3 +309,16 @@ def text_and_names(root: Node, taken: Iterable[str] = ()) -> tuple[TextPrinter, 
     printer = TextPrinter()
     order, templates, repeated = layout(root, printer)
     return printer, choose_names(root, order, templates, taken, repeated)
+
+
+def _sigmoid_flipped(node: Node) -> Node | None:
+    """The sum ``1 - sigmoid(u)`` as ``sigmoid(-u)``: shorter, and exact where ``sigmoid(u)`` rounds to 1
+    (``u = 40``); only where ``-u`` is a product with a minus sign, which reads back as ``1 - sigmoid(u)``
+    (a printed form is a fixed point). Else None."""
+    if node.coeff != 1 or len(node.args) != 1 or node.args[0][1] != -1:
+        return None
+    term = node.args[0][0]
+    if term.kind != CALL or term.name != "sigmoid":
+        return None
+    negated = node.owner.neg(term.args[0])
+    return node.owner.made_call("sigmoid", (negated,)) if negated.kind == MUL and negated.coeff < 0 else None
