@@ -290,3 +290,13 @@ def test_decimals_at_the_ends_of_the_float_range():
     assert float(sympy.sympify(printed)) == 4.9e-324 / 1e-160 != float(sympy.Rational("4.9e-324") / 10**-160)
     # In LaTeX too: 0.1*x**3 + 0.2*x**3 is 0.9 x^2 (not 0.9000000000000001).
     assert to_latex(derivatives(parse("0.1*x**3 + 0.2*x**3"), ["x"])["x"]) == "0.9 x^{2}"
+
+
+@pytest.mark.parametrize(("text", "at"), [("1e308*x**2", 0.25), ("x**2/1e-308", 0.25), ("1e308*sin(x)**2", 0.25)])
+def test_a_number_not_folded_keeps_its_product_apart(text, at):
+    # 1e308*2 overflows, so the derivative's 2*x stays a product of its own: printed 1e+308*2*x, it read
+    # back as inf where the engine's gradient is 1e308*(2*x), finite.
+    printed = diff(parse(text), ["x"])["x"]
+    engine = parse(text).evaluate({"x": at}).gradients["x"]
+    assert math.isfinite(engine)
+    assert parse(printed).evaluate({"x": at}, ieee=True).value == pytest.approx(engine, rel=1e-15)

@@ -155,8 +155,10 @@ class Printer:
         for base, e in factors:
             value = _number(e)
             digit = base.kind == NUM
-            if value == 1:  # a product in a product needs no parentheses where it is written out
-                num.append(([(base, PRODUCT if self._plain_product(base) else POWER)], POWER, digit))
+            if value == 1:  # a product in a product needs no parentheses where it is written out, but
+                # one whose number was not folded into ours (the product would overflow): 1e+308*(2*x)
+                apart = bool(num) and base.kind == MUL and base.coeff != 1
+                num.append(([(base, PRODUCT if self._plain_product(base) and not apart else POWER)], POWER, digit))
             elif isinstance(value, Node) or value > 0 or is_e(base):
                 num.append(([(base.owner.power(base, e), POWER)], POWER, digit))
             else:
