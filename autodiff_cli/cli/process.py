@@ -98,6 +98,8 @@ def _raise_later(signum: int) -> bool:
     10 ms with SIGALRM; False where there is no interval timer (Windows)."""
     if not hasattr(_signal, "setitimer"):
         return False
+    if _state.pending is not None:  # one waits already: the first decides
+        return True
 
     def retry(alarm: int, frame: object) -> None:
         if _state.pending is None:  # taken over meanwhile (a batch noted it, or the command ended)
