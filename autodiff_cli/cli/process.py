@@ -375,7 +375,7 @@ def leave(status: int) -> None:
     cycle of its own, so the interpreter's teardown does not free it node by
     node (milliseconds per 10,000 nodes, for memory the system takes back
     anyway); see :func:`leave_at_once_if` for when it leaves at once."""
-    _state.final = True  # all is said: a signal from here on ends the process at once
+    _state.final = True  # all is said: a signal from here on ends the process at once, then is ignored
     late = _take_pending()
     if late is not None and status == 0:  # it came during an import, and the command ended well before it was over
         diagnostic(f"note: {interrupted_name(late)} as the command ended: its output is complete")
@@ -390,4 +390,7 @@ def leave(status: int) -> None:
     if _kept:
         _kept.append(_kept)  # a cycle the teardown leaves alone once frozen
         gc.freeze()
+    for signum in (SIGINT, SIGTERM, SIGHUP):  # the teardown would hand them back to the default: death, no status
+        if _signal.getsignal(signum) is _on_signal:
+            _signal.signal(signum, _signal.SIG_IGN)
     sys.exit(status)
