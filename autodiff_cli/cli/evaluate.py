@@ -8,6 +8,7 @@ import io
 import itertools
 import math
 import os.path
+import stat
 import sys
 from contextlib import contextmanager
 
@@ -291,8 +292,6 @@ def destination(output: str | None, fmt: Format) -> Iterator[Any]:
 def _written_through(out: Any) -> bool:
     """Whether the output file ``out`` is written through (a FIFO, a device, ``/dev/stdout``
     to a pipe): rows arrive as written, not in a file that appears whole or not at all."""
-    import stat  # lazily: only --output FILE comes here
-
     try:
         return not stat.S_ISREG(os.fstat(out.fileno()).st_mode)
     except (OSError, ValueError, AttributeError):  # no descriptor: an object store's upload, made whole
