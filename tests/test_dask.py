@@ -317,6 +317,23 @@ def test_a_second_ctrl_c_while_the_run_stops_is_the_same_one_line(tmp_path):
     assert still_running(running, within=1.0) == []
 
 
+def test_a_hang_up_to_the_whole_group_is_one_line(tmp_path):
+    # A closed terminal hangs up every process of the group: the workers and
+    # multiprocessing's resource tracker ignore it as they do Ctrl-C (the tracker
+    # killed by it once left a warning and a dozen tracebacks behind).
+    src = dataset(tmp_path / "points", files=4, rows=1_000_000)
+    out = tmp_path / "out"
+    proc = start(EXPR, "--input", str(src), "-o", str(out), "--dask", "local:2", env=scratch(tmp_path))
+    running = workers(proc)
+    writing(proc, tmp_path)
+    os.killpg(proc.pid, signal.SIGHUP)
+    _, err = finish(proc)
+    assert proc.returncode == 129, err
+    assert err.startswith(f"error: hung up: '{out}' not written (") and len(err.splitlines()) == 1, err
+    assert nothing_left(tmp_path)
+    assert still_running(running, within=1.0) == []
+
+
 @pytest.mark.parametrize("when", ["starting", "running"])
 @pytest.mark.parametrize("name", ["SIGTERM", "SIGHUP"])
 def test_sigterm_and_sighup_take_the_local_workers_with_them(tmp_path, when, name):

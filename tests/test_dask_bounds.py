@@ -341,5 +341,5 @@ def test_a_bad_dask_timeout_is_a_usage_error(tmp_path, value):
     run = autodiff("a+b+c+d", "--input", str(src), "--output", str(tmp_path / "out"), "--dask", "local:1",
                    env={"AUTODIFF_DASK_TIMEOUT": value})
     assert run.returncode == 2
-    assert run.stderr == ("error: AUTODIFF_DASK_TIMEOUT must be a number of seconds from 0 to 86400, "
+    assert run.stderr == ("error: AUTODIFF_DASK_TIMEOUT must be a number of seconds above 0 and up to 86400, "
                           f"not '{value}'\n")

@@ -47,15 +47,15 @@ def _reader(fd: int, slow: bool, got: list[bytes], leave_after: float | None) ->
         os.close(fd)
 
 
-def _trial(rng: random.Random, fmt: str, sig: int | None) -> tuple[int, bytes, str]:
-    """One run: the exit status, what the reader got, and standard error."""
+def _trial(rng: random.Random, fmt: str, sig: int | None, extra: tuple[str, ...] = ()) -> tuple[int, bytes, str]:
+    """One run: the exit status, what the reader got, and standard error; ``extra``: more arguments."""
     read_end, write_end = os.pipe()
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     if rng.random() < 0.5:  # the text layer over an unbuffered file once lost a cut write's rest
         env["PYTHONUNBUFFERED"] = "1"
     else:
         env.pop("PYTHONUNBUFFERED", None)
-    proc = subprocess.Popen([*COMMAND, "--format", fmt], stdout=write_end, stderr=subprocess.PIPE, env=env,
+    proc = subprocess.Popen([*COMMAND, "--format", fmt, *extra], stdout=write_end, stderr=subprocess.PIPE, env=env,
                             cwd=ROOT)
     os.close(write_end)
     got: list[bytes] = []
@@ -98,12 +98,14 @@ def _json_points(data: bytes) -> int:
     return len(doc["points"])
 
 
+@pytest.mark.parametrize("extra", [(), ("-o", "/dev/stdout")], ids=["stdout", "output-written-through"])
 @pytest.mark.parametrize("fmt", ["csv", "json"])
-def test_a_signal_into_a_pipe_leaves_whole_rows_and_a_true_count(fmt):
+def test_a_signal_into_a_pipe_leaves_whole_rows_and_a_true_count(fmt, extra):
+    # -o /dev/stdout into a pipe is written through, as a FIFO or a device is: the same contract as standard output.
     rng = random.Random(f"pipe-{fmt}")
-    for _ in range(TRIALS):
+    for _ in range(TRIALS if not extra else max(4, TRIALS // 4)):
         sig = rng.choice([signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
-        status, data, err = _trial(rng, fmt, sig)
+        status, data, err = _trial(rng, fmt, sig, extra)
         rows = _csv_rows(data) if fmt == "csv" else _json_points(data)
         assert status in (0, 128 + sig), err
         if status == 0:  # the batch ended before the signal came
@@ -115,6 +117,32 @@ def test_a_signal_into_a_pipe_leaves_whole_rows_and_a_true_count(fmt):
         assert found and found.group(1) == NAMES[sig], line
         assert int(found.group(2).replace(",", "")) == rows  # the count is what the reader got
     count("pipe signal trials", TRIALS)
+
+
+def test_a_signal_into_a_fifo_output_stops_between_rows_at_once(tmp_path):
+    # -o FIFO with a slow reader: the batch stops at the end of the row in flight, not
+    # after the whole chunk (seconds of writing), and the JSON document is closed.
+    fifo = tmp_path / "points.json"
+    os.mkfifo(fifo)
+    proc = subprocess.Popen([*COMMAND, "-o", str(fifo), "--format", "json"], stderr=subprocess.PIPE, cwd=ROOT,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+    got: list[bytes] = []
+    reader = threading.Thread(target=_reader, args=(os.open(fifo, os.O_RDONLY), True, got, None), daemon=True)
+    reader.start()
+    while not got:
+        time.sleep(0.001)
+    time.sleep(0.3)
+    proc.send_signal(signal.SIGTERM)
+    sent = time.monotonic()
+    try:
+        _, err = proc.communicate(timeout=120)
+    finally:
+        proc.kill()
+    took = time.monotonic() - sent
+    reader.join(30)
+    points = _json_points(b"".join(got))
+    assert (proc.returncode, err.decode()) == (143, f"error: terminated: {points:,} points written, each a whole row\n")
+    assert took < 2  # a slow reader takes a 65,536-point chunk in seconds
 
 
 LOADING = """

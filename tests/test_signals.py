@@ -239,3 +239,29 @@ def test_a_second_signal_while_the_first_unwinds_ends_at_once(tmp_path, signum):
                           env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, timeout=60)
     assert (proc.returncode, proc.stdout, proc.stderr) == (128 + signum, b"unwinding\n", b"")  # no traceback
     assert os.listdir(tmp_path) == []  # the temporary file removed all the same
+
+
+def test_two_signals_while_a_file_is_written_give_one_line_and_its_status(tmp_path):
+    # SIGTERM then SIGHUP 20 ms later, at instants from start-up to mid-batch: one line,
+    # naming the signal whose status is the exit status; "complete" only with the file in place.
+    names = {signal.SIGTERM: "terminated", signal.SIGHUP: "hung up"}
+    out = tmp_path / "out.parquet"
+    for k in range(30):
+        out.unlink(missing_ok=True)
+        proc = subprocess.Popen([sys.executable, "-m", "autodiff_cli", "eval", "sin(x)*x", "--grid", "x=0:1e6:1",
+                                 "-o", str(out)], stderr=subprocess.PIPE, cwd=ROOT,
+                                env={**os.environ, "PYTHONPATH": str(ROOT)})
+        time.sleep(0.15 + 0.01 * k)
+        proc.send_signal(signal.SIGTERM)
+        time.sleep(0.02)
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGHUP)
+        err = proc.communicate(timeout=60)[1].decode()
+        lines = err.splitlines()
+        if proc.returncode == 0:
+            assert out.exists() and lines in ([], ["note: the interrupt came after the last point: the output is "
+                                                   "complete"]), err
+            continue
+        assert len(lines) == 1 and proc.returncode - 128 in names, err
+        assert lines[0].startswith(f"error: {names[proc.returncode - 128]}"), err
+        assert not out.exists() and "complete" not in err

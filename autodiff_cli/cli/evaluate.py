@@ -8,6 +8,7 @@ import io
 import itertools
 import math
 import os.path
+import stat
 import sys
 from contextlib import contextmanager
 
@@ -288,6 +289,15 @@ def destination(output: str | None, fmt: Format) -> Iterator[Any]:
             text.detach()  # the binary file is closed by open_atomic, not by the wrapper
 
 
+def _written_through(out: Any) -> bool:
+    """Whether the output file ``out`` is written through (a FIFO, a device, ``/dev/stdout``
+    to a pipe): rows arrive as written, not in a file that appears whole or not at all."""
+    try:
+        return not stat.S_ISREG(os.fstat(out.fileno()).st_mode)
+    except (OSError, ValueError, AttributeError):  # no descriptor: an object store's upload, made whole
+        return False
+
+
 def _run_arrays(expr: Any, fixed: dict[str, float], fmt: Format, grids: list[str], source: Any,
                 input_path: str | None, digits: int, output: str | None = None, of: list[str] | None = None,
                 keep: dict[str, Any] | None = None) -> None:
@@ -341,8 +351,9 @@ def _run_rows(expr: Any, fmt: Format, chunks: Any, engine: Any, total: int | Non
     # written whole stays so.
     with process.deferred() as signals, destination(output, fmt) as out, \
             progress(total, on_stdout=output in (None, "-")) as bar:
-        if out is sys.stdout and fmt not in (Format.table, Format.parquet):
-            from .rows import rows_out  # lazily: only a batch to standard output needs it
+        streamed = out is sys.stdout or _written_through(out)  # rows go out as they come, not a file made whole
+        if streamed and fmt not in (Format.table, Format.parquet):
+            from .rows import rows_out  # lazily: only a batch to standard output, a FIFO or a device needs it
 
             out = rows_out(out, "points" if fmt is Format.json else "lines", signals)
         writer = BatchWriter(expr, fmt, out, digits, of, keep)
@@ -363,7 +374,8 @@ def _run_rows(expr: Any, fmt: Format, chunks: Any, engine: Any, total: int | Non
                     break
             else:
                 complete = True  # every point written: a signal from here on stops nothing
-            if signals.received and not complete and output not in (None, "-"):
+            signals.settle()  # a signal noted decides from here: another changes nothing
+            if signals.received and not (complete or (streamed and fmt is not Format.parquet)):
                 # The file is all or nothing: leaving the block by this error removes it.
                 raise process.BatchInterruptedError(signals.received, written, output)
             writer.close()
@@ -373,7 +385,7 @@ def _run_rows(expr: Any, fmt: Format, chunks: Any, engine: Any, total: int | Non
                 raise process.BatchInterruptedError(signals.received, written) from None
             raise
         except UsageError as exc:  # a bad line of the input, met after `written` points
-            if written and output in (None, "-") and fmt is not Format.table:
+            if written and streamed and fmt not in (Format.table, Format.parquet):
                 writer.close()  # what went out stays whole: a JSON document closed, whole rows
                 out.flush()
                 raise UsageError(f"{exc} ({written:,} points before it written, each a whole row)") from None

@@ -11,7 +11,9 @@ one ``error:`` line. Inside :class:`deferred` the first ones are only noted: a
 batch stops between two whole rows, and an output that is complete stays so.
 One that comes while a first unwinds, or after all is said, ends the process at
 once: temporary files removed, nothing printed (a second exception could escape
-the first's handling as a traceback).
+the first's handling as a traceback). Once a noted one has decided how the
+command ends (:meth:`deferred.settle`, or the end of the block), the others are
+ignored: its one line and its status stand.
 
 The garbage collector. A graph holds no reference cycles, so the cyclic
 collector would only rescan its millions of young nodes again and again while
@@ -49,6 +51,7 @@ class _State:
     pending: int | None = None  # one that came during an import, to be raised once it is over
     final = False  # one was raised, or all is said: the next ends the process at once
     owner = False  # the command is the whole process's work (the console script), not a call of main()
+    decided: int | None = None  # a noted signal that decides how the command ends: the others are ignored
 
 
 _state = _State()
@@ -63,6 +66,8 @@ def interrupted_name(signum: int) -> str:
 
 
 def _on_signal(signum: int, frame: object) -> None:
+    if _state.decided is not None:  # the first's line and status are on their way
+        return
     if _state.deferring > 0:
         _state.deferring -= 1
         if _state.received is None:
@@ -93,6 +98,8 @@ def _raise_later(signum: int) -> bool:
     10 ms with SIGALRM; False where there is no interval timer (Windows)."""
     if not hasattr(_signal, "setitimer"):
         return False
+    if _state.pending is not None:  # one waits already: the first decides
+        return True
 
     def retry(alarm: int, frame: object) -> None:
         if _state.pending is None:  # taken over meanwhile (a batch noted it, or the command ended)
@@ -119,7 +126,7 @@ def _take_pending() -> int | None:
 
 def catch_signals() -> dict[int, object]:
     """Route SIGINT, SIGTERM and SIGHUP to the one handler; the handlers replaced."""
-    _state.final = False
+    _state.final, _state.decided = False, None
     previous = {}
     for signum in (SIGINT, SIGTERM, SIGHUP):
         try:
@@ -170,7 +177,15 @@ class deferred:  # noqa: N801 - used as a context manager, like a function
         self._active = True
         return self
 
+    def settle(self) -> None:
+        """The work stopped (or ended) with a signal noted: that one decides how the
+        command ends, and any other from here on is ignored (a second line, or another
+        status, would contradict the first's)."""
+        if _state.received is not None:
+            _state.decided, _state.deferring = _state.received, 0
+
     def __exit__(self, *exc: object) -> None:
+        self.settle()
         self._received, self._active = _state.received, False
         _state.received, _state.deferring = None, 0
 
@@ -360,9 +375,9 @@ def leave(status: int) -> None:
     cycle of its own, so the interpreter's teardown does not free it node by
     node (milliseconds per 10,000 nodes, for memory the system takes back
     anyway); see :func:`leave_at_once_if` for when it leaves at once."""
-    _state.final = True  # all is said: a signal from here on ends the process at once
+    _state.final = True  # all is said: a signal from here on ends the process at once, then is ignored
     late = _take_pending()
-    if late is not None:  # it came during an import, and the command ended before that was over
+    if late is not None and status == 0:  # it came during an import, and the command ended well before it was over
         diagnostic(f"note: {interrupted_name(late)} as the command ended: its output is complete")
     try:  # what a failing batch wrote before its error still goes out
         for stream in (sys.stdout, sys.stderr):
@@ -375,4 +390,7 @@ def leave(status: int) -> None:
     if _kept:
         _kept.append(_kept)  # a cycle the teardown leaves alone once frozen
         gc.freeze()
+    for signum in (SIGINT, SIGTERM, SIGHUP):  # the teardown would hand them back to the default: death, no status
+        if _signal.getsignal(signum) is _on_signal:
+            _signal.signal(signum, _signal.SIG_IGN)
     sys.exit(status)

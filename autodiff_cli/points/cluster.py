@@ -188,9 +188,12 @@ def _local_cluster(distributed: Any, scratch: str) -> Any:
     ignored, while the cluster's event loop thread is made: that thread, the
     threads it makes and the worker processes they start inherit the blocked
     signal, and the command's main thread unblocks it at once (a Ctrl-C that
-    came meanwhile is delivered then). No worker is started here: the caller
-    asks for them (``scale``) and does not wait, so that they start while the
-    command watches for signals (see :func:`run`).
+    came meanwhile is delivered then). SIGHUP likewise (a closed terminal hangs
+    up the group), for multiprocessing's resource tracker too: it ignores SIGINT
+    and SIGTERM itself, but a SIGHUP killed it, and its successor did not know
+    the shared memory it was told to let go of (tracebacks). No worker is
+    started here: the caller asks for them (``scale``) and does not wait, so
+    that they start while the command watches for signals (see :func:`run`).
     """
     import logging  # lazily: only a cluster's start needs it; the address checks come first
     import signal  # lazily: only a local cluster's start needs it
@@ -198,13 +201,12 @@ def _local_cluster(distributed: Any, scratch: str) -> Any:
 
     import dask  # lazily: only a cluster's start imports Dask (a second)
 
-    # Started here first: started by the loop thread, it would unblock SIGINT there.
-    resource_tracker.ensure_running()
-    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-    try:
-        # Their failures come back to the command as its own error line, not as worker logs.
-        # The dashboard on a free port: None still means 8787 (dask/distributed#8136),
-        # and a second run beside a first would warn that it is taken.
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGHUP})
+    try:  # the tracker first (started by the loop thread, it would unblock SIGINT there); it unblocks SIGINT
+        resource_tracker.ensure_running()
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        # Failures come back as the command's error line, not worker logs. The dashboard on a free port: None
+        # still means 8787 (dask/distributed#8136), and a second run beside a first would warn that it is taken.
         with dask.config.set({"temporary-directory": scratch}):  # the scheduler's locks
             cluster = distributed.LocalCluster(n_workers=0, threads_per_worker=1, processes=True, host="127.0.0.1",
                                                dashboard_address="127.0.0.1:0", silence_logs=logging.CRITICAL,

@@ -95,7 +95,7 @@ def dask_timeout() -> float:
     except ValueError:
         seconds = float("nan")
     if not 0 < seconds <= 86_400:
-        raise UsageError(f"{TIMEOUT_VARIABLE} must be a number of seconds from 0 to 86400, not {quoted(text)}")
+        raise UsageError(f"{TIMEOUT_VARIABLE} must be a number of seconds above 0 and up to 86400, not {quoted(text)}")
     return seconds
 
 
