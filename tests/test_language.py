@@ -235,3 +235,36 @@ def test_compatibility_names_on_the_command_line(cli, tmp_path):
     lines.write_text('{"ﬁ": 2, "fi": 1}\n{"ﬁ": 3, "fi": 1}\n', encoding="utf-8")
     run = cli("eval", "fi*x", "--input", str(lines), "--x", "1")
     assert run.code == 2 and "'fi' appears twice" in run.err
+
+
+# Python's identifiers (PEP 3131) are the truth: every one is a name, with its
+# combining marks (NFD 'é', 'x̃'), spacing vowel signs (Devanagari 'गति'), connector
+# punctuation ('x‿y'), U+00B7 MIDDLE DOT and the Other_ID_Start letters '℘', '℮'.
+IDENTIFIERS = ["e\u0301", "x\u0303", "गति", "x·y", "x‿y", "℘", "℮"]
+
+
+@pytest.mark.parametrize("name", IDENTIFIERS)
+def test_every_python_identifier_is_a_name(name):
+    import unicodedata
+
+    assert name.isidentifier()
+    plain = unicodedata.normalize("NFKC", name)
+    result = parse(f"{name}*{name} + 2*{name}").evaluate({plain: 3.0})
+    assert result.value == 15.0 and result.gradients == {plain: 8.0}
+
+
+def test_python_identifiers_as_values_and_columns(cli, tmp_path):
+    import json
+
+    names = [n for n in IDENTIFIERS if n != "e\u0301"]
+    expr = "+".join(f"{k + 1}*{n}" for k, n in enumerate(names)) + " + é"  # é composed here, decomposed below
+    run = cli("eval", expr, *(f"{n}=1" for n in names[:3]), *(a for n in names[3:] for a in (f"--{n}", "2")),
+              "e\u0301=5", "--format", "json")
+    assert run.code == 0, run.err
+    assert json.loads(run.out)["value"] == 1 + 2 + 3 + 2 * (4 + 5 + 6) + 5
+    run = cli("eval", "x̃*é", "--e\u0301", "1", "--x̃", "3", "--format", "json")
+    assert run.code == 0 and json.loads(run.out)["variables"] == {"é": 1.0, "x̃": 3.0}
+    table = tmp_path / "points.csv"
+    table.write_text("गति,x‿y\n1,2\n3,4\n", encoding="utf-8")
+    run = cli("eval", "गति*x‿y", "--input", str(table), "--format", "csv")
+    assert run.code == 0 and run.out.splitlines()[1:] == ["1.0,2.0,2.0,2.0,1.0", "3.0,4.0,12.0,4.0,3.0"]

@@ -107,3 +107,21 @@ def test_valid_expressions_parse_alike(text):
 @given(st.text(alphabet="xy12.e+-*/^()=,;#\n \tπ$", max_size=30))
 def test_near_valid_text_fails_alike(text):
     check_same(text)
+
+
+def test_name_is_exactly_python_identifiers_and_more():
+    # The grammar's NAME is the one the rest of the program checks names with, and it
+    # takes every string Python's str.isidentifier() takes: each start character alone,
+    # each continuing character after an 'a'; the others only where \w takes them (x²).
+    import sys
+
+    from autodiff_cli.core.lalr import NAME_PATTERN
+
+    name, word = re.compile(NAME_PATTERN), re.compile(r"[^\W\d]\w*")
+    grammar = re.compile(dict(serialize_tables()["terminals"])["NAME"])  # Lark writes \uXXXX as the character
+    for code in range(sys.maxunicode + 1):
+        c = chr(code)
+        assert bool(grammar.fullmatch(c)) == bool(name.fullmatch(c)), hex(code)
+        assert bool(grammar.fullmatch("a" + c)) == bool(name.fullmatch("a" + c)), hex(code)
+        assert bool(name.fullmatch(c)) == (c.isidentifier() or bool(word.fullmatch(c))), hex(code)
+        assert bool(name.fullmatch("a" + c)) == (("a" + c).isidentifier() or bool(word.fullmatch("a" + c))), hex(code)

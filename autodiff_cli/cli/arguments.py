@@ -9,8 +9,9 @@ import sys
 from ..base.errors import PATH_LIMIT, UsageError, quoted
 from ..core.values import NAME, max_input, plain_name, too_long
 
-_OPTION_LIKE = re.compile(r"--[^\W\d]")  # --name: an option or a value's name, never a value
-_ASSIGN = re.compile(r"([^\W\d]\w*)=(.*)", re.DOTALL)
+_NAME_START = NAME.pattern[:NAME.pattern.index(")") + 1]  # the first character of a name
+_OPTION_LIKE = re.compile(f"--{_NAME_START}")  # --name: an option or a value's name, never a value
+_ASSIGN = re.compile(f"({NAME.pattern})=(.*)", re.DOTALL)
 
 
 class Arguments:
@@ -41,7 +42,7 @@ def split_arguments(tokens: list[str]) -> Arguments:
     i = 0
     while i < len(tokens):
         tok = tokens[i]
-        if tok.startswith("--") and len(tok) > 2 and (tok[2].isalpha() or tok[2] == "_"):
+        if _OPTION_LIKE.match(tok):
             name, eq, text = tok[2:].partition("=")
             if not eq:
                 following = tokens[i + 1] if i + 1 < len(tokens) else None

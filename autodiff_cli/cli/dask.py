@@ -109,6 +109,9 @@ def _partitions(expr: Any, fixed: dict[str, float], source: str, keep: tuple[str
         names = list(schema.names)
         part.keys = {k: v for k, v in keys.of(part.path).items()
                      if base is not None or k in expr.variables or k in keep}
+        for k, v in part.keys.items():  # here, so that a key's text is blamed on the directory that made it so
+            if k in expr.variables and k not in keep:
+                keys.number(k, v, part.path)
         both = next((k for k in part.keys if k in names), None)
         if both is not None:
             raise UsageError(f"{where(part.path)}: the column {quoted(both)} is in the file and in its directory "

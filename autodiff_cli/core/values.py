@@ -11,7 +11,7 @@ import re
 from collections.abc import Container, Iterable, Mapping, Sequence
 
 from ..base.errors import AutodiffError, NotFiniteError, UsageError, listed, missing_hint, quoted
-from .lalr import plain_name
+from .lalr import NAME_PATTERN, plain_name
 from .parser import parse
 
 __all__ = ["plain_name"]  # the one rule of names, for every place a name comes in
@@ -20,7 +20,7 @@ __all__ = ["plain_name"]  # the one rule of names, for every place a name comes 
 # '1_000' and other scripts' digits, '١٢', which the language does not).
 _NUMBER = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
 _NON_FINITE = re.compile(r"[+-]?(nan|inf|infinity)", re.IGNORECASE)
-NAME = re.compile(r"[^\W\d]\w*")
+NAME = re.compile(NAME_PATTERN)
 """A variable name: the grammar's NAME rule (so ``x²`` is one, as in an expression)."""
 
 DEFAULT_MAX_INPUT = 64 * 1024 * 1024

@@ -31,7 +31,7 @@ from typing import Any
 from ..base.errors import PATH_LIMIT, NotParquetError, UsageError, quoted
 from .columns import require
 from .inputs import is_url
-from .partition import Partition, Tally, evaluate_partition
+from .partition import Partition, Tally, evaluate_partition, plain_schema
 from .scheduler import (
     Address,
     Workers,
@@ -134,7 +134,7 @@ def partitions(files: list[str], rows: int = PARTITION_ROWS) -> Iterator[tuple[P
             raise UsageError(f"cannot read {quoted(path, PATH_LIMIT)}: {str(exc).splitlines()[0]}") from None
 
     for path, meta in zip(files, _in_order(footer, files), strict=True):
-        schema = meta.schema.to_arrow_schema()
+        schema = plain_schema(meta.schema.to_arrow_schema(), quoted(path, PATH_LIMIT))  # a column ｘ is x
         path = path if is_url(path) else os.path.abspath(path)
         groups: list[int] = []
         count = 0

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from ..base.errors import PATH_LIMIT, UsageError, quoted
+from ..core.values import plain_name, repeated
 from .batch import Points
 from .columns import as_float64, evaluate_arrays, program, result_names
 from .hive import key_number, repeated_column
@@ -53,6 +54,21 @@ class Tally:
         self.failed += int(np.count_nonzero(bad))
         for rule, count in kinks.items():
             self.kinks[rule] = self.kinks.get(rule, 0) + count
+
+
+def plain_schema(schema: Any, where: str) -> Any:
+    """A file's Arrow schema with each column named as the variable it is (``ｘ`` is
+    ``x``, as :func:`~autodiff_cli.points.parquet.parquet_points` names them); a name
+    twice (``ｘ`` and ``x``) is refused, as there."""
+    names = [plain_name(n) for n in schema.names]
+    twice = repeated(names)
+    if twice is not None:
+        raise UsageError(f"{where}: the column {quoted(twice)} appears twice")
+    if names == schema.names:
+        return schema
+    import pyarrow as pa  # lazily: only Parquet comes here
+
+    return pa.schema([f.with_name(n) for f, n in zip(schema, names, strict=True)], metadata=schema.metadata)
 
 
 def _read(part: Partition) -> Iterator[Any]:
@@ -114,12 +130,13 @@ def _write(prog: Any, fixed: dict[str, float], parts: list[Partition], out: Any,
             constant.update({n: key_number(n, v, part.path) for n, v in part.keys.items() if n in variables})
             for batch in _read(part):
                 size = batch.num_rows
-                given = {n: as_float64(batch.column(n), n, part.path) for n in variables if n not in constant}
+                index = {plain_name(n): k for k, n in enumerate(batch.schema.names)}  # a column ｘ is the variable x
+                given = {n: as_float64(batch.column(index[n]), n, part.path) for n in variables if n not in constant}
                 points = Points({**constant, **given}, size)
                 value, grads, kinks = evaluate_arrays(prog, points, size)
                 tally.count(value, grads, kinks)
                 kept = [repeated_column(part.keys[k], (types or {})[k], size) if k in part.keys
-                        else batch.column(k) for k in keep]
+                        else batch.column(index[k]) for k in keep]
                 sink.write([*kept, *(np.broadcast_to(points[n], (size,)) for n in variables), value,
                             *grads.values()])
         sink.close()
