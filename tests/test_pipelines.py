@@ -324,3 +324,17 @@ def test_every_parquet_file_says_what_made_it(cli, tmp_path):
     assert run.code == 0, run.err
     [part] = list((tmp_path / "out").glob("*.parquet"))
     assert pq.read_schema(part).metadata[b"autodiff.expression"] == b"x + y"
+
+
+def test_a_url_that_only_fsspec_knows_is_read_and_written(cli):
+    # memory:// is no pyarrow file system: fsspec's, as a pyarrow one (gcs://, az:// alike where installed).
+    fsspec = pytest.importorskip("fsspec")
+    fs = fsspec.filesystem("memory")
+    fs.pipe("/pts/points.csv", b"x,y\n1,2\n3,4\n")
+    run = cli("eval", "x*y", "--input", "memory://pts/points.csv", "-o", "memory://out/r.csv")
+    assert run.code == 0, run.err
+    assert fs.cat("/out/r.csv").decode().splitlines() == ["x,y,value,grad_x,grad_y", "1.0,2.0,2.0,2.0,1.0",
+                                                          "3.0,4.0,12.0,4.0,3.0"]
+    assert fs.ls("/out", detail=False) == ["/out/r.csv"]  # no temporary object left
+    missing = cli("eval", "x", "--input", "nosuchproto://a/b.csv")
+    assert missing.code == 2 and missing.err.startswith("error: cannot open 'nosuchproto://a/b.csv'")

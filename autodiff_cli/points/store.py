@@ -31,6 +31,20 @@ def _why(exc: BaseException) -> str:
     return shortened(text, 200)
 
 
+def _fsspec(url: str, pafs: Any) -> tuple[Any, str] | None:
+    """``url`` through fsspec (``memory://``, ``az://``, ``gcs://``, ...) as a pyarrow file system, where
+    fsspec and the protocol's package are installed; else None."""
+    try:
+        import fsspec  # lazily: only a URL that pyarrow does not know needs it
+    except ImportError:
+        return None
+    try:
+        fs, path = fsspec.core.url_to_fs(url)
+    except (ImportError, ValueError, OSError):
+        return None
+    return pafs.PyFileSystem(pafs.FSSpecHandler(fs)), path
+
+
 class Store:
     """A URL resolved: its file system, the path in it, and the URL's scheme and query
     (to name a path of the same store as a URL again)."""
@@ -45,7 +59,10 @@ class Store:
         try:
             self.fs, self.path = pafs.FileSystem.from_uri(url)
         except (pa.ArrowException, OSError, ValueError) as exc:
-            raise UsageError(f"cannot open {quoted(url, PATH_LIMIT)}: {_why(exc)}") from None
+            known = _fsspec(url, pafs)  # a protocol pyarrow lacks and an installed fsspec package has
+            if known is None:
+                raise UsageError(f"cannot open {quoted(url, PATH_LIMIT)}: {_why(exc)}") from None
+            self.fs, self.path = known
         self.path = self.path.rstrip("/")
 
     def url_of(self, path: str) -> str:
