@@ -13,22 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from test_signals import alive, children
+
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def _children(pid: int) -> list[int]:
-    try:
-        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-    except OSError:
-        return []
-
-
-def _running(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"  # a zombie has ended: only its parent's wait is missing
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
@@ -42,7 +29,7 @@ def test_a_second_signal_ends_the_dot_it_started(tmp_path, signum):
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         deadline = time.monotonic() + 30
-        while not (dots := _children(proc.pid)) and time.monotonic() < deadline:
+        while not (dots := children(proc.pid)) and time.monotonic() < deadline:
             time.sleep(0.01)
         assert dots, "dot never started"
         os.kill(proc.pid, signum)
@@ -50,11 +37,11 @@ def test_a_second_signal_ends_the_dot_it_started(tmp_path, signum):
         os.kill(proc.pid, signum)
         proc.communicate(timeout=30)
         deadline = time.monotonic() + 5
-        while any(map(_running, dots)) and time.monotonic() < deadline:
+        while any(map(alive, dots)) and time.monotonic() < deadline:
             time.sleep(0.02)
-        assert not any(map(_running, dots)), "dot left running"
+        assert not any(map(alive, dots)), "dot left running"
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
-        for pid in _children(proc.pid):
+        for pid in children(proc.pid):
             os.kill(pid, signal.SIGKILL)
