@@ -7,19 +7,13 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 pa = pytest.importorskip("pyarrow")
 pq = pytest.importorskip("pyarrow.parquet")
 
-
-def one_file(root: Path, *directories: str, **columns) -> Path:
-    folder = root.joinpath(*directories)
-    folder.mkdir(parents=True)
-    pq.write_table(pa.table(columns or {"x": [2.0]}), folder / "p.parquet")
-    return folder / "p.parquet"
+from test_pipelines import one_file  # noqa: E402
 
 
 def test_a_full_width_key_of_a_lone_file_is_the_plain_variable(cli, tmp_path):
